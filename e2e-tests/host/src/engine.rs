@@ -1,0 +1,149 @@
+//! waPC host creation on wasmtime (WASI enabled, as the policy targets
+//! wasm32-wasip1) and the host-callback handler.
+
+use std::error::Error;
+use std::path::Path;
+
+use serde_json::Value;
+use wapc::{WapcHost, WasiParams};
+use wasmtime_provider::WasmtimeEngineProviderBuilder;
+
+use crate::response::{SettingsValidationResponse, ValidationResponse};
+
+/// Environment variable that turns on printing of the policy's log events.
+pub const LOG_ENV: &str = "POLICY_HOST_LOG";
+
+type CallbackResult = Result<Vec<u8>, Box<dyn Error + Send + Sync>>;
+
+/// Answers the guest's `host_call`s. Only `kubewarden/tracing/log` is provided:
+/// it must always succeed, since the SDK's log drain panics the guest otherwise.
+pub fn host_callback(
+    binding: &str,
+    namespace: &str,
+    operation: &str,
+    payload: &[u8],
+    print_logs: bool,
+) -> CallbackResult {
+    match (binding, namespace, operation) {
+        ("kubewarden", "tracing", "log") => {
+            if print_logs {
+                eprintln!("{}", String::from_utf8_lossy(payload));
+            }
+            Ok(Vec::new())
+        }
+        _ => Err(format!(
+            "policy-host does not provide host capability {binding}/{namespace}/{operation}"
+        )
+        .into()),
+    }
+}
+
+/// A loaded policy module.
+pub struct Policy {
+    host: WapcHost,
+}
+
+impl Policy {
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("cannot read policy module {}: {e}", path.display()))?;
+        Self::from_bytes(&bytes).map_err(|e| format!("cannot load policy {}: {e}", path.display()))
+    }
+
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        let engine = WasmtimeEngineProviderBuilder::new()
+            .module_bytes(bytes)
+            .wasi_params(WasiParams::default())
+            .build()
+            .map_err(|e| format!("cannot compile the wasm module: {e}"))?;
+        let print_logs = std::env::var_os(LOG_ENV).is_some();
+        let callback = move |_id: u64, binding: &str, ns: &str, op: &str, payload: &[u8]| {
+            host_callback(binding, ns, op, payload, print_logs)
+        };
+        let host = WapcHost::new(Box::new(engine), Some(Box::new(callback)))
+            .map_err(|e| format!("cannot initialize the waPC guest: {e}"))?;
+        Ok(Self { host })
+    }
+
+    /// One raw guest call; errors (guest errors, traps, panics) become strings.
+    pub fn call(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+        self.host
+            .call(operation, payload)
+            .map_err(|e| e.to_string())
+    }
+
+    /// Like kwctl, a failing `validate_settings` call counts as invalid settings.
+    pub fn validate_settings(&self, settings: &Value) -> SettingsValidationResponse {
+        let invalid = |message: String| SettingsValidationResponse {
+            valid: false,
+            message: Some(message),
+        };
+        let payload = match serde_json::to_vec(settings) {
+            Ok(p) => p,
+            Err(e) => return invalid(format!("cannot serialize settings: {e}")),
+        };
+        match self.call("validate_settings", &payload) {
+            Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
+                invalid(format!("cannot decode the settings validation response: {e}"))
+            }),
+            Err(e) => invalid(format!("Error invoking settings validation callback: {e}")),
+        }
+    }
+
+    pub fn validate(&self, payload: &[u8]) -> Result<ValidationResponse, String> {
+        let bytes = self
+            .call("validate", payload)
+            .map_err(|e| format!("policy evaluation failed: {e}"))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            format!(
+                "policy evaluation failed: invalid ValidationResponse from the policy ({e}): {}",
+                String::from_utf8_lossy(&bytes)
+            )
+        })
+    }
+
+    /// Settings validated or an error with kwctl's wording.
+    pub fn require_valid_settings(&self, settings: &Value) -> Result<(), String> {
+        let response = self.validate_settings(settings);
+        if response.valid {
+            Ok(())
+        } else {
+            Err(format!(
+                "Provided settings are not valid: {}",
+                response.message.unwrap_or_default()
+            ))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_callback_always_succeeds() {
+        let payload = br#"{"level":"info","message":"hi"}"#;
+        assert_eq!(
+            host_callback("kubewarden", "tracing", "log", payload, false).unwrap(),
+            Vec::<u8>::new()
+        );
+        assert!(host_callback("kubewarden", "tracing", "log", b"\xff not utf8", true).is_ok());
+    }
+
+    #[test]
+    fn other_capabilities_are_refused_by_name() {
+        let err = host_callback("kubewarden", "kubernetes", "list_resources_by_namespace", b"{}", false)
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "policy-host does not provide host capability kubewarden/kubernetes/list_resources_by_namespace"
+        );
+        assert!(host_callback("other", "tracing", "log", b"", false).is_err());
+    }
+
+    #[test]
+    fn garbage_module_is_an_error() {
+        let err = Policy::from_bytes(b"definitely not wasm").err().unwrap();
+        assert!(err.contains("cannot compile"), "{err}");
+    }
+}

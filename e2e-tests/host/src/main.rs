@@ -1,0 +1,113 @@
+//! policy-host: a minimal stand-in for `kwctl run`, built on the same engine
+//! stack (wapc + wasmtime-provider), for the e2e suite and benchmarks.
+
+mod bench;
+mod cli;
+mod engine;
+mod request;
+mod response;
+
+use std::process::ExitCode;
+
+use serde_json::{Map, Value};
+
+use cli::{BenchArgs, Command, PatchedRequestArgs, RunArgs, SettingsSource};
+use engine::Policy;
+use request::{parse_settings, read_file, RequestDocument};
+use response::{apply_response, parse_admission_response, AdmissionResponse};
+
+fn load_settings(source: &SettingsSource) -> Result<Value, String> {
+    match source {
+        SettingsSource::Empty => Ok(Value::Object(Map::new())),
+        SettingsSource::Json(json) => parse_settings(json, "--settings-json"),
+        SettingsSource::Path(path) => parse_settings(
+            &read_file(path, "settings")?,
+            &format!("settings file {}", path.display()),
+        ),
+    }
+}
+
+fn run(args: &RunArgs) -> Result<(), String> {
+    // Inputs are checked before the (slower) module compilation.
+    let doc = RequestDocument::load(&args.request_path)?;
+    let settings = load_settings(&args.settings)?;
+    let policy = Policy::load(&args.policy)?;
+    policy.require_valid_settings(&settings)?;
+
+    let verdict = policy.validate(&doc.validate_payload(&settings)?)?;
+    let response = AdmissionResponse::from_validation(doc.uid(), doc.object(), verdict);
+    println!("{}", response.to_json_line());
+    Ok(())
+}
+
+fn patched_request(args: &PatchedRequestArgs) -> Result<(), String> {
+    let mut doc = RequestDocument::load(&args.request_path)?;
+    let response_text = read_file(&args.response_path, "response")?;
+    let response = parse_admission_response(&response_text)
+        .map_err(|e| format!("response file {}: {e}", args.response_path.display()))?;
+    apply_response(&mut doc, &response)?;
+    let out = serde_json::to_string(&doc.into_value())
+        .map_err(|e| format!("cannot serialize the patched request: {e}"))?;
+    println!("{out}");
+    Ok(())
+}
+
+fn bench(args: &BenchArgs) -> Result<(), String> {
+    let settings = load_settings(&args.settings)?;
+    let wasm_bytes = std::fs::metadata(&args.policy)
+        .map_err(|e| format!("cannot read policy module {}: {e}", args.policy.display()))?
+        .len();
+    let policy = Policy::load(&args.policy)?;
+    policy.require_valid_settings(&settings)?;
+
+    let mut rows = Vec::with_capacity(args.requests.len());
+    for path in &args.requests {
+        rows.push(bench::bench_request(
+            &policy,
+            &settings,
+            path,
+            args.iterations,
+            args.warmup,
+            wasm_bytes,
+        )?);
+    }
+    if args.json {
+        let json = serde_json::to_string_pretty(&rows)
+            .map_err(|e| format!("cannot serialize bench results: {e}"))?;
+        println!("{json}");
+    } else {
+        print!("{}", bench::render_table(&args.policy, wasm_bytes, &rows));
+        println!(
+            "({} timed calls per request after {} warm-up calls)",
+            args.iterations, args.warmup
+        );
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match cli::parse(&args) {
+        Ok(command) => command,
+        Err(e) => {
+            eprintln!("Error: {e}\n\n{}", cli::USAGE);
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = match &command {
+        Command::Help => {
+            print!("{}", cli::USAGE);
+            Ok(())
+        }
+        Command::Run(args) => run(args),
+        Command::PatchedRequest(args) => patched_request(args),
+        Command::Bench(args) => bench(args),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("Error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

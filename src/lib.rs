@@ -1,0 +1,72 @@
+//! secure-metrics-policy: a Kubewarden policy that keeps Prometheus metrics
+//! endpoints encrypted, verified and consistently configured.
+//!
+//! This file is wiring only: it registers the waPC functions and hands the
+//! request to [`review`], which routes it to the module of its kind. The rules
+//! live in [`monitors`], [`certificates`] and [`workloads`]; [`response`] turns
+//! what they found into the admission response.
+
+use kubewarden_policy_sdk::request::ValidationRequest;
+use kubewarden_policy_sdk::response::ValidationResponse;
+use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+use kubewarden_policy_sdk::{protocol_version_guest, wapc_guest as guest};
+use guest::prelude::*;
+
+pub mod certificates;
+pub mod monitors;
+pub mod names;
+pub mod report;
+pub mod response;
+pub mod review;
+pub mod settings;
+pub mod view;
+pub mod workloads;
+
+use settings::Settings;
+
+#[unsafe(no_mangle)]
+pub extern "C" fn wapc_init() {
+    register_function("validate", validate);
+    register_function("validate_settings", validate_settings);
+    register_function("protocol_version", protocol_version_guest);
+}
+
+/// `validate`: evaluates one admission request.
+///
+/// A payload that cannot be read is answered with a rejection that says why,
+/// not with a failed call, so the API server shows the reason.
+pub fn validate(payload: &[u8]) -> CallResult {
+    let request = match ValidationRequest::<Settings>::new(payload) {
+        Ok(r) => r,
+        Err(e) => return response::unreadable(&e.to_string()),
+    };
+    let answer = review::review(&request.request, &request.settings);
+    response::respond(answer)
+}
+
+/// `validate_settings`: checks the settings when the policy is loaded. Every
+/// problem is reported, each naming its key.
+pub fn validate_settings(payload: &[u8]) -> CallResult {
+    let answer = match serde_json::from_slice::<serde_json::Value>(payload) {
+        Err(e) => SettingsValidationResponse {
+            valid: false,
+            message: Some(format!("settings are not valid JSON: {e}")),
+        },
+        Ok(value) => match Settings::parse_and_validate(&value) {
+            Ok(_) => SettingsValidationResponse {
+                valid: true,
+                message: None,
+            },
+            Err(message) => SettingsValidationResponse {
+                valid: false,
+                message: Some(message),
+            },
+        },
+    };
+    Ok(serde_json::to_vec(&answer)?)
+}
+
+/// Decodes a `validate` answer; used by tests.
+pub fn decode_response(raw: &[u8]) -> ValidationResponse {
+    serde_json::from_slice(raw).expect("validate answers a ValidationResponse")
+}

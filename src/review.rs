@@ -1,0 +1,163 @@
+//! Routes an admission request to the module of its kind (SPEC section 2).
+//!
+//! Only CREATE and UPDATE of the kinds in `policy-metadata.yml` are evaluated;
+//! every other operation, kind or subresource is accepted untouched.
+
+use crate::report::{FieldPath, Report};
+use crate::settings::Settings;
+use crate::view::Obj;
+use crate::workloads::WorkloadKind;
+use crate::{certificates, monitors, workloads};
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::{CronJob, Job};
+use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::Resource;
+use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
+use serde_json::Value;
+
+/// What every rule may consult besides the object itself.
+#[derive(Clone, Copy, Debug)]
+pub struct Ctx<'a> {
+    pub settings: &'a Settings,
+    /// The namespace of the request (used when the object names none).
+    pub request_namespace: &'a str,
+}
+
+/// The kinds of object the policy evaluates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    ServiceMonitor,
+    PodMonitor,
+    Certificate,
+    Workload(WorkloadKind),
+}
+
+const MONITORING_GROUP: &str = "monitoring.coreos.com";
+const CERT_MANAGER_GROUP: &str = "cert-manager.io";
+
+fn is<R: Resource>(gvk: &GroupVersionKind) -> bool {
+    gvk.group == R::GROUP && gvk.version == R::VERSION && gvk.kind == R::KIND
+}
+
+impl Target {
+    /// The target for a request's `kind`, or `None` for kinds the policy does
+    /// not handle.
+    pub fn of(gvk: &GroupVersionKind) -> Option<Target> {
+        let t = match (gvk.group.as_str(), gvk.version.as_str(), gvk.kind.as_str()) {
+            (MONITORING_GROUP, "v1", "ServiceMonitor") => Target::ServiceMonitor,
+            (MONITORING_GROUP, "v1", "PodMonitor") => Target::PodMonitor,
+            (CERT_MANAGER_GROUP, "v1", "Certificate") => Target::Certificate,
+            _ if is::<Pod>(gvk) => Target::Workload(WorkloadKind::Pod),
+            _ if is::<Deployment>(gvk) => Target::Workload(WorkloadKind::Deployment),
+            _ if is::<StatefulSet>(gvk) => Target::Workload(WorkloadKind::StatefulSet),
+            _ if is::<DaemonSet>(gvk) => Target::Workload(WorkloadKind::DaemonSet),
+            _ if is::<ReplicaSet>(gvk) => Target::Workload(WorkloadKind::ReplicaSet),
+            _ if is::<Job>(gvk) => Target::Workload(WorkloadKind::Job),
+            _ if is::<CronJob>(gvk) => Target::Workload(WorkloadKind::CronJob),
+            _ => return None,
+        };
+        Some(t)
+    }
+}
+
+/// The outcome of one review: what was found, and the mutated object when
+/// the policy repaired the request.
+#[derive(Debug)]
+pub struct Verdict {
+    /// `Kind namespace/name`, the subject of the rejection message.
+    pub subject: String,
+    pub report: Report,
+    pub mutated: Option<Value>,
+}
+
+impl Verdict {
+    fn untouched(subject: String) -> Verdict {
+        Verdict {
+            subject,
+            report: Report::new(),
+            mutated: None,
+        }
+    }
+}
+
+fn subject(req: &KubernetesAdmissionRequest) -> String {
+    let meta = req.object.get("metadata");
+    let field = |k: &str| {
+        meta.and_then(|m| m.get(k))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    let name = match (field("name"), req.name.as_str(), field("generateName")) {
+        (Some(n), _, _) => n.to_string(),
+        (None, n, _) if !n.is_empty() => n.to_string(),
+        (None, _, Some(g)) => format!("{g}<generated>"),
+        _ => "<unnamed>".to_string(),
+    };
+    match field("namespace").or(Some(req.namespace.as_str()).filter(|s| !s.is_empty())) {
+        Some(ns) => format!("{} {ns}/{name}", req.kind.kind),
+        None => format!("{} {name}", req.kind.kind),
+    }
+}
+
+/// Evaluates one admission request.
+pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
+    let subject = subject(req);
+    let Some(target) = Target::of(&req.kind) else {
+        return Verdict::untouched(subject);
+    };
+    if !matches!(req.operation.as_str(), "CREATE" | "UPDATE") || !req.sub_resource.is_empty() {
+        return Verdict::untouched(subject);
+    }
+    let mut report = Report::new();
+    let Some(object) = Obj::at(&req.object, FieldPath::root(), &mut report) else {
+        if report.is_clean() {
+            report.required(
+                crate::report::TYPE_RULE,
+                FieldPath::root(),
+                "the request carries no object",
+            );
+        }
+        return Verdict {
+            subject,
+            report,
+            mutated: None,
+        };
+    };
+    if being_deleted(&object) {
+        // An UPDATE that only removes finalizers of an object on its way out
+        // must not be blocked, or the object is stranded.
+        return Verdict::untouched(subject);
+    }
+    let ctx = Ctx {
+        settings,
+        request_namespace: &req.namespace,
+    };
+    let mutated = match target {
+        Target::ServiceMonitor => {
+            monitors::review(monitors::MonitorKind::ServiceMonitor, &object, &ctx, &mut report);
+            None
+        }
+        Target::PodMonitor => {
+            monitors::review(monitors::MonitorKind::PodMonitor, &object, &ctx, &mut report);
+            None
+        }
+        Target::Certificate => {
+            certificates::review(&object, &ctx, &mut report);
+            None
+        }
+        Target::Workload(kind) => workloads::review(kind, &req.object, &ctx, &mut report),
+    };
+    Verdict {
+        subject,
+        report,
+        mutated,
+    }
+}
+
+fn being_deleted(object: &Obj) -> bool {
+    object
+        .map
+        .get("metadata")
+        .and_then(|m| m.get("deletionTimestamp"))
+        .is_some_and(|t| !t.is_null())
+}

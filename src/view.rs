@@ -1,0 +1,225 @@
+//! Typed, path-aware reading of untyped JSON.
+//!
+//! The policy runs as a mutating webhook, before the API server checks CRD
+//! schemas, so any field may arrive with the wrong JSON type. Rules never index
+//! `serde_json::Value` themselves: they read through [`Obj`] and [`List`], which
+//! know the field path of everything they hand out and turn a wrong type into a
+//! `type` violation in the [`Report`] instead of a panic or a silent default.
+//!
+//! `null` is read as absent, as the API server does for optional fields.
+
+use crate::report::{FieldPath, Report};
+use serde_json::{Map, Value};
+
+/// A JSON object together with its field path.
+#[derive(Clone, Debug)]
+pub struct Obj<'a> {
+    pub map: &'a Map<String, Value>,
+    pub path: FieldPath,
+}
+
+/// A JSON array together with its field path.
+#[derive(Clone, Debug)]
+pub struct List<'a> {
+    pub items: &'a [Value],
+    pub path: FieldPath,
+}
+
+impl<'a> Obj<'a> {
+    /// Views `value` as an object at `path`, reporting a type error otherwise.
+    pub fn at(value: &'a Value, path: FieldPath, report: &mut Report) -> Option<Obj<'a>> {
+        match value {
+            Value::Object(map) => Some(Obj { map, path }),
+            Value::Null => None,
+            other => {
+                report.type_invalid(path, "object", other);
+                None
+            }
+        }
+    }
+
+    /// The path of a child field.
+    pub fn path_of(&self, key: &str) -> FieldPath {
+        self.path.child(key)
+    }
+
+    /// The raw value of `key`; `None` when absent or `null`.
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        match self.map.get(key) {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(v),
+        }
+    }
+
+    /// Whether `key` is present and not `null`.
+    pub fn has(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    pub fn str(&self, key: &str, report: &mut Report) -> Option<&'a str> {
+        match self.get(key)? {
+            Value::String(s) => Some(s.as_str()),
+            other => {
+                report.type_invalid(self.path_of(key), "string", other);
+                None
+            }
+        }
+    }
+
+    pub fn bool(&self, key: &str, report: &mut Report) -> Option<bool> {
+        match self.get(key)? {
+            Value::Bool(b) => Some(*b),
+            other => {
+                report.type_invalid(self.path_of(key), "boolean", other);
+                None
+            }
+        }
+    }
+
+    /// An integer field (ports, counts).
+    pub fn int(&self, key: &str, report: &mut Report) -> Option<i64> {
+        match self.get(key)? {
+            Value::Number(n) if n.as_i64().is_some() => n.as_i64(),
+            other => {
+                report.type_invalid(self.path_of(key), "integer", other);
+                None
+            }
+        }
+    }
+
+    pub fn obj(&self, key: &str, report: &mut Report) -> Option<Obj<'a>> {
+        let v = self.get(key)?;
+        Obj::at(v, self.path_of(key), report)
+    }
+
+    pub fn list(&self, key: &str, report: &mut Report) -> Option<List<'a>> {
+        match self.get(key)? {
+            Value::Array(items) => Some(List {
+                items,
+                path: self.path_of(key),
+            }),
+            other => {
+                report.type_invalid(self.path_of(key), "list", other);
+                None
+            }
+        }
+    }
+
+    /// A map of strings such as `metadata.annotations`; entries that are not
+    /// strings are reported and skipped.
+    pub fn str_map(&self, key: &str, report: &mut Report) -> Vec<(&'a str, &'a str)> {
+        let Some(m) = self.obj(key, report) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(m.map.len());
+        for (k, v) in m.map {
+            match v {
+                Value::String(s) => out.push((k.as_str(), s.as_str())),
+                other => report.type_invalid(m.path.key(k), "string", other),
+            }
+        }
+        out
+    }
+
+    /// Whether the object sets at least one field (null counts as unset).
+    pub fn is_empty(&self) -> bool {
+        self.map.values().all(Value::is_null)
+    }
+}
+
+impl<'a> List<'a> {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The elements that are objects, with their index; other elements are
+    /// reported as type errors (`null` elements are skipped silently).
+    pub fn objs(&self, report: &mut Report) -> Vec<(usize, Obj<'a>)> {
+        let mut out = Vec::with_capacity(self.items.len());
+        for (i, v) in self.items.iter().enumerate() {
+            if let Some(o) = Obj::at(v, self.path.index(i), report) {
+                out.push((i, o));
+            }
+        }
+        out
+    }
+
+    /// The elements that are strings, with their index; other elements are
+    /// reported as type errors.
+    pub fn strs(&self, report: &mut Report) -> Vec<(usize, &'a str)> {
+        let mut out = Vec::with_capacity(self.items.len());
+        for (i, v) in self.items.iter().enumerate() {
+            match v {
+                Value::String(s) => out.push((i, s.as_str())),
+                other => report.type_invalid(self.path.index(i), "string", other),
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn root(v: &Value) -> Obj<'_> {
+        let mut r = Report::new();
+        Obj::at(v, FieldPath::root(), &mut r).unwrap()
+    }
+
+    #[test]
+    fn reads_typed_fields_and_reports_wrong_types_with_paths() {
+        let v = json!({"spec": {"scheme": "https", "port": 8443, "flag": "yes",
+                                 "items": [{"a": 1}, 3, null], "names": ["a", 2]}});
+        let o = root(&v);
+        let mut r = Report::new();
+        let spec = o.obj("spec", &mut r).unwrap();
+        assert_eq!(spec.str("scheme", &mut r), Some("https"));
+        assert_eq!(spec.int("port", &mut r), Some(8443));
+        assert_eq!(spec.bool("flag", &mut r), None);
+        let items = spec.list("items", &mut r).unwrap();
+        assert_eq!(items.objs(&mut r).len(), 1);
+        let names = spec.list("names", &mut r).unwrap();
+        assert_eq!(names.strs(&mut r), vec![(0, "a")]);
+        let rendered: Vec<String> = r.violations.iter().map(|v| v.to_string()).collect();
+        assert_eq!(
+            rendered,
+            vec![
+                "spec.flag: Invalid type: expected boolean, got string [type]",
+                "spec.items[1]: Invalid type: expected object, got number [type]",
+                "spec.names[1]: Invalid type: expected string, got number [type]",
+            ]
+        );
+    }
+
+    #[test]
+    fn null_is_absent_and_empty_objects_are_empty() {
+        let v = json!({"a": null, "b": {}, "c": {"x": null}, "d": {"x": 1}});
+        let o = root(&v);
+        let mut r = Report::new();
+        assert!(!o.has("a"));
+        assert!(o.obj("a", &mut r).is_none());
+        assert!(o.obj("b", &mut r).unwrap().is_empty());
+        assert!(o.obj("c", &mut r).unwrap().is_empty());
+        assert!(!o.obj("d", &mut r).unwrap().is_empty());
+        assert!(r.is_clean());
+    }
+
+    #[test]
+    fn string_maps_skip_and_report_non_strings() {
+        let v = json!({"metadata": {"annotations": {"a": "1", "b": true}}});
+        let o = root(&v);
+        let mut r = Report::new();
+        let md = o.obj("metadata", &mut r).unwrap();
+        assert_eq!(md.str_map("annotations", &mut r), vec![("a", "1")]);
+        assert_eq!(
+            r.violations[0].path.as_str(),
+            "metadata.annotations[b]"
+        );
+    }
+}

@@ -1,0 +1,181 @@
+//! The one place that knows where each workload kind keeps its pod spec
+//! (SPEC section 5): `spec` for a Pod, `spec.template.spec` for Deployment,
+//! StatefulSet, DaemonSet, ReplicaSet and Job, and
+//! `spec.jobTemplate.spec.template.spec` for CronJob. Reading and editing use
+//! the same table, so the paths in messages and the paths edited agree.
+
+use crate::report::{FieldPath, Report};
+use crate::view::Obj;
+use serde_json::{Map, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WorkloadKind {
+    Pod,
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+    ReplicaSet,
+    Job,
+    CronJob,
+}
+
+impl WorkloadKind {
+    /// The keys from the object root to the pod template (the object that has
+    /// `metadata` and `spec`). For a Pod, the object itself.
+    pub fn template_keys(self) -> &'static [&'static str] {
+        match self {
+            WorkloadKind::Pod => &[],
+            WorkloadKind::CronJob => &["spec", "jobTemplate", "spec", "template"],
+            _ => &["spec", "template"],
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Pod => "Pod",
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+            WorkloadKind::ReplicaSet => "ReplicaSet",
+            WorkloadKind::Job => "Job",
+            WorkloadKind::CronJob => "CronJob",
+        }
+    }
+}
+
+/// A workload's pod spec with the metadata whose annotations steer injection.
+#[derive(Clone, Debug)]
+pub struct PodSpecView<'a> {
+    /// The pod spec, with its path (`spec.template.spec`, ...).
+    pub spec: Obj<'a>,
+    /// `metadata` of the pod template (for a Pod: the Pod's own metadata).
+    pub template_metadata: Option<Obj<'a>>,
+    /// `metadata` of the workload object itself (for a Pod: `None`).
+    pub workload_metadata: Option<Obj<'a>>,
+}
+
+impl PodSpecView<'_> {
+    /// The annotation `key`: the pod template's wins over the workload's
+    /// (SPEC section 7, injection order). Wrong types are reported.
+    pub fn annotation(&self, key: &str, report: &mut Report) -> Option<(FieldPath, String)> {
+        for meta in [&self.template_metadata, &self.workload_metadata]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(annotations) = meta.obj("annotations", report) {
+                if let Some(v) = annotations.get(key) {
+                    let path = annotations.path.key(key);
+                    match v {
+                        Value::String(s) => return Some((path, s.clone())),
+                        other => report.type_invalid(path, "string", other),
+                    }
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Finds the pod spec of `root`. Missing levels mean there is nothing to
+/// check (`None`); levels of the wrong type are reported.
+pub fn find<'a>(kind: WorkloadKind, root: &Obj<'a>, report: &mut Report) -> Option<PodSpecView<'a>> {
+    let mut template = root.clone();
+    for key in kind.template_keys() {
+        template = template.obj(key, report)?;
+    }
+    let workload_metadata = if kind == WorkloadKind::Pod {
+        None
+    } else {
+        root.obj("metadata", report)
+    };
+    let template_metadata = template.obj("metadata", report);
+    let spec = template.obj("spec", report)?;
+    Some(PodSpecView {
+        spec,
+        template_metadata,
+        workload_metadata,
+    })
+}
+
+/// The pod spec of `root` for editing, created along the way only where the
+/// reading side found it (callers edit only what [`find`] returned).
+pub fn find_mut(kind: WorkloadKind, root: &mut Value) -> Option<&mut Map<String, Value>> {
+    let mut node = root;
+    for key in kind.template_keys().iter().chain(std::iter::once(&"spec")) {
+        node = node.as_object_mut()?.get_mut(*key)?;
+    }
+    node.as_object_mut()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec_path(kind: WorkloadKind, v: &Value) -> Option<String> {
+        let mut r = Report::new();
+        let root = Obj::at(v, FieldPath::root(), &mut r).unwrap();
+        find(kind, &root, &mut r).map(|p| p.spec.path.as_str().to_string())
+    }
+
+    #[test]
+    fn finds_the_pod_spec_of_every_kind() {
+        let pod = json!({"metadata": {}, "spec": {"containers": []}});
+        let templated = json!({"spec": {"template": {"spec": {"containers": []}}}});
+        let cron = json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {}}}}}});
+        assert_eq!(spec_path(WorkloadKind::Pod, &pod).unwrap(), "spec");
+        for k in [
+            WorkloadKind::Deployment,
+            WorkloadKind::StatefulSet,
+            WorkloadKind::DaemonSet,
+            WorkloadKind::ReplicaSet,
+            WorkloadKind::Job,
+        ] {
+            assert_eq!(spec_path(k, &templated).unwrap(), "spec.template.spec");
+        }
+        assert_eq!(
+            spec_path(WorkloadKind::CronJob, &cron).unwrap(),
+            "spec.jobTemplate.spec.template.spec"
+        );
+        assert!(spec_path(WorkloadKind::CronJob, &templated).is_none());
+    }
+
+    #[test]
+    fn wrong_types_on_the_way_are_reported() {
+        let v = json!({"spec": {"template": []}});
+        let mut r = Report::new();
+        let root = Obj::at(&v, FieldPath::root(), &mut r).unwrap();
+        assert!(find(WorkloadKind::Deployment, &root, &mut r).is_none());
+        assert_eq!(r.violations[0].path.as_str(), "spec.template");
+    }
+
+    #[test]
+    fn template_annotations_win_over_workload_annotations() {
+        let v = json!({
+            "metadata": {"annotations": {"secure-metrics/container": "outer", "only-outer": "x"}},
+            "spec": {"template": {
+                "metadata": {"annotations": {"secure-metrics/container": "inner"}},
+                "spec": {}
+            }}
+        });
+        let mut r = Report::new();
+        let root = Obj::at(&v, FieldPath::root(), &mut r).unwrap();
+        let p = find(WorkloadKind::Deployment, &root, &mut r).unwrap();
+        let (path, value) = p.annotation("secure-metrics/container", &mut r).unwrap();
+        assert_eq!(value, "inner");
+        assert_eq!(
+            path.as_str(),
+            "spec.template.metadata.annotations[secure-metrics/container]"
+        );
+        assert_eq!(p.annotation("only-outer", &mut r).unwrap().1, "x");
+        assert!(p.annotation("absent", &mut r).is_none());
+    }
+
+    #[test]
+    fn find_mut_reaches_the_same_spec() {
+        let mut v = json!({"spec": {"jobTemplate": {"spec": {"template": {"spec": {"a": 1}}}}}});
+        let spec = find_mut(WorkloadKind::CronJob, &mut v).unwrap();
+        spec.insert("b".into(), json!(2));
+        assert_eq!(v["spec"]["jobTemplate"]["spec"]["template"]["spec"]["b"], 2);
+    }
+}
