@@ -22,6 +22,9 @@ pub mod settings;
 pub mod view;
 pub mod workloads;
 
+#[cfg(test)]
+pub mod testing;
+
 use settings::Settings;
 
 #[unsafe(no_mangle)]

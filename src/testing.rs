@@ -1,0 +1,81 @@
+//! Helpers for unit tests: evaluate fixtures from `test_data/` or inline
+//! objects through the same `validate` entry point the host calls.
+
+use crate::report::Report;
+use crate::review::{review, Ctx};
+use crate::settings::Settings;
+use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
+use kubewarden_policy_sdk::response::ValidationResponse;
+use kubewarden_policy_sdk::test::Testcase;
+use serde_json::{json, Value};
+
+/// Evaluates `test_data/<fixture>` with `settings` through `validate`, using
+/// the SDK's `Testcase`, and checks the expected verdict.
+pub fn fixture(fixture: &str, settings: Value, accepted: bool) -> ValidationResponse {
+    let tc = Testcase {
+        name: fixture.to_string(),
+        fixture_file: format!("{}/test_data/{fixture}", env!("CARGO_MANIFEST_DIR")),
+        expected_validation_result: accepted,
+        settings,
+    };
+    tc.eval(crate::validate).expect("fixture evaluates")
+}
+
+/// The group/version of each handled kind, for inline requests.
+pub fn gvk(kind: &str) -> GroupVersionKind {
+    let (group, version) = match kind {
+        "ServiceMonitor" | "PodMonitor" => ("monitoring.coreos.com", "v1"),
+        "Certificate" => ("cert-manager.io", "v1"),
+        "Pod" => ("", "v1"),
+        "Job" | "CronJob" => ("batch", "v1"),
+        _ => ("apps", "v1"),
+    };
+    GroupVersionKind {
+        group: group.into(),
+        version: version.into(),
+        kind: kind.into(),
+    }
+}
+
+/// A CREATE request for `object` of `kind` in namespace `ns`.
+pub fn request(kind: &str, ns: &str, object: Value) -> KubernetesAdmissionRequest {
+    KubernetesAdmissionRequest {
+        uid: "test".into(),
+        kind: gvk(kind),
+        operation: "CREATE".into(),
+        namespace: ns.into(),
+        object,
+        ..Default::default()
+    }
+}
+
+/// Evaluates an inline object through `validate` (settings parsed as the
+/// policy server would).
+pub fn evaluate(kind: &str, object: Value, settings: Value) -> ValidationResponse {
+    let payload = json!({"request": request(kind, "default", object), "settings": settings});
+    crate::decode_response(&crate::validate(payload.to_string().as_bytes()).unwrap())
+}
+
+/// Runs the review without building a response: the raw report and the
+/// mutated object, for table tests that check rule ids and paths.
+pub fn report(kind: &str, object: Value, settings: &Settings) -> (Report, Option<Value>) {
+    let req = request(kind, "default", object);
+    let v = review(&req, settings);
+    (v.report, v.mutated)
+}
+
+/// A context for calling a rule function directly.
+pub fn ctx(settings: &Settings) -> Ctx<'_> {
+    Ctx {
+        settings,
+        request_namespace: "default",
+    }
+}
+
+/// The `(rule, path)` of every violation, for compact assertions.
+pub fn findings(r: &Report) -> Vec<(String, String)> {
+    r.violations
+        .iter()
+        .map(|v| (v.rule.to_string(), v.path.as_str().to_string()))
+        .collect()
+}
