@@ -44,6 +44,37 @@ impl FieldPath {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// Orders paths as they appear in the document: `a[2]` before `a[10]`,
+    /// a parent before its children.
+    pub fn document_order(&self, other: &FieldPath) -> std::cmp::Ordering {
+        let (mut a, mut b) = (self.0.as_bytes(), other.0.as_bytes());
+        loop {
+            match (a.first(), b.first()) {
+                (None, None) => return std::cmp::Ordering::Equal,
+                (None, Some(_)) => return std::cmp::Ordering::Less,
+                (Some(_), None) => return std::cmp::Ordering::Greater,
+                (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                    let na = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                    let nb = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                    // Compare numbers by length first, then digit by digit.
+                    let ord = na.cmp(&nb).then_with(|| a[..na].cmp(&b[..nb]));
+                    if ord != std::cmp::Ordering::Equal {
+                        return ord;
+                    }
+                    a = &a[na..];
+                    b = &b[nb..];
+                }
+                (Some(x), Some(y)) => {
+                    if x != y {
+                        return x.cmp(y);
+                    }
+                    a = &a[1..];
+                    b = &b[1..];
+                }
+            }
+        }
+    }
 }
 
 impl fmt::Display for FieldPath {
@@ -179,6 +210,13 @@ impl Report {
         self.violations.iter().any(|v| v.rule == rule)
     }
 
+    /// Puts the violations in document order (stable for equal paths), so a
+    /// message lists them as a reader meets them in the manifest.
+    pub fn sort(&mut self) {
+        self.violations
+            .sort_by(|a, b| a.path.document_order(&b.path));
+    }
+
     /// Appends another report.
     pub fn extend(&mut self, other: Report) {
         self.violations.extend(other.violations);
@@ -216,11 +254,22 @@ mod tests {
             .child("metadata")
             .child("annotations")
             .key("secure-metrics/container");
-        assert_eq!(
-            a.as_str(),
-            "metadata.annotations[secure-metrics/container]"
-        );
+        assert_eq!(a.as_str(), "metadata.annotations[secure-metrics/container]");
         assert_eq!(FieldPath::root().to_string(), "<object>");
+    }
+
+    #[test]
+    fn document_order_is_numeric_and_parents_first() {
+        let mut paths: Vec<FieldPath> = ["a[10].x", "a[2].y", "a[2]", "a[1]", "b", "a[2].b"]
+            .iter()
+            .map(|s| FieldPath(s.to_string()))
+            .collect();
+        paths.sort_by(|a, b| a.document_order(b));
+        let got: Vec<&str> = paths.iter().map(|p| p.as_str()).collect();
+        assert_eq!(
+            got,
+            vec!["a[1]", "a[2]", "a[2].b", "a[2].y", "a[10].x", "b"]
+        );
     }
 
     #[test]

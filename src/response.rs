@@ -8,9 +8,7 @@ use kubewarden_policy_sdk::wapc_guest::CallResult;
 
 /// The response to a request the policy could not read at all.
 pub fn unreadable(error: &str) -> CallResult {
-    let message = format!(
-        "secure-metrics-policy could not read the admission request: {error}"
-    );
+    let message = format!("secure-metrics-policy could not read the admission request: {error}");
     encode(ValidationResponse {
         accepted: false,
         message: Some(message),
@@ -29,9 +27,10 @@ pub fn respond(verdict: Verdict) -> CallResult {
 pub fn build(verdict: Verdict) -> ValidationResponse {
     let Verdict {
         subject,
-        report,
+        mut report,
         mutated,
     } = verdict;
+    report.sort();
     let warnings = if report.warnings.is_empty() {
         None
     } else {

@@ -1,5 +1,10 @@
 //! Workloads (SPEC sections 5 and 6): Pods and everything with a pod template.
+//!
+//! The workload is read once into a [`Workload`] (pod spec, containers with
+//! their flags and env); the rule groups then run over it and the injection
+//! edits the JSON of the original object.
 
+pub mod args;
 pub mod podspec;
 
 pub use podspec::WorkloadKind;
@@ -7,11 +12,65 @@ pub use podspec::WorkloadKind;
 use crate::report::{FieldPath, Report};
 use crate::review::Ctx;
 use crate::view::Obj;
+use args::{Env, Flags};
+use podspec::{ContainerRef, PodSpecView};
 use serde_json::Value;
 
+/// A container with its command line and environment read once.
+#[derive(Clone, Debug)]
+pub struct Container<'a> {
+    pub at: ContainerRef<'a>,
+    pub flags: Flags<'a>,
+    pub env: Env<'a>,
+}
+
+impl<'a> Container<'a> {
+    pub fn path(&self) -> &FieldPath {
+        &self.at.obj.path
+    }
+}
+
+/// A workload read for the rules.
+#[derive(Clone, Debug)]
+pub struct Workload<'a> {
+    pub kind: WorkloadKind,
+    pub pod: PodSpecView<'a>,
+    pub containers: Vec<Container<'a>>,
+}
+
+impl<'a> Workload<'a> {
+    /// Reads the workload; `None` when it has no pod spec to check.
+    pub fn read(
+        kind: WorkloadKind,
+        object: &'a Value,
+        report: &mut Report,
+    ) -> Option<Workload<'a>> {
+        let root = Obj::at(object, FieldPath::root(), report)?;
+        let pod = podspec::find(kind, &root, report)?;
+        let containers = pod
+            .containers(report)
+            .into_iter()
+            .map(|at| {
+                let flags = Flags::read(&at.obj, report);
+                let env = Env::read(&at.obj, report);
+                Container { at, flags, env }
+            })
+            .collect();
+        Some(Workload {
+            kind,
+            pod,
+            containers,
+        })
+    }
+}
+
 /// Reviews a workload; returns the mutated object when the policy repaired it.
-pub fn review(kind: WorkloadKind, object: &Value, _ctx: &Ctx, report: &mut Report) -> Option<Value> {
-    let root = Obj::at(object, FieldPath::root(), report)?;
-    let _pod = podspec::find(kind, &root, report)?;
+pub fn review(
+    kind: WorkloadKind,
+    object: &Value,
+    _ctx: &Ctx,
+    report: &mut Report,
+) -> Option<Value> {
+    let _workload = Workload::read(kind, object, report)?;
     None
 }

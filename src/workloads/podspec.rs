@@ -76,9 +76,54 @@ impl PodSpecView<'_> {
     }
 }
 
+/// One container or init container of a pod spec.
+#[derive(Clone, Debug)]
+pub struct ContainerRef<'a> {
+    /// The container object; its path is `...spec.containers[0]` or
+    /// `...spec.initContainers[0]`.
+    pub obj: Obj<'a>,
+    /// `containers` or `initContainers`.
+    pub list: &'static str,
+    pub index: usize,
+    /// The container's name (empty when missing or of the wrong type).
+    pub name: &'a str,
+}
+
+impl ContainerRef<'_> {
+    pub fn is_init(&self) -> bool {
+        self.list == "initContainers"
+    }
+}
+
+impl<'a> PodSpecView<'a> {
+    /// Every init container and container, init containers first (the order
+    /// the kubelet starts them). Entries of the wrong type are reported.
+    pub fn containers(&self, report: &mut Report) -> Vec<ContainerRef<'a>> {
+        let mut out = Vec::new();
+        for list in ["initContainers", "containers"] {
+            if let Some(items) = self.spec.list(list, report) {
+                for (index, obj) in items.objs(report) {
+                    let name = obj.str("name", report).unwrap_or("");
+                    out.push(ContainerRef {
+                        obj,
+                        list,
+                        index,
+                        name,
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Finds the pod spec of `root`. Missing levels mean there is nothing to
 /// check (`None`); levels of the wrong type are reported.
-pub fn find<'a>(kind: WorkloadKind, root: &Obj<'a>, report: &mut Report) -> Option<PodSpecView<'a>> {
+pub fn find<'a>(
+    kind: WorkloadKind,
+    root: &Obj<'a>,
+    report: &mut Report,
+) -> Option<PodSpecView<'a>> {
     let mut template = root.clone();
     for key in kind.template_keys() {
         template = template.obj(key, report)?;
@@ -169,6 +214,30 @@ mod tests {
         );
         assert_eq!(p.annotation("only-outer", &mut r).unwrap().1, "x");
         assert!(p.annotation("absent", &mut r).is_none());
+    }
+
+    #[test]
+    fn lists_init_containers_and_containers_with_paths() {
+        let v = json!({"spec": {"initContainers": [{"name": "init"}],
+                                "containers": [{"name": "manager"}, {"name": 3}, "x"]}});
+        let mut r = Report::new();
+        let root = Obj::at(&v, FieldPath::root(), &mut r).unwrap();
+        let p = find(WorkloadKind::Pod, &root, &mut r).unwrap();
+        let cs = p.containers(&mut r);
+        let seen: Vec<(&str, &str, bool)> = cs
+            .iter()
+            .map(|c| (c.obj.path.as_str(), c.name, c.is_init()))
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                ("spec.initContainers[0]", "init", true),
+                ("spec.containers[0]", "manager", false),
+                ("spec.containers[1]", "", false),
+            ]
+        );
+        let bad: Vec<&str> = r.violations.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(bad, vec!["spec.containers[2]", "spec.containers[1].name"]);
     }
 
     #[test]
