@@ -6,11 +6,11 @@
 //! live in [`monitors`], [`certificates`] and [`workloads`]; [`response`] turns
 //! what they found into the admission response.
 
+use guest::prelude::*;
 use kubewarden_policy_sdk::request::ValidationRequest;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::{protocol_version_guest, wapc_guest as guest};
-use guest::prelude::*;
 
 pub mod certificates;
 pub mod monitors;

@@ -134,11 +134,21 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
     };
     let mutated = match target {
         Target::ServiceMonitor => {
-            monitors::review(monitors::MonitorKind::ServiceMonitor, &object, &ctx, &mut report);
+            monitors::review(
+                monitors::MonitorKind::ServiceMonitor,
+                &object,
+                &ctx,
+                &mut report,
+            );
             None
         }
         Target::PodMonitor => {
-            monitors::review(monitors::MonitorKind::PodMonitor, &object, &ctx, &mut report);
+            monitors::review(
+                monitors::MonitorKind::PodMonitor,
+                &object,
+                &ctx,
+                &mut report,
+            );
             None
         }
         Target::Certificate => {

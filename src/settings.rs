@@ -330,15 +330,24 @@ mod tests {
         assert_eq!(s.cert_management, CertManagement::Auto);
         assert_eq!(s.metrics_cert_secret_name, "metrics-server-cert");
         assert_eq!(s.metrics_cert_volume_name, "metrics-certs");
-        assert_eq!(s.metrics_cert_mount_path, "/tmp/k8s-metrics-server/metrics-certs");
-        assert_eq!(s.webhook_cert_mount_path, "/tmp/k8s-webhook-server/serving-certs");
+        assert_eq!(
+            s.metrics_cert_mount_path,
+            "/tmp/k8s-metrics-server/metrics-certs"
+        );
+        assert_eq!(
+            s.webhook_cert_mount_path,
+            "/tmp/k8s-webhook-server/serving-certs"
+        );
         assert_eq!(s.metrics_container_name, "manager");
         assert!(s.inject_metrics_cert_mount);
         assert!(!s.allow_insecure_skip_verify);
         assert!(!s.require_https);
         assert!(s.cert_key_pairs.is_empty());
         assert_eq!(check(Value::Null).unwrap(), Settings::default());
-        assert_eq!(check(json!({"requireHttps": null})).unwrap(), Settings::default());
+        assert_eq!(
+            check(json!({"requireHttps": null})).unwrap(),
+            Settings::default()
+        );
     }
 
     #[test]
@@ -379,36 +388,114 @@ mod tests {
     #[test]
     fn invalid_settings_name_the_key() {
         let cases = [
-            (json!({"certManagment": "auto"}), "certManagment: unknown setting"),
-            (json!({"certManagement": "manual"}), "certManagement: unknown value"),
-            (json!({"certManagement": 1}), "certManagement: expected a string"),
-            (json!({"metricsCertSecretName": ""}), "metricsCertSecretName: must not be empty"),
-            (json!({"metricsContainerName": ""}), "metricsContainerName: must not be empty"),
-            (json!({"metricsCertVolumeName": ""}), "metricsCertVolumeName: must not be empty"),
-            (json!({"metricsCertMountPath": ""}), "metricsCertMountPath: must not be empty"),
-            (json!({"webhookCertMountPath": ""}), "webhookCertMountPath: must not be empty"),
-            (json!({"metricsCertMountPath": "tmp/certs"}), "metricsCertMountPath: \"tmp/certs\" is not an absolute path"),
-            (json!({"webhookCertMountPath": "certs"}), "webhookCertMountPath: \"certs\" is not an absolute path"),
-            (json!({"metricsCertVolumeName": "Metrics_Certs"}), "metricsCertVolumeName: \"Metrics_Certs\" is not a valid volume name"),
-            (json!({"metricsCertVolumeName": "metrics.certs"}), "metricsCertVolumeName: \"metrics.certs\" is not a valid volume name"),
-            (json!({"metricsCertSecretName": "Metrics_Cert"}), "metricsCertSecretName: \"Metrics_Cert\" is not a valid Secret name"),
-            (json!({"allowInsecureSkipVerify": true}), "allowInsecureSkipVerify: only allowed with certManagement: internal (is auto)"),
-            (json!({"allowInsecureSkipVerify": true, "certManagement": "external"}), "allowInsecureSkipVerify: only allowed with certManagement: internal (is external)"),
-            (json!({"certKeyPairs": [{"cert": "", "key": "TLS_KEY"}]}), "certKeyPairs[0].cert: must not be empty"),
-            (json!({"certKeyPairs": [{"cert": "TLS_CERT"}]}), "certKeyPairs[0].key: must not be empty"),
-            (json!({"certKeyPairs": [{"cert": "--cert", "key": "--cert"}]}), "certKeyPairs[0]: cert and key are both \"--cert\""),
-            (json!({"certKeyPairs": [{"cert": "A", "key": "B", "ca": "C"}]}), "certKeyPairs[0].ca: unknown key"),
-            (json!({"certKeyPairs": ["--cert"]}), "certKeyPairs[0]: expected an object"),
-            (json!({"certKeyPairs": {"cert": "A", "key": "B"}}), "certKeyPairs: expected a list"),
-            (json!({"certKeyPairs": [{"cert": 1, "key": "B"}]}), "certKeyPairs[0].cert: expected a string, got number"),
-            (json!({"requireHttps": "true"}), "requireHttps: expected a boolean (true or false), got string"),
-            (json!({"injectMetricsCertMount": 0}), "injectMetricsCertMount: expected a boolean (true or false), got number"),
-            (json!({"metricsCertMountPath": ["/a"]}), "metricsCertMountPath: expected a string, got list"),
+            (
+                json!({"certManagment": "auto"}),
+                "certManagment: unknown setting",
+            ),
+            (
+                json!({"certManagement": "manual"}),
+                "certManagement: unknown value",
+            ),
+            (
+                json!({"certManagement": 1}),
+                "certManagement: expected a string",
+            ),
+            (
+                json!({"metricsCertSecretName": ""}),
+                "metricsCertSecretName: must not be empty",
+            ),
+            (
+                json!({"metricsContainerName": ""}),
+                "metricsContainerName: must not be empty",
+            ),
+            (
+                json!({"metricsCertVolumeName": ""}),
+                "metricsCertVolumeName: must not be empty",
+            ),
+            (
+                json!({"metricsCertMountPath": ""}),
+                "metricsCertMountPath: must not be empty",
+            ),
+            (
+                json!({"webhookCertMountPath": ""}),
+                "webhookCertMountPath: must not be empty",
+            ),
+            (
+                json!({"metricsCertMountPath": "tmp/certs"}),
+                "metricsCertMountPath: \"tmp/certs\" is not an absolute path",
+            ),
+            (
+                json!({"webhookCertMountPath": "certs"}),
+                "webhookCertMountPath: \"certs\" is not an absolute path",
+            ),
+            (
+                json!({"metricsCertVolumeName": "Metrics_Certs"}),
+                "metricsCertVolumeName: \"Metrics_Certs\" is not a valid volume name",
+            ),
+            (
+                json!({"metricsCertVolumeName": "metrics.certs"}),
+                "metricsCertVolumeName: \"metrics.certs\" is not a valid volume name",
+            ),
+            (
+                json!({"metricsCertSecretName": "Metrics_Cert"}),
+                "metricsCertSecretName: \"Metrics_Cert\" is not a valid Secret name",
+            ),
+            (
+                json!({"allowInsecureSkipVerify": true}),
+                "allowInsecureSkipVerify: only allowed with certManagement: internal (is auto)",
+            ),
+            (
+                json!({"allowInsecureSkipVerify": true, "certManagement": "external"}),
+                "allowInsecureSkipVerify: only allowed with certManagement: internal (is external)",
+            ),
+            (
+                json!({"certKeyPairs": [{"cert": "", "key": "TLS_KEY"}]}),
+                "certKeyPairs[0].cert: must not be empty",
+            ),
+            (
+                json!({"certKeyPairs": [{"cert": "TLS_CERT"}]}),
+                "certKeyPairs[0].key: must not be empty",
+            ),
+            (
+                json!({"certKeyPairs": [{"cert": "--cert", "key": "--cert"}]}),
+                "certKeyPairs[0]: cert and key are both \"--cert\"",
+            ),
+            (
+                json!({"certKeyPairs": [{"cert": "A", "key": "B", "ca": "C"}]}),
+                "certKeyPairs[0].ca: unknown key",
+            ),
+            (
+                json!({"certKeyPairs": ["--cert"]}),
+                "certKeyPairs[0]: expected an object",
+            ),
+            (
+                json!({"certKeyPairs": {"cert": "A", "key": "B"}}),
+                "certKeyPairs: expected a list",
+            ),
+            (
+                json!({"certKeyPairs": [{"cert": 1, "key": "B"}]}),
+                "certKeyPairs[0].cert: expected a string, got number",
+            ),
+            (
+                json!({"requireHttps": "true"}),
+                "requireHttps: expected a boolean (true or false), got string",
+            ),
+            (
+                json!({"injectMetricsCertMount": 0}),
+                "injectMetricsCertMount: expected a boolean (true or false), got number",
+            ),
+            (
+                json!({"metricsCertMountPath": ["/a"]}),
+                "metricsCertMountPath: expected a string, got list",
+            ),
             (json!([]), "settings: expected an object, got list"),
         ];
         for (input, expected) in cases {
             let err = check(input.clone()).expect_err(&input.to_string());
-            assert!(err.contains(expected), "{input}: {err:?} lacks {expected:?}");
+            assert!(
+                err.contains(expected),
+                "{input}: {err:?} lacks {expected:?}"
+            );
         }
     }
 
@@ -417,13 +504,15 @@ mod tests {
         let err = check(json!({"requireHttps": "yes", "typo": 1})).unwrap_err();
         assert!(err.contains("typo: unknown setting"), "{err}");
         assert!(err.contains("requireHttps: expected a boolean"), "{err}");
-        let err = check(json!({"metricsCertMountPath": "a", "webhookCertMountPath": "b"})).unwrap_err();
+        let err =
+            check(json!({"metricsCertMountPath": "a", "webhookCertMountPath": "b"})).unwrap_err();
         assert!(err.contains("metricsCertMountPath") && err.contains("webhookCertMountPath"));
     }
 
     #[test]
     fn internal_mode_may_allow_skip_verify() {
-        let s = check(json!({"certManagement": "internal", "allowInsecureSkipVerify": true})).unwrap();
+        let s =
+            check(json!({"certManagement": "internal", "allowInsecureSkipVerify": true})).unwrap();
         assert!(s.allow_insecure_skip_verify);
     }
 

@@ -217,9 +217,6 @@ mod tests {
         let mut r = Report::new();
         let md = o.obj("metadata", &mut r).unwrap();
         assert_eq!(md.str_map("annotations", &mut r), vec![("a", "1")]);
-        assert_eq!(
-            r.violations[0].path.as_str(),
-            "metadata.annotations[b]"
-        );
+        assert_eq!(r.violations[0].path.as_str(), "metadata.annotations[b]");
     }
 }
