@@ -1,0 +1,67 @@
+# secure-metrics-policy
+#
+# The two commands of the README:
+#   make demo    set up, build policy.wasm, evaluate the bundled example requests
+#   make check   run every test: lint, unit tests, then the e2e suite on policy.wasm
+# (.ci/run runs `make check`.)
+
+SHELL := /bin/bash
+CARGO ?= cargo
+WASM_TARGET := wasm32-wasip1
+CRATE := secure_metrics_policy
+HOST := target/release/policy-host
+KWCTL ?= $(CURDIR)/$(HOST)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+HOST_SOURCES := $(shell find e2e-tests/host -name '*.rs' -o -name Cargo.toml)
+
+.PHONY: all demo check setup test e2e-tests lint fmt clean host bench fuzz
+
+all: policy.wasm
+
+## set-up: the wasm target (rustup) and the test tools (apt) where missing
+setup:
+	@rustup target list --installed 2>/dev/null | grep -qx $(WASM_TARGET) || rustup target add $(WASM_TARGET)
+	@missing=""; \
+	 command -v bats >/dev/null || missing="$$missing bats"; \
+	 command -v jq >/dev/null || missing="$$missing jq"; \
+	 if [ -n "$$missing" ]; then \
+	   echo "installing$$missing with apt-get"; \
+	   $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	 fi
+
+policy.wasm: $(SOURCES)
+	$(CARGO) build --locked --lib --target=$(WASM_TARGET) --release
+	cp target/$(WASM_TARGET)/release/$(CRATE).wasm policy.wasm
+
+## for users who have kwctl: embed policy-metadata.yml and the README
+annotated-policy.wasm: policy.wasm policy-metadata.yml README.md
+	kwctl annotate -m policy-metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
+
+host: $(HOST)
+$(HOST): $(HOST_SOURCES) Cargo.lock
+	$(CARGO) build --locked --release -p policy-host
+
+## command 1
+demo: setup policy.wasm $(HOST)
+	@scripts/run-examples.sh "$(KWCTL)" policy.wasm
+
+## command 2
+check: setup lint test e2e-tests
+
+test:
+	$(CARGO) test --locked --workspace
+
+e2e-tests: setup policy.wasm $(HOST)
+	KWCTL="$(KWCTL)" POLICY_HOST="$(CURDIR)/$(HOST)" bats e2e-tests/
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --locked --workspace --all-targets -- -D warnings
+
+fmt:
+	$(CARGO) fmt --all
+
+clean:
+	$(CARGO) clean
+	rm -f policy.wasm annotated-policy.wasm
