@@ -1,0 +1,106 @@
+//! Keeps the packaging true to the code: the rules in policy-metadata.yml are
+//! exactly the kinds the policy routes, artifacthub-pkg.yml repeats them, its
+//! questions cover every setting, and the versions agree.
+
+use kubewarden_policy_sdk::request::GroupVersionKind;
+use secure_metrics_policy::review::Target;
+use secure_metrics_policy::settings::KEYS;
+use serde_yaml::Value;
+use std::collections::BTreeSet;
+
+fn yaml(path: &str) -> Value {
+    let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_sequence()
+        .expect("a list")
+        .iter()
+        .map(|s| s.as_str().expect("a string").to_string())
+        .collect()
+}
+
+/// (group, version, resource) -> the kind the API server sends for it.
+fn kind_of(resource: &str) -> &'static str {
+    match resource {
+        "servicemonitors" => "ServiceMonitor",
+        "podmonitors" => "PodMonitor",
+        "certificates" => "Certificate",
+        "pods" => "Pod",
+        "deployments" => "Deployment",
+        "statefulsets" => "StatefulSet",
+        "daemonsets" => "DaemonSet",
+        "replicasets" => "ReplicaSet",
+        "jobs" => "Job",
+        "cronjobs" => "CronJob",
+        other => panic!("policy-metadata.yml lists {other}, which the policy does not route"),
+    }
+}
+
+#[test]
+fn metadata_rules_are_the_routed_kinds() {
+    let meta = yaml("policy-metadata.yml");
+    assert_eq!(meta["mutating"], Value::Bool(true));
+    assert_eq!(meta["backgroundAudit"], Value::Bool(true));
+    assert_eq!(meta["executionMode"].as_str(), Some("kubewarden-wapc"));
+    let mut kinds = BTreeSet::new();
+    for rule in meta["rules"].as_sequence().unwrap() {
+        assert_eq!(strings(&rule["operations"]), vec!["CREATE", "UPDATE"]);
+        for group in strings(&rule["apiGroups"]) {
+            for version in strings(&rule["apiVersions"]) {
+                for resource in strings(&rule["resources"]) {
+                    let gvk = GroupVersionKind {
+                        group: group.clone(),
+                        version: version.clone(),
+                        kind: kind_of(&resource).to_string(),
+                    };
+                    assert!(Target::of(&gvk).is_some(), "{gvk:?} is not routed");
+                    kinds.insert(gvk.kind);
+                }
+            }
+        }
+    }
+    assert_eq!(kinds.len(), 10, "every kind of SPEC section 2: {kinds:?}");
+}
+
+#[test]
+fn artifacthub_package_matches_metadata_and_settings() {
+    let meta = yaml("policy-metadata.yml");
+    let pkg = yaml("artifacthub-pkg.yml");
+    let annotations = &pkg["annotations"];
+    let rules: Value =
+        serde_yaml::from_str(annotations["kubewarden/rules"].as_str().unwrap()).unwrap();
+    assert_eq!(rules, meta["rules"], "kubewarden/rules repeats policy-metadata.yml");
+    assert_eq!(annotations["kubewarden/mutation"].as_str(), Some("true"));
+    let questions: Value =
+        serde_yaml::from_str(annotations["kubewarden/questions-ui"].as_str().unwrap()).unwrap();
+    let variables: Vec<&str> = questions["questions"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|q| q["variable"].as_str().unwrap())
+        .collect();
+    assert_eq!(variables, KEYS.to_vec(), "one question per setting, in order");
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(pkg["version"].as_str(), Some(version));
+    assert_eq!(
+        meta["annotations"]["io.kubewarden.policy.version"].as_str(),
+        Some(version)
+    );
+    let image = pkg["containersImages"][0]["image"].as_str().unwrap();
+    assert!(image.ends_with(&format!(":v{version}")), "{image}");
+}
+
+#[test]
+fn readme_settings_table_lists_every_setting() {
+    let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR")))
+        .expect("README.md");
+    for key in KEYS {
+        assert!(
+            readme.contains(&format!("| `{key}` |")),
+            "README settings table lacks {key}"
+        );
+    }
+}
