@@ -72,7 +72,10 @@ fn artifacthub_package_matches_metadata_and_settings() {
     let annotations = &pkg["annotations"];
     let rules: Value =
         serde_yaml::from_str(annotations["kubewarden/rules"].as_str().unwrap()).unwrap();
-    assert_eq!(rules, meta["rules"], "kubewarden/rules repeats policy-metadata.yml");
+    assert_eq!(
+        rules, meta["rules"],
+        "kubewarden/rules repeats policy-metadata.yml"
+    );
     assert_eq!(annotations["kubewarden/mutation"].as_str(), Some("true"));
     let questions: Value =
         serde_yaml::from_str(annotations["kubewarden/questions-ui"].as_str().unwrap()).unwrap();
@@ -82,7 +85,11 @@ fn artifacthub_package_matches_metadata_and_settings() {
         .iter()
         .map(|q| q["variable"].as_str().unwrap())
         .collect();
-    assert_eq!(variables, KEYS.to_vec(), "one question per setting, in order");
+    assert_eq!(
+        variables,
+        KEYS.to_vec(),
+        "one question per setting, in order"
+    );
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(pkg["version"].as_str(), Some(version));
     assert_eq!(

@@ -38,7 +38,9 @@ pub fn summarize(samples: &mut [f64]) -> (f64, f64, f64) {
     let rank = (n * 99).div_ceil(100).max(1);
     let p99 = samples[rank - 1];
     let mean = samples.iter().sum::<f64>() / n as f64;
-    (median, p99, mean)
+    // Nanosecond resolution is all Instant gives; keep the JSON readable.
+    let ns = |x: f64| (x * 1000.0).round() / 1000.0;
+    (ns(median), ns(p99), ns(mean))
 }
 
 fn file_label(path: &Path) -> String {
@@ -95,12 +97,12 @@ pub fn render_table(policy: &Path, wasm_bytes: u64, rows: &[BenchRow]) -> String
     let width = rows.iter().map(|r| r.file.len()).max().unwrap_or(0).max(4);
     let kind_width = rows.iter().map(|r| r.kind.len()).max().unwrap_or(0).max(4);
     out.push_str(&format!(
-        "{:<width$}  {:<kind_width$}  {:>12}  {:>12}  {:>12}  {:<8}  {:<7}\n",
+        "{:<width$}  {:<kind_width$}  {:>12}  {:>12}  {:>12}  {:<8}  {}\n",
         "file", "kind", "median (µs)", "p99 (µs)", "mean (µs)", "verdict", "mutated"
     ));
     for r in rows {
         out.push_str(&format!(
-            "{:<width$}  {:<kind_width$}  {:>12.1}  {:>12.1}  {:>12.1}  {:<8}  {:<7}\n",
+            "{:<width$}  {:<kind_width$}  {:>12.1}  {:>12.1}  {:>12.1}  {:<8}  {}\n",
             r.file,
             r.kind,
             r.median_us,
@@ -134,6 +136,8 @@ mod tests {
         assert_eq!(p99, 198.0);
         let mut one = vec![7.0];
         assert_eq!(summarize(&mut one), (7.0, 7.0, 7.0));
+        let mut noisy = vec![1.000_000_4, 2.000_000_4];
+        assert_eq!(summarize(&mut noisy), (1.5, 2.0, 1.5));
     }
 
     #[test]
@@ -153,7 +157,8 @@ mod tests {
         assert!(table.starts_with("policy: p.wasm (2048 bytes, 2.0 KiB)\n"));
         assert!(table.contains("pod.json"));
         assert!(table.contains("12.3"));
-        assert!(table.contains("rejected"));
+        assert!(table.contains("rejected  no\n"));
+        assert!(table.lines().all(|l| l == l.trim_end()));
         let json = serde_json::to_value(vec![row]).unwrap();
         assert_eq!(json[0]["kind"], "Pod");
         assert_eq!(json[0]["wasm_bytes"], 2048);

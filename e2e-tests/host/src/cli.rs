@@ -359,8 +359,16 @@ mod tests {
             "extra"
         ])
         .contains("unexpected argument 'extra'"));
-        assert!(err(&["patched-request", "-r", "a", "--response-path", "b", "-s", "x"])
-            .contains("unknown option '-s'"));
+        assert!(err(&[
+            "patched-request",
+            "-r",
+            "a",
+            "--response-path",
+            "b",
+            "-s",
+            "x"
+        ])
+        .contains("unknown option '-s'"));
     }
 
     #[test]

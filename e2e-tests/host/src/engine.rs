@@ -51,6 +51,10 @@ impl Policy {
     }
 
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        // wasmtime would also try the text format; a policy is always binary.
+        if !bytes.starts_with(b"\0asm") {
+            return Err("not a WebAssembly module (no \\0asm header)".to_string());
+        }
         let engine = WasmtimeEngineProviderBuilder::new()
             .module_bytes(bytes)
             .wasi_params(WasiParams::default())
@@ -84,7 +88,9 @@ impl Policy {
         };
         match self.call("validate_settings", &payload) {
             Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-                invalid(format!("cannot decode the settings validation response: {e}"))
+                invalid(format!(
+                    "cannot decode the settings validation response: {e}"
+                ))
             }),
             Err(e) => invalid(format!("Error invoking settings validation callback: {e}")),
         }
@@ -132,8 +138,14 @@ mod tests {
 
     #[test]
     fn other_capabilities_are_refused_by_name() {
-        let err = host_callback("kubewarden", "kubernetes", "list_resources_by_namespace", b"{}", false)
-            .unwrap_err();
+        let err = host_callback(
+            "kubewarden",
+            "kubernetes",
+            "list_resources_by_namespace",
+            b"{}",
+            false,
+        )
+        .unwrap_err();
         assert_eq!(
             err.to_string(),
             "policy-host does not provide host capability kubewarden/kubernetes/list_resources_by_namespace"
@@ -143,7 +155,9 @@ mod tests {
 
     #[test]
     fn garbage_module_is_an_error() {
-        let err = Policy::from_bytes(b"definitely not wasm").err().unwrap();
+        let err = Policy::from_bytes(b"{\"not\": \"wasm\"}").err().unwrap();
+        assert!(err.contains("not a WebAssembly module"), "{err}");
+        let err = Policy::from_bytes(b"\0asm\x01\0\0\0\xff").err().unwrap();
         assert!(err.contains("cannot compile"), "{err}");
     }
 }

@@ -17,7 +17,10 @@ impl RequestDocument {
     /// Detects a review by its top-level `request` object (or `kind: AdmissionReview`).
     pub fn from_value(root: Value) -> Result<Self, String> {
         let Value::Object(map) = &root else {
-            return Err("the request must be a JSON object (an AdmissionReview or an AdmissionRequest)".to_string());
+            return Err(
+                "the request must be a JSON object (an AdmissionReview or an AdmissionRequest)"
+                    .to_string(),
+            );
         };
         let is_review = match map.get("request") {
             Some(Value::Object(_)) => true,
@@ -39,6 +42,7 @@ impl RequestDocument {
         Self::parse(&text).map_err(|e| format!("request file {}: {e}", path.display()))
     }
 
+    #[cfg(test)]
     pub fn is_review(&self) -> bool {
         self.is_review
     }
@@ -178,8 +182,8 @@ mod tests {
 
     #[test]
     fn missing_fields_have_defaults() {
-        let doc = RequestDocument::from_value(json!({"operation": "DELETE", "object": null}))
-            .unwrap();
+        let doc =
+            RequestDocument::from_value(json!({"operation": "DELETE", "object": null})).unwrap();
         assert_eq!(doc.uid(), "");
         assert_eq!(doc.kind(), "?");
         assert_eq!(doc.object(), None);
@@ -187,8 +191,9 @@ mod tests {
 
     #[test]
     fn replace_object_keeps_shape() {
-        let mut doc = RequestDocument::from_value(json!({"kind": "AdmissionReview", "request": bare()}))
-            .unwrap();
+        let mut doc =
+            RequestDocument::from_value(json!({"kind": "AdmissionReview", "request": bare()}))
+                .unwrap();
         doc.replace_object(json!({"x": 1}));
         let v = doc.into_value();
         assert_eq!(v["kind"], "AdmissionReview");
@@ -208,7 +213,9 @@ mod tests {
     fn settings_parsing() {
         assert_eq!(parse_settings("{\"a\":1}", "x").unwrap(), json!({"a": 1}));
         assert_eq!(parse_settings("null", "x").unwrap(), json!({}));
-        assert!(parse_settings("[1]", "x").unwrap_err().contains("JSON object"));
+        assert!(parse_settings("[1]", "x")
+            .unwrap_err()
+            .contains("JSON object"));
         assert!(parse_settings("a: 1", "settings file s.yaml")
             .unwrap_err()
             .contains("not valid JSON"));

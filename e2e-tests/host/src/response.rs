@@ -91,12 +91,14 @@ impl AdmissionResponse {
                 }
             }
         };
-        let status = (resp.message.is_some() || resp.code.is_some()).then(|| {
-            AdmissionResponseStatus {
+        let status = if resp.message.is_some() || resp.code.is_some() {
+            Some(AdmissionResponseStatus {
                 message: resp.message,
                 code: resp.code,
-            }
-        });
+            })
+        } else {
+            None
+        };
         Self {
             uid,
             allowed: resp.accepted,
@@ -124,7 +126,11 @@ pub fn parse_admission_response(text: &str) -> Result<Value, String> {
         _ => text
             .lines()
             .rev()
-            .find_map(|line| serde_json::from_str::<Value>(line.trim()).ok().filter(Value::is_object))
+            .find_map(|line| {
+                serde_json::from_str::<Value>(line.trim())
+                    .ok()
+                    .filter(Value::is_object)
+            })
             .ok_or_else(|| "no JSON object found in the response".to_string())?,
     };
     match value.get("response") {
@@ -143,7 +149,11 @@ pub fn decode_patch(response: &Value) -> Result<Option<json_patch::Patch>, Strin
     match response.get("patchType") {
         None | Some(Value::Null) => {}
         Some(Value::String(t)) if t == "JSONPatch" => {}
-        Some(other) => return Err(format!("unsupported patchType {other}, expected \"JSONPatch\"")),
+        Some(other) => {
+            return Err(format!(
+                "unsupported patchType {other}, expected \"JSONPatch\""
+            ))
+        }
     }
     let bytes = STANDARD
         .decode(patch_b64.trim())
@@ -319,10 +329,13 @@ mod tests {
 
     #[test]
     fn response_parsing_is_lenient_but_not_blind() {
-        let v = parse_admission_response("some log line\n{\"uid\":\"u\",\"allowed\":true}\n").unwrap();
+        let v =
+            parse_admission_response("some log line\n{\"uid\":\"u\",\"allowed\":true}\n").unwrap();
         assert_eq!(v["allowed"], true);
-        let v = parse_admission_response(r#"{"kind":"AdmissionReview","response":{"uid":"x","allowed":true}}"#)
-            .unwrap();
+        let v = parse_admission_response(
+            r#"{"kind":"AdmissionReview","response":{"uid":"x","allowed":true}}"#,
+        )
+        .unwrap();
         assert_eq!(v["uid"], "x");
         assert!(parse_admission_response("nothing here").is_err());
     }
