@@ -1,0 +1,179 @@
+#!/usr/bin/env bats
+# ServiceMonitor and PodMonitor rules (SPEC section 3), one case per rule.
+
+load common
+
+INTERNAL_ALLOW='{"certManagement":"internal","allowInsecureSkipVerify":true}'
+EXTERNAL='{"certManagement":"external"}'
+
+@test "M1: Kueue's insecureSkipVerify ServiceMonitor is rejected with the verified form to use" {
+  evaluate monitors/kueue-insecure.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden" \
+    "tlsConfig.ca.secret: {name: metrics-server-cert, key: ca.crt}" \
+    "serverName: kueue-controller-manager-metrics-service.kueue-system.svc" \
+    "[M1]"
+}
+
+@test "M1: Kubebuilder's default monitor.yaml is rejected" {
+  evaluate monitors/kubebuilder-insecure.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig.insecureSkipVerify" \
+    "serverName: controller-manager-metrics-service.project-system.svc"
+}
+
+@test "M1: the KEP-4377 verified form is accepted untouched, also with external certificates" {
+  evaluate monitors/kueue-verified.json
+  assert_allowed
+  assert_no_patch
+  assert_no_warnings
+  evaluate monitors/kueue-verified.json "$EXTERNAL"
+  assert_allowed
+  assert_no_patch
+}
+
+@test "M1: Kubebuilder's monitor_tls_patch form is accepted, as CREATE and as UPDATE" {
+  evaluate monitors/kubebuilder-tls-patch.json "$EXTERNAL"
+  assert_allowed
+  assert_no_patch
+  evaluate monitors/kubebuilder-update-to-verified.json
+  assert_allowed
+  assert_no_patch
+}
+
+@test "M1: allowInsecureSkipVerify in internal mode turns M1 into a warning" {
+  evaluate monitors/client-cert-skip-verify.json
+  assert_rejected
+  assert_message_contains "spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden"
+  evaluate monitors/client-cert-skip-verify.json "$INTERNAL_ALLOW"
+  assert_allowed
+  assert_no_patch
+  assert_warning_contains "spec.endpoints[0].tlsConfig.insecureSkipVerify"
+  assert_warning_contains "[M1]"
+}
+
+@test "M5: allowInsecureSkipVerify never lets a bearer token go to an unverified server" {
+  evaluate monitors/kueue-insecure.json "$INTERNAL_ALLOW"
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].bearerTokenFile: Forbidden" \
+    "allowInsecureSkipVerify does not cover credentials" "[M5]"
+  assert_message_lacks "Forbidden: insecureSkipVerify"
+  assert_warning_contains "[M1]"
+}
+
+@test "M5: basicAuth over plain http is rejected" {
+  evaluate monitors/http-basic-auth.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].basicAuth: Forbidden" "in plaintext over http" "set scheme: https" "[M5]"
+}
+
+@test "M1+M5: a PodMonitor is checked under spec.podMetricsEndpoints" {
+  evaluate monitors/podmonitor-insecure.json
+  assert_rejected
+  [ "$(violation_count)" -eq 2 ]
+  assert_message_contains \
+    "spec.podMetricsEndpoints[0].tlsConfig.insecureSkipVerify" \
+    "spec.podMetricsEndpoints[0].authorization"
+  evaluate monitors/podmonitor-verified.json "$EXTERNAL"
+  assert_allowed
+  assert_no_patch
+  assert_no_warnings
+}
+
+@test "M2: a client certificate without its key is rejected at the missing field" {
+  evaluate monitors/openshift-client-cert-half.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig.keyFile: Required value" \
+    "certFile /etc/prometheus/secrets/metrics-client-certs/tls.crt" "[M2]"
+  evaluate monitors/openshift-client-cert.json "$EXTERNAL"
+  assert_allowed
+  assert_no_patch
+}
+
+@test "M3: ca and caFile together are rejected" {
+  evaluate monitors/ca-and-cafile.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig.caFile: Conflicting fields" "both ca and caFile" "[M3]"
+}
+
+@test "M4: tlsConfig without scheme (http) is rejected" {
+  evaluate monitors/tls-without-scheme.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig: Invalid value" "scheme is not set, which means http" \
+    "set scheme: https" "[M4]"
+}
+
+@test "M6: plain http is accepted by default and rejected with requireHttps" {
+  evaluate monitors/plain-http.json
+  assert_allowed
+  assert_no_patch
+  evaluate monitors/plain-http.json '{"requireHttps":true}'
+  assert_rejected
+  assert_message_contains "spec.endpoints[0].scheme: Forbidden" "requireHttps" "[M6]"
+  evaluate monitors/kueue-verified.json '{"requireHttps":true}'
+  assert_allowed
+}
+
+@test "M7: minVersion above maxVersion and a deprecated TLS version are rejected" {
+  evaluate monitors/tls-versions.json
+  assert_rejected
+  [ "$(violation_count)" -eq 2 ]
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig.minVersion: Invalid value: minVersion TLS13 is above maxVersion TLS12" \
+    "spec.endpoints[1].tlsConfig.maxVersion: Forbidden: TLS11 is deprecated by RFC 8996"
+}
+
+@test "M8: external mode requires a CA on https endpoints" {
+  evaluate monitors/https-system-roots.json
+  assert_allowed
+  evaluate monitors/https-system-roots.json "$EXTERNAL"
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig.ca: Required value" "certManagement: external" "[M8]"
+  evaluate monitors/kube-state-metrics-verified.json "$EXTERNAL"
+  assert_allowed
+  assert_no_patch
+}
+
+@test "W-serverName: a verifying endpoint without serverName is accepted with a warning" {
+  evaluate monitors/kubelet-https-bearer-ca.json
+  assert_allowed
+  assert_no_patch
+  assert_warning_contains "spec.endpoints[0].tlsConfig.serverName"
+  assert_warning_contains "spec.endpoints[1].tlsConfig.serverName"
+  assert_warning_contains "Prometheus scrapes targets by IP"
+  assert_warning_contains "serverName: kubelet.kube-system.svc"
+}
+
+@test "one rejection names every bad endpoint" {
+  evaluate monitors/multi-endpoint.json
+  assert_rejected
+  [ "$(violation_count)" -eq 7 ]
+  assert_message_contains \
+    "has 7 problems" \
+    "spec.endpoints[1].tlsConfig.insecureSkipVerify" \
+    "spec.endpoints[2].tlsConfig.keySecret" \
+    "spec.endpoints[3].bearerTokenFile" \
+    "spec.endpoints[3].tlsConfig:" \
+    "spec.endpoints[4].tlsConfig.caFile" \
+    "spec.endpoints[4].tlsConfig.minVersion" \
+    "spec.endpoints[5].scheme: Invalid value"
+  assert_message_lacks "spec.endpoints[0]"
+}
+
+@test "wrong JSON types are rejected with the field and the expected type" {
+  evaluate monitors/wrong-types.json
+  assert_rejected
+  [ "$(violation_count)" -eq 3 ]
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig.insecureSkipVerify: Invalid type: expected boolean, got string [type]" \
+    "spec.endpoints[1].scheme: Invalid type: expected string, got number" \
+    "spec.endpoints[2].tlsConfig: Invalid type: expected object, got list"
+}
