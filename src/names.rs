@@ -21,6 +21,95 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
     !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns1123_label)
 }
 
+/// Why `name` is not a DNS name as Kubernetes and cert-manager expect one
+/// (RFC 1123 in lower case: dot-separated DNS-1123 labels, at most 253
+/// characters), or `None` when it is one. With `allow_wildcard`, a leading
+/// `*.` is accepted, as in `IsWildcardDNS1123Subdomain`.
+pub fn dns_name_problem(name: &str, allow_wildcard: bool) -> Option<String> {
+    if name.is_empty() {
+        return Some("the name is empty".into());
+    }
+    if name.len() > 253 {
+        return Some(format!(
+            "it is {} characters long, at most 253 are allowed",
+            name.len()
+        ));
+    }
+    let rest = match name.strip_prefix("*.") {
+        Some(rest) if allow_wildcard => rest,
+        _ => name,
+    };
+    if rest.contains('*') {
+        return Some(if allow_wildcard {
+            "a wildcard is allowed only as the whole first label (\"*.\")".into()
+        } else {
+            "wildcards are not allowed here".into()
+        });
+    }
+    rest.split('.').find_map(label_problem)
+}
+
+/// Whether `name` is a DNS name (see [`dns_name_problem`]).
+pub fn is_dns_name(name: &str, allow_wildcard: bool) -> bool {
+    dns_name_problem(name, allow_wildcard).is_none()
+}
+
+fn label_problem(label: &str) -> Option<String> {
+    if label.is_empty() {
+        return Some("it has an empty label (a leading, trailing or doubled '.')".into());
+    }
+    if label.len() > 63 {
+        return Some(format!(
+            "label {label:?} is {} characters long, at most 63 are allowed",
+            label.len()
+        ));
+    }
+    if label.bytes().any(|c| c.is_ascii_uppercase()) {
+        return Some(format!(
+            "label {label:?} has upper-case letters; DNS names are lower case"
+        ));
+    }
+    if let Some(c) = label
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-'))
+    {
+        return Some(format!(
+            "label {label:?} has the character {c:?}; only a-z, 0-9 and '-' are allowed"
+        ));
+    }
+    if label.starts_with('-') || label.ends_with('-') {
+        return Some(format!("label {label:?} starts or ends with '-'"));
+    }
+    None
+}
+
+/// The kustomize placeholder a DNS label stands for, if it is one: a label of
+/// capitals, digits and underscores with at least one capital (`SERVICE_NAME`,
+/// `SERVICE_NAMESPACE`), or the same inside an old-style kustomize var
+/// (`$(SERVICE_NAME)`).
+pub fn placeholder(label: &str) -> Option<&str> {
+    let inner = label
+        .strip_prefix("$(")
+        .and_then(|l| l.strip_suffix(')'))
+        .unwrap_or(label);
+    let ok = inner
+        .bytes()
+        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+        && inner.bytes().any(|c| c.is_ascii_uppercase());
+    ok.then_some(inner)
+}
+
+/// The namespace label of an in-cluster Service name: `<svc>.<ns>.svc` or
+/// `<svc>.<ns>.svc.cluster.local` (`<svc>` may be the wildcard `*`). Returns
+/// the index of that label among the dot-separated labels and the label.
+pub fn service_namespace(name: &str) -> Option<(usize, &str)> {
+    let labels: Vec<&str> = name.split('.').collect();
+    match labels.as_slice() {
+        [_, ns, "svc"] | [_, ns, "svc", "cluster", "local"] => Some((1, ns)),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -50,6 +139,84 @@ mod tests {
         }
         for bad in ["", "a..b", ".a", "a.", "A.b", "a_b", &"a".repeat(254)] {
             assert!(!is_dns1123_subdomain(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn dns_names() {
+        let long_label = format!("{}.svc", "a".repeat(63));
+        let longest = vec!["a".repeat(63); 4].join(".")[..253].to_string();
+        let too_long_label = format!("{}.svc", "a".repeat(64));
+        let too_long = vec!["a".repeat(63); 5].join(".");
+        for (name, wildcard) in [
+            ("metrics.project-system.svc", false),
+            (
+                "project-controller-manager-metrics-service.project-system.svc.cluster.local",
+                false,
+            ),
+            ("localhost", false),
+            ("*.kueue-system.svc", true),
+            ("*.example.com", true),
+            ("0a.b-c.d", false),
+            (long_label.as_str(), false),
+            (longest.as_str(), false),
+        ] {
+            assert!(is_dns_name(name, wildcard), "{name}");
+        }
+        let cases = [
+            ("", true, "empty"),
+            ("*.kueue-system.svc", false, "not allowed"),
+            ("a.*.svc", true, "first label"),
+            ("*", true, "first label"),
+            ("*.*.svc", true, "first label"),
+            ("**.svc", true, "first label"),
+            ("a..svc", true, "empty label"),
+            ("a.svc.", true, "empty label"),
+            (".a.svc", true, "empty label"),
+            ("Metrics.ns.svc", true, "upper-case"),
+            ("metrics_svc.ns.svc", true, "'_'"),
+            ("metrics.ns.svc:8443", true, "':'"),
+            ("-metrics.ns.svc", true, "starts or ends"),
+            ("metrics-.ns.svc", true, "starts or ends"),
+            (too_long_label.as_str(), true, "at most 63"),
+            (too_long.as_str(), true, "at most 253"),
+        ];
+        for (name, wildcard, why) in cases {
+            let problem = dns_name_problem(name, wildcard).expect(name);
+            assert!(problem.contains(why), "{name}: {problem}");
+            assert!(!is_dns_name(name, wildcard), "{name}");
+        }
+    }
+
+    #[test]
+    fn placeholders() {
+        for (label, expected) in [
+            ("SERVICE_NAME", Some("SERVICE_NAME")),
+            ("SERVICE_NAMESPACE", Some("SERVICE_NAMESPACE")),
+            ("$(METRICS_SERVICE_NAME)", Some("METRICS_SERVICE_NAME")),
+            ("NS1", Some("NS1")),
+            ("svc", None),
+            ("Service", None),
+            ("_1", None),
+            ("", None),
+            ("$()", None),
+        ] {
+            assert_eq!(placeholder(label), expected, "{label}");
+        }
+    }
+
+    #[test]
+    fn service_namespaces() {
+        for (name, expected) in [
+            ("m.ns.svc", Some((1, "ns"))),
+            ("m.ns.svc.cluster.local", Some((1, "ns"))),
+            ("*.ns.svc", Some((1, "ns"))),
+            ("ns.svc", None),
+            ("p.m.ns.svc", None),
+            ("m.ns.svc.cluster.example", None),
+            ("metrics.example.com", None),
+        ] {
+            assert_eq!(service_namespace(name), expected, "{name}");
         }
     }
 }
