@@ -1,0 +1,159 @@
+#!/usr/bin/env bats
+# Workload rules W1-W4 (SPEC section 5): certificate/key pairs set by halves,
+# the METRICS_PROMETHEUS_TLS_* env of Knative, plaintext metrics on public
+# addresses, and listen/bind address syntax. Each rule: a rejection whose
+# message names the field path, and the fixed manifest accepted untouched.
+
+load common
+
+CUSTOM_PAIRS='{"certKeyPairs":[{"cert":"--client-cert","key":"--client-key"},{"cert":"GRPC_TLS_CERT","key":"GRPC_TLS_KEY"}]}'
+
+# ------------------------------------------------------------------ W1
+
+@test "W1: kube-rbac-proxy with a certificate and no key is rejected" {
+  evaluate workloads/w1-kube-rbac-proxy-half-pair.json
+  assert_rejected
+  assert_message_contains "Deployment memcached-operator-system/memcached-operator-controller-manager" \
+    "spec.template.spec.containers[0].args[4]: Required value: flag --tls-cert-file is set but flag --tls-private-key-file is not" \
+    "set both or neither [W1]"
+  [ "$(violation_count)" -eq 1 ]
+}
+
+@test "W1: kube-rbac-proxy with certificate and key is accepted untouched" {
+  evaluate workloads/w1-kube-rbac-proxy-pair.json
+  assert_allowed
+  assert_no_patch
+}
+
+@test "W1: an etcd static Pod with --cert-file and no --key-file is rejected" {
+  evaluate workloads/w1-etcd-half-pair.json
+  assert_rejected
+  assert_message_contains "spec.containers[0].command[7]" "flag --cert-file is set but flag --key-file is not" "[W1]"
+}
+
+@test "W1: an etcd static Pod with --cert-file and --key-file is accepted untouched" {
+  evaluate workloads/w1-etcd-pair.json
+  assert_allowed
+  assert_no_patch
+}
+
+@test "W1: certKeyPairs halves (a flag and an env var) in a DaemonSet are rejected" {
+  evaluate workloads/w1-custom-pairs-half.json "$CUSTOM_PAIRS"
+  assert_rejected
+  [ "$(violation_count)" -eq 2 ]
+  assert_message_contains \
+    "spec.template.spec.containers[0].args[2]: Required value: flag --client-cert is set but flag --client-key is not" \
+    "spec.template.spec.containers[0].env[1]: Required value: env GRPC_TLS_KEY is set but env GRPC_TLS_CERT is not"
+}
+
+@test "W1: certKeyPairs complete is accepted; without the setting the halves are not checked" {
+  evaluate workloads/w1-custom-pairs.json "$CUSTOM_PAIRS"
+  assert_allowed
+  assert_no_patch
+  evaluate workloads/w1-custom-pairs-half.json
+  assert_allowed
+  assert_no_patch
+}
+
+# ------------------------------------------------------------------ W2
+
+@test "W2: Knative activator with bad METRICS_PROMETHEUS_TLS_* values lists every problem" {
+  evaluate workloads/w2-knative-activator-mtls-bad.json
+  assert_rejected
+  [ "$(violation_count)" -eq 4 ]
+  assert_message_contains "Deployment knative-serving/activator has 4 problems:" \
+    'spec.template.spec.containers[0].env[8].value: Invalid value: METRICS_PROMETHEUS_TLS_CLIENT_AUTH is "required"; accepted values: none, optional, require [W2]' \
+    'spec.template.spec.containers[0].env[9].value: Invalid value: METRICS_PROMETHEUS_TLS_MIN_VERSION is "1.1"; accepted values: 1.2, 1.3 [W2]' \
+    'spec.template.spec.containers[0].env[11].value: Invalid value: METRICS_PROMETHEUS_TLS_CURVE_PREFERENCES has unknown curves "secp256r1"' \
+    "spec.template.spec.containers[0].env[12].value: Invalid value: METRICS_PROMETHEUS_TLS_CIPHER_SUITES: TLS_RSA_WITH_AES_128_CBC_SHA is insecure"
+}
+
+@test "W2: Knative activator with mTLS configured is accepted untouched" {
+  evaluate workloads/w2-knative-activator-mtls.json
+  assert_allowed
+  assert_no_patch
+}
+
+@test "W2: a client CA without client auth and without a TLS server is rejected" {
+  evaluate workloads/w2-knative-controller-ca-without-auth.json
+  assert_rejected
+  [ "$(violation_count)" -eq 2 ]
+  assert_message_contains \
+    "spec.template.spec.containers[0].env[5].value: Invalid value: METRICS_PROMETHEUS_TLS_CLIENT_CA_FILE is set but METRICS_PROMETHEUS_TLS_CLIENT_AUTH is not set, so the CA is never loaded" \
+    "spec.template.spec.containers[0].env[5].value: Required value: METRICS_PROMETHEUS_TLS_CLIENT_CA_FILE configures client certificate verification, which needs a TLS server"
+}
+
+@test "W1 and W2: client auth with a certificate and no key names both rules" {
+  evaluate workloads/w2-knative-controller-half-pair.json
+  assert_rejected
+  [ "$(violation_count)" -eq 2 ]
+  assert_message_contains \
+    "spec.template.spec.containers[0].env[5]: Required value: env METRICS_PROMETHEUS_TLS_CERT is set but env METRICS_PROMETHEUS_TLS_KEY is not" \
+    "spec.template.spec.containers[0].env[6].value: Required value: METRICS_PROMETHEUS_TLS_CLIENT_AUTH and METRICS_PROMETHEUS_TLS_CLIENT_CA_FILE configure client certificate verification" \
+    "[W1]" "[W2]"
+}
+
+# ------------------------------------------------------------------ W3
+
+@test "W3: Kubebuilder manager serving plaintext metrics on :8080 is rejected" {
+  evaluate workloads/w3-kubebuilder-metrics-plaintext.json
+  assert_rejected
+  [ "$(violation_count)" -eq 1 ]
+  assert_message_contains \
+    "spec.template.spec.containers[0].args[0]: Forbidden: --metrics-bind-address=:8080 with --metrics-secure=false serves metrics in plaintext and without authentication on every interface" \
+    "kube-rbac-proxy" "[W3]"
+}
+
+@test "W3: Kubebuilder manager serving plaintext metrics on 127.0.0.1 is accepted untouched" {
+  evaluate workloads/w3-kubebuilder-metrics-loopback.json
+  assert_allowed
+  assert_no_patch
+}
+
+@test "W3: Cluster API manager with --insecure-diagnostics=true on :8443 is rejected" {
+  evaluate workloads/w3-capi-insecure-diagnostics.json
+  assert_rejected
+  [ "$(violation_count)" -eq 1 ]
+  assert_message_contains "Deployment capi-system/capi-controller-manager" \
+    "spec.template.spec.containers[0].args[1]: Forbidden: --insecure-diagnostics with --diagnostics-address=:8443 serves the diagnostics endpoint" \
+    "--insecure-diagnostics=false" "[W3]"
+}
+
+@test "W3: Cluster API manager with --insecure-diagnostics=false is accepted untouched" {
+  evaluate workloads/w3-capi-diagnostics.json
+  assert_allowed
+  assert_no_patch
+}
+
+# ------------------------------------------------------------------ W4
+
+@test "W4: kube-scheduler with a port in --bind-address is rejected" {
+  evaluate workloads/w4-kube-scheduler-bind-address-port.json
+  assert_rejected
+  [ "$(violation_count)" -eq 1 ]
+  assert_message_contains "Pod kube-system/kube-scheduler-control-plane" \
+    'spec.containers[0].command[3]: Invalid value: --bind-address "127.0.0.1:10259" is not an IP address' \
+    "it takes no port" "[W4]"
+}
+
+@test "W4: kube-scheduler with --bind-address=127.0.0.1 is accepted untouched" {
+  evaluate workloads/w4-kube-scheduler.json
+  assert_allowed
+  assert_no_patch
+}
+
+@test "W4: a CronJob with an out-of-range port and a port without colon is rejected" {
+  evaluate workloads/w4-cronjob-listen-addresses.json
+  assert_rejected
+  [ "$(violation_count)" -eq 2 ]
+  assert_message_contains \
+    'spec.jobTemplate.spec.template.spec.containers[0].args[1]: Invalid value: --metrics-bind-address ":99999" is not a listen address: the port 99999 is above 65535' \
+    'spec.jobTemplate.spec.template.spec.containers[0].args[2]: Invalid value: --health-probe-bind-address "8081" is not a listen address' \
+    'write ":8081"'
+}
+
+@test "W4: a CronJob with metrics off and a valid probe address is accepted untouched" {
+  evaluate workloads/w4-cronjob.json
+  assert_allowed
+  assert_no_patch
+}
