@@ -41,10 +41,21 @@ pub extern "C" fn wapc_init() {
 pub fn validate(payload: &[u8]) -> CallResult {
     let request = match ValidationRequest::<Settings>::new(payload) {
         Ok(r) => r,
-        Err(e) => return response::unreadable(&e.to_string()),
+        Err(e) => return response::unreadable(&unreadable_reason(&e)),
     };
     let answer = review::review(&request.request, &request.settings);
     response::respond(answer)
+}
+
+/// Why a payload could not be read: the parser's own error, which names the
+/// line and column. The SDK's error also quotes the whole payload, so a
+/// 4 MB request came back as a 4 MB message repeating everything it carried
+/// (env values included).
+fn unreadable_reason(e: &kubewarden_policy_sdk::error::Error) -> String {
+    match e {
+        kubewarden_policy_sdk::error::Error::Deserialization { source, .. } => source.to_string(),
+        other => other.to_string(),
+    }
 }
 
 /// `validate_settings`: checks the settings when the policy is loaded. Every

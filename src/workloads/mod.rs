@@ -4,8 +4,14 @@
 //! their flags and env); the rule groups then run over it and the injection
 //! edits the JSON of the original object.
 
+pub mod addresses;
 pub mod args;
+pub mod certs;
+pub mod inject;
+pub mod mounts;
+pub mod pairs;
 pub mod podspec;
+pub mod tls_env;
 
 pub use podspec::WorkloadKind;
 
@@ -65,12 +71,10 @@ impl<'a> Workload<'a> {
 }
 
 /// Reviews a workload; returns the mutated object when the policy repaired it.
-pub fn review(
-    kind: WorkloadKind,
-    object: &Value,
-    _ctx: &Ctx,
-    report: &mut Report,
-) -> Option<Value> {
-    let _workload = Workload::read(kind, object, report)?;
-    None
+pub fn review(kind: WorkloadKind, object: &Value, ctx: &Ctx, report: &mut Report) -> Option<Value> {
+    let workload = Workload::read(kind, object, report)?;
+    pairs::check(&workload, ctx, report);
+    tls_env::check(&workload, ctx, report);
+    addresses::check(&workload, ctx, report);
+    certs::review(&workload, object, ctx, report)
 }

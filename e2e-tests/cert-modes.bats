@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# Certificate management modes (SPEC sections 1, 5 and 7): W5 certificate files
+# not mounted, X1 issuer certificates under internal management, X2 external
+# metrics with internal webhooks, X3 external webhooks with internal metrics,
+# on the Kubebuilder layouts and Kueue's KEP-4377 deployment.
+
+load common
+
+MDIR=/tmp/k8s-metrics-server/metrics-certs
+WDIR=/tmp/k8s-webhook-server/serving-certs
+AUTO='{"certManagement":"auto"}'
+EXTERNAL='{"certManagement":"external"}'
+INTERNAL='{"certManagement":"internal"}'
+KUEUE='{"metricsCertSecretName":"kueue-metrics-server-cert"}'
+KUEUE_INTERNAL='{"metricsCertSecretName":"kueue-metrics-server-cert","certManagement":"internal"}'
+KUEUE_EXTERNAL='{"metricsCertSecretName":"kueue-metrics-server-cert","certManagement":"external"}'
+
+untouched() {
+  assert_allowed
+  assert_no_patch
+  assert_no_warnings
+}
+
+# ------------------------------------------------------------------ Kubebuilder
+
+@test "modes: Kubebuilder scaffold without cert-manager is accepted untouched in auto and internal" {
+  evaluate workloads/kubebuilder-scaffold.json
+  untouched
+  evaluate workloads/kubebuilder-scaffold.json "$INTERNAL"
+  untouched
+}
+
+@test "X3: Kubebuilder scaffold in external mode gets the metrics certificate injected" {
+  evaluate workloads/kubebuilder-scaffold.json "$EXTERNAL"
+  assert_allowed
+  assert_patch "any(.[]; .op == \"add\" and .value == \"--metrics-cert-path=$MDIR\")"
+  assert_warning_contains "X3:"
+  second_pass
+  untouched
+}
+
+@test "X3: Kubebuilder scaffold in external mode without injection is rejected" {
+  evaluate workloads/kubebuilder-scaffold.json '{"certManagement":"external","injectMetricsCertMount":false}'
+  assert_rejected
+  [ "$(violation_count)" -eq 1 ]
+  assert_message_contains "Deployment guestbook-system/guestbook-controller-manager: spec.template.spec.containers[0]: Required value: X3: container \"manager\" serves secure metrics (--metrics-bind-address=:8443) with internal self-signed certificates: it has no --metrics-cert-path while certManagement is external" "[X3]"
+}
+
+@test "modes: Kubebuilder full cert-manager layout is accepted untouched in auto and external" {
+  evaluate workloads/kubebuilder-cert-manager.json
+  untouched
+  evaluate workloads/kubebuilder-cert-manager.json "$EXTERNAL"
+  untouched
+}
+
+@test "X1: Kubebuilder cert-manager layout under internal certificate management is rejected" {
+  evaluate workloads/kubebuilder-cert-manager.json "$INTERNAL"
+  assert_rejected
+  [ "$(violation_count)" -eq 1 ]
+  assert_message_contains \
+    "spec.template.spec.containers[0].volumeMounts[0]: Forbidden: container \"manager\" mounts Secret \"metrics-server-cert\" (volume \"metrics-certs\") at $MDIR" \
+    "unsupported combination of KEP-4377" "set certManagement to external or auto" "[X1]"
+}
+
+@test "X3: webhooks from cert-manager without a metrics certificate: injected in auto, untouched in internal" {
+  evaluate workloads/kubebuilder-webhooks-without-metrics-cert.json "$AUTO"
+  assert_allowed
+  assert_warning_contains "its webhook certificates come from Secret \"webhook-server-cert\" mounted at $WDIR (certManagement: auto)"
+  evaluate workloads/kubebuilder-webhooks-without-metrics-cert.json "$INTERNAL"
+  untouched
+}
+
+@test "X3: --metrics-secure=false on loopback is not a secure metrics server" {
+  evaluate workloads/x3-insecure-metrics-not-applicable.json "$EXTERNAL"
+  untouched
+}
+
+@test "X3: in external mode a repair that would break X2 is refused" {
+  evaluate workloads/x3-external-internal-webhooks.json "$EXTERNAL"
+  assert_rejected
+  assert_no_patch
+  [ "$(violation_count)" -eq 1 ]
+  assert_message_contains "spec.template.spec.containers[0]: Forbidden: X3:" "the policy cannot repair this" \
+    "external metrics with internal webhook certificates" "[X2]" "[X3]"
+  evaluate workloads/x3-external-internal-webhooks.json
+  untouched
+}
+
+# ------------------------------------------------------------------ W5
+
+@test "W5: --metrics-cert-path not mounted is repaired in auto" {
+  evaluate workloads/w5-metrics-cert-path-not-mounted.json
+  assert_allowed
+  assert_warning_contains "W5: --metrics-cert-path names $MDIR, but no volume mount of container \"manager\" covers $MDIR"
+  second_pass
+  untouched
+}
+
+@test "W5: in internal mode the repair would break X1 and is refused" {
+  evaluate workloads/w5-metrics-cert-path-not-mounted.json "$INTERNAL"
+  assert_rejected
+  assert_no_patch
+  [ "$(violation_count)" -eq 1 ]
+  assert_message_contains "spec.template.spec.containers[0].args[3]: Forbidden: W5:" "the policy cannot repair this" "[X1]" "[W5]"
+}
+
+@test "W5: Knative certificate files the metrics Secret does not hold are rejected" {
+  evaluate workloads/w5-knative-pem-files-not-mounted.json
+  assert_rejected
+  assert_no_patch
+  [ "$(violation_count)" -eq 2 ]
+  assert_message_contains \
+    "spec.template.spec.containers[0].env[4].value: Required value: W5: METRICS_PROMETHEUS_TLS_CERT names /etc/metrics-tls/server.pem" \
+    "Secret \"metrics-server-cert\" provides tls.crt, tls.key and ca.crt, not server.pem" \
+    "spec.template.spec.containers[0].env[5].value"
+}
+
+@test "W5: Knative certificate files mounted from a Secret are accepted; X1 in internal mode" {
+  evaluate workloads/w5-knative-tls-env-mounted.json
+  untouched
+  evaluate workloads/w5-knative-tls-env-mounted.json "$INTERNAL"
+  assert_rejected
+  assert_message_contains "spec.template.spec.containers[0].volumeMounts[0]: Forbidden: container \"controller\" mounts Secret \"controller-metrics-tls\" (volume \"metrics-tls\") at /etc/metrics-tls, over its metrics certificate directory /etc/metrics-tls" "[X1]"
+}
+
+# ------------------------------------------------------------------ X1, X2
+
+@test "X1: a projected volume of the metrics Secret under internal management is rejected" {
+  evaluate workloads/x1-projected-metrics-secret.json "$INTERNAL"
+  assert_rejected
+  [ "$(violation_count)" -eq 1 ]
+  assert_message_contains "spec.template.spec.containers[0].volumeMounts[0]: Forbidden: container \"manager\" mounts Secret \"metrics-server-cert\" (volume \"metrics-bundle\") at /var/run/metrics" "[X1]"
+  evaluate workloads/x1-projected-metrics-secret.json
+  untouched
+}
+
+@test "X2: metrics certificates from a Secret with webhooks on internal certificates is rejected" {
+  for mode in "$AUTO" "$EXTERNAL"; do
+    evaluate workloads/x2-metrics-certs-internal-webhooks.json "$mode"
+    assert_rejected
+    assert_no_patch
+    [ "$(violation_count)" -eq 1 ]
+    assert_message_contains \
+      "spec.template.spec.containers[0]: Forbidden: container \"manager\" mounts external metrics certificates (Secret \"metrics-server-cert\" (volume \"metrics-certs\") at $MDIR) and serves webhooks (port webhook-server)" \
+      "no Secret is mounted at its webhook certificate directory $WDIR" "KEP-4377's unsupported option" "[X2]"
+  done
+}
+
+# ------------------------------------------------------------------ Kueue (KEP-4377)
+
+@test "Kueue: external webhook and metrics certificates (Option 3) are accepted untouched" {
+  evaluate workloads/kueue-external-metrics.json "$KUEUE"
+  untouched
+  evaluate workloads/kueue-external-metrics.json "$KUEUE_EXTERNAL"
+  untouched
+}
+
+@test "Kueue: external metrics certificates with internal cert management are rejected (X1)" {
+  evaluate workloads/kueue-external-metrics.json "$KUEUE_INTERNAL"
+  assert_rejected
+  [ "$(violation_count)" -eq 1 ]
+  assert_message_contains "Deployment kueue-system/kueue-controller-manager: spec.template.spec.containers[0].volumeMounts[2]: Forbidden: container \"manager\" mounts Secret \"kueue-metrics-server-cert\" (volume \"metrics-certs\") at /etc/kueue/metrics-certs" "[X1]"
+}
+
+@test "Kueue: external metrics with internal webhooks is KEP-4377's unsupported option (X2)" {
+  evaluate workloads/kueue-metrics-certs-internal-webhooks.json "$KUEUE"
+  assert_rejected
+  assert_message_contains "Deployment kueue-system/kueue-controller-manager: spec.template.spec.containers[0]: Forbidden:" \
+    "serves webhooks (port webhook-server)" "[X2]"
+}
+
+@test "Kueue: internal metrics certificates (Option 1 and 2) are accepted untouched" {
+  evaluate workloads/kueue-internal-metrics.json "$KUEUE_INTERNAL"
+  untouched
+  evaluate workloads/kueue-internal-metrics.json "$KUEUE"
+  untouched
+}

@@ -1,0 +1,755 @@
+//! Injection (SPEC sections 6 and 7): the exact edit, reuse, conflicts,
+//! targeting, refusals and idempotence.
+
+use crate::report::Report;
+use crate::settings::Settings;
+use crate::testing::{findings, report};
+use crate::workloads::certs::tests::{
+    deployment, manager, mount, run, secret_volume, settings, webhook_mount, webhook_volume, C0,
+    METRICS_DIR, WEBHOOK_DIR,
+};
+use serde_json::{json, Value};
+
+fn f(rule: &str, path: &str) -> (String, String) {
+    (rule.to_string(), path.to_string())
+}
+
+/// Runs the review, expects a mutation, and checks that the policy applied
+/// to its own output changes nothing and says nothing.
+fn repaired(kind: &str, object: Value, s: &Settings) -> (Report, Value) {
+    let (r, m) = report(kind, object, s);
+    assert!(r.is_clean(), "{:?}", r.violations);
+    let m = m.expect("a mutation");
+    let (again, m2) = report(kind, m.clone(), s);
+    assert!(
+        again.is_clean() && again.warnings.is_empty(),
+        "second pass: {again:?}"
+    );
+    assert!(m2.is_none(), "second pass mutated again");
+    (r, m)
+}
+
+fn spec(m: &Value) -> &Value {
+    &m["spec"]["template"]["spec"]
+}
+
+fn new_volume() -> Value {
+    json!({"name": "metrics-certs", "secret": {"secretName": "metrics-server-cert", "optional": false}})
+}
+
+/// The Kubebuilder layout with webhooks from cert-manager and no metrics certificate.
+fn webhooks_only(args: Value) -> Value {
+    deployment(
+        json!({"volumes": [webhook_volume()], "containers": [manager(args, json!([webhook_mount()]))]}),
+    )
+}
+
+#[test]
+fn inject_x3_adds_volume_mount_and_flag() {
+    let obj = webhooks_only(json!(["--metrics-bind-address=:8443", "--leader-elect"]));
+    let (r, m) = repaired("Deployment", obj, &Settings::default());
+    let spec = spec(&m);
+    assert_eq!(spec["volumes"], json!([webhook_volume(), new_volume()]));
+    assert_eq!(
+        spec["containers"][0]["volumeMounts"],
+        json!([webhook_mount(), mount("metrics-certs", METRICS_DIR)])
+    );
+    assert_eq!(
+        spec["containers"][0]["args"],
+        json!([
+            "--metrics-bind-address=:8443",
+            "--leader-elect",
+            format!("--metrics-cert-path={METRICS_DIR}")
+        ])
+    );
+    assert_eq!(spec["containers"][0]["command"], json!(["/manager"]));
+    assert_eq!(r.warnings.len(), 1);
+    let w = &r.warnings[0];
+    for part in [
+        C0,
+        "volume \"metrics-certs\" from Secret \"metrics-server-cert\"",
+        "read-only mount",
+        METRICS_DIR,
+        "container \"manager\"",
+        "--metrics-cert-path=",
+        "X3:",
+        "[inject]",
+    ] {
+        assert!(w.contains(part), "{w} lacks {part}");
+    }
+}
+
+#[test]
+fn inject_x3_external_mode_on_the_plain_scaffold() {
+    let obj = deployment(
+        json!({"containers": [manager(json!(["--metrics-bind-address=:8443"]), json!(null))]}),
+    );
+    assert!(
+        run(obj.clone(), &Settings::default()).1.is_none(),
+        "auto: untouched"
+    );
+    let (_, m) = repaired(
+        "Deployment",
+        obj,
+        &settings(json!({"certManagement": "external"})),
+    );
+    assert_eq!(
+        spec(&m)["containers"][0]["volumeMounts"],
+        json!([mount("metrics-certs", METRICS_DIR)])
+    );
+}
+
+#[test]
+fn inject_x3_uses_the_directory_where_the_secret_is_already_mounted() {
+    let obj = deployment(
+        json!({"volumes": [webhook_volume(), secret_volume("m", "metrics-server-cert")],
+        "containers": [manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount(), mount("m", "/etc/metrics")]))]}),
+    );
+    let (r, m) = repaired("Deployment", obj.clone(), &Settings::default());
+    let mut expected = obj;
+    expected["spec"]["template"]["spec"]["containers"][0]["args"] = json!([
+        "--metrics-bind-address=:8443",
+        "--metrics-cert-path=/etc/metrics"
+    ]);
+    assert_eq!(m, expected, "only the flag is added");
+    assert!(
+        !r.warnings[0].contains("read-only mount"),
+        "{}",
+        r.warnings[0]
+    );
+}
+
+#[test]
+fn inject_x3_creates_args_when_the_flags_are_in_command() {
+    let obj = deployment(
+        json!({"volumes": [webhook_volume()], "containers": [{"name": "manager",
+        "command": ["/manager", "--metrics-bind-address=:8443"], "volumeMounts": [webhook_mount()]}]}),
+    );
+    let (_, m) = repaired("Deployment", obj, &Settings::default());
+    let c = &spec(&m)["containers"][0];
+    assert_eq!(
+        c["command"],
+        json!(["/manager", "--metrics-bind-address=:8443"])
+    );
+    assert_eq!(
+        c["args"],
+        json!([format!("--metrics-cert-path={METRICS_DIR}")])
+    );
+}
+
+#[test]
+fn inject_x3_refused_when_the_flag_would_not_be_read() {
+    // After `--` a flag is an argument: appending cannot repair X3.
+    let obj = webhooks_only(json!(["--metrics-bind-address=:8443", "--", "serve"]));
+    let (r, m) = run(obj, &Settings::default());
+    assert!(m.is_none() && r.warnings.is_empty());
+    assert_eq!(findings(&r), vec![f("X3", C0)]);
+    assert!(
+        r.violations[0].detail.contains("cannot repair"),
+        "{}",
+        r.violations[0].detail
+    );
+}
+
+#[test]
+fn inject_x3_refused_when_it_would_break_x2() {
+    // external mode, webhooks served with internal certificates: mounting
+    // metrics certificates would create KEP-4377's unsupported option.
+    let obj = deployment(
+        json!({"containers": [{"name": "manager", "args": ["--metrics-bind-address=:8443"],
+        "ports": [{"name": "webhook-server", "containerPort": 9443}]}]}),
+    );
+    let (r, m) = run(obj, &settings(json!({"certManagement": "external"})));
+    assert!(m.is_none() && r.warnings.is_empty());
+    assert_eq!(findings(&r), vec![f("X3", C0)]);
+    let d = &r.violations[0].detail;
+    assert!(d.contains("cannot repair") && d.contains("[X2]"), "{d}");
+}
+
+#[test]
+fn inject_w5_mounts_the_named_directory_without_a_flag() {
+    let obj = deployment(
+        json!({"containers": [manager(json!(["--metrics-bind-address=:8443", "--metrics-cert-path=/certs/"]), json!([]))]}),
+    );
+    let (r, m) = repaired("Deployment", obj, &Settings::default());
+    let c = &spec(&m)["containers"][0];
+    assert_eq!(c["volumeMounts"], json!([mount("metrics-certs", "/certs")]));
+    assert_eq!(
+        c["args"],
+        json!([
+            "--metrics-bind-address=:8443",
+            "--metrics-cert-path=/certs/"
+        ])
+    );
+    assert_eq!(spec(&m)["volumes"], json!([new_volume()]));
+    assert!(
+        r.warnings[0].contains("W5: --metrics-cert-path names /certs/"),
+        "{}",
+        r.warnings[0]
+    );
+}
+
+#[test]
+fn inject_w5_knative_env_gets_one_mount() {
+    let obj = deployment(json!({"containers": [{"name": "controller", "env": [
+        {"name": "METRICS_PROMETHEUS_TLS_CERT", "value": "/etc/metrics-tls/tls.crt"},
+        {"name": "METRICS_PROMETHEUS_TLS_KEY", "value": "/etc/metrics-tls/tls.key"}]}]}));
+    let (r, m) = repaired("Deployment", obj, &Settings::default());
+    assert_eq!(
+        spec(&m)["containers"][0]["volumeMounts"],
+        json!([mount("metrics-certs", "/etc/metrics-tls")])
+    );
+    assert_eq!(r.warnings.len(), 1);
+    assert!(
+        r.warnings[0].contains("METRICS_PROMETHEUS_TLS_CERT")
+            && r.warnings[0].contains("METRICS_PROMETHEUS_TLS_KEY")
+    );
+}
+
+#[test]
+fn inject_w5_into_an_init_container() {
+    let obj = deployment(
+        json!({"initContainers": [{"name": "init", "args": ["--metrics-cert-path=/certs"]}],
+                                "containers": [{"name": "app"}]}),
+    );
+    let (r, m) = repaired("Deployment", obj, &Settings::default());
+    assert_eq!(
+        spec(&m)["initContainers"][0]["volumeMounts"],
+        json!([mount("metrics-certs", "/certs")])
+    );
+    assert!(spec(&m)["containers"][0].get("volumeMounts").is_none());
+    assert!(r.warnings[0].starts_with("spec.template.spec.initContainers[0]:"));
+}
+
+#[test]
+fn inject_w5_refused_in_internal_mode() {
+    let obj = deployment(
+        json!({"containers": [manager(json!(["--metrics-cert-path=/certs"]), json!([]))]}),
+    );
+    let (r, m) = run(obj, &settings(json!({"certManagement": "internal"})));
+    assert!(m.is_none());
+    assert_eq!(findings(&r), vec![f("W5", &format!("{C0}.args[0]"))]);
+    assert!(
+        r.violations[0].detail.contains("[X1]"),
+        "{}",
+        r.violations[0].detail
+    );
+}
+
+#[test]
+fn inject_reuses_an_existing_volume_of_the_secret_first() {
+    for existing in [
+        secret_volume("my-metrics", "metrics-server-cert"),
+        json!({"name": "my-metrics", "projected": {"sources": [{"secret": {"name": "metrics-server-cert"}}]}}),
+    ] {
+        // A configMap under the configured name does not matter: reuse comes first.
+        let obj = deployment(
+            json!({"volumes": [{"name": "metrics-certs", "configMap": {"name": "x"}}, existing.clone()],
+            "containers": [manager(json!(["--metrics-cert-path=/certs"]), json!([]))]}),
+        );
+        let (r, m) = repaired("Deployment", obj, &Settings::default());
+        assert_eq!(
+            spec(&m)["volumes"].as_array().unwrap().len(),
+            2,
+            "no volume added"
+        );
+        assert_eq!(
+            spec(&m)["containers"][0]["volumeMounts"],
+            json!([mount("my-metrics", "/certs")])
+        );
+        assert!(
+            r.warnings[0].contains("volume \"my-metrics\" (Secret \"metrics-server-cert\")"),
+            "{}",
+            r.warnings[0]
+        );
+    }
+}
+
+#[test]
+fn inject_conflicts_are_rejections() {
+    let args = json!(["--metrics-cert-path=/certs"]);
+    let taken = deployment(
+        json!({"volumes": [{"name": "metrics-certs", "configMap": {"name": "manager-config"}}],
+        "containers": [manager(args.clone(), json!([]))]}),
+    );
+    let (r, m) = run(taken, &Settings::default());
+    assert!(m.is_none() && r.warnings.is_empty());
+    assert_eq!(
+        findings(&r),
+        vec![f("inject", "spec.template.spec.volumes[0]")]
+    );
+    assert!(
+        r.violations[0].detail.contains("source configMap")
+            && r.violations[0].detail.contains("never overwrites")
+    );
+
+    // X3 at metricsCertMountPath, where another volume is mounted.
+    let occupied = deployment(
+        json!({"volumes": [webhook_volume(), {"name": "scratch", "emptyDir": {}}],
+        "containers": [manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount(), mount("scratch", METRICS_DIR)]))]}),
+    );
+    let (r, m) = run(occupied, &Settings::default());
+    assert!(m.is_none());
+    assert_eq!(
+        findings(&r),
+        vec![f("inject", &format!("{C0}.volumeMounts[1]"))]
+    );
+    assert!(
+        r.violations[0]
+            .detail
+            .contains("volume \"scratch\" (emptyDir) is already mounted"),
+        "{}",
+        r.violations[0].detail
+    );
+}
+
+#[test]
+fn inject_off_reports_repairable_findings() {
+    let s = settings(json!({"injectMetricsCertMount": false}));
+    let obj = webhooks_only(json!(["--metrics-bind-address=:8443"]));
+    let (r, m) = run(obj, &s);
+    assert!(m.is_none());
+    assert_eq!(findings(&r), vec![f("X3", C0)]);
+}
+
+fn annotated(workload: Option<Value>, template: Option<Value>, containers: Value) -> Value {
+    let mut obj = deployment(json!({"containers": containers}));
+    if let Some(a) = workload {
+        obj["metadata"]["annotations"] = a;
+    }
+    if let Some(a) = template {
+        obj["spec"]["template"]["metadata"]["annotations"] = a;
+    }
+    obj
+}
+
+#[test]
+fn inject_opt_in_annotation() {
+    let opt_in = json!({"secure-metrics/inject-metrics-certs": "true"});
+    // The only container, on the workload or on the template.
+    for (w, t) in [(Some(opt_in.clone()), None), (None, Some(opt_in.clone()))] {
+        let obj = annotated(w, t, json!([{"name": "app"}]));
+        let (r, m) = repaired("Deployment", obj, &Settings::default());
+        assert_eq!(
+            spec(&m)["containers"][0]["volumeMounts"],
+            json!([mount("metrics-certs", METRICS_DIR)])
+        );
+        assert!(
+            spec(&m)["containers"][0].get("args").is_none(),
+            "no flag without X3"
+        );
+        assert!(r.warnings[0].contains("secure-metrics/inject-metrics-certs"));
+    }
+    // metricsContainerName among several.
+    let obj = annotated(
+        Some(opt_in.clone()),
+        None,
+        json!([{"name": "sidecar"}, {"name": "manager"}]),
+    );
+    let (_, m) = repaired("Deployment", obj, &Settings::default());
+    assert!(spec(&m)["containers"][1].get("volumeMounts").is_some());
+    // The container carrying metrics flags wins over the annotation.
+    let obj = annotated(
+        Some(
+            json!({"secure-metrics/inject-metrics-certs": "true", "secure-metrics/container": "sidecar"}),
+        ),
+        None,
+        json!([{"name": "sidecar"}, {"name": "exporter", "args": ["--metrics-bind-address=:9443"]}]),
+    );
+    let (_, m) = repaired("Deployment", obj, &Settings::default());
+    assert!(spec(&m)["containers"][1].get("volumeMounts").is_some());
+    // Already mounted: nothing to do.
+    let obj = deployment(
+        json!({"volumes": [secret_volume("m", "metrics-server-cert")],
+        "containers": [{"name": "kueue", "volumeMounts": [mount("m", "/etc/kueue/metrics-certs")]}]}),
+    );
+    let mut obj = obj;
+    obj["metadata"]["annotations"] = opt_in;
+    let (r, m) = run(obj, &Settings::default());
+    assert!(r.is_clean() && r.warnings.is_empty() && m.is_none());
+}
+
+#[test]
+fn inject_annotation_targeting_template_wins() {
+    let obj = annotated(
+        Some(
+            json!({"secure-metrics/inject-metrics-certs": "true", "secure-metrics/container": "a"}),
+        ),
+        Some(json!({"secure-metrics/container": "b"})),
+        json!([{"name": "a"}, {"name": "b"}]),
+    );
+    let (_, m) = repaired("Deployment", obj, &Settings::default());
+    assert!(spec(&m)["containers"][0].get("volumeMounts").is_none());
+    assert_eq!(
+        spec(&m)["containers"][1]["volumeMounts"],
+        json!([mount("metrics-certs", METRICS_DIR)])
+    );
+}
+
+#[test]
+fn inject_annotation_rejections() {
+    let ann = "spec.template.metadata.annotations";
+    let cases = [
+        // names no container
+        (
+            json!({"secure-metrics/inject-metrics-certs": "true", "secure-metrics/container": "nope"}),
+            json!([{"name": "a"}]),
+            Settings::default(),
+            vec![f("inject", &format!("{ann}[secure-metrics/container]"))],
+            "no such container",
+        ),
+        // nothing picks a container
+        (
+            json!({"secure-metrics/inject-metrics-certs": "true"}),
+            json!([{"name": "a"}, {"name": "b"}]),
+            Settings::default(),
+            vec![f(
+                "inject",
+                &format!("{ann}[secure-metrics/inject-metrics-certs]"),
+            )],
+            "secure-metrics/container: <container name>",
+        ),
+        // opt-in with injection off
+        (
+            json!({"secure-metrics/inject-metrics-certs": "true"}),
+            json!([{"name": "a"}]),
+            settings(json!({"injectMetricsCertMount": false})),
+            vec![f(
+                "inject",
+                &format!("{ann}[secure-metrics/inject-metrics-certs]"),
+            )],
+            "injectMetricsCertMount: false",
+        ),
+        // not a boolean string
+        (
+            json!({"secure-metrics/inject-metrics-certs": "yes"}),
+            json!([{"name": "a"}]),
+            Settings::default(),
+            vec![f(
+                "inject",
+                &format!("{ann}[secure-metrics/inject-metrics-certs]"),
+            )],
+            "not \"true\" or \"false\"",
+        ),
+        // opt-in in internal mode would break X1
+        (
+            json!({"secure-metrics/inject-metrics-certs": "true"}),
+            json!([{"name": "a"}]),
+            settings(json!({"certManagement": "internal"})),
+            vec![f(
+                "inject",
+                &format!("{ann}[secure-metrics/inject-metrics-certs]"),
+            )],
+            "[X1]",
+        ),
+    ];
+    for (annotations, containers, s, expected, text) in cases {
+        let obj = annotated(None, Some(annotations.clone()), containers);
+        let (r, m) = run(obj, &s);
+        assert!(m.is_none(), "{annotations}");
+        assert_eq!(findings(&r), expected, "{annotations}");
+        assert!(
+            r.violations[0].detail.contains(text),
+            "{annotations}: {}",
+            r.violations[0].detail
+        );
+    }
+    let obj = annotated(
+        None,
+        Some(json!({"secure-metrics/inject-metrics-certs": "false"})),
+        json!([{"name": "a"}]),
+    );
+    let (r, m) = run(obj, &Settings::default());
+    assert!(r.is_clean() && m.is_none());
+}
+
+#[test]
+fn inject_on_every_workload_kind() {
+    let pod = json!({"volumes": [webhook_volume()],
+        "containers": [manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount()]))]});
+    let template = json!({"metadata": {"labels": {"app": "m"}}, "spec": pod.clone()});
+    let cases = [
+        (
+            "Pod",
+            json!({"metadata": {"name": "m"}, "spec": pod.clone()}),
+            vec!["spec"],
+        ),
+        (
+            "StatefulSet",
+            json!({"spec": {"serviceName": "m", "template": template.clone()}}),
+            vec!["spec", "template", "spec"],
+        ),
+        (
+            "DaemonSet",
+            json!({"spec": {"template": template.clone()}}),
+            vec!["spec", "template", "spec"],
+        ),
+        (
+            "Job",
+            json!({"spec": {"template": template.clone()}}),
+            vec!["spec", "template", "spec"],
+        ),
+        (
+            "CronJob",
+            json!({"spec": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": template}}}}),
+            vec!["spec", "jobTemplate", "spec", "template", "spec"],
+        ),
+    ];
+    for (kind, obj, keys) in cases {
+        let (r, m) = repaired(kind, obj, &Settings::default());
+        let spec = keys.iter().fold(&m, |v, k| &v[*k]);
+        assert_eq!(spec["volumes"][1], new_volume(), "{kind}");
+        assert_eq!(
+            spec["containers"][0]["volumeMounts"][1],
+            mount("metrics-certs", METRICS_DIR),
+            "{kind}"
+        );
+        assert_eq!(
+            spec["containers"][0]["args"][1],
+            json!(format!("--metrics-cert-path={METRICS_DIR}")),
+            "{kind}"
+        );
+        assert!(
+            r.warnings[0].starts_with(&format!("{}.containers[0]:", keys.join("."))),
+            "{kind}: {}",
+            r.warnings[0]
+        );
+    }
+}
+
+#[test]
+fn inject_keeps_unknown_fields_and_key_order() {
+    let obj = json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "m", "namespace": "ns", "x-unknown": {"a": [1, 2]}},
+        "spec": {"replicas": 1, "template": {"metadata": {}, "spec": {
+            "futureField": {"nested": {"z": 1, "a": null}},
+            "containers": [{"name": "manager", "x-vendor-ext": {"b": 2, "a": 1}, "image": "controller:latest",
+                            "args": ["--metrics-bind-address=:8443"], "volumeMounts": [webhook_mount()],
+                            "resources": {"limits": {"cpu": "500m"}}}],
+            "volumes": [webhook_volume()],
+            "zLast": true
+        }}, "strategy": {}}
+    });
+    let (_, m) = repaired("Deployment", obj.clone(), &Settings::default());
+    let mut expected = obj;
+    {
+        let spec = &mut expected["spec"]["template"]["spec"];
+        spec["containers"][0]["args"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!(format!("--metrics-cert-path={METRICS_DIR}")));
+        spec["containers"][0]["volumeMounts"]
+            .as_array_mut()
+            .unwrap()
+            .push(mount("metrics-certs", METRICS_DIR));
+        spec["volumes"].as_array_mut().unwrap().push(new_volume());
+    }
+    assert_eq!(
+        m.to_string(),
+        expected.to_string(),
+        "same keys in the same order"
+    );
+}
+
+#[test]
+fn inject_is_silent_when_other_rules_reject() {
+    // A type error elsewhere: the X3 repair is neither listed nor warned about.
+    let obj = deployment(json!({"volumes": [webhook_volume()], "containers": [
+        manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount()])),
+        {"name": "sidecar", "volumeMounts": [{"name": "x", "mountPath": "/x", "readOnly": "yes"}]}]}));
+    let (r, m) = run(obj, &Settings::default());
+    assert_eq!(
+        findings(&r),
+        vec![f(
+            "type",
+            "spec.template.spec.containers[1].volumeMounts[0].readOnly"
+        )]
+    );
+    assert!(r.warnings.is_empty());
+    assert!(m.is_none());
+    // X2 on one container, a repairable X3 on another: only X2 is listed.
+    let obj = deployment(
+        json!({"volumes": [webhook_volume(), secret_volume("m", "metrics-server-cert")], "containers": [
+        manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount()])),
+        {"name": "other", "volumeMounts": [mount("m", "/m")], "ports": [{"name": "webhook-server", "containerPort": 9443}]}]}),
+    );
+    let (r, m) = run(obj, &Settings::default());
+    assert_eq!(
+        findings(&r),
+        vec![f("X2", "spec.template.spec.containers[1]")]
+    );
+    assert!(r.warnings.is_empty() && m.is_none());
+}
+
+#[test]
+fn inject_full_cert_manager_layout_is_untouched() {
+    let obj = deployment(
+        json!({"volumes": [webhook_volume(), secret_volume("metrics-certs", "metrics-server-cert")],
+        "containers": [{"name": "manager", "args": ["--metrics-bind-address=:8443", "--leader-elect",
+            format!("--metrics-cert-path={METRICS_DIR}"), format!("--webhook-cert-path={WEBHOOK_DIR}")],
+            "ports": [{"name": "webhook-server", "containerPort": 9443}],
+            "volumeMounts": [webhook_mount(), mount("metrics-certs", METRICS_DIR)]}]}),
+    );
+    for mode in ["auto", "external"] {
+        let (r, m) = run(obj.clone(), &settings(json!({"certManagement": mode})));
+        assert!(
+            r.is_clean() && r.warnings.is_empty() && m.is_none(),
+            "{mode}: {r:?}"
+        );
+    }
+}
+
+/// The fixtures of `test_data/workloads/` for W5, X1-X3 and injection, through
+/// `validate` as the policy server calls it: (fixture, settings, accepted,
+/// mutated).
+#[test]
+fn inject_and_cert_mode_fixtures() {
+    let kueue = json!({"metricsCertSecretName": "kueue-metrics-server-cert"});
+    let internal = json!({"certManagement": "internal"});
+    let external = json!({"certManagement": "external"});
+    let cases = [
+        ("kubebuilder-scaffold.json", json!({}), true, false),
+        ("kubebuilder-scaffold.json", external.clone(), true, true),
+        ("kubebuilder-cert-manager.json", json!({}), true, false),
+        (
+            "kubebuilder-cert-manager.json",
+            internal.clone(),
+            false,
+            false,
+        ),
+        (
+            "kubebuilder-webhooks-without-metrics-cert.json",
+            json!({}),
+            true,
+            true,
+        ),
+        (
+            "kubebuilder-webhooks-without-metrics-cert.json",
+            internal.clone(),
+            true,
+            false,
+        ),
+        ("kueue-external-metrics.json", kueue.clone(), true, false),
+        (
+            "kueue-external-metrics.json",
+            json!({"metricsCertSecretName": "kueue-metrics-server-cert", "certManagement": "internal"}),
+            false,
+            false,
+        ),
+        (
+            "kueue-metrics-certs-internal-webhooks.json",
+            kueue.clone(),
+            false,
+            false,
+        ),
+        ("kueue-internal-metrics.json", kueue, true, false),
+        (
+            "w5-metrics-cert-path-not-mounted.json",
+            json!({}),
+            true,
+            true,
+        ),
+        (
+            "w5-metrics-cert-path-not-mounted.json",
+            json!({"injectMetricsCertMount": false}),
+            false,
+            false,
+        ),
+        (
+            "w5-metrics-cert-path-not-mounted.json",
+            internal.clone(),
+            false,
+            false,
+        ),
+        ("w5-knative-tls-env-not-mounted.json", json!({}), true, true),
+        (
+            "w5-knative-pem-files-not-mounted.json",
+            json!({}),
+            false,
+            false,
+        ),
+        ("w5-knative-tls-env-mounted.json", json!({}), true, false),
+        ("x1-projected-metrics-secret.json", internal, false, false),
+        (
+            "x2-metrics-certs-internal-webhooks.json",
+            json!({}),
+            false,
+            false,
+        ),
+        (
+            "x3-external-internal-webhooks.json",
+            external.clone(),
+            false,
+            false,
+        ),
+        (
+            "x3-insecure-metrics-not-applicable.json",
+            external.clone(),
+            true,
+            false,
+        ),
+        (
+            "x3-metrics-secret-mounted-without-flag.json",
+            json!({}),
+            true,
+            true,
+        ),
+        ("inject-statefulset.json", json!({}), true, true),
+        ("inject-daemonset.json", external, true, true),
+        ("inject-cronjob.json", json!({}), true, true),
+        (
+            "inject-cronjob.json",
+            json!({"injectMetricsCertMount": false}),
+            false,
+            false,
+        ),
+        ("inject-volume-name-conflict.json", json!({}), false, false),
+        ("inject-mount-path-conflict.json", json!({}), false, false),
+        ("inject-reuse-secret-volume.json", json!({}), true, true),
+        ("inject-opt-in-annotation.json", json!({}), true, true),
+        (
+            "inject-opt-in-unknown-container.json",
+            json!({}),
+            false,
+            false,
+        ),
+        ("inject-unknown-fields.json", json!({}), true, true),
+    ];
+    for (name, s, accepted, mutated) in cases {
+        let resp = crate::testing::fixture(&format!("workloads/{name}"), s.clone(), accepted);
+        assert_eq!(
+            resp.mutated_object.is_some(),
+            mutated,
+            "{name} with {s}: {resp:?}"
+        );
+        assert_eq!(
+            resp.warnings.as_ref().is_some_and(|w| !w.is_empty()),
+            mutated,
+            "{name} with {s}: a mutation comes with a warning, nothing else does"
+        );
+    }
+}
+
+#[test]
+fn inject_two_containers_share_one_new_volume() {
+    let obj = deployment(json!({"containers": [
+        {"name": "a", "args": ["--metrics-cert-path=/a"]},
+        {"name": "b", "args": ["--metrics-cert-path=/b"]}]}));
+    let (r, m) = repaired("Deployment", obj, &Settings::default());
+    assert_eq!(spec(&m)["volumes"], json!([new_volume()]));
+    assert_eq!(
+        spec(&m)["containers"][0]["volumeMounts"],
+        json!([mount("metrics-certs", "/a")])
+    );
+    assert_eq!(
+        spec(&m)["containers"][1]["volumeMounts"],
+        json!([mount("metrics-certs", "/b")])
+    );
+    assert_eq!(r.warnings.len(), 2);
+    assert!(r.warnings[0].contains("volume \"metrics-certs\" from Secret"));
+    assert!(
+        !r.warnings[1].contains("from Secret"),
+        "the volume is told once"
+    );
+}
