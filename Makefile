@@ -62,6 +62,34 @@ lint:
 fmt:
 	$(CARGO) fmt --all
 
+## speed and size against a parse-and-accept baseline policy (not part of
+## check); fails when a budget is broken: policy.wasm <= 1 MiB, median
+## validate <= 1.5x the baseline for the typical Deployment, ServiceMonitor
+## and Certificate
+BASELINE := target/$(WASM_TARGET)/release/baseline_policy.wasm
+BASELINE_SOURCES := $(shell find benches/baseline-policy -name '*.rs' -o -name Cargo.toml)
+
+$(BASELINE): $(BASELINE_SOURCES) Cargo.lock
+	$(CARGO) build --locked --lib --target=$(WASM_TARGET) --release -p baseline-policy
+
+bench: setup policy.wasm $(HOST) $(BASELINE)
+	scripts/bench.sh "$(CURDIR)/$(HOST)" policy.wasm $(BASELINE)
+
+## cargo-fuzz on validate/validate_settings for FUZZ_SECONDS (default 600);
+## needs the nightly toolchain; seeds the corpus with every request fixture
+FUZZ_SECONDS ?= 600
+fuzz:
+	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
+	@mkdir -p fuzz/corpus/validate fuzz/artifacts
+	@for f in $$(find test_data examples/requests -name '*.json' ! -name '*.settings.json'); do \
+	   jq -c '{request: (.request // .), settings: (.settings // {})}' "$$f" \
+	     > "fuzz/corpus/validate/seed-$$(echo "$$f" | tr / _)" || exit 1; \
+	 done
+	@find test_data/regressions -type f ! -name '*.json' -exec cp {} fuzz/corpus/validate/ \; 2>/dev/null || true
+	set -o pipefail; nice -n 10 $(CARGO) +nightly fuzz run --fuzz-dir fuzz validate -- \
+	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
+	  -print_final_stats=1 2>&1 | tee fuzz/artifacts/last-run.log
+
 clean:
 	$(CARGO) clean
 	rm -f policy.wasm annotated-policy.wasm
