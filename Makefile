@@ -15,7 +15,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 HOST_SOURCES := $(shell find e2e-tests/host -name '*.rs' -o -name Cargo.toml)
 
-.PHONY: all demo check setup test e2e-tests lint fmt clean host bench fuzz
+.PHONY: all demo check setup test e2e-tests lint fmt clean host bench fuzz scenarios
 
 all: policy.wasm
 
@@ -54,6 +54,11 @@ test:
 
 e2e-tests: setup policy.wasm $(HOST)
 	KWCTL="$(KWCTL)" POLICY_HOST="$(CURDIR)/$(HOST)" bats e2e-tests/
+
+## the README's certificate-mode scenario table, regenerated from policy.wasm
+## (e2e-tests/scenarios.bats fails when the README and the policy disagree)
+scenarios: setup policy.wasm $(HOST)
+	scripts/scenarios.sh --update "$(KWCTL)" policy.wasm
 
 lint:
 	$(CARGO) fmt --all -- --check
