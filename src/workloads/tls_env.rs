@@ -211,25 +211,30 @@ fn version<'e>(env: &'e Env, name: &str, report: &mut Report) -> Option<Option<&
 fn check_versions(env: &Env, report: &mut Report) {
     let min = version(env, MIN_VERSION, report);
     let max = version(env, MAX_VERSION, report);
-    let (min, min_desc) = match (min, env.set(MIN_VERSION)) {
-        (Some(Some(v)), _) => (v, format!("{MIN_VERSION} {v}")),
-        (None, None) => (
-            DEFAULT_MIN_VERSION,
-            format!("the default minimum {DEFAULT_MIN_VERSION} ({MIN_VERSION} is not set)"),
-        ),
-        _ => return,
+    let (Some(Some(max)), Some(var)) = (max, env.set(MAX_VERSION)) else {
+        return;
     };
-    if let (Some(Some(max)), Some(var)) = (max, env.set(MAX_VERSION)) {
-        if max < min {
-            report.invalid(
-                W2,
-                var.value_path(),
-                format!(
-                    "{MAX_VERSION} {max} is below {min_desc}: no TLS version is left and every \
-                     scrape fails; raise {MAX_VERSION} or lower {MIN_VERSION} to 1.2"
-                ),
-            );
-        }
+    match (min, env.set(MIN_VERSION)) {
+        (Some(Some(min)), _) if max < min => report.invalid(
+            W2,
+            var.value_path(),
+            format!(
+                "{MAX_VERSION} {max} is below {MIN_VERSION} {min}: no TLS version is left and \
+                 every scrape fails; raise {MAX_VERSION} or lower {MIN_VERSION} to 1.2"
+            ),
+        ),
+        // SPEC W2 compares the two variables; with the minimum unset,
+        // Knative's own default applies, which the policy only warns about.
+        (None, None) if max < DEFAULT_MIN_VERSION => report.warn(
+            W2,
+            &var.value_path(),
+            format!(
+                "{MAX_VERSION} {max} is below Knative's default minimum {DEFAULT_MIN_VERSION} \
+                 ({MIN_VERSION} is not set), which would leave no TLS version; set \
+                 {MIN_VERSION}=1.2 as well, or remove {MAX_VERSION}"
+            ),
+        ),
+        _ => {}
     }
 }
 
@@ -326,7 +331,13 @@ mod tests {
             .into_iter()
             .map(|(rule, path)| format!("{rule}@{}", path.trim_start_matches(strip)))
             .collect();
-        let details = report.violations.iter().map(|v| v.detail.clone()).collect();
+        // The details of the violations, then the warnings.
+        let details = report
+            .violations
+            .iter()
+            .map(|v| v.detail.clone())
+            .chain(report.warnings.iter().cloned())
+            .collect();
         (found.join(" "), details)
     }
 
@@ -450,8 +461,8 @@ mod tests {
              + TLS_MIN_VERSION=1.1 => W2@[2].value
              + TLS_MAX_VERSION=TLS13 => W2@[2].value
              + TLS_MIN_VERSION=1.3 | TLS_MAX_VERSION=1.2 => W2@[3].value
-             # An unset minimum is Knative's default, 1.3.
-             + TLS_MAX_VERSION=1.2 => W2@[2].value
+             # An unset minimum is Knative's default, 1.3: a warning only.
+             + TLS_MAX_VERSION=1.2 =>
              + TLS_MIN_VERSION=@ref | TLS_MAX_VERSION=1.2 =>
              + TLS_MIN_VERSION=1.0 | TLS_MAX_VERSION=1.2 => W2@[2].value",
         );
@@ -459,7 +470,8 @@ mod tests {
         assert_eq!(found, "W2@[2].value", "compared exactly, as Knative does");
         let (_, details) = activator("+ TLS_MAX_VERSION=1.2");
         assert!(
-            details[0].contains("below the default minimum 1.3"),
+            details[0].contains("below Knative's default minimum 1.3")
+                && details[0].ends_with("[W2]"),
             "{details:?}"
         );
         let (_, details) = activator("+ TLS_MIN_VERSION=1.1");
