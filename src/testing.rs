@@ -4,6 +4,7 @@
 use crate::report::Report;
 use crate::review::{review, Ctx};
 use crate::settings::Settings;
+use crate::workloads::{Workload, WorkloadKind};
 use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::test::Testcase;
@@ -78,4 +79,30 @@ pub fn findings(r: &Report) -> Vec<(String, String)> {
         .iter()
         .map(|v| (v.rule.to_string(), v.path.as_str().to_string()))
         .collect()
+}
+
+/// Runs one workload rule group (`check`) alone on `object`: its findings as
+/// `rule@path` with `strip` cut from each path, joined by spaces, and the
+/// details of its violations followed by its warnings.
+pub fn workload_check(
+    check: fn(&Workload, &Ctx, &mut Report),
+    kind: WorkloadKind,
+    object: &Value,
+    settings: &Settings,
+    strip: &str,
+) -> (String, Vec<String>) {
+    let mut report = Report::new();
+    let w = Workload::read(kind, object, &mut report).expect("a pod spec");
+    check(&w, &ctx(settings), &mut report);
+    let found: Vec<String> = findings(&report)
+        .into_iter()
+        .map(|(rule, path)| format!("{rule}@{}", path.trim_start_matches(strip)))
+        .collect();
+    let details = report
+        .violations
+        .iter()
+        .map(|v| v.detail.clone())
+        .chain(report.warnings.iter().cloned())
+        .collect();
+    (found.join(" "), details)
 }

@@ -347,16 +347,7 @@ mod tests {
 
     /// W3/W4 on `object`: findings as `rule@path` and the details.
     fn run(kind: WorkloadKind, object: &Value, strip: &str) -> (String, Vec<String>) {
-        let settings = Settings::default();
-        let mut report = Report::new();
-        let w = Workload::read(kind, object, &mut report).expect("a pod spec");
-        check(&w, &testing::ctx(&settings), &mut report);
-        let found: Vec<String> = testing::findings(&report)
-            .into_iter()
-            .map(|(rule, path)| format!("{rule}@{}", path.trim_start_matches(strip)))
-            .collect();
-        let details = report.violations.iter().map(|v| v.detail.clone()).collect();
-        (found.join(" "), details)
+        testing::workload_check(check, kind, object, &Settings::default(), strip)
     }
 
     /// A Kubebuilder manager with `args` and `env`; paths relative to `args`.

@@ -90,14 +90,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn run(kind: WorkloadKind, object: &Value, settings: &Settings, strip: &str) -> String {
-        let mut report = Report::new();
-        let w = Workload::read(kind, object, &mut report).expect("a pod spec");
-        check(&w, &testing::ctx(settings), &mut report);
-        let found: Vec<String> = testing::findings(&report)
-            .into_iter()
-            .map(|(rule, path)| format!("{rule}@{}", path.trim_start_matches(strip)))
-            .collect();
-        found.join(" ")
+        testing::workload_check(check, kind, object, settings, strip).0
     }
 
     /// A manager and a kube-rbac-proxy sidecar (container 1) with the given

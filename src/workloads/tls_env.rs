@@ -323,22 +323,7 @@ mod tests {
     use serde_json::{json, Value};
 
     fn run(kind: WorkloadKind, object: &Value, strip: &str) -> (String, Vec<String>) {
-        let settings = Settings::default();
-        let mut report = Report::new();
-        let w = Workload::read(kind, object, &mut report).expect("a pod spec");
-        check(&w, &testing::ctx(&settings), &mut report);
-        let found: Vec<String> = testing::findings(&report)
-            .into_iter()
-            .map(|(rule, path)| format!("{rule}@{}", path.trim_start_matches(strip)))
-            .collect();
-        // The details of the violations, then the warnings.
-        let details = report
-            .violations
-            .iter()
-            .map(|v| v.detail.clone())
-            .chain(report.warnings.iter().cloned())
-            .collect();
-        (found.join(" "), details)
+        testing::workload_check(check, kind, object, &Settings::default(), strip)
     }
 
     /// Env entries from `NAME=value | NAME=@ref | ...` (names without the
