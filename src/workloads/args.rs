@@ -13,11 +13,16 @@ use crate::report::{FieldPath, Report};
 use crate::view::Obj;
 use std::fmt;
 
-/// One string of `command` or `args`, with its path.
+/// One string of `command` or `args`, split once into flag name and inline
+/// value; its path is built only when a rule reports on it.
 #[derive(Clone, Debug)]
 struct Token<'a> {
     text: &'a str,
-    path: FieldPath,
+    /// `true` in `args`, `false` in `command`.
+    in_args: bool,
+    index: usize,
+    /// The flag name and `=value`, when the token is a flag.
+    flag: Option<(&'a str, Option<&'a str>)>,
 }
 
 /// Where a flag's value was found.
@@ -43,6 +48,9 @@ pub struct BoolHit<'a> {
 #[derive(Clone, Debug, Default)]
 pub struct Flags<'a> {
     tokens: Vec<Token<'a>>,
+    /// The tokens before `--`, which ends the flags.
+    end: usize,
+    command_path: FieldPath,
     /// The path of `args` (where appended flags go), for messages.
     pub args_path: FieldPath,
 }
@@ -73,38 +81,50 @@ impl<'a> Flags<'a> {
     /// reported as type errors and skipped.
     pub fn read(container: &Obj<'a>, report: &mut Report) -> Flags<'a> {
         let mut tokens = Vec::new();
-        for key in ["command", "args"] {
+        for (in_args, key) in [(false, "command"), (true, "args")] {
             if let Some(list) = container.list(key, report) {
-                for (i, text) in list.strs(report) {
+                for (index, text) in list.strs(report) {
                     tokens.push(Token {
                         text,
-                        path: list.path.index(i),
+                        in_args,
+                        index,
+                        flag: split_flag(text),
                     });
                 }
             }
         }
+        let end = tokens
+            .iter()
+            .position(|t| t.text == "--")
+            .unwrap_or(tokens.len());
         Flags {
             tokens,
+            end,
+            command_path: container.path_of("command"),
             args_path: container.path_of("args"),
         }
     }
 
-    /// Every occurrence of flag `name` (given without dashes): the token
-    /// index, the inline value if written with `=`, and the token itself.
-    fn occurrences(
-        &self,
-        name: &str,
-    ) -> impl Iterator<Item = (usize, Option<&'a str>, &Token<'a>)> + '_ {
-        let end = self
-            .tokens
-            .iter()
-            .position(|t| t.text == "--")
-            .unwrap_or(self.tokens.len());
-        let name = name.trim_start_matches('-').to_string();
-        self.tokens[..end]
+    /// The path of a token (`...containers[0].args[3]`).
+    fn path(&self, t: &Token) -> FieldPath {
+        match t.in_args {
+            true => self.args_path.index(t.index),
+            false => self.command_path.index(t.index),
+        }
+    }
+
+    /// Every occurrence of flag `name` (with or without dashes) before
+    /// `--`: the token index, the inline value if written with `=`, and the
+    /// token itself.
+    fn occurrences<'s>(
+        &'s self,
+        name: &'s str,
+    ) -> impl Iterator<Item = (usize, Option<&'a str>, &'s Token<'a>)> + 's {
+        let name = name.trim_start_matches('-');
+        self.tokens[..self.end]
             .iter()
             .enumerate()
-            .filter_map(move |(i, t)| match split_flag(t.text) {
+            .filter_map(move |(i, t)| match t.flag {
                 Some((n, v)) if n == name => Some((i, v, t)),
                 _ => None,
             })
@@ -123,7 +143,7 @@ impl<'a> Flags<'a> {
         }
         Some(FlagHit {
             value,
-            path: token.path.clone(),
+            path: self.path(token),
             spelled: token.text.split('=').next().unwrap_or(token.text),
         })
     }
@@ -140,7 +160,7 @@ impl<'a> Flags<'a> {
                 None => {
                     report.invalid(
                         "flags",
-                        token.path.clone(),
+                        self.path(token),
                         format!("{spelled} is a boolean flag; use {spelled}=true or {spelled}=false, not {v:?}"),
                     );
                     return None;
@@ -149,7 +169,7 @@ impl<'a> Flags<'a> {
         };
         Some(BoolHit {
             value,
-            path: token.path.clone(),
+            path: self.path(token),
             spelled,
         })
     }
