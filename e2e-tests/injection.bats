@@ -162,7 +162,7 @@ idempotent() {
   assert_no_patch
   [ "$(violation_count)" -eq 1 ]
   assert_message_contains 'spec.template.spec.volumes[1]: Conflicting fields: volume "metrics-certs" already exists with source configMap' \
-    "never overwrites it" "metricsCertVolumeName" "[inject]"
+    "never overwrites it" "metricsCertVolumeName" "[X3]"
 }
 
 @test "inject: another volume mounted at the directory is a rejection" {
@@ -170,7 +170,7 @@ idempotent() {
   assert_rejected
   assert_no_patch
   assert_message_contains "spec.template.spec.containers[0].volumeMounts[1]: Conflicting fields: volume \"scratch\" (emptyDir) is already mounted at $MDIR" \
-    "never replaces a mount" "[inject]"
+    "never replaces a mount" "[X3]"
 }
 
 # ------------------------------------------------------------------ opt-in
@@ -188,7 +188,7 @@ idempotent() {
   evaluate workloads/inject-opt-in-unknown-container.json
   assert_rejected
   [ "$(violation_count)" -eq 1 ]
-  assert_message_contains 'spec.template.metadata.annotations[secure-metrics/container]: Invalid value: names container "exporter-v2", but the pod has no such container (it has "exporter", "sidecar")' "[inject]"
+  assert_message_contains 'spec.template.metadata.annotations[secure-metrics/container]: Invalid value: names container "exporter-v2", but the pod has no such container (it has "exporter", "sidecar")' "[invalid]"
 }
 
 @test "inject: the opt-in annotation with injectMetricsCertMount false is a rejection" {
@@ -196,7 +196,7 @@ idempotent() {
   assert_rejected
   assert_no_patch
   assert_message_contains 'spec.jobTemplate.spec.template.metadata.annotations[secure-metrics/inject-metrics-certs]: Forbidden' \
-    "injectMetricsCertMount: false" "[inject]"
+    "injectMetricsCertMount: false" "[invalid]"
 }
 
 # ------------------------------------------------------------------ injection off

@@ -6,9 +6,10 @@
 //! Certificate is accepted untouched. A metrics certificate is read once into
 //! a [`CertificateView`]; the rules C1..C4 are pure functions over it.
 
+use crate::context::Ctx;
 use crate::names::{dns_name_problem, is_dns_name, placeholder, service_namespace};
 use crate::report::{FieldPath, Report};
-use crate::review::Ctx;
+use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
 use crate::view::Obj;
 use serde_json::Value;
@@ -117,7 +118,7 @@ pub fn c1_mode(cert: &CertificateView, settings: &Settings, report: &mut Report)
         return;
     }
     report.forbidden(
-        "C1",
+        Rule::C1,
         cert.recognised_at.clone(),
         format!(
             "this Certificate issues the metrics certificate ({}), but the policy's certManagement is internal, where components issue their own self-signed metrics certificates; internal certificate management together with cert-manager metrics certificates is the unsupported combination of KEP-4377. Set the policy's certManagement to external (or auto), or delete this Certificate and let the component issue its own",
@@ -141,7 +142,7 @@ pub fn c2_names(cert: &CertificateView, report: &mut Report) {
     let ns = ns_or_hint(cert);
     if cert.dns_names_missing {
         report.required(
-            "C2",
+            Rule::C2,
             path.clone(),
             format!(
                 "a metrics serving certificate needs the names Prometheus connects to; list the metrics Service, e.g. \"<service>.{ns}.svc\" and \"<service>.{ns}.svc.cluster.local\""
@@ -150,7 +151,7 @@ pub fn c2_names(cert: &CertificateView, report: &mut Report) {
     }
     for &(i, name) in &cert.dns_names {
         if let Some(detail) = c2_name(name, &cert.namespace, ns) {
-            report.invalid("C2", path.index(i), detail);
+            report.invalid(Rule::C2, path.index(i), detail);
         }
     }
 }
@@ -212,7 +213,7 @@ pub fn c3_usages(cert: &CertificateView, report: &mut Report) {
         return;
     }
     report.invalid(
-        "C3",
+        Rule::C3,
         cert.spec.child("usages"),
         format!(
             "usages {usages:?} lack \"server auth\": the metrics server presents this certificate to Prometheus, which refuses a serving certificate whose extended key usage does not allow server authentication; add \"server auth\" (keep \"client auth\" if Prometheus also uses it as its client certificate), or remove usages to take cert-manager's defaults"
@@ -226,7 +227,7 @@ pub fn c4_not_ca(cert: &CertificateView, report: &mut Report) {
         return;
     }
     report.forbidden(
-        "C4",
+        Rule::C4,
         cert.spec.child("isCA"),
         "a metrics serving certificate must not be a CA: its key sits in the metrics Secret mounted into the workload, and whoever reads it can sign certificates that Prometheus trusts; remove isCA (or set it to false) and issue the serving certificate from a CA Issuer",
     );

@@ -13,11 +13,13 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::{protocol_version_guest, wapc_guest as guest};
 
 pub mod certificates;
+pub mod context;
 pub mod monitors;
 pub mod names;
 pub mod report;
 pub mod response;
 pub mod review;
+pub mod rule;
 pub mod settings;
 pub mod view;
 pub mod workloads;

@@ -6,6 +6,7 @@
 //! Rules append; nothing stops at the first problem. `crate::response` turns the
 //! collected report into one admission response.
 
+use crate::rule::Rule;
 use std::fmt;
 
 /// A field path such as `spec.endpoints[2].tlsConfig.keySecret`.
@@ -114,14 +115,10 @@ impl ErrorType {
     }
 }
 
-/// Rule id used for wrong JSON types: they are not a SPEC rule of their own,
-/// SPEC section 2 requires them for every field a rule reads.
-pub const TYPE_RULE: &str = "type";
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Violation {
-    /// SPEC rule id (`M1`, `W5`, `settings`, `type`, ...).
-    pub rule: &'static str,
+    /// The SPEC rule that raised it.
+    pub rule: Rule,
     pub path: FieldPath,
     pub kind: ErrorType,
     /// What is wrong and what to do about it.
@@ -155,7 +152,7 @@ impl Report {
 
     pub fn push(
         &mut self,
-        rule: &'static str,
+        rule: Rule,
         path: FieldPath,
         kind: ErrorType,
         detail: impl Into<String>,
@@ -168,19 +165,19 @@ impl Report {
         });
     }
 
-    pub fn required(&mut self, rule: &'static str, path: FieldPath, detail: impl Into<String>) {
+    pub fn required(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
         self.push(rule, path, ErrorType::Required, detail);
     }
 
-    pub fn invalid(&mut self, rule: &'static str, path: FieldPath, detail: impl Into<String>) {
+    pub fn invalid(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
         self.push(rule, path, ErrorType::Invalid, detail);
     }
 
-    pub fn forbidden(&mut self, rule: &'static str, path: FieldPath, detail: impl Into<String>) {
+    pub fn forbidden(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
         self.push(rule, path, ErrorType::Forbidden, detail);
     }
 
-    pub fn conflict(&mut self, rule: &'static str, path: FieldPath, detail: impl Into<String>) {
+    pub fn conflict(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
         self.push(rule, path, ErrorType::Conflict, detail);
     }
 
@@ -188,16 +185,17 @@ impl Report {
     /// "list of objects"; `found` is the JSON type actually received.
     pub fn type_invalid(&mut self, path: FieldPath, expected: &str, found: &serde_json::Value) {
         self.push(
-            TYPE_RULE,
+            Rule::Type,
             path,
             ErrorType::TypeInvalid,
             format!("expected {expected}, got {}", json_type(found)),
         );
     }
 
-    /// A warning returned with the response (accepted or not).
-    pub fn warn(&mut self, rule: &'static str, path: &FieldPath, detail: impl fmt::Display) {
-        self.warnings.push(format!("{path}: {detail} [{rule}]"));
+    /// A warning returned with the response (accepted or not). It starts
+    /// with the rule id in brackets (SPEC section 13): `[X3] spec...: ...`.
+    pub fn warn(&mut self, rule: Rule, path: &FieldPath, detail: impl fmt::Display) {
+        self.warnings.push(format!("[{rule}] {path}: {detail}"));
     }
 
     pub fn is_clean(&self) -> bool {
@@ -206,7 +204,7 @@ impl Report {
 
     /// Whether a violation of `rule` is present (used by tests and by the
     /// injection logic to tell repairable findings from the rest).
-    pub fn has_rule(&self, rule: &str) -> bool {
+    pub fn has_rule(&self, rule: Rule) -> bool {
         self.violations.iter().any(|v| v.rule == rule)
     }
 
@@ -276,7 +274,7 @@ mod tests {
     fn violations_render_path_type_detail_and_rule() {
         let mut r = Report::new();
         r.required(
-            "M2",
+            Rule::M2,
             FieldPath::root().child("spec").child("keySecret"),
             "client key is missing",
         );
@@ -289,8 +287,8 @@ mod tests {
             r.violations[1].to_string(),
             "spec: Invalid type: expected object, got list [type]"
         );
-        assert!(r.has_rule("M2"));
-        assert!(!r.has_rule("M1"));
+        assert!(r.has_rule(Rule::M2));
+        assert!(!r.has_rule(Rule::M1));
         assert!(!r.is_clean());
     }
 }

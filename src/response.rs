@@ -74,6 +74,7 @@ fn encode(r: ValidationResponse) -> CallResult {
 mod tests {
     use super::*;
     use crate::report::{FieldPath, Report};
+    use crate::rule::Rule;
     use serde_json::json;
 
     fn verdict(report: Report, mutated: Option<serde_json::Value>) -> Verdict {
@@ -87,7 +88,7 @@ mod tests {
     #[test]
     fn one_violation_is_one_line() {
         let mut r = Report::new();
-        r.forbidden("M1", FieldPath::root().child("spec"), "no");
+        r.forbidden(Rule::M1, FieldPath::root().child("spec"), "no");
         let resp = build(verdict(r, None));
         assert!(!resp.accepted);
         assert_eq!(
@@ -99,9 +100,9 @@ mod tests {
     #[test]
     fn every_violation_is_listed_and_warnings_kept() {
         let mut r = Report::new();
-        r.forbidden("M1", FieldPath::root().child("a"), "one");
-        r.required("M2", FieldPath::root().child("b"), "two");
-        r.warn("W", &FieldPath::root().child("c"), "careful");
+        r.forbidden(Rule::M1, FieldPath::root().child("a"), "one");
+        r.required(Rule::M2, FieldPath::root().child("b"), "two");
+        r.warn(Rule::WServerName, &FieldPath::root().child("c"), "careful");
         let resp = build(verdict(r, Some(json!({}))));
         assert!(!resp.accepted);
         assert!(resp.mutated_object.is_none(), "a rejection never mutates");
@@ -109,13 +110,13 @@ mod tests {
             resp.message.unwrap(),
             "ServiceMonitor monitoring/kueue has 2 problems:\n- a: Forbidden: one [M1]\n- b: Required value: two [M2]"
         );
-        assert_eq!(resp.warnings.unwrap(), vec!["c: careful [W]"]);
+        assert_eq!(resp.warnings.unwrap(), vec!["[W-serverName] c: careful"]);
     }
 
     #[test]
     fn clean_reports_accept_with_mutation_and_warnings() {
         let mut r = Report::new();
-        r.warn("inject", &FieldPath::root().child("spec"), "added a mount");
+        r.warn(Rule::X3, &FieldPath::root().child("spec"), "added a mount");
         let resp = build(verdict(r, Some(json!({"a": 1}))));
         assert!(resp.accepted);
         assert_eq!(resp.mutated_object, Some(json!({"a": 1})));

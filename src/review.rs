@@ -1,8 +1,21 @@
-//! Routes an admission request to the module of its kind (SPEC section 2).
+//! Routes an admission request to the module of its kind (SPEC sections 2
+//! and 8).
 //!
 //! Only CREATE and UPDATE of the kinds in `policy-metadata.yml` are evaluated;
-//! every other operation, kind or subresource is accepted untouched.
+//! every other operation, kind or subresource is accepted untouched. Dispatch
+//! is by `kind`, never by `resource` (the audit scanner puts the kind's name
+//! there). Admission as the API server applies it (section 8):
+//!
+//! - a CREATE is always evaluated, whatever its `metadata` says: the API server
+//!   clears a client-sent `deletionTimestamp` only after mutating admission;
+//! - an UPDATE whose `oldObject` is terminating is accepted untouched (removing
+//!   finalizers must not strand the object);
+//! - an UPDATE that changes neither `spec` (`data`/`binaryData` for a
+//!   ConfigMap) nor a `secure-metrics/*` annotation is accepted untouched;
+//! - an UPDATE of a Pod or a Job is never patched (their pod spec is
+//!   immutable): what injection would repair is reported instead.
 
+use crate::context::Ctx;
 use crate::report::{FieldPath, Report};
 use crate::settings::Settings;
 use crate::view::Obj;
@@ -14,14 +27,6 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::Resource;
 use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
 use serde_json::Value;
-
-/// What every rule may consult besides the object itself.
-#[derive(Clone, Copy, Debug)]
-pub struct Ctx<'a> {
-    pub settings: &'a Settings,
-    /// The namespace of the request (used when the object names none).
-    pub request_namespace: &'a str,
-}
 
 /// The kinds of object the policy evaluates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,6 +62,20 @@ impl Target {
             _ => return None,
         };
         Some(t)
+    }
+
+    /// The top-level fields an UPDATE is compared on (SPEC sections 8 and 13).
+    pub fn compared_fields(self) -> &'static [&'static str] {
+        &["spec"]
+    }
+
+    /// Pods and Jobs: the API server refuses a change of their pod spec on
+    /// UPDATE, so the policy must not patch it.
+    pub fn has_immutable_pod_spec(self) -> bool {
+        matches!(
+            self,
+            Target::Workload(WorkloadKind::Pod | WorkloadKind::Job)
+        )
     }
 }
 
@@ -112,7 +131,7 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
     let Some(object) = Obj::at(&req.object, FieldPath::root(), &mut report) else {
         if report.is_clean() {
             report.required(
-                crate::report::TYPE_RULE,
+                crate::rule::Rule::Type,
                 FieldPath::root(),
                 "the request carries no object",
             );
@@ -123,14 +142,13 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
             mutated: None,
         };
     };
-    if being_deleted(&object) {
-        // An UPDATE that only removes finalizers of an object on its way out
-        // must not be blocked, or the object is stranded.
+    let update = req.operation == "UPDATE";
+    if update && (terminating(&req.old_object) || unchanged(target, req)) {
         return Verdict::untouched(subject);
     }
     let ctx = Ctx {
-        settings,
-        request_namespace: &req.namespace,
+        may_patch: !(update && target.has_immutable_pod_spec()),
+        ..Ctx::new(settings, &req.namespace)
     };
     let mutated = match target {
         Target::ServiceMonitor => {
@@ -164,10 +182,43 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
     }
 }
 
-fn being_deleted(object: &Obj) -> bool {
-    object
-        .map
-        .get("metadata")
-        .and_then(|m| m.get("deletionTimestamp"))
+/// Whether `oldObject` is on its way out (`metadata.deletionTimestamp` set).
+/// Only the stored object counts: a client can write anything in `object`.
+fn terminating(old: &Value) -> bool {
+    old.pointer("/metadata/deletionTimestamp")
         .is_some_and(|t| !t.is_null())
 }
+
+/// Whether an UPDATE leaves everything the rules judge as it was: the
+/// compared fields (`spec`, or a ConfigMap's `data` and `binaryData`) and
+/// every `secure-metrics/*` annotation. A pod template's annotations live
+/// under `spec`, so comparing `spec` covers them. Without `oldObject` the
+/// update is evaluated.
+fn unchanged(target: Target, req: &KubernetesAdmissionRequest) -> bool {
+    let (new, old) = (&req.object, &req.old_object);
+    if !old.is_object() {
+        return false;
+    }
+    let same = |key: &str| new.get(key) == old.get(key);
+    let fields_same = match target.compared_fields() {
+        [] => false,
+        keys => keys.iter().all(|k| same(k)),
+    };
+    fields_same && policy_annotations(new) == policy_annotations(old)
+}
+
+/// The object's `secure-metrics/*` annotations (raw values, in key order).
+fn policy_annotations(object: &Value) -> Vec<(&String, &Value)> {
+    object
+        .pointer("/metadata/annotations")
+        .and_then(Value::as_object)
+        .map(|m| {
+            m.iter()
+                .filter(|(k, _)| k.starts_with(ANNOTATION_PREFIX))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The prefix of every annotation the policy reads.
+pub const ANNOTATION_PREFIX: &str = "secure-metrics/";

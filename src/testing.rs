@@ -1,8 +1,9 @@
 //! Helpers for unit tests: evaluate fixtures from `test_data/` or inline
 //! objects through the same `validate` entry point the host calls.
 
+use crate::context::Ctx;
 use crate::report::Report;
-use crate::review::{review, Ctx};
+use crate::review::review;
 use crate::settings::Settings;
 use crate::workloads::{Workload, WorkloadKind};
 use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
@@ -67,10 +68,7 @@ pub fn report(kind: &str, object: Value, settings: &Settings) -> (Report, Option
 
 /// A context for calling a rule function directly.
 pub fn ctx(settings: &Settings) -> Ctx<'_> {
-    Ctx {
-        settings,
-        request_namespace: "default",
-    }
+    Ctx::new(settings, "default")
 }
 
 /// The `(rule, path)` of every violation, for compact assertions.

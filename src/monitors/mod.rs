@@ -11,8 +11,8 @@ pub mod rules;
 #[cfg(test)]
 mod tests;
 
+use crate::context::Ctx;
 use crate::report::Report;
-use crate::review::Ctx;
 use crate::view::Obj;
 use rules::Scope;
 

@@ -4,6 +4,7 @@
 
 use super::endpoint::{EndpointView, Scheme, Transport};
 use crate::report::Report;
+use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
 
 /// What the rules may consult besides the endpoint.
@@ -52,7 +53,7 @@ pub fn scheme_known(ep: &EndpointView, report: &mut Report) {
     if let Scheme::Given(s) = ep.scheme {
         if ep.transport() == Transport::Unknown {
             report.invalid(
-                "scheme",
+                Rule::Invalid,
                 ep.field("scheme"),
                 format!("{s:?} is not a scrape scheme; use https (or http)"),
             );
@@ -76,7 +77,7 @@ pub fn m1_skip_verify(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     let s = scope.settings;
     if s.allow_insecure_skip_verify && s.cert_management == CertManagement::Internal {
         report.warn(
-            "M1",
+            Rule::M1,
             &path,
             format!(
                 "insecureSkipVerify: true is accepted because allowInsecureSkipVerify is set, but the scrape does not verify the metrics certificate; once the certificates are issued externally, {todo}"
@@ -84,7 +85,7 @@ pub fn m1_skip_verify(ep: &EndpointView, scope: &Scope, report: &mut Report) {
         );
     } else {
         report.forbidden(
-            "M1",
+            Rule::M1,
             path,
             format!(
                 "insecureSkipVerify: true turns off verification of the metrics certificate, so anyone on the network path can impersonate the target; {todo}"
@@ -120,7 +121,7 @@ pub fn m2_half_client_pair(ep: &EndpointView, scope: &Scope, report: &mut Report
             }
         };
         report.required(
-            "M2",
+            Rule::M2,
             ep.tls_field(missing),
             format!("the client certificate ({have}) is set but the client key is missing, so the scrape cannot present it; {fix}, or remove the client certificate"),
         );
@@ -142,7 +143,7 @@ pub fn m2_half_client_pair(ep: &EndpointView, scope: &Scope, report: &mut Report
             }
         };
         report.required(
-            "M2",
+            Rule::M2,
             ep.tls_field(missing),
             format!("the client key ({have}) is set but the client certificate is missing, so the scrape cannot present it; {fix}, or remove the client key"),
         );
@@ -170,7 +171,7 @@ pub fn m3_conflicting_sources(ep: &EndpointView, report: &mut Report) {
     for (object, object_set, file, file_set) in pairs {
         if object_set && file_set {
             report.conflict(
-                "M3",
+                Rule::M3,
                 ep.tls_field(file),
                 format!("both {object} and {file} are set; the Prometheus operator refuses a TLS config with two sources for the same thing, so keep only one of them"),
             );
@@ -179,7 +180,7 @@ pub fn m3_conflicting_sources(ep: &EndpointView, report: &mut Report) {
     for (name, src) in [("ca", &tls.ca), ("cert", &tls.cert)] {
         if src.secret && src.config_map {
             report.conflict(
-                "M3",
+                Rule::M3,
                 ep.tls_field(name).child("configMap"),
                 format!("{name} sets both secret and configMap; keep only one of them"),
             );
@@ -198,7 +199,7 @@ pub fn m4_tls_ignored(ep: &EndpointView, report: &mut Report) {
         _ => "scheme is not set, which means http".to_string(),
     };
     report.invalid(
-        "M4",
+        Rule::M4,
         tls.path.clone(),
         format!("tlsConfig is set but {scheme}, so the TLS settings are ignored and metrics travel in plaintext; set scheme: https"),
     );
@@ -237,7 +238,7 @@ pub fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &mut Rep
     todo.retain(|t| !t.is_empty());
     for field in &ep.credentials {
         report.forbidden(
-            "M5",
+            Rule::M5,
             ep.field(field),
             format!("{field} sends credentials {why}; {}", todo.join("; ")),
         );
@@ -256,7 +257,7 @@ pub fn m6_plaintext(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     let mut todo = vec!["set scheme: https".to_string(), scope.verify_hint(ep)];
     todo.retain(|t| !t.is_empty());
     report.forbidden(
-        "M6",
+        Rule::M6,
         ep.field("scheme"),
         format!(
             "requireHttps is set and {scheme} scrapes in plaintext; {}",
@@ -276,7 +277,7 @@ pub fn m7_tls_versions(ep: &EndpointView, report: &mut Report) {
         match TLS_VERSIONS.iter().position(|t| *t == v) {
             Some(i @ (0 | 1)) => {
                 report.forbidden(
-                    "M7",
+                    Rule::M7,
                     path,
                     format!("{v} is deprecated by RFC 8996; use TLS12 or TLS13"),
                 );
@@ -288,7 +289,11 @@ pub fn m7_tls_versions(ep: &EndpointView, report: &mut Report) {
                     Some(t) => format!("write it as {t}"),
                     None => "use TLS12 or TLS13 (the values are TLS10, TLS11, TLS12, TLS13)".into(),
                 };
-                report.invalid("M7", path, format!("{v:?} is not a TLS version; {hint}"));
+                report.invalid(
+                    Rule::M7,
+                    path,
+                    format!("{v:?} is not a TLS version; {hint}"),
+                );
                 None
             }
         }
@@ -298,7 +303,7 @@ pub fn m7_tls_versions(ep: &EndpointView, report: &mut Report) {
     if let (Some(lo), Some(hi)) = (min, max) {
         if lo > hi {
             report.invalid(
-                "M7",
+                Rule::M7,
                 tls.path.child("minVersion"),
                 format!("minVersion {} is above maxVersion {}, so no TLS version can be negotiated; lower minVersion or raise maxVersion", TLS_VERSIONS[lo], TLS_VERSIONS[hi]),
             );
@@ -315,7 +320,7 @@ pub fn m8_trust_anchor(ep: &EndpointView, scope: &Scope, report: &mut Report) {
         return;
     }
     report.required(
-        "M8",
+        Rule::M8,
         ep.tls_field("ca"),
         format!("with certManagement: external the metrics certificate is issued externally and every scrape must verify it; {}; a caFile naming a CA bundle mounted into Prometheus works too", scope.verify_hint(ep)),
     );
@@ -328,7 +333,7 @@ pub fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Report) {
         return;
     }
     report.warn(
-        "W-serverName",
+        Rule::WServerName,
         &ep.tls_field("serverName"),
         format!("the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; set serverName: {}", scope.server_name),
     );

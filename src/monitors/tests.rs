@@ -107,27 +107,27 @@ fn scheme_must_be_http_or_https_in_any_case() {
             "unknown scheme",
             json!({"port": "web", "scheme": "tcp"}),
             no(),
-            &[("scheme", "scheme")],
+            &[("invalid", "scheme")],
         ),
         (
             "empty scheme",
             json!({"port": "web", "scheme": ""}),
             no(),
-            &[("scheme", "scheme")],
+            &[("invalid", "scheme")],
         ),
         // The scheme-dependent rules (M4, M5 over http, M6, M8, warning) are skipped.
         (
             "unknown scheme skips M4 and M5-http",
             json!({"scheme": "tcp", "bearerTokenFile": "/t", "tlsConfig": {"caFile": "/ca"}}),
             json!({"requireHttps": true, "certManagement": "external"}),
-            &[("scheme", "scheme")],
+            &[("invalid", "scheme")],
         ),
         (
             "unknown scheme keeps M1 and M5-skip-verify",
             json!({"scheme": "htps", "bearerTokenFile": "/t", "tlsConfig": {"insecureSkipVerify": true}}),
             no(),
             &[
-                ("scheme", "scheme"),
+                ("invalid", "scheme"),
                 ("M1", "tlsConfig.insecureSkipVerify"),
                 ("M5", "bearerTokenFile"),
             ],
@@ -196,8 +196,8 @@ fn m1_skip_verify() {
     let r = run(&ep, &internal_allow);
     assert!(r.is_clean());
     assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
-    assert!(r.warnings[0].starts_with("spec.endpoints[0].tlsConfig.insecureSkipVerify: insecureSkipVerify: true is accepted because allowInsecureSkipVerify is set"), "{}", r.warnings[0]);
-    assert!(r.warnings[0].ends_with("[M1]"));
+    assert!(r.warnings[0].starts_with("[M1] spec.endpoints[0].tlsConfig.insecureSkipVerify: insecureSkipVerify: true is accepted because allowInsecureSkipVerify is set"), "{}", r.warnings[0]);
+
     // The message says what to write, with the namespace and Service filled in.
     let r = run(&ep, &no());
     assert_eq!(
@@ -636,7 +636,7 @@ fn m6_plaintext() {
             "unknown scheme is only invalid",
             json!({"scheme": "ftp"}),
             https,
-            &[("scheme", "scheme")],
+            &[("invalid", "scheme")],
         ),
     ]);
 }
@@ -773,11 +773,11 @@ fn w_server_name() {
     let warnings = |ep: Value, s: Value| run(&ep, &s).warnings;
     let w = warnings(tls(json!({"serverName": null})), no());
     assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].starts_with("spec.endpoints[0].tlsConfig.serverName: the endpoint verifies the server certificate but sets no serverName"), "{}", w[0]);
+    assert!(w[0].starts_with("[W-serverName] spec.endpoints[0].tlsConfig.serverName: the endpoint verifies the server certificate but sets no serverName"), "{}", w[0]);
     assert!(
         w[0].contains("set serverName: kueue-controller-manager-metrics-service.kueue-system.svc")
     );
-    assert!(w[0].ends_with("[W-serverName]"));
+
     assert_eq!(
         warnings(
             json!({"scheme": "HTTPS", "tlsConfig": {"caFile": "/ca"}}),
@@ -1072,8 +1072,8 @@ fn fixture_warnings() {
     };
     let kubelet = w("kubelet-https-bearer-ca.json", no());
     assert_eq!(kubelet.len(), 2, "{kubelet:?}");
-    assert!(kubelet[0].starts_with("spec.endpoints[0].tlsConfig.serverName:"));
-    assert!(kubelet[1].starts_with("spec.endpoints[1].tlsConfig.serverName:"));
+    assert!(kubelet[0].starts_with("[W-serverName] spec.endpoints[0].tlsConfig.serverName:"));
+    assert!(kubelet[1].starts_with("[W-serverName] spec.endpoints[1].tlsConfig.serverName:"));
     assert!(kubelet[0].contains("serverName: kubelet.kube-system.svc (if kubelet is the name of the Service it scrapes)"), "{}", kubelet[0]);
     let skip = w(
         "client-cert-skip-verify.json",

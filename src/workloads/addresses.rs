@@ -27,14 +27,15 @@
 
 use super::args::{Env, FlagHit};
 use super::{Container, Workload};
+use crate::context::Ctx;
 use crate::names;
 use crate::report::Report;
-use crate::review::Ctx;
+use crate::rule::Rule;
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-const W3: &str = "W3";
-const W4: &str = "W4";
+const W3: Rule = Rule::W3;
+const W4: Rule = Rule::W4;
 
 /// controller-runtime listen-address flags (`0` or `host:port`).
 const LISTEN_FLAGS: [&str; 3] = [
@@ -466,9 +467,9 @@ mod tests {
              --metrics-secure=false =>
              # A bad address is W4 only; a bad boolean is reported, not guessed.
              --metrics-bind-address=8080 --metrics-secure=false => W4@[0]
-             --metrics-bind-address=:8080 --metrics-secure=no => flags@[1]
-             --metrics-secure=no => flags@[0]
-             --insecure-diagnostics=yes --diagnostics-address=:8443 => flags@[0]",
+             --metrics-bind-address=:8080 --metrics-secure=no => invalid@[1]
+             --metrics-secure=no => invalid@[0]
+             --insecure-diagnostics=yes --diagnostics-address=:8443 => invalid@[0]",
         );
     }
 

@@ -10,6 +10,7 @@
 //! entry of the same name wins, as in the kubelet.
 
 use crate::report::{FieldPath, Report};
+use crate::rule::Rule;
 use crate::view::Obj;
 use std::fmt;
 
@@ -159,7 +160,7 @@ impl<'a> Flags<'a> {
                 Some(b) => b,
                 None => {
                     report.invalid(
-                        "flags",
+                        Rule::Invalid,
                         self.path(token),
                         format!("{spelled} is a boolean flag; use {spelled}=true or {spelled}=false, not {v:?}"),
                     );

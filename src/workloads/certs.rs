@@ -22,8 +22,9 @@
 use super::args::{EnvValue, FlagHit, Flags};
 use super::mounts::{self, Mount, Volume};
 use super::{inject, Container, Workload};
+use crate::context::Ctx;
 use crate::report::{FieldPath, Report};
-use crate::review::Ctx;
+use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
 use serde_json::Value;
 
@@ -231,11 +232,12 @@ pub enum Trigger {
 }
 
 impl Trigger {
-    pub fn rule(self) -> &'static str {
+    /// The rule a repair of this trigger is reported under; the opt-in asks
+    /// for what X3 repairs (issuer certificates for the metrics server).
+    pub fn rule(self) -> Rule {
         match self {
-            Trigger::W5 => "W5",
-            Trigger::X3 => "X3",
-            Trigger::Annotation => "inject",
+            Trigger::W5 => Rule::W5,
+            Trigger::X3 | Trigger::Annotation => Rule::X3,
         }
     }
 }
@@ -294,7 +296,7 @@ fn w5(pod: &Pod, i: usize, s: &Settings, report: &mut Report, needs: &mut Vec<Ne
             continue;
         }
         let why = format!(
-            "W5: {} names {}, but no volume mount of container {} covers {}, so the component cannot read its metrics certificate and fails at start",
+            "{} names {}, but no volume mount of container {} covers {}, so the component cannot read its metrics certificate and fails at start",
             n.source, n.value, cv.label(), n.dir
         );
         let foreign: Vec<&str> = n
@@ -315,7 +317,7 @@ fn w5(pod: &Pod, i: usize, s: &Settings, report: &mut Report, needs: &mut Vec<Ne
             String::new()
         };
         if !obstacle.is_empty() {
-            report.required("W5", n.path.clone(), format!(
+            report.required(Rule::W5, n.path.clone(), format!(
                 "{why}; the policy cannot repair this by injection ({obstacle}): mount the volume that holds {} at {} yourself",
                 n.files.join(" and "), n.dir
             ));
@@ -356,7 +358,7 @@ fn x1(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
     } else {
         return;
     };
-    report.forbidden("X1", path, format!(
+    report.forbidden(Rule::X1, path, format!(
         "container {} {what}: with certManagement: internal the components issue their own metrics certificates, and issuer-provided metrics certificates alongside internal certificate management are the unsupported combination of KEP-4377; remove this mount (and any --metrics-cert-path), or set certManagement to external or auto",
         cv.label()
     ));
@@ -377,7 +379,7 @@ fn x2(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
     if pod.secret_at(cv, &dir).is_some() {
         return;
     }
-    report.forbidden("X2", cv.c.path().clone(), format!(
+    report.forbidden(Rule::X2, cv.c.path().clone(), format!(
         "container {} mounts external metrics certificates ({metrics}) and serves webhooks ({serves}), but no Secret is mounted at its webhook certificate directory {dir}, so its webhooks use internal certificates: external metrics with internal webhook certificates is KEP-4377's unsupported option; mount the webhook certificate Secret (for example from cert-manager) at {dir}, or remove the metrics certificate mount",
         cv.label()
     ));
@@ -418,7 +420,7 @@ fn x3(pod: &Pod, i: usize, s: &Settings, report: &mut Report, needs: &mut Vec<Ne
         .and_then(|m| mounts::clean(m.mount_path))
         .unwrap_or_else(|| default_dir(s));
     let why = format!(
-        "X3: container {} serves secure metrics ({}={}) with internal self-signed certificates: it has no --metrics-cert-path while {because}",
+        "container {} serves secure metrics ({}={}) with internal self-signed certificates: it has no --metrics-cert-path while {because}",
         cv.label(), bind.spelled, bind.value
     );
     needs.push(Need {
@@ -484,9 +486,20 @@ pub fn review(
         }
         return None;
     }
+    if !ctx.may_patch {
+        // UPDATE of a Pod or a Job: the API server refuses a changed pod spec,
+        // so every repair becomes a violation (SPEC section 8).
+        for n in &analysis.needs {
+            report.required(n.trigger.rule(), n.path.clone(), format!(
+                "{}; the pod spec of a {} cannot change on update, so the policy does not repair it here: it injects Secret {:?} when the object is recreated (delete and create it again), or mount that Secret read-only at {} yourself",
+                n.why, workload.kind.name(), s.metrics_cert_secret_name, n.dir
+            ));
+        }
+        return None;
+    }
     if !s.inject_metrics_cert_mount {
         if let Some(path) = analysis.opt_in {
-            report.forbidden("inject", path, format!(
+            report.forbidden(Rule::Invalid, path, format!(
                 "{}: \"true\" asks the policy to inject the metrics certificate mount, but the policy is configured with injectMetricsCertMount: false; remove the annotation and mount Secret {:?} yourself",
                 inject::INJECT_ANNOTATION, s.metrics_cert_secret_name
             ));

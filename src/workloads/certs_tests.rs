@@ -472,7 +472,7 @@ fn x3_invalid_metrics_secure_is_reported_once() {
         "containers": [manager(json!(["--metrics-bind-address=:8443", "--metrics-secure=no"]), json!([webhook_mount()]))]}));
     let (r, m) = run(obj, &Settings::default());
     assert!(m.is_none());
-    assert_eq!(findings(&r), vec![f("flags", &format!("{C0}.args[1]"))]);
+    assert_eq!(findings(&r), vec![f("invalid", &format!("{C0}.args[1]"))]);
 }
 
 #[test]

@@ -10,8 +10,9 @@
 use super::certs::{default_dir, Need, Pod, Trigger};
 use super::mounts;
 use super::{podspec, Workload, WorkloadKind};
+use crate::context::Ctx;
 use crate::report::{ErrorType, FieldPath, Report, Violation};
-use crate::review::Ctx;
+use crate::rule::Rule;
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
 use std::cell::Cell;
@@ -105,7 +106,7 @@ pub fn opt_in(
         if by_annotation.is_none() {
             bad_name = true;
             let all: Vec<String> = pod.views.iter().map(|cv| cv.label()).collect();
-            report.invalid("inject", path, format!(
+            report.invalid(Rule::Invalid, path, format!(
                 "names container {name:?}, but the pod has no such container (it has {}); name one of its containers",
                 all.join(", ")
             ));
@@ -117,7 +118,7 @@ pub fn opt_in(
         "false" => return None,
         other => {
             report.invalid(
-                "inject",
+                Rule::Invalid,
                 path,
                 format!("{other:?} is not \"true\" or \"false\""),
             );
@@ -129,7 +130,7 @@ pub fn opt_in(
         // A misnamed container is reported above; do not pile on.
         Err(_) if bad_name => return Some(path),
         Err(why) => {
-            report.required("inject", path.clone(), format!(
+            report.required(Rule::Invalid, path.clone(), format!(
                 "{INJECT_ANNOTATION} asks for the metrics certificate mount, but {why}; add the annotation {CONTAINER_ANNOTATION}: <container name> to say which container gets it"
             ));
             return Some(path);
@@ -285,7 +286,7 @@ pub fn repair(
                 let what = pod
                     .volume(m.name)
                     .map_or("an undeclared volume".into(), |v| v.describe());
-                report.conflict("inject", m.path.clone(), format!(
+                report.conflict(e.needs[0].trigger.rule(), m.path.clone(), format!(
                     "volume {:?} ({what}) is already mounted at {} in container {}, where the policy would mount Secret {secret:?} because {}; the policy never replaces a mount: mount the metrics certificate at another directory (and point the component at it), or remove this mount",
                     m.name, e.dir, cv.label(), reasons(&e.needs)
                 ));
@@ -309,7 +310,7 @@ pub fn repair(
                     .filter(|e| e.add_mount)
                     .flat_map(|e| e.needs.iter().copied())
                     .collect();
-                report.conflict("inject", v.path.clone(), format!(
+                report.conflict(why[0].trigger.rule(), v.path.clone(), format!(
                     "volume {:?} already exists with source {}, and the policy never overwrites it; it would add it from Secret {secret:?} because {}: rename that volume, or set metricsCertVolumeName to a free name, or mount Secret {secret:?} yourself",
                     v.name, v.describe(), reasons(&why)
                 ));
@@ -334,7 +335,7 @@ pub fn repair(
     let summary = summarize(pod, &edits, volume, s);
     if !broken.is_empty() {
         let found: Vec<String> = broken.iter().map(|v| v.to_string()).collect();
-        let mut listed: Vec<(&str, &str)> = Vec::new();
+        let mut listed: Vec<(Rule, &str)> = Vec::new();
         for n in needs {
             if listed.contains(&(n.trigger.rule(), n.path.as_str())) {
                 continue;
@@ -359,7 +360,7 @@ pub fn repair(
         if !what.is_empty() {
             let cv = &pod.views[e.container];
             report.warn(
-                "inject",
+                e.needs[0].trigger.rule(),
                 cv.c.path(),
                 format!("injected {what}, because {}", reasons(&e.needs)),
             );

@@ -72,8 +72,7 @@ fn inject_x3_adds_volume_mount_and_flag() {
         METRICS_DIR,
         "container \"manager\"",
         "--metrics-cert-path=",
-        "X3:",
-        "[inject]",
+        "[X3] ",
     ] {
         assert!(w.contains(part), "{w} lacks {part}");
     }
@@ -183,7 +182,8 @@ fn inject_w5_mounts_the_named_directory_without_a_flag() {
     );
     assert_eq!(spec(&m)["volumes"], json!([new_volume()]));
     assert!(
-        r.warnings[0].contains("W5: --metrics-cert-path names /certs/"),
+        r.warnings[0].starts_with("[W5] ")
+            && r.warnings[0].contains("because --metrics-cert-path names /certs/"),
         "{}",
         r.warnings[0]
     );
@@ -218,7 +218,7 @@ fn inject_w5_into_an_init_container() {
         json!([mount("metrics-certs", "/certs")])
     );
     assert!(spec(&m)["containers"][0].get("volumeMounts").is_none());
-    assert!(r.warnings[0].starts_with("spec.template.spec.initContainers[0]:"));
+    assert!(r.warnings[0].starts_with("[W5] spec.template.spec.initContainers[0]:"));
 }
 
 #[test]
@@ -274,10 +274,7 @@ fn inject_conflicts_are_rejections() {
     );
     let (r, m) = run(taken, &Settings::default());
     assert!(m.is_none() && r.warnings.is_empty());
-    assert_eq!(
-        findings(&r),
-        vec![f("inject", "spec.template.spec.volumes[0]")]
-    );
+    assert_eq!(findings(&r), vec![f("W5", "spec.template.spec.volumes[0]")]);
     assert!(
         r.violations[0].detail.contains("source configMap")
             && r.violations[0].detail.contains("never overwrites")
@@ -292,7 +289,7 @@ fn inject_conflicts_are_rejections() {
     assert!(m.is_none());
     assert_eq!(
         findings(&r),
-        vec![f("inject", &format!("{C0}.volumeMounts[1]"))]
+        vec![f("X3", &format!("{C0}.volumeMounts[1]"))]
     );
     assert!(
         r.violations[0]
@@ -395,7 +392,7 @@ fn inject_annotation_rejections() {
             json!({"secure-metrics/inject-metrics-certs": "true", "secure-metrics/container": "nope"}),
             json!([{"name": "a"}]),
             Settings::default(),
-            vec![f("inject", &format!("{ann}[secure-metrics/container]"))],
+            vec![f("invalid", &format!("{ann}[secure-metrics/container]"))],
             "no such container",
         ),
         // nothing picks a container
@@ -404,7 +401,7 @@ fn inject_annotation_rejections() {
             json!([{"name": "a"}, {"name": "b"}]),
             Settings::default(),
             vec![f(
-                "inject",
+                "invalid",
                 &format!("{ann}[secure-metrics/inject-metrics-certs]"),
             )],
             "secure-metrics/container: <container name>",
@@ -415,7 +412,7 @@ fn inject_annotation_rejections() {
             json!([{"name": "a"}]),
             settings(json!({"injectMetricsCertMount": false})),
             vec![f(
-                "inject",
+                "invalid",
                 &format!("{ann}[secure-metrics/inject-metrics-certs]"),
             )],
             "injectMetricsCertMount: false",
@@ -426,7 +423,7 @@ fn inject_annotation_rejections() {
             json!([{"name": "a"}]),
             Settings::default(),
             vec![f(
-                "inject",
+                "invalid",
                 &format!("{ann}[secure-metrics/inject-metrics-certs]"),
             )],
             "not \"true\" or \"false\"",
@@ -437,7 +434,7 @@ fn inject_annotation_rejections() {
             json!([{"name": "a"}]),
             settings(json!({"certManagement": "internal"})),
             vec![f(
-                "inject",
+                "X3",
                 &format!("{ann}[secure-metrics/inject-metrics-certs]"),
             )],
             "[X1]",
@@ -510,7 +507,7 @@ fn inject_on_every_workload_kind() {
             "{kind}"
         );
         assert!(
-            r.warnings[0].starts_with(&format!("{}.containers[0]:", keys.join("."))),
+            r.warnings[0].starts_with(&format!("[X3] {}.containers[0]:", keys.join("."))),
             "{kind}: {}",
             r.warnings[0]
         );

@@ -15,8 +15,8 @@ pub mod tls_env;
 
 pub use podspec::WorkloadKind;
 
+use crate::context::Ctx;
 use crate::report::{FieldPath, Report};
-use crate::review::Ctx;
 use crate::view::Obj;
 use args::{Env, Flags};
 use podspec::{ContainerRef, PodSpecView};

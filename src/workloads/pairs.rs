@@ -17,10 +17,11 @@
 
 use super::args::Source;
 use super::{Container, Workload};
+use crate::context::Ctx;
 use crate::report::Report;
-use crate::review::Ctx;
+use crate::rule::Rule;
 
-const W1: &str = "W1";
+const W1: Rule = Rule::W1;
 
 /// The built-in pairs, as `certKeyPairs` would name them.
 const BUILT_IN: [(&str, &str); 3] = [

@@ -26,10 +26,11 @@
 
 use super::args::{Env, EnvVar};
 use super::{Container, Workload};
+use crate::context::Ctx;
 use crate::report::Report;
-use crate::review::Ctx;
+use crate::rule::Rule;
 
-const W2: &str = "W2";
+const W2: Rule = Rule::W2;
 
 const CERT: &str = "METRICS_PROMETHEUS_TLS_CERT";
 const KEY: &str = "METRICS_PROMETHEUS_TLS_KEY";
@@ -456,7 +457,7 @@ mod tests {
         let (_, details) = activator("+ TLS_MAX_VERSION=1.2");
         assert!(
             details[0].contains("below Knative's default minimum 1.3")
-                && details[0].ends_with("[W2]"),
+                && details[0].starts_with("[W2] "),
             "{details:?}"
         );
         let (_, details) = activator("+ TLS_MIN_VERSION=1.1");
