@@ -34,7 +34,7 @@ untouched() {
   evaluate workloads/kubebuilder-scaffold.json "$EXTERNAL"
   assert_allowed
   assert_patch "any(.[]; .op == \"add\" and .value == \"--metrics-cert-path=$MDIR\")"
-  assert_warning_contains "X3:"
+  assert_warning_contains "[X3] "
   second_pass
   untouched
 }
@@ -43,7 +43,7 @@ untouched() {
   evaluate workloads/kubebuilder-scaffold.json '{"certManagement":"external","injectMetricsCertMount":false}'
   assert_rejected
   [ "$(violation_count)" -eq 1 ]
-  assert_message_contains "Deployment guestbook-system/guestbook-controller-manager: spec.template.spec.containers[0]: Required value: X3: container \"manager\" serves secure metrics (--metrics-bind-address=:8443) with internal self-signed certificates: it has no --metrics-cert-path while certManagement is external" "[X3]"
+  assert_message_contains "Deployment guestbook-system/guestbook-controller-manager: spec.template.spec.containers[0]: Required value: container \"manager\" serves secure metrics (--metrics-bind-address=:8443) with internal self-signed certificates: it has no --metrics-cert-path while certManagement is external" "[X3]"
 }
 
 @test "modes: Kubebuilder full cert-manager layout is accepted untouched in auto and external" {
@@ -80,7 +80,7 @@ untouched() {
   assert_rejected
   assert_no_patch
   [ "$(violation_count)" -eq 1 ]
-  assert_message_contains "spec.template.spec.containers[0]: Forbidden: X3:" "the policy cannot repair this" \
+  assert_message_contains "spec.template.spec.containers[0]: Forbidden: container" "the policy cannot repair this" \
     "external metrics with internal webhook certificates" "[X2]" "[X3]"
   evaluate workloads/x3-external-internal-webhooks.json
   untouched
@@ -91,7 +91,7 @@ untouched() {
 @test "W5: --metrics-cert-path not mounted is repaired in auto" {
   evaluate workloads/w5-metrics-cert-path-not-mounted.json
   assert_allowed
-  assert_warning_contains "W5: --metrics-cert-path names $MDIR, but no volume mount of container \"manager\" covers $MDIR"
+  assert_warning_contains "because --metrics-cert-path names $MDIR, but no volume mount of container \"manager\" covers $MDIR"
   second_pass
   untouched
 }
@@ -101,7 +101,7 @@ untouched() {
   assert_rejected
   assert_no_patch
   [ "$(violation_count)" -eq 1 ]
-  assert_message_contains "spec.template.spec.containers[0].args[3]: Forbidden: W5:" "the policy cannot repair this" "[X1]" "[W5]"
+  assert_message_contains "spec.template.spec.containers[0].args[3]: Forbidden: --metrics-cert-path names" "the policy cannot repair this" "[X1]" "[W5]"
 }
 
 @test "W5: Knative certificate files the metrics Secret does not hold are rejected" {
@@ -110,7 +110,7 @@ untouched() {
   assert_no_patch
   [ "$(violation_count)" -eq 2 ]
   assert_message_contains \
-    "spec.template.spec.containers[0].env[4].value: Required value: W5: METRICS_PROMETHEUS_TLS_CERT names /etc/metrics-tls/server.pem" \
+    "spec.template.spec.containers[0].env[4].value: Required value: METRICS_PROMETHEUS_TLS_CERT names /etc/metrics-tls/server.pem" \
     "Secret \"metrics-server-cert\" provides tls.crt, tls.key and ca.crt, not server.pem" \
     "spec.template.spec.containers[0].env[5].value"
 }

@@ -45,7 +45,7 @@ idempotent() {
   flag_added /spec/template/spec/containers/0 "$MDIR"
   assert_warning_contains 'spec.template.spec.containers[0]: injected volume "metrics-certs" from Secret "metrics-server-cert"'
   assert_warning_contains "into container \"manager\""
-  assert_warning_contains "X3: container \"manager\" serves secure metrics (--metrics-bind-address=:8443)"
+  assert_warning_contains "because container \"manager\" serves secure metrics (--metrics-bind-address=:8443)"
   patched_object | jq -e --arg d "$MDIR" '.spec.template.spec as $s
     | $s.containers[0].args == ["--metrics-bind-address=:8443", "--leader-elect", "--health-probe-bind-address=:8081",
         "--webhook-cert-path=/tmp/k8s-webhook-server/serving-certs", "--metrics-cert-path=\($d)"]
@@ -62,7 +62,7 @@ idempotent() {
   assert_patch "$NEW_VOLUME"
   mount_added /spec/template/spec/containers/0 /etc/metrics-certs metrics-certs
   assert_patch 'all(.[]; (.path | contains("/args")) | not)'
-  assert_warning_contains 'W5: --metrics-cert-path names /etc/metrics-certs/'
+  assert_warning_contains 'because --metrics-cert-path names /etc/metrics-certs/'
   patched_object | jq -e '.spec.template.spec.containers[0].volumeMounts == [
       {"name":"data","mountPath":"/var/lib/gateway"},
       {"name":"metrics-certs","mountPath":"/etc/metrics-certs","readOnly":true}]
@@ -112,7 +112,7 @@ idempotent() {
   assert_allowed
   mount_added /spec/template/spec/containers/0 /etc/metrics-tls metrics-certs
   assert_patch '[.[] | select(.path | contains("volumeMounts"))] | length == 1'
-  assert_warning_contains "W5: METRICS_PROMETHEUS_TLS_CERT names /etc/metrics-tls/tls.crt"
+  assert_warning_contains "because METRICS_PROMETHEUS_TLS_CERT names /etc/metrics-tls/tls.crt"
   idempotent
 }
 
@@ -205,7 +205,7 @@ idempotent() {
   evaluate workloads/w5-metrics-cert-path-not-mounted.json "$NO_INJECT"
   assert_rejected
   assert_no_patch
-  assert_message_contains "spec.template.spec.containers[0].args[3]: Required value: W5: --metrics-cert-path names $MDIR" \
+  assert_message_contains "spec.template.spec.containers[0].args[3]: Required value: --metrics-cert-path names $MDIR" \
     "mount Secret \"metrics-server-cert\" read-only at $MDIR" "injectMetricsCertMount: true" "[W5]"
 }
 
@@ -213,6 +213,6 @@ idempotent() {
   evaluate workloads/kubebuilder-webhooks-without-metrics-cert.json "$NO_INJECT"
   assert_rejected
   assert_no_patch
-  assert_message_contains "spec.template.spec.containers[0]: Required value: X3:" \
+  assert_message_contains "spec.template.spec.containers[0]: Required value: container" \
     "add --metrics-cert-path=$MDIR to its args" "[X3]"
 }

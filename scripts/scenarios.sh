@@ -40,8 +40,10 @@ installs=(
   "Kueue, external metrics with internal webhooks (unsupported)|$kueue|workloads/kueue-metrics-certs-internal-webhooks.json"
 )
 
-# The rule ids at the end of each line of TEXT, in order, without repeats.
+# The rule ids that end each line of a rejection (or, with lead_tags, start
+# each warning: SPEC 13), in order, without repeats.
 tags() { grep -oE '\[[A-Za-z0-9-]+\]$' | tr -d '[]' | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'; }
+lead_tags() { grep -oE '^\[[A-Za-z0-9-]+\]' | tr -d '[]' | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'; }
 
 # One cell: what the policy does with FIXTURE under SETTINGS.
 cell() { # FIXTURE SETTINGS
@@ -57,15 +59,15 @@ cell() { # FIXTURE SETTINGS
   if [ "$allowed" != true ]; then
     echo "rejected ($(tags <<<"$message"))"
   elif [ -n "$patch" ]; then
-    # The rules that asked for the repair: "because X3: ..." in the warning.
-    why="$(grep -oE '(because|, ) ?(W5|X3|annotation)' <<<"$warnings" | grep -oE 'W5|X3|annotation' | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g')"
+    # The rules that asked for the repair: the warning starts with "[X3] ".
+    why="$(lead_tags <<<"$warnings")"
     if base64 -d <<<"$patch" | jq -e 'any(.[]; .path | test("/args"))' >/dev/null; then
       echo "**mutated**: mount and flag injected ($why)"
     else
       echo "**mutated**: mount injected ($why)"
     fi
   elif [ -n "$warnings" ]; then
-    echo "accepted, warning ($(tags <<<"$warnings"))"
+    echo "accepted, warning ($(lead_tags <<<"$warnings"))"
   else
     echo "accepted"
   fi

@@ -222,3 +222,137 @@ fn policy_annotations(object: &Value) -> Vec<(&String, &Value)> {
 
 /// The prefix of every annotation the policy reads.
 pub const ANNOTATION_PREFIX: &str = "secure-metrics/";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::request;
+    use serde_json::json;
+
+    fn insecure_monitor() -> Value {
+        json!({"metadata": {"name": "m", "namespace": "ns"},
+               "spec": {"endpoints": [{"port": "https", "scheme": "https",
+                                        "tlsConfig": {"insecureSkipVerify": true}}]}})
+    }
+
+    fn with(mut v: Value, pointer: &str, x: Value) -> Value {
+        let (parent, key) = pointer.rsplit_once('/').unwrap();
+        v.pointer_mut(parent).unwrap()[key] = x;
+        v
+    }
+
+    /// (operation, object, oldObject) -> evaluated (the M1 violation found)?
+    #[test]
+    fn admission_as_the_api_server_applies_it() {
+        let bad = insecure_monitor();
+        let ts = json!("2026-11-23T10:00:00Z");
+        let dying = with(bad.clone(), "/metadata/deletionTimestamp", ts.clone());
+        let relabelled = with(bad.clone(), "/metadata/labels", json!({"team": "a"}));
+        let annotated = with(
+            bad.clone(),
+            "/metadata/annotations",
+            json!({"secure-metrics/container": "x"}),
+        );
+        let other_annotation = with(
+            bad.clone(),
+            "/metadata/annotations",
+            json!({"example.com/owner": "x"}),
+        );
+        let respecced = with(bad.clone(), "/spec/endpoints/0/port", json!("metrics"));
+        let cases: Vec<(&str, &str, Value, Value, bool)> = vec![
+            ("create", "CREATE", bad.clone(), Value::Null, true),
+            (
+                "create with a client-set deletionTimestamp",
+                "CREATE",
+                dying.clone(),
+                Value::Null,
+                true,
+            ),
+            (
+                "update of a terminating object",
+                "UPDATE",
+                dying.clone(),
+                dying.clone(),
+                false,
+            ),
+            (
+                "update that sets deletionTimestamp itself",
+                "UPDATE",
+                dying.clone(),
+                respecced.clone(),
+                true,
+            ),
+            (
+                "labels only",
+                "UPDATE",
+                relabelled.clone(),
+                bad.clone(),
+                false,
+            ),
+            (
+                "another annotation only",
+                "UPDATE",
+                other_annotation,
+                bad.clone(),
+                false,
+            ),
+            (
+                "a secure-metrics annotation",
+                "UPDATE",
+                annotated,
+                bad.clone(),
+                true,
+            ),
+            ("spec changed", "UPDATE", respecced, bad.clone(), true),
+            ("no oldObject", "UPDATE", bad.clone(), Value::Null, true),
+        ];
+        let settings = Settings::default();
+        for (name, op, object, old, evaluated) in cases {
+            let mut req = request("ServiceMonitor", "ns", object);
+            req.operation = op.into();
+            req.old_object = old;
+            let v = review(&req, &settings);
+            assert_eq!(
+                v.report.has_rule(crate::rule::Rule::M1),
+                evaluated,
+                "{name}: {:?}",
+                v.report
+            );
+            if !evaluated {
+                assert!(
+                    v.report.warnings.is_empty() && v.mutated.is_none(),
+                    "{name}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn pods_and_jobs_have_immutable_pod_specs() {
+        let immutable: Vec<&str> = [
+            WorkloadKind::Pod,
+            WorkloadKind::Deployment,
+            WorkloadKind::StatefulSet,
+            WorkloadKind::DaemonSet,
+            WorkloadKind::ReplicaSet,
+            WorkloadKind::Job,
+            WorkloadKind::CronJob,
+        ]
+        .into_iter()
+        .filter(|k| Target::Workload(*k).has_immutable_pod_spec())
+        .map(WorkloadKind::name)
+        .collect();
+        assert_eq!(immutable, vec!["Pod", "Job"]);
+        assert!(!Target::ServiceMonitor.has_immutable_pod_spec());
+    }
+
+    #[test]
+    fn dispatch_is_by_kind_not_resource() {
+        let mut req = request("ServiceMonitor", "ns", insecure_monitor());
+        req.resource.kind = "ServiceMonitor".into();
+        req.user_info = Default::default();
+        assert!(review(&req, &Settings::default())
+            .report
+            .has_rule(crate::rule::Rule::M1));
+    }
+}
