@@ -8,7 +8,6 @@
 
 use guest::prelude::*;
 use kubewarden_policy_sdk::request::ValidationRequest;
-use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::{protocol_version_guest, wapc_guest as guest};
 
@@ -80,9 +79,4 @@ pub fn validate_settings(payload: &[u8]) -> CallResult {
         },
     };
     Ok(serde_json::to_vec(&answer)?)
-}
-
-/// Decodes a `validate` answer; used by tests.
-pub fn decode_response(raw: &[u8]) -> ValidationResponse {
-    serde_json::from_slice(raw).expect("validate answers a ValidationResponse")
 }
