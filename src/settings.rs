@@ -98,13 +98,13 @@ impl Default for Settings {
 type ReadFn = fn(&mut Settings, &Value, &FieldPath, &mut Report);
 
 /// A settings key: its name and how its value is read.
-pub(crate) struct Key {
-    pub(crate) name: &'static str,
+struct Key {
+    name: &'static str,
     read: ReadFn,
 }
 
 /// Every settings key, in the order of the README's settings table.
-pub(crate) const TABLE: [Key; 11] = [
+const TABLE: [Key; 11] = [
     Key {
         name: "certManagement",
         read: |s, v, p, r| {
@@ -211,7 +211,7 @@ const fn names<const N: usize>(table: &[Key; N]) -> [&'static str; N] {
 pub const KEYS: [&str; TABLE.len()] = names(&TABLE);
 
 /// A settings problem of the wrong JSON type.
-pub(crate) fn type_invalid(report: &mut Report, path: &FieldPath, expected: &str, found: &Value) {
+fn type_invalid(report: &mut Report, path: &FieldPath, expected: &str, found: &Value) {
     report.push(
         Rule::Settings,
         path.clone(),
@@ -221,7 +221,7 @@ pub(crate) fn type_invalid(report: &mut Report, path: &FieldPath, expected: &str
 }
 
 /// A string value, or a type problem.
-pub(crate) fn read_string(v: &Value, path: &FieldPath, report: &mut Report) -> Option<String> {
+fn read_string(v: &Value, path: &FieldPath, report: &mut Report) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         other => {
@@ -334,12 +334,7 @@ fn read_pairs(v: &Value, path: &FieldPath, report: &mut Report) -> Vec<CertKeyPa
 }
 
 /// Reports every key of `m` that is not in `known`, naming the known ones.
-pub(crate) fn unknown_keys(
-    m: &Map<String, Value>,
-    known: &[&str],
-    path: &FieldPath,
-    report: &mut Report,
-) {
+fn unknown_keys(m: &Map<String, Value>, known: &[&str], path: &FieldPath, report: &mut Report) {
     for k in m.keys() {
         if !known.contains(&k.as_str()) {
             report.push(
