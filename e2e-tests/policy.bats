@@ -35,11 +35,11 @@ refuse_settings() {
 }
 
 @test "settings: empty names are refused" {
-  refuse_settings '{"metricsCertSecretName":""}' "metricsCertSecretName: must not be empty"
-  refuse_settings '{"metricsCertVolumeName":""}' "metricsCertVolumeName: must not be empty"
-  refuse_settings '{"metricsContainerName":""}' "metricsContainerName: must not be empty"
-  refuse_settings '{"metricsCertMountPath":""}' "metricsCertMountPath: must not be empty"
-  refuse_settings '{"webhookCertMountPath":""}' "webhookCertMountPath: must not be empty"
+  refuse_settings '{"metricsCertSecretName":""}' "metricsCertSecretName: Required value: must not be empty"
+  refuse_settings '{"metricsCertVolumeName":""}' "metricsCertVolumeName: Required value: must not be empty"
+  refuse_settings '{"metricsContainerName":""}' "metricsContainerName: Required value: must not be empty"
+  refuse_settings '{"metricsCertMountPath":""}' "metricsCertMountPath: Required value: must not be empty"
+  refuse_settings '{"webhookCertMountPath":""}' "webhookCertMountPath: Required value: must not be empty"
 }
 
 @test "settings: mount paths must be absolute" {
@@ -63,8 +63,8 @@ refuse_settings() {
 }
 
 @test "settings: certKeyPairs entries need a distinct cert and key" {
-  refuse_settings '{"certKeyPairs":[{"cert":"","key":"TLS_KEY"}]}' "certKeyPairs[0].cert: must not be empty"
-  refuse_settings '{"certKeyPairs":[{"cert":"--tls-cert"}]}' "certKeyPairs[0].key: must not be empty"
+  refuse_settings '{"certKeyPairs":[{"cert":"","key":"TLS_KEY"}]}' "certKeyPairs[0].cert: Required value: must not be empty"
+  refuse_settings '{"certKeyPairs":[{"cert":"--tls-cert"}]}' "certKeyPairs[0].key: Required value: must not be empty"
   refuse_settings '{"certKeyPairs":[{"cert":"--a","key":"--b"},{"cert":"TLS","key":"TLS"}]}' "certKeyPairs[1]" "cert and key are both"
 }
 

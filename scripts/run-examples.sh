@@ -18,7 +18,10 @@ for request in examples/requests/*.json; do
   [ -f "$settings_file" ] && settings="$(jq -c . "$settings_file")"
   response="$("$kwctl" run --request-path "$request" --settings-json "$settings" "$policy" 2>/dev/null | grep '^{' | tail -n 1)"
   kind="$(jq -r '(.request // .) | "\(.kind.kind) \(.namespace // "")/\(.name // .object.metadata.name)"' "$request")"
-  echo "=== $(basename "$request") ($kind) settings=$settings"
+  label="$settings"
+  # Long settings (the rollout exceptions) are named by their file.
+  [ "${#label}" -le 120 ] || label="$(realpath --relative-to=. "$settings_file")"
+  echo "=== $(basename "$request") ($kind) settings=$label"
   if [ "$(jq -r .allowed <<<"$response")" = true ]; then
     echo "ALLOWED"
   else

@@ -13,6 +13,7 @@ use kubewarden_policy_sdk::{protocol_version_guest, wapc_guest as guest};
 
 pub mod certificates;
 pub mod context;
+pub(crate) mod exceptions;
 pub mod monitors;
 pub mod names;
 pub mod report;

@@ -16,6 +16,7 @@
 //!   immutable): what injection would repair is reported instead.
 
 use crate::context::Ctx;
+use crate::exceptions::{Applied, Subject};
 use crate::report::{FieldPath, Report};
 use crate::settings::Settings;
 use crate::view::Obj;
@@ -146,8 +147,10 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
     if update && (terminating(&req.old_object) || unchanged(target, req)) {
         return Verdict::untouched(subject);
     }
+    let applied = Applied::for_object(&settings.exceptions, &exception_subject(req));
     let ctx = Ctx {
         may_patch: !(update && target.has_immutable_pod_spec()),
+        excepted: applied.rules(),
         ..Ctx::new(settings, &req.namespace)
     };
     let mutated = match target {
@@ -175,10 +178,29 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
         }
         Target::Workload(kind) => workloads::review(kind, &req.object, &ctx, &mut report),
     };
+    applied.apply(&mut report);
     Verdict {
         subject,
         report,
         mutated,
+    }
+}
+
+/// What the `exceptions` setting matches an object on (SPEC section 11): its
+/// kind, its namespace (`metadata.namespace`, else the request's) and its name
+/// (`metadata.name`, else the request's).
+fn exception_subject(req: &KubernetesAdmissionRequest) -> Subject<'_> {
+    let meta = |k: &str| {
+        req.object
+            .get("metadata")
+            .and_then(|m| m.get(k))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+    };
+    Subject {
+        kind: &req.kind.kind,
+        namespace: meta("namespace").unwrap_or(&req.namespace),
+        name: meta("name").unwrap_or(&req.name),
     }
 }
 
@@ -226,6 +248,7 @@ pub const ANNOTATION_PREFIX: &str = "secure-metrics/";
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rule::Rule;
     use crate::testing::request;
     use serde_json::json;
 
@@ -313,7 +336,7 @@ mod tests {
             req.old_object = old;
             let v = review(&req, &settings);
             assert_eq!(
-                v.report.has_rule(crate::rule::Rule::M1),
+                v.report.has_rule(Rule::M1),
                 evaluated,
                 "{name}: {:?}",
                 v.report
@@ -351,8 +374,87 @@ mod tests {
         let mut req = request("ServiceMonitor", "ns", insecure_monitor());
         req.resource.kind = "ServiceMonitor".into();
         req.user_info = Default::default();
-        assert!(review(&req, &Settings::default())
-            .report
-            .has_rule(crate::rule::Rule::M1));
+        assert!(review(&req, &Settings::default()).report.has_rule(Rule::M1));
+    }
+
+    fn kubelet_monitor(metadata: Value) -> Value {
+        json!({
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "ServiceMonitor",
+            "metadata": metadata,
+            "spec": {
+                "endpoints": [{
+                    "port": "https-metrics",
+                    "scheme": "https",
+                    "tlsConfig": {"insecureSkipVerify": true}
+                }],
+                "selector": {"matchLabels": {"app.kubernetes.io/name": "kubelet"}}
+            }
+        })
+    }
+
+    fn settings(exceptions: Value) -> Settings {
+        Settings::parse_and_validate(&json!({ "exceptions": exceptions })).unwrap()
+    }
+
+    /// SPEC 11: the namespace comes from `metadata.namespace`, else the
+    /// request's; the name from `metadata.name`, else the request's.
+    #[test]
+    fn exceptions_match_with_the_request_as_fallback() {
+        let s = settings(json!([{
+            "rules": ["M1"], "kinds": ["ServiceMonitor"],
+            "namespaces": ["monitoring"], "names": ["kubelet"],
+            "reason": "kubelet serving certificates are self-signed"
+        }]));
+        let cases = [
+            // (metadata, request namespace, request name, excepted)
+            (
+                json!({"name": "kubelet", "namespace": "monitoring"}),
+                "default",
+                "",
+                true,
+            ),
+            (json!({"name": "kubelet"}), "monitoring", "", true),
+            (json!({}), "monitoring", "kubelet", true),
+            (
+                json!({"name": "kubelet", "namespace": ""}),
+                "monitoring",
+                "",
+                true,
+            ),
+            (
+                json!({"name": "kubelet", "namespace": "default"}),
+                "monitoring",
+                "",
+                false,
+            ),
+            (json!({"name": "kubelet"}), "default", "", false),
+            (json!({"name": "other"}), "monitoring", "kubelet", false),
+            (json!({"generateName": "kubelet-"}), "monitoring", "", false),
+        ];
+        for (meta, ns, name, excepted) in cases {
+            let mut req = request("ServiceMonitor", ns, kubelet_monitor(meta.clone()));
+            req.name = name.to_string();
+            let v = review(&req, &s);
+            let rules: Vec<Rule> = v.report.violations.iter().map(|v| v.rule).collect();
+            if excepted {
+                assert!(rules.is_empty(), "{meta} in {ns}: {rules:?}");
+                let prefix = "[M1] excepted (\"kubelet serving certificates are self-signed\"): spec.endpoints[0].tlsConfig";
+                assert!(
+                    v.report.warnings.iter().any(|w| w.starts_with(prefix)),
+                    "{meta} in {ns}: {:?}",
+                    v.report.warnings
+                );
+                assert_eq!(
+                    v.report.warnings.len(),
+                    1,
+                    "{meta}: {:?}",
+                    v.report.warnings
+                );
+            } else {
+                assert_eq!(rules, vec![Rule::M1], "{meta} in {ns}/{name}");
+                assert!(v.report.warnings.is_empty());
+            }
+        }
     }
 }

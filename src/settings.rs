@@ -1,18 +1,24 @@
-//! Policy settings (SPEC section 1).
+//! Policy settings (SPEC sections 1 and 11).
 //!
 //! Settings are read from untyped JSON by hand rather than by a derived
 //! `Deserialize`, so that every problem (unknown key, wrong JSON type, bad
-//! value) is reported with the key it concerns, and all of them at once.
-//! `null` for a key means "use the default" (an empty YAML value).
+//! value) is reported at once, each as a [`Violation`] of rule `settings`
+//! with its field path (`certKeyPairs[1].cert`, `exceptions[2].rules[0]`) and
+//! the same error types as the rules use. `null` for a key means "use the
+//! default" (an empty YAML value).
+//!
+//! The keys are listed once, in [`TABLE`]: it drives parsing, unknown-key
+//! detection and [`KEYS`], which the packaging tests compare with the README
+//! and Artifact Hub questions.
 
+use crate::exceptions::{self, Exception};
 use crate::names::{is_dns1123_label, is_dns1123_subdomain};
-use kubewarden_policy_sdk::settings::Validatable;
-use serde::Serialize;
+use crate::report::{json_type, ErrorType, FieldPath, Report, Violation};
+use crate::rule::Rule;
 use serde_json::{Map, Value};
 use std::fmt;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CertManagement {
     /// Infer each workload's certificate mode from what it mounts.
     #[default]
@@ -23,26 +29,37 @@ pub enum CertManagement {
     Internal,
 }
 
-impl fmt::Display for CertManagement {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+impl CertManagement {
+    const ALL: [CertManagement; 3] = [
+        CertManagement::Auto,
+        CertManagement::External,
+        CertManagement::Internal,
+    ];
+
+    fn as_str(self) -> &'static str {
+        match self {
             CertManagement::Auto => "auto",
             CertManagement::External => "external",
             CertManagement::Internal => "internal",
-        })
+        }
+    }
+}
+
+impl fmt::Display for CertManagement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
 /// An extra certificate/key pair for rule W1. A name starting with `-` is a
 /// command-line flag, any other name an environment variable.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CertKeyPair {
     pub cert: String,
     pub key: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub cert_management: CertManagement,
     pub metrics_cert_secret_name: String,
@@ -54,6 +71,8 @@ pub struct Settings {
     pub allow_insecure_skip_verify: bool,
     pub require_https: bool,
     pub cert_key_pairs: Vec<CertKeyPair>,
+    /// Scoped, reasoned exceptions (SPEC section 11).
+    pub(crate) exceptions: Vec<Exception>,
 }
 
 impl Default for Settings {
@@ -69,240 +88,337 @@ impl Default for Settings {
             allow_insecure_skip_verify: false,
             require_https: false,
             cert_key_pairs: Vec::new(),
+            exceptions: Vec::new(),
         }
     }
+}
+
+/// Reads one key's (non-null) value into the settings, reporting every
+/// problem under the key's path.
+type ReadFn = fn(&mut Settings, &Value, &FieldPath, &mut Report);
+
+/// A settings key: its name and how its value is read.
+struct Key {
+    name: &'static str,
+    read: ReadFn,
 }
 
 /// Every settings key, in the order of the README's settings table.
-pub const KEYS: [&str; 10] = [
-    "certManagement",
-    "metricsCertSecretName",
-    "metricsCertVolumeName",
-    "metricsCertMountPath",
-    "webhookCertMountPath",
-    "metricsContainerName",
-    "injectMetricsCertMount",
-    "allowInsecureSkipVerify",
-    "requireHttps",
-    "certKeyPairs",
+const TABLE: [Key; 11] = [
+    Key {
+        name: "certManagement",
+        read: |s, v, p, r| {
+            if let Some(m) = read_cert_management(v, p, r) {
+                s.cert_management = m;
+            }
+        },
+    },
+    Key {
+        name: "metricsCertSecretName",
+        read: |s, v, p, r| {
+            if let Some(name) = read_name(v, p, r) {
+                if !is_dns1123_subdomain(&name) {
+                    r.push(Rule::Settings, p.clone(), ErrorType::Invalid, format!(
+                        "{name:?} is not a valid Secret name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters)"
+                    ));
+                }
+                s.metrics_cert_secret_name = name;
+            }
+        },
+    },
+    Key {
+        name: "metricsCertVolumeName",
+        read: |s, v, p, r| {
+            if let Some(name) = read_name(v, p, r) {
+                if !is_dns1123_label(&name) {
+                    r.push(Rule::Settings, p.clone(), ErrorType::Invalid, format!(
+                        "{name:?} is not a valid volume name (a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters)"
+                    ));
+                }
+                s.metrics_cert_volume_name = name;
+            }
+        },
+    },
+    Key {
+        name: "metricsCertMountPath",
+        read: |s, v, p, r| {
+            if let Some(path) = read_absolute_path(v, p, r) {
+                s.metrics_cert_mount_path = path;
+            }
+        },
+    },
+    Key {
+        name: "webhookCertMountPath",
+        read: |s, v, p, r| {
+            if let Some(path) = read_absolute_path(v, p, r) {
+                s.webhook_cert_mount_path = path;
+            }
+        },
+    },
+    Key {
+        name: "metricsContainerName",
+        read: |s, v, p, r| {
+            if let Some(name) = read_name(v, p, r) {
+                s.metrics_container_name = name;
+            }
+        },
+    },
+    Key {
+        name: "injectMetricsCertMount",
+        read: |s, v, p, r| {
+            if let Some(b) = read_bool(v, p, r) {
+                s.inject_metrics_cert_mount = b;
+            }
+        },
+    },
+    Key {
+        name: "allowInsecureSkipVerify",
+        read: |s, v, p, r| {
+            if let Some(b) = read_bool(v, p, r) {
+                s.allow_insecure_skip_verify = b;
+            }
+        },
+    },
+    Key {
+        name: "requireHttps",
+        read: |s, v, p, r| {
+            if let Some(b) = read_bool(v, p, r) {
+                s.require_https = b;
+            }
+        },
+    },
+    Key {
+        name: "certKeyPairs",
+        read: |s, v, p, r| s.cert_key_pairs = read_pairs(v, p, r),
+    },
+    Key {
+        name: "exceptions",
+        read: |s, v, p, r| s.exceptions = exceptions::read(v, p, r),
+    },
 ];
 
-fn type_name(v: &Value) -> &'static str {
-    crate::report::json_type(v)
-}
-
-struct Reader<'a> {
-    map: &'a Map<String, Value>,
-    errors: Vec<String>,
-}
-
-impl<'a> Reader<'a> {
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
+const fn names<const N: usize>(table: &[Key; N]) -> [&'static str; N] {
+    let mut out = [""; N];
+    let mut i = 0;
+    while i < N {
+        out[i] = table[i].name;
+        i += 1;
     }
+    out
+}
 
-    fn string(&mut self, key: &str, target: &mut String) {
-        match self.get(key) {
-            None => {}
-            Some(Value::String(s)) => *target = s.clone(),
-            Some(other) => self.errors.push(format!(
-                "{key}: expected a string, got {}",
-                type_name(other)
-            )),
+/// Every settings key, in the order of the README's settings table.
+pub const KEYS: [&str; TABLE.len()] = names(&TABLE);
+
+/// A settings problem of the wrong JSON type.
+fn type_invalid(report: &mut Report, path: &FieldPath, expected: &str, found: &Value) {
+    report.push(
+        Rule::Settings,
+        path.clone(),
+        ErrorType::TypeInvalid,
+        format!("expected {expected}, got {}", json_type(found)),
+    );
+}
+
+/// A string value, or a type problem.
+fn read_string(v: &Value, path: &FieldPath, report: &mut Report) -> Option<String> {
+    match v {
+        Value::String(s) => Some(s.clone()),
+        other => {
+            type_invalid(report, path, "a string", other);
+            None
         }
     }
+}
 
-    fn boolean(&mut self, key: &str, target: &mut bool) {
-        match self.get(key) {
-            None => {}
-            Some(Value::Bool(b)) => *target = *b,
-            Some(other) => self.errors.push(format!(
-                "{key}: expected a boolean (true or false), got {}",
-                type_name(other)
-            )),
+fn read_bool(v: &Value, path: &FieldPath, report: &mut Report) -> Option<bool> {
+    match v {
+        Value::Bool(b) => Some(*b),
+        other => {
+            type_invalid(report, path, "a boolean (true or false)", other);
+            None
+        }
+    }
+}
+
+/// A non-empty string.
+fn read_name(v: &Value, path: &FieldPath, report: &mut Report) -> Option<String> {
+    let s = read_string(v, path, report)?;
+    if s.is_empty() {
+        report.push(
+            Rule::Settings,
+            path.clone(),
+            ErrorType::Required,
+            "must not be empty",
+        );
+        return None;
+    }
+    Some(s)
+}
+
+fn read_absolute_path(v: &Value, path: &FieldPath, report: &mut Report) -> Option<String> {
+    let s = read_name(v, path, report)?;
+    if !s.starts_with('/') {
+        report.push(
+            Rule::Settings,
+            path.clone(),
+            ErrorType::Invalid,
+            format!("{s:?} is not an absolute path; use a path starting with '/'"),
+        );
+    }
+    Some(s)
+}
+
+fn read_cert_management(
+    v: &Value,
+    path: &FieldPath,
+    report: &mut Report,
+) -> Option<CertManagement> {
+    let Value::String(s) = v else {
+        type_invalid(report, path, "a string (auto, external or internal)", v);
+        return None;
+    };
+    let found = CertManagement::ALL.into_iter().find(|m| m.as_str() == s);
+    if found.is_none() {
+        report.push(
+            Rule::Settings,
+            path.clone(),
+            ErrorType::Invalid,
+            format!("unknown value {s:?}; use auto, external or internal"),
+        );
+    }
+    found
+}
+
+fn read_pairs(v: &Value, path: &FieldPath, report: &mut Report) -> Vec<CertKeyPair> {
+    let Value::Array(items) = v else {
+        type_invalid(report, path, "a list of {cert, key} objects", v);
+        return Vec::new();
+    };
+    let mut pairs = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = path.index(i);
+        let Value::Object(m) = item else {
+            type_invalid(report, &at, "an object with keys cert and key", item);
+            continue;
+        };
+        unknown_keys(m, &["cert", "key"], &at, report);
+        let mut field = |name: &str| {
+            let p = at.child(name);
+            match m.get(name) {
+                None | Some(Value::Null) => {
+                    report.push(Rule::Settings, p, ErrorType::Required, "must not be empty");
+                    None
+                }
+                Some(v) => read_name(v, &p, report),
+            }
+        };
+        let (cert, key) = (field("cert"), field("key"));
+        let (Some(cert), Some(key)) = (cert, key) else {
+            continue;
+        };
+        if cert == key {
+            report.push(
+                Rule::Settings,
+                at,
+                ErrorType::Invalid,
+                format!(
+                    "cert and key are both {cert:?}; a pair names two different flags or env vars"
+                ),
+            );
+            continue;
+        }
+        pairs.push(CertKeyPair { cert, key });
+    }
+    pairs
+}
+
+/// Reports every key of `m` that is not in `known`, naming the known ones.
+fn unknown_keys(m: &Map<String, Value>, known: &[&str], path: &FieldPath, report: &mut Report) {
+    for k in m.keys() {
+        if !known.contains(&k.as_str()) {
+            report.push(
+                Rule::Settings,
+                path.child(k),
+                ErrorType::Forbidden,
+                format!("unknown key; the keys are {}", known.join(", ")),
+            );
         }
     }
 }
 
 impl Settings {
-    /// Reads settings from JSON, collecting every type and key problem.
-    /// Value checks live in [`Validatable::validate`].
-    pub fn from_value(value: &Value) -> Result<Settings, Vec<String>> {
+    /// Reads settings from JSON: every problem, each as a `settings`
+    /// violation with its path.
+    pub(crate) fn read(value: &Value) -> Result<Settings, Vec<Violation>> {
         let empty = Map::new();
+        let mut report = Report::new();
         let map = match value {
             Value::Object(m) => m,
             Value::Null => &empty,
             other => {
-                return Err(vec![format!(
-                    "settings: expected an object, got {}",
-                    type_name(other)
-                )])
+                type_invalid(&mut report, &FieldPath::root(), "an object", other);
+                return Err(report.violations);
             }
-        };
-        let mut s = Settings::default();
-        let mut r = Reader {
-            map,
-            errors: Vec::new(),
         };
         for key in map.keys() {
             if !KEYS.contains(&key.as_str()) {
-                r.errors.push(format!(
-                    "{key}: unknown setting; the settings are {}",
-                    KEYS.join(", ")
-                ));
+                report.push(
+                    Rule::Settings,
+                    FieldPath::root().child(key),
+                    ErrorType::Forbidden,
+                    format!("unknown setting; the settings are {}", KEYS.join(", ")),
+                );
             }
         }
-        match r.get("certManagement") {
-            None => {}
-            Some(Value::String(v)) => match v.as_str() {
-                "auto" => s.cert_management = CertManagement::Auto,
-                "external" => s.cert_management = CertManagement::External,
-                "internal" => s.cert_management = CertManagement::Internal,
-                other => r.errors.push(format!(
-                    "certManagement: unknown value {other:?}; use auto, external or internal"
-                )),
-            },
-            Some(other) => r.errors.push(format!(
-                "certManagement: expected a string (auto, external or internal), got {}",
-                type_name(other)
-            )),
-        }
-        r.string("metricsCertSecretName", &mut s.metrics_cert_secret_name);
-        r.string("metricsCertVolumeName", &mut s.metrics_cert_volume_name);
-        r.string("metricsCertMountPath", &mut s.metrics_cert_mount_path);
-        r.string("webhookCertMountPath", &mut s.webhook_cert_mount_path);
-        r.string("metricsContainerName", &mut s.metrics_container_name);
-        r.boolean("injectMetricsCertMount", &mut s.inject_metrics_cert_mount);
-        r.boolean("allowInsecureSkipVerify", &mut s.allow_insecure_skip_verify);
-        r.boolean("requireHttps", &mut s.require_https);
-        match r.get("certKeyPairs") {
-            None => {}
-            Some(Value::Array(items)) => {
-                for (i, item) in items.iter().enumerate() {
-                    match read_pair(i, item) {
-                        Ok(p) => s.cert_key_pairs.push(p),
-                        Err(mut e) => r.errors.append(&mut e),
-                    }
-                }
+        let mut s = Settings::default();
+        for key in &TABLE {
+            if let Some(v) = map.get(key.name).filter(|v| !v.is_null()) {
+                (key.read)(&mut s, v, &FieldPath::root().child(key.name), &mut report);
             }
-            Some(other) => r.errors.push(format!(
-                "certKeyPairs: expected a list of {{cert, key}} objects, got {}",
-                type_name(other)
-            )),
         }
-        if r.errors.is_empty() {
+        // Across keys: only when certManagement itself was readable.
+        let mode_ok = !report
+            .violations
+            .iter()
+            .any(|v| v.path.as_str() == "certManagement");
+        if mode_ok && s.allow_insecure_skip_verify && s.cert_management != CertManagement::Internal
+        {
+            report.forbidden(
+                Rule::Settings,
+                FieldPath::root().child("allowInsecureSkipVerify"),
+                format!(
+                    "only allowed with certManagement: internal (is {}); with externally issued certificates every scrape can verify them",
+                    s.cert_management
+                ),
+            );
+        }
+        if report.is_clean() {
             Ok(s)
         } else {
-            Err(r.errors)
+            Err(report.violations)
         }
     }
 
-    /// Reads and validates settings: the whole of `validate_settings`.
+    /// Reads and validates settings: the whole of `validate_settings`. The
+    /// error lists every problem, each with its path.
     pub fn parse_and_validate(value: &Value) -> Result<Settings, String> {
-        let s = Settings::from_value(value).map_err(|e| e.join("; "))?;
-        s.validate()?;
-        Ok(s)
+        Settings::read(value).map_err(|v| message(&v))
     }
 }
 
-fn read_pair(i: usize, item: &Value) -> Result<CertKeyPair, Vec<String>> {
-    let Value::Object(m) = item else {
-        return Err(vec![format!(
-            "certKeyPairs[{i}]: expected an object with keys cert and key, got {}",
-            type_name(item)
-        )]);
-    };
-    let mut errors = Vec::new();
-    for k in m.keys() {
-        if k != "cert" && k != "key" {
-            errors.push(format!(
-                "certKeyPairs[{i}].{k}: unknown key; an entry has only cert and key"
-            ));
-        }
-    }
-    let mut field = |name: &str| match m.get(name) {
-        None | Some(Value::Null) => String::new(),
-        Some(Value::String(s)) => s.clone(),
-        Some(other) => {
-            errors.push(format!(
-                "certKeyPairs[{i}].{name}: expected a string, got {}",
-                type_name(other)
-            ));
-            String::new()
-        }
-    };
-    let pair = CertKeyPair {
-        cert: field("cert"),
-        key: field("key"),
-    };
-    if errors.is_empty() {
-        Ok(pair)
-    } else {
-        Err(errors)
-    }
-}
-
-impl Validatable for Settings {
-    fn validate(&self) -> Result<(), String> {
-        let mut errors: Vec<String> = Vec::new();
-        let names = [
-            ("metricsCertSecretName", &self.metrics_cert_secret_name),
-            ("metricsCertVolumeName", &self.metrics_cert_volume_name),
-            ("metricsCertMountPath", &self.metrics_cert_mount_path),
-            ("webhookCertMountPath", &self.webhook_cert_mount_path),
-            ("metricsContainerName", &self.metrics_container_name),
-        ];
-        for (key, value) in names {
-            if value.is_empty() {
-                errors.push(format!("{key}: must not be empty"));
+/// The message of refused settings: one problem on one line, several as a
+/// list (the shape of a rejection, SPEC section 13).
+fn message(violations: &[Violation]) -> String {
+    match violations {
+        [one] => format!("invalid settings: {one}"),
+        many => {
+            let mut m = format!("invalid settings, {} problems:", many.len());
+            for v in many {
+                m.push_str("\n- ");
+                m.push_str(&v.to_string());
             }
-        }
-        let secret = &self.metrics_cert_secret_name;
-        if !secret.is_empty() && !is_dns1123_subdomain(secret) {
-            errors.push(format!(
-                "metricsCertSecretName: {secret:?} is not a valid Secret name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters)"
-            ));
-        }
-        let volume = &self.metrics_cert_volume_name;
-        if !volume.is_empty() && !is_dns1123_label(volume) {
-            errors.push(format!(
-                "metricsCertVolumeName: {volume:?} is not a valid volume name (a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters)"
-            ));
-        }
-        for (key, path) in [
-            ("metricsCertMountPath", &self.metrics_cert_mount_path),
-            ("webhookCertMountPath", &self.webhook_cert_mount_path),
-        ] {
-            if !path.is_empty() && !path.starts_with('/') {
-                errors.push(format!(
-                    "{key}: {path:?} is not an absolute path; use a path starting with '/'"
-                ));
-            }
-        }
-        if self.allow_insecure_skip_verify && self.cert_management != CertManagement::Internal {
-            errors.push(format!(
-                "allowInsecureSkipVerify: only allowed with certManagement: internal (is {}); with externally issued certificates every scrape can verify them",
-                self.cert_management
-            ));
-        }
-        for (i, pair) in self.cert_key_pairs.iter().enumerate() {
-            if pair.cert.is_empty() {
-                errors.push(format!("certKeyPairs[{i}].cert: must not be empty"));
-            }
-            if pair.key.is_empty() {
-                errors.push(format!("certKeyPairs[{i}].key: must not be empty"));
-            }
-            if !pair.cert.is_empty() && pair.cert == pair.key {
-                errors.push(format!(
-                    "certKeyPairs[{i}]: cert and key are both {:?}; a pair names two different flags or env vars",
-                    pair.cert
-                ));
-            }
-        }
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors.join("; "))
+            m
         }
     }
 }
@@ -310,7 +426,7 @@ impl Validatable for Settings {
 impl<'de> serde::Deserialize<'de> for Settings {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Value::deserialize(d)?;
-        Settings::from_value(&v).map_err(|e| serde::de::Error::custom(e.join("; ")))
+        Settings::read(&v).map_err(|e| serde::de::Error::custom(message(&e)))
     }
 }
 
@@ -383,130 +499,244 @@ mod tests {
         );
     }
 
-    /// Each settings rule of SPEC section 1: the input and the key the
-    /// message must name.
+    /// The problems of `input`, as (path, error type, detail) triples.
+    fn problems(input: &Value) -> Vec<(String, ErrorType, String)> {
+        let violations = Settings::read(input).expect_err(&input.to_string());
+        violations
+            .into_iter()
+            .map(|v| {
+                assert_eq!(v.rule, Rule::Settings, "{v}");
+                (v.path.as_str().to_string(), v.kind, v.detail)
+            })
+            .collect()
+    }
+
+    /// Each settings rule of SPEC section 1: the input, the path and type of
+    /// the one problem it has, and a fragment of its detail.
     #[test]
-    fn invalid_settings_name_the_key() {
+    fn settings_refusals_name_the_path() {
+        use ErrorType::{Forbidden, Invalid, Required, TypeInvalid};
         let cases = [
             (
                 json!({"certManagment": "auto"}),
-                "certManagment: unknown setting",
+                "certManagment",
+                Forbidden,
+                "unknown setting",
             ),
             (
                 json!({"certManagement": "manual"}),
-                "certManagement: unknown value",
+                "certManagement",
+                Invalid,
+                "unknown value \"manual\"",
             ),
             (
                 json!({"certManagement": 1}),
-                "certManagement: expected a string",
+                "certManagement",
+                TypeInvalid,
+                "expected a string",
             ),
             (
                 json!({"metricsCertSecretName": ""}),
-                "metricsCertSecretName: must not be empty",
+                "metricsCertSecretName",
+                Required,
+                "must not be empty",
             ),
             (
                 json!({"metricsContainerName": ""}),
-                "metricsContainerName: must not be empty",
+                "metricsContainerName",
+                Required,
+                "must not be empty",
             ),
             (
                 json!({"metricsCertVolumeName": ""}),
-                "metricsCertVolumeName: must not be empty",
+                "metricsCertVolumeName",
+                Required,
+                "must not be empty",
             ),
             (
                 json!({"metricsCertMountPath": ""}),
-                "metricsCertMountPath: must not be empty",
+                "metricsCertMountPath",
+                Required,
+                "must not be empty",
             ),
             (
                 json!({"webhookCertMountPath": ""}),
-                "webhookCertMountPath: must not be empty",
+                "webhookCertMountPath",
+                Required,
+                "must not be empty",
             ),
             (
                 json!({"metricsCertMountPath": "tmp/certs"}),
-                "metricsCertMountPath: \"tmp/certs\" is not an absolute path",
+                "metricsCertMountPath",
+                Invalid,
+                "\"tmp/certs\" is not an absolute path",
             ),
             (
                 json!({"webhookCertMountPath": "certs"}),
-                "webhookCertMountPath: \"certs\" is not an absolute path",
+                "webhookCertMountPath",
+                Invalid,
+                "\"certs\" is not an absolute path",
             ),
             (
                 json!({"metricsCertVolumeName": "Metrics_Certs"}),
-                "metricsCertVolumeName: \"Metrics_Certs\" is not a valid volume name",
+                "metricsCertVolumeName",
+                Invalid,
+                "\"Metrics_Certs\" is not a valid volume name",
             ),
             (
                 json!({"metricsCertVolumeName": "metrics.certs"}),
-                "metricsCertVolumeName: \"metrics.certs\" is not a valid volume name",
+                "metricsCertVolumeName",
+                Invalid,
+                "\"metrics.certs\" is not a valid volume name",
             ),
             (
                 json!({"metricsCertSecretName": "Metrics_Cert"}),
-                "metricsCertSecretName: \"Metrics_Cert\" is not a valid Secret name",
+                "metricsCertSecretName",
+                Invalid,
+                "\"Metrics_Cert\" is not a valid Secret name",
             ),
             (
                 json!({"allowInsecureSkipVerify": true}),
-                "allowInsecureSkipVerify: only allowed with certManagement: internal (is auto)",
+                "allowInsecureSkipVerify",
+                Forbidden,
+                "only allowed with certManagement: internal (is auto)",
             ),
             (
                 json!({"allowInsecureSkipVerify": true, "certManagement": "external"}),
-                "allowInsecureSkipVerify: only allowed with certManagement: internal (is external)",
+                "allowInsecureSkipVerify",
+                Forbidden,
+                "only allowed with certManagement: internal (is external)",
             ),
             (
                 json!({"certKeyPairs": [{"cert": "", "key": "TLS_KEY"}]}),
-                "certKeyPairs[0].cert: must not be empty",
+                "certKeyPairs[0].cert",
+                Required,
+                "must not be empty",
             ),
             (
                 json!({"certKeyPairs": [{"cert": "TLS_CERT"}]}),
-                "certKeyPairs[0].key: must not be empty",
+                "certKeyPairs[0].key",
+                Required,
+                "must not be empty",
             ),
             (
-                json!({"certKeyPairs": [{"cert": "--cert", "key": "--cert"}]}),
-                "certKeyPairs[0]: cert and key are both \"--cert\"",
+                json!({"certKeyPairs": [{"cert": "A", "key": "B"}, {"cert": "--cert", "key": "--cert"}]}),
+                "certKeyPairs[1]",
+                Invalid,
+                "cert and key are both \"--cert\"",
             ),
             (
                 json!({"certKeyPairs": [{"cert": "A", "key": "B", "ca": "C"}]}),
-                "certKeyPairs[0].ca: unknown key",
+                "certKeyPairs[0].ca",
+                Forbidden,
+                "unknown key",
             ),
             (
                 json!({"certKeyPairs": ["--cert"]}),
-                "certKeyPairs[0]: expected an object",
+                "certKeyPairs[0]",
+                TypeInvalid,
+                "expected an object",
             ),
             (
                 json!({"certKeyPairs": {"cert": "A", "key": "B"}}),
-                "certKeyPairs: expected a list",
+                "certKeyPairs",
+                TypeInvalid,
+                "expected a list",
             ),
             (
                 json!({"certKeyPairs": [{"cert": 1, "key": "B"}]}),
-                "certKeyPairs[0].cert: expected a string, got number",
+                "certKeyPairs[0].cert",
+                TypeInvalid,
+                "expected a string, got number",
             ),
             (
                 json!({"requireHttps": "true"}),
-                "requireHttps: expected a boolean (true or false), got string",
+                "requireHttps",
+                TypeInvalid,
+                "expected a boolean (true or false), got string",
             ),
             (
                 json!({"injectMetricsCertMount": 0}),
-                "injectMetricsCertMount: expected a boolean (true or false), got number",
+                "injectMetricsCertMount",
+                TypeInvalid,
+                "expected a boolean (true or false), got number",
             ),
             (
                 json!({"metricsCertMountPath": ["/a"]}),
-                "metricsCertMountPath: expected a string, got list",
+                "metricsCertMountPath",
+                TypeInvalid,
+                "expected a string, got list",
             ),
-            (json!([]), "settings: expected an object, got list"),
+            (
+                json!({"exceptions": {}}),
+                "exceptions",
+                TypeInvalid,
+                "expected a list",
+            ),
+            (json!([]), "", TypeInvalid, "expected an object, got list"),
         ];
-        for (input, expected) in cases {
-            let err = check(input.clone()).expect_err(&input.to_string());
-            assert!(
-                err.contains(expected),
-                "{input}: {err:?} lacks {expected:?}"
-            );
+        for (input, path, kind, detail) in cases {
+            let got = problems(&input);
+            assert_eq!(got.len(), 1, "{input}: {got:?}");
+            let (p, k, d) = &got[0];
+            assert_eq!((p.as_str(), *k), (path, kind), "{input}: {d}");
+            assert!(d.contains(detail), "{input}: {d:?} lacks {detail:?}");
         }
     }
 
     #[test]
-    fn all_problems_are_reported_together() {
-        let err = check(json!({"requireHttps": "yes", "typo": 1})).unwrap_err();
-        assert!(err.contains("typo: unknown setting"), "{err}");
-        assert!(err.contains("requireHttps: expected a boolean"), "{err}");
+    fn the_message_lists_every_problem_with_its_path() {
+        let err = check(json!({"certManagment": "auto"})).unwrap_err();
+        assert!(
+            err.starts_with("invalid settings: certManagment: Forbidden: unknown setting; the settings are certManagement, "),
+            "{err}"
+        );
+        assert!(err.ends_with(" [settings]"), "{err}");
+        let err = check(json!({
+            "requireHttps": "yes",
+            "typo": 1,
+            "certKeyPairs": [{"cert": "A", "key": "B"}, {"cert": "", "key": "K"}]
+        }))
+        .unwrap_err();
+        assert!(
+            err.starts_with("invalid settings, 3 problems:\n- "),
+            "{err}"
+        );
+        assert!(
+            err.contains("\n- typo: Forbidden: unknown setting"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\n- requireHttps: Invalid type: expected a boolean (true or false), got string [settings]"),
+            "{err}"
+        );
+        assert!(
+            err.contains("\n- certKeyPairs[1].cert: Required value: must not be empty [settings]"),
+            "{err}"
+        );
         let err =
             check(json!({"metricsCertMountPath": "a", "webhookCertMountPath": "b"})).unwrap_err();
         assert!(err.contains("metricsCertMountPath") && err.contains("webhookCertMountPath"));
+    }
+
+    /// An unreadable certManagement is one problem, not also a spurious
+    /// allowInsecureSkipVerify conflict with the default mode.
+    #[test]
+    fn a_bad_mode_is_not_judged_again() {
+        let got = problems(&json!({"certManagement": "Internal", "allowInsecureSkipVerify": true}));
+        assert_eq!(got.len(), 1, "{got:?}");
+        assert_eq!(got[0].0, "certManagement");
+    }
+
+    #[test]
+    fn keys_come_from_the_table() {
+        assert_eq!(KEYS.len(), TABLE.len());
+        assert_eq!(KEYS[0], "certManagement");
+        assert!(KEYS.contains(&"exceptions"));
+        let mut sorted = KEYS.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted.len(), KEYS.len(), "a key is listed once");
     }
 
     #[test]

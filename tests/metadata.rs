@@ -111,3 +111,42 @@ fn readme_settings_table_lists_every_setting() {
         );
     }
 }
+
+/// The rollout exceptions exist three times for three readers: the README's
+/// ready-to-copy block, the example ClusterAdmissionPolicy, and the settings
+/// file `make demo` and e2e-tests/exceptions.bats evaluate. They must agree.
+#[test]
+fn rollout_exceptions_agree_in_readme_example_and_settings_file() {
+    let from_file = yaml("examples/rollout.settings.json");
+    let policy = yaml("examples/cluster-admission-policy-rollout.yaml");
+    assert_eq!(policy["kind"].as_str(), Some("ClusterAdmissionPolicy"));
+    assert_eq!(
+        policy["spec"]["mode"].as_str(),
+        Some("monitor"),
+        "the rollout starts in monitor mode"
+    );
+    assert_eq!(policy["spec"]["backgroundAudit"], Value::Bool(true));
+    assert_eq!(policy["spec"]["settings"], from_file);
+
+    let readme = std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR")))
+        .expect("README.md");
+    let section = readme
+        .split_once("### Ready-to-copy entries: kube-prometheus and Istio")
+        .expect("README section with the rollout entries")
+        .1;
+    let block = section
+        .split_once("```yaml\n")
+        .and_then(|(_, rest)| rest.split_once("```"))
+        .expect("a yaml block in the section")
+        .0;
+    let shown: Value = serde_yaml::from_str(block).expect("the README block is YAML");
+    assert_eq!(shown["settings"], from_file);
+    let entries = from_file["exceptions"].as_sequence().expect("entries");
+    assert!(entries.len() >= 6, "kube-prometheus and Istio entries");
+    for e in entries {
+        assert!(
+            !e["reason"].as_str().unwrap_or_default().trim().is_empty(),
+            "{e:?}"
+        );
+    }
+}

@@ -393,7 +393,7 @@ fn settings() -> BoxedStrategy<Map<String, Value>> {
 fn setting_type_ok(key: &str, v: &Value) -> bool {
     match key {
         "injectMetricsCertMount" | "allowInsecureSkipVerify" | "requireHttps" => v.is_boolean(),
-        "certKeyPairs" => v.is_array(),
+        "certKeyPairs" | "exceptions" => v.is_array(),
         _ => v.is_string(),
     }
 }
