@@ -2,7 +2,10 @@
 #
 # The two commands of the README:
 #   make demo    set up, build policy.wasm, evaluate the bundled example requests
-#   make check   run every test: lint, unit tests, then the e2e suite on policy.wasm
+#   make check   run every test: lint, unit tests, then the e2e suite on policy.wasm;
+#                where Kubewarden's kwctl and policy-server are built beside the
+#                repo (../shared/bin), the e2e suite again with that kwctl and a
+#                policy-server smoke test
 # (.ci/run runs `make check`.)
 
 SHELL := /bin/bash
@@ -12,10 +15,17 @@ CRATE := secure_metrics_policy
 HOST := target/release/policy-host
 KWCTL ?= $(CURDIR)/$(HOST)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Kubewarden's own engines, when they are built beside the clone (CI puts
+# shared/ next to it): `make check` then runs them too.
+ENGINES ?= $(abspath $(CURDIR)/../shared/bin)
+REAL_KWCTL := $(ENGINES)/kwctl
+REAL_POLICY_SERVER := $(ENGINES)/policy-server
+# The kwctl that annotates: the one beside the clone, else kwctl on PATH.
+KWCTL_CLI ?= $(if $(wildcard $(REAL_KWCTL)),$(REAL_KWCTL),kwctl)
 SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 HOST_SOURCES := $(shell find e2e-tests/host -name '*.rs' -o -name Cargo.toml)
 
-.PHONY: all demo check setup test e2e-tests lint fmt clean host bench fuzz scenarios
+.PHONY: all demo check setup test e2e-tests real-engines lint fmt clean host bench fuzz scenarios
 
 all: policy.wasm
 
@@ -25,6 +35,7 @@ setup:
 	@missing=""; \
 	 command -v bats >/dev/null || missing="$$missing bats"; \
 	 command -v jq >/dev/null || missing="$$missing jq"; \
+	 command -v curl >/dev/null || missing="$$missing curl"; \
 	 if [ -n "$$missing" ]; then \
 	   echo "installing$$missing with apt-get"; \
 	   $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -36,7 +47,7 @@ policy.wasm: $(SOURCES)
 
 ## for users who have kwctl: embed policy-metadata.yml and the README
 annotated-policy.wasm: policy.wasm policy-metadata.yml README.md
-	kwctl annotate -m policy-metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
+	$(KWCTL_CLI) annotate -m policy-metadata.yml -u README.md -o annotated-policy.wasm policy.wasm
 
 host: $(HOST)
 $(HOST): $(HOST_SOURCES) Cargo.lock
@@ -47,13 +58,29 @@ demo: setup policy.wasm $(HOST)
 	@scripts/run-examples.sh "$(KWCTL)" policy.wasm
 
 ## command 2
-check: setup lint test e2e-tests
+check: setup lint test e2e-tests real-engines
 
 test:
 	$(CARGO) test --locked --workspace
 
 e2e-tests: setup policy.wasm $(HOST)
 	KWCTL="$(KWCTL)" POLICY_HOST="$(CURDIR)/$(HOST)" bats e2e-tests/
+
+## the real engines (part of check): the whole e2e suite with Kubewarden's
+## kwctl on the annotated policy, with no bundled host to fall back on, then a
+## smoke test against a policy-server on 127.0.0.1; skipped, with one line
+## saying so, where $(ENGINES) does not hold both
+real-engines: setup policy.wasm
+	@if [ -x "$(REAL_KWCTL)" ] && [ -x "$(REAL_POLICY_SERVER)" ]; then \
+	   set -e; \
+	   echo "real engines: $(REAL_KWCTL) and $(REAL_POLICY_SERVER)"; \
+	   "$(REAL_KWCTL)" annotate -m policy-metadata.yml -u README.md -o annotated-policy.wasm policy.wasm; \
+	   KWCTL="$(REAL_KWCTL)" POLICY="$(CURDIR)/annotated-policy.wasm" \
+	     POLICY_HOST=/nonexistent/no-bundled-host bats e2e-tests/; \
+	   scripts/policy-server-smoke.sh "$(REAL_POLICY_SERVER)" annotated-policy.wasm; \
+	 else \
+	   echo "real engines: skipped the e2e suite with kwctl and the policy-server smoke test ($(REAL_KWCTL) and $(REAL_POLICY_SERVER) not both found)"; \
+	 fi
 
 ## the README's certificate-mode scenario table, regenerated from policy.wasm
 ## (e2e-tests/scenarios.bats fails when the README and the policy disagree)

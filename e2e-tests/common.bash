@@ -4,6 +4,9 @@
 #
 #   KWCTL=kwctl bats e2e-tests/     # with a real kwctl
 #   bats e2e-tests/                 # with the bundled host (make e2e-tests)
+#
+# Nothing here needs the bundled host when KWCTL is a real kwctl: patches are
+# applied by jq (jsonpatch.jq), so the whole suite runs with either engine.
 
 bats_require_minimum_version 1.5.0
 
@@ -97,30 +100,38 @@ assert_no_warnings() {
   [ "$(field '(.warnings // []) | length')" = "0" ] || { echo "unexpected warnings: $output" >&2; return 1; }
 }
 
-# The bundled host applies JSONPatches (kwctl has no command for it); with
-# KWCTL=kwctl it is still needed for that: `make host` builds it.
-need_patcher() {
-  [ -x "$POLICY_HOST" ] || skip "applying the patch needs the bundled host: run make host (or KWCTL=kwctl make e2e-tests)"
+# Applies a JSONPatch with jq (e2e-tests/jsonpatch.jq), so the suite needs no
+# patcher besides jq, with kwctl as with the bundled host.
+# apply_patch PATCH_JSON < OBJECT_JSON
+apply_patch() {
+  jq -c -L "${REPO_ROOT}/e2e-tests" --argjson patch "$1" 'include "jsonpatch"; jsonpatch($patch)'
+}
+
+# The request FIXTURE with the patch of RESPONSE_JSON applied to its object
+# (an AdmissionReview stays a review, a bare AdmissionRequest stays bare).
+patched_request() { # FIXTURE RESPONSE_JSON
+  local patch
+  patch="$(printf '%s' "$2" | jq -r '.patch // ""' | base64 -d)"
+  [ -n "$patch" ] || patch='[]'
+  jq -c -L "${REPO_ROOT}/e2e-tests" --argjson patch "$patch" '
+    include "jsonpatch";
+    if (.request | type) == "object" then .request.object |= jsonpatch($patch)
+    else .object |= jsonpatch($patch) end' "$1"
 }
 
 # second_pass: evaluates the last request again with the patch of the last
 # response applied to its object (the policy applied to its own output).
 second_pass() {
-  need_patcher
-  local resp patched
-  resp="$(mktemp)"; patched="$(mktemp)"
-  printf '%s' "$output" > "$resp"
-  "$POLICY_HOST" patched-request --request-path "$LAST_FIXTURE" --response-path "$resp" > "$patched"
+  local patched
+  patched="$(mktemp)"
+  patched_request "$LAST_FIXTURE" "$output" > "$patched" || { rm -f "$patched"; return 1; }
   evaluate "$patched" "$LAST_SETTINGS"
-  rm -f "$resp" "$patched"
+  local rc=$?
+  rm -f "$patched"
+  return $rc
 }
 
 # The patched object of the last response (for checks on the whole result).
 patched_object() {
-  [ -x "$POLICY_HOST" ] || { echo "applying the patch needs the bundled host: run make host" >&2; return 1; }
-  local resp
-  resp="$(mktemp)"
-  printf '%s' "$output" > "$resp"
-  "$POLICY_HOST" patched-request --request-path "$LAST_FIXTURE" --response-path "$resp" | jq '.object // .request.object'
-  rm -f "$resp"
+  patched_request "$LAST_FIXTURE" "$output" | jq '.object // .request.object'
 }

@@ -1,0 +1,168 @@
+//! The house around the policy: the licence the metadata claims is the one in
+//! `LICENSE`, Artifact Hub's repository file exists, the publishing addresses
+//! say that they are placeholders, and the README stays the admin's document
+//! (the two commands first, the developer content in CONTRIBUTING.md).
+
+use serde_yaml::Value;
+use std::path::Path;
+
+fn text(path: &str) -> String {
+    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(path))
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn yaml(path: &str) -> Value {
+    serde_yaml::from_str(&text(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+const PLACEHOLDER: &str = "to be set when the project is published";
+
+#[test]
+fn license_is_the_apache_2_0_text_the_metadata_names() {
+    let license = text("LICENSE");
+    let head: Vec<&str> = license
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .take(2)
+        .collect();
+    assert_eq!(
+        head,
+        ["Apache License", "Version 2.0, January 2004"],
+        "LICENSE is not Apache-2.0"
+    );
+    assert!(
+        license.contains("END OF TERMS AND CONDITIONS"),
+        "LICENSE is truncated"
+    );
+    let meta = yaml("policy-metadata.yml");
+    assert_eq!(
+        meta["annotations"]["io.kubewarden.policy.license"].as_str(),
+        Some("Apache-2.0")
+    );
+    assert_eq!(
+        yaml("artifacthub-pkg.yml")["license"].as_str(),
+        Some("Apache-2.0")
+    );
+    assert!(text("Cargo.toml").contains("license = \"Apache-2.0\""));
+}
+
+#[test]
+fn artifacthub_repo_file_names_its_owners() {
+    let repo = yaml("artifacthub-repo.yml");
+    let owners = repo["owners"]
+        .as_sequence()
+        .expect("artifacthub-repo.yml: owners is a list");
+    assert!(!owners.is_empty(), "artifacthub-repo.yml: no owners");
+    for owner in owners {
+        assert!(
+            owner["name"].as_str().is_some_and(|n| !n.is_empty()),
+            "{owner:?}"
+        );
+        assert!(
+            owner["email"].as_str().is_some_and(|e| e.contains('@')),
+            "{owner:?}"
+        );
+    }
+    if let Some(id) = repo.get("repositoryID") {
+        assert!(
+            id.as_str().is_some_and(|id| id.len() == 36),
+            "repositoryID is a UUID: {id:?}"
+        );
+    }
+    assert!(text("artifacthub-repo.yml").contains(PLACEHOLDER));
+}
+
+/// Each line of `file` that starts (after indentation) with one of `keys` and
+/// holds one of the project's own addresses says that it is a placeholder.
+fn placeholders_marked(file: &str, keys: &[&str]) {
+    let body = text(file);
+    assert!(
+        body.contains(PLACEHOLDER),
+        "{file} does not say what is a placeholder"
+    );
+    for key in keys {
+        let lines: Vec<&str> = body
+            .lines()
+            .filter(|l| l.trim_start().trim_start_matches("- ").starts_with(key))
+            .filter(|l| l.contains("/secure-metrics"))
+            .collect();
+        assert!(!lines.is_empty(), "{file}: no {key} line");
+        for line in lines {
+            assert!(
+                line.contains(PLACEHOLDER),
+                "{file}: `{}` does not say it is {PLACEHOLDER}",
+                line.trim()
+            );
+        }
+    }
+}
+
+#[test]
+fn publishing_addresses_say_they_are_placeholders() {
+    placeholders_marked(
+        "policy-metadata.yml",
+        &[
+            "io.kubewarden.policy.ociUrl:",
+            "io.kubewarden.policy.url:",
+            "io.kubewarden.policy.source:",
+        ],
+    );
+    placeholders_marked("artifacthub-pkg.yml", &["homeURL:", "image:", "url:"]);
+}
+
+#[test]
+fn readme_opens_with_the_two_commands_and_leaves_development_to_contributing() {
+    let readme = text("README.md");
+    let headings: Vec<&str> = readme.lines().filter(|l| l.starts_with("## ")).collect();
+    assert_eq!(
+        headings.first(),
+        Some(&"## Try it"),
+        "the README's first section is Try it"
+    );
+    let try_it: String = readme
+        .split("## Try it")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        try_it.contains("make demo") && try_it.contains("make check"),
+        "{try_it}"
+    );
+    for heading in [
+        "Deploy",
+        "What the policy sees",
+        "Settings",
+        "Rules",
+        "Certificate modes",
+        "Running it with kwctl",
+    ] {
+        assert!(
+            headings.contains(&format!("## {heading}").as_str()),
+            "the README lacks ## {heading}: {headings:?}"
+        );
+    }
+    for developer in ["## Performance", "## Layout", "## Bench", "## Fuzz"] {
+        assert!(
+            !headings.contains(&developer),
+            "{developer} belongs in CONTRIBUTING.md"
+        );
+    }
+    let contributing = text("CONTRIBUTING.md");
+    for heading in [
+        "## The two commands",
+        "## Make targets",
+        "## Layout",
+        "## Tests",
+        "## How to add a rule",
+        "## How to add a kind",
+        "## Bench",
+        "## Fuzz",
+    ] {
+        assert!(
+            contributing.lines().any(|l| l.starts_with(heading)),
+            "CONTRIBUTING.md lacks {heading}"
+        );
+    }
+}
