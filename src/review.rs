@@ -28,16 +28,30 @@ use k8s_openapi::Resource;
 use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
 use serde_json::Value;
 
+/// A scrape kind's row in the monitors' kind table (SPEC section 10).
+#[derive(Clone, Copy, Debug)]
+pub struct ScrapeTarget(pub(crate) &'static monitors::kinds::ScrapeKind);
+
+impl PartialEq for ScrapeTarget {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for ScrapeTarget {}
+
 /// The kinds of object the policy evaluates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
-    ServiceMonitor,
-    PodMonitor,
+    /// A scrape kind: ServiceMonitor, PodMonitor, Probe, ScrapeConfig and
+    /// their `monitoring.rhobs`, VictoriaMetrics and GKE counterparts.
+    Scrape(ScrapeTarget),
+    /// Prometheus and PrometheusAgent: their scrape classes, at the source.
+    ScrapeClassSource,
     Certificate,
     Workload(WorkloadKind),
 }
 
-const MONITORING_GROUP: &str = "monitoring.coreos.com";
 const CERT_MANAGER_GROUP: &str = "cert-manager.io";
 
 fn is<R: Resource>(gvk: &GroupVersionKind) -> bool {
@@ -48,9 +62,14 @@ impl Target {
     /// The target for a request's `kind`, or `None` for kinds the policy does
     /// not handle.
     pub fn of(gvk: &GroupVersionKind) -> Option<Target> {
-        let t = match (gvk.group.as_str(), gvk.version.as_str(), gvk.kind.as_str()) {
-            (MONITORING_GROUP, "v1", "ServiceMonitor") => Target::ServiceMonitor,
-            (MONITORING_GROUP, "v1", "PodMonitor") => Target::PodMonitor,
+        let (group, version, kind) = (gvk.group.as_str(), gvk.version.as_str(), gvk.kind.as_str());
+        if let Some(k) = monitors::kinds::scrape_kind(group, version, kind) {
+            return Some(Target::Scrape(ScrapeTarget(k)));
+        }
+        if monitors::kinds::is_class_source(group, version, kind) {
+            return Some(Target::ScrapeClassSource);
+        }
+        let t = match (group, version, kind) {
             (CERT_MANAGER_GROUP, "v1", "Certificate") => Target::Certificate,
             _ if is::<Pod>(gvk) => Target::Workload(WorkloadKind::Pod),
             _ if is::<Deployment>(gvk) => Target::Workload(WorkloadKind::Deployment),
@@ -151,22 +170,12 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
         ..Ctx::new(settings, &req.namespace)
     };
     let mutated = match target {
-        Target::ServiceMonitor => {
-            monitors::review(
-                monitors::MonitorKind::ServiceMonitor,
-                &object,
-                &ctx,
-                &mut report,
-            );
+        Target::Scrape(ScrapeTarget(kind)) => {
+            monitors::review(kind, &object, &ctx, &mut report);
             None
         }
-        Target::PodMonitor => {
-            monitors::review(
-                monitors::MonitorKind::PodMonitor,
-                &object,
-                &ctx,
-                &mut report,
-            );
+        Target::ScrapeClassSource => {
+            monitors::review_class_source(&object, &ctx, &mut report);
             None
         }
         Target::Certificate => {

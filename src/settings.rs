@@ -54,6 +54,11 @@ pub struct Settings {
     pub allow_insecure_skip_verify: bool,
     pub require_https: bool,
     pub cert_key_pairs: Vec<CertKeyPair>,
+    /// The cluster's scrape classes (SPEC section 10); read and validated in
+    /// `monitors::classes`.
+    pub scrape_classes: Vec<crate::monitors::ScrapeClassSetting>,
+    /// M10: reject monitors that read files from the Prometheus file system.
+    pub deny_file_references: bool,
 }
 
 impl Default for Settings {
@@ -69,12 +74,14 @@ impl Default for Settings {
             allow_insecure_skip_verify: false,
             require_https: false,
             cert_key_pairs: Vec::new(),
+            scrape_classes: Vec::new(),
+            deny_file_references: false,
         }
     }
 }
 
 /// Every settings key, in the order of the README's settings table.
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 12] = [
     "certManagement",
     "metricsCertSecretName",
     "metricsCertVolumeName",
@@ -85,6 +92,8 @@ pub const KEYS: [&str; 10] = [
     "allowInsecureSkipVerify",
     "requireHttps",
     "certKeyPairs",
+    "scrapeClasses",
+    "denyFileReferences",
 ];
 
 fn type_name(v: &Value) -> &'static str {
@@ -189,6 +198,13 @@ impl Settings {
                 "certKeyPairs: expected a list of {{cert, key}} objects, got {}",
                 type_name(other)
             )),
+        }
+        r.boolean("denyFileReferences", &mut s.deny_file_references);
+        if let Some(v) = r.get("scrapeClasses") {
+            match crate::monitors::classes::parse(v) {
+                Ok(c) => s.scrape_classes = c,
+                Err(mut e) => r.errors.append(&mut e),
+            }
         }
         if r.errors.is_empty() {
             Ok(s)
@@ -299,6 +315,7 @@ impl Validatable for Settings {
                 ));
             }
         }
+        errors.extend(crate::monitors::classes::validate(self));
         if errors.is_empty() {
             Ok(())
         } else {
