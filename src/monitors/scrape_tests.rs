@@ -1075,3 +1075,89 @@ fn resolved_view_exposes_secrets() {
     assert_eq!(v.path.as_str(), "spec.endpoints[0]");
     assert!(r.is_clean());
 }
+
+/// Fixtures shaped on real manifests, through the `validate` entry point:
+/// the expected verdict, texts the message must hold, and texts it must not.
+#[test]
+fn real_manifests() {
+    use crate::testing::fixture;
+    let ext = json!({"certManagement": "external"});
+    let ocp_class = json!({"certManagement": "external", "scrapeClasses": [{"name": "tls-client-certificate-auth", "tlsConfig": {
+        "caFile": "/etc/prometheus/configmaps/serving-certs-ca-bundle/service-ca.crt",
+        "certFile": "/etc/prometheus/secrets/metrics-client-certs/tls.crt",
+        "keyFile": "/etc/prometheus/secrets/metrics-client-certs/tls.key"}}]});
+    type Fixture<'a> = (&'a str, Value, bool, Vec<&'a str>, Vec<&'a str>);
+    let cases: Vec<Fixture> = vec![
+        ("kube-prometheus-kubelet.json", no(), false,
+            vec!["spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden", "spec.endpoints[2].bearerTokenFile: Forbidden", "kube-root-ca.crt", "[M1]", "[M5]"],
+            vec!["metrics-server-cert", "kubelet.kube-system.svc"]),
+        ("kube-prometheus-kubelet.json", json!({"denyFileReferences": true}), false,
+            vec!["spec.endpoints[1].bearerTokenFile: Forbidden: bearerTokenFile reads /var/run/secrets/kubernetes.io/serviceaccount/token", "[M10]"], vec![]),
+        ("kube-prometheus-kubelet-fixed.json", json!({"certManagement": "external", "denyFileReferences": true}), true, vec![], vec![]),
+        ("openshift-kube-state-metrics-scrape-class.json", ocp_class.clone(), true, vec![], vec![]),
+        ("openshift-kube-state-metrics-scrape-class.json", ext.clone(), true, vec![], vec![]),
+        ("openshift-kube-state-metrics-scrape-class.json", ocp_class.clone(), true, vec![], vec![]),
+        ("openshift-prometheus-k8s-scrape-classes.json", ext.clone(), true, vec![], vec![]),
+        ("prometheus-default-class-insecure.json", no(), false,
+            vec!["spec.scrapeClasses[1].tlsConfig.insecureSkipVerify: Forbidden", "[M1]"], vec![]),
+        ("probe-blackbox.json", no(), true, vec![], vec![]),
+        ("probe-blackbox-insecure.json", no(), false,
+            vec!["spec.tlsConfig.insecureSkipVerify: Forbidden", "spec.basicAuth: Forbidden", "[M5]"], vec![]),
+        ("scrapeconfig-static.json", ext.clone(), true, vec![], vec![]),
+        ("scrapeconfig-http-sd-insecure.json", no(), false,
+            vec!["spec.tlsConfig.insecureSkipVerify: Forbidden", "spec.basicAuth: Forbidden", "spec.httpSDConfigs[0].tlsConfig.insecureSkipVerify: Forbidden"], vec![]),
+        ("vmservicescrape-example-app.json", no(), true, vec![], vec![]),
+        ("vmservicescrape-insecure.json", no(), false,
+            vec!["spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden", "spec.endpoints[0].bearerTokenFile: Forbidden", "the relabeling at spec.endpoints[0].relabelConfigs[0] rewrites __scheme__ to http", "spec.endpoints[0].tlsConfig: Invalid value"], vec![]),
+        ("gmp-pod-monitoring.json", ext.clone(), true, vec![], vec![]),
+        ("gmp-pod-monitoring-insecure.json", no(), false,
+            vec!["spec.endpoints[0].tls.insecureSkipVerify: Forbidden", "spec.endpoints[0].authorization: Forbidden", "spec.endpoints[0].tls.serverName: Invalid value", "[M9]"], vec![]),
+        ("kubebuilder-tls-patch-placeholders.json", no(), false,
+            vec!["spec.endpoints[0].tlsConfig.serverName: Invalid value: \"SERVICE_NAME.SERVICE_NAMESPACE.svc\" still holds the kustomize placeholders SERVICE_NAME, SERVICE_NAMESPACE", "[M9]"], vec![]),
+    ];
+    for (file, s, accepted, has, lacks) in cases {
+        let resp = fixture(&format!("monitors/{file}"), s.clone(), accepted);
+        let msg = resp.message.unwrap_or_default();
+        for t in has {
+            assert!(
+                msg.contains(t),
+                "{file} with {s}: message lacks {t:?}: {msg}"
+            );
+        }
+        for t in lacks {
+            assert!(
+                !msg.contains(t),
+                "{file} with {s}: message has {t:?}: {msg}"
+            );
+        }
+        assert!(resp.mutated_object.is_none(), "{file}");
+    }
+    // The OpenShift monitor with its class undeclared: accepted, with the
+    // warning that the class could not be checked, and M8 as a warning.
+    let w = fixture(
+        "monitors/openshift-kube-state-metrics-scrape-class.json",
+        ext,
+        true,
+    )
+    .warnings
+    .unwrap_or_default();
+    assert!(w[0].starts_with("[settings] spec.scrapeClass: scrape class tls-client-certificate-auth is not described"), "{w:?}");
+    assert!(
+        w.iter()
+            .any(|x| x.starts_with("[M8] spec.endpoints[0].tlsConfig.ca:")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter()
+            .any(|x| x.starts_with("[M8] spec.endpoints[1].tlsConfig.ca:")),
+        "{w:?}"
+    );
+    let w = fixture(
+        "monitors/openshift-kube-state-metrics-scrape-class.json",
+        ocp_class,
+        true,
+    )
+    .warnings
+    .unwrap_or_default();
+    assert!(w.is_empty(), "{w:?}");
+}
