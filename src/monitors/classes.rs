@@ -12,6 +12,7 @@ use super::endpoint::{read_tls, sets_anything, TlsView};
 use super::kinds::{ScrapeKind, PO_TLS};
 use super::rules;
 use crate::report::{FieldPath, Report};
+use crate::rule::Rule;
 use crate::settings::Settings;
 use crate::view::Obj;
 use serde::Serialize;
@@ -142,13 +143,16 @@ pub(crate) fn validate(settings: &Settings) -> Vec<String> {
         };
         let view = read_tls(&o, PO_TLS, &mut report);
         rules::check_tls_source(&view, settings, true, &mut report);
+        // A settings problem: reported under `settings`, naming the rule
+        // whose reading the class breaks.
         errors.extend(report.violations.iter().map(|v| {
             format!(
-                "{}: {}: {} (rule {})",
+                "{}: {}: {} (as {} reads it) [{}]",
                 v.path,
                 v.kind.as_str(),
                 v.detail,
-                v.rule
+                v.rule,
+                Rule::Settings
             )
         }));
     }

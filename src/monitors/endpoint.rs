@@ -154,11 +154,14 @@ pub(crate) struct EndpointView<'a> {
     /// The kind's TLS field (`tlsConfig`, GKE `tls`).
     pub(crate) tls_key: &'static str,
     pub(crate) scheme: Scheme<'a>,
-    pub(crate) scheme_path: FieldPath,
+    /// Where the scheme is: `None` at the endpoint, `Some(object)` under
+    /// that object of the endpoint (`prober`, `vmProberSpec`).
+    pub(crate) scheme_under: Option<&'static str>,
     /// The endpoint's own TLS config, when present and an object.
     pub(crate) own_tls: Option<TlsView<'a>>,
-    /// The effective TLS config (own merged with the scrape class).
-    pub(crate) tls: Option<TlsView<'a>>,
+    /// The TLS config merged with the scrape class, when a class changed
+    /// it; [`EndpointView::tls`] is the effective one either way.
+    pub(crate) merged_tls: Option<TlsView<'a>>,
     pub(crate) inherited: Inherited,
     pub(crate) class: ClassUse<'a>,
     pub(crate) credentials: Vec<Credential>,
@@ -170,6 +173,19 @@ pub(crate) struct EndpointView<'a> {
 }
 
 impl<'a> EndpointView<'a> {
+    /// The effective TLS config (own merged with the scrape class).
+    pub(crate) fn tls(&self) -> Option<&TlsView<'a>> {
+        self.merged_tls.as_ref().or(self.own_tls.as_ref())
+    }
+
+    /// The path of the scheme (built only for a message).
+    pub(crate) fn scheme_path(&self) -> FieldPath {
+        match self.scheme_under {
+            None => self.path.child("scheme"),
+            Some(o) => self.path.child(o).child("scheme"),
+        }
+    }
+
     pub(crate) fn transport(&self) -> Transport {
         self.scheme.transport()
     }
@@ -182,14 +198,13 @@ impl<'a> EndpointView<'a> {
     }
 
     pub(crate) fn skips_verify(&self) -> bool {
-        self.tls.as_ref().is_some_and(|t| t.insecure_skip_verify)
+        self.tls().is_some_and(|t| t.insecure_skip_verify)
     }
 
     /// The endpoint verifies the server: it names a trust anchor and does not
     /// turn verification off.
     pub(crate) fn verifies(&self) -> bool {
-        self.tls
-            .as_ref()
+        self.tls()
             .is_some_and(|t| t.has_trust_anchor() && !t.insecure_skip_verify)
     }
 
@@ -217,20 +232,20 @@ impl<'a> EndpointView<'a> {
     /// For cross-object checks: the Secret the effective TLS reads its CA from.
     #[allow(dead_code)]
     pub(crate) fn ca_secret(&self) -> Option<&'a str> {
-        self.tls.as_ref().and_then(|t| t.ca.secret_name)
+        self.tls().and_then(|t| t.ca.secret_name)
     }
 
     /// For cross-object checks: the effective `serverName`.
     #[allow(dead_code)]
     pub(crate) fn server_name(&self) -> Option<&'a str> {
-        self.tls.as_ref().and_then(|t| t.server_name)
+        self.tls().and_then(|t| t.server_name)
     }
 
     /// For cross-object checks: every Secret the effective TLS reads a CA,
     /// certificate or key from, with the path of the reference.
     #[allow(dead_code)]
     pub(crate) fn secrets(&self) -> Vec<(FieldPath, &'a str)> {
-        let Some(t) = &self.tls else {
+        let Some(t) = self.tls() else {
             return Vec::new();
         };
         let key = t.names.key_field();
@@ -389,15 +404,15 @@ pub(crate) fn read<'a>(
     class: &ClassRef<'a>,
     report: &mut Report,
 ) -> EndpointView<'a> {
-    let (scheme, scheme_path) = match kind.scheme {
-        SchemeAt::Endpoint => (read_scheme(ep, report), ep.path_of("scheme")),
+    // A kind with the scheme under an object has its endpoint at `spec`.
+    let (scheme, scheme_under) = match kind.scheme {
+        SchemeAt::Endpoint => (read_scheme(ep, report), None),
         SchemeAt::Under(object) => {
-            let path = spec.path_of(object).child("scheme");
             let scheme = match spec.obj(object, report) {
                 Some(o) => read_scheme(&o, report),
                 None => Scheme::Absent,
             };
-            (scheme, path)
+            (scheme, Some(object))
         }
     };
     let own_tls = ep
@@ -467,8 +482,8 @@ pub(crate) fn read<'a>(
         path: ep.path.clone(),
         tls_key: kind.tls,
         scheme,
-        scheme_path,
-        tls: own_tls.clone(),
+        scheme_under,
+        merged_tls: None,
         own_tls,
         inherited: Inherited::default(),
         class: class.usage(),
@@ -517,8 +532,9 @@ fn files_in_order(files: &mut [FileUse]) {
 /// endpoint without `authorization` takes the class's.
 fn apply_class<'a>(view: &mut EndpointView<'a>, class: &Class<'a>) {
     if let Some(ctls) = &class.tls {
-        match &mut view.tls {
+        match &view.own_tls {
             Some(own) if own.sets_anything => {
+                let mut own = own.clone();
                 if !own.ca.is_set() && own.ca_file.is_none() && ctls.ca_file.is_some() {
                     own.ca_file = ctls.ca_file;
                     view.inherited.ca_file = true;
@@ -531,11 +547,12 @@ fn apply_class<'a>(view: &mut EndpointView<'a>, class: &Class<'a>) {
                     own.key_file = ctls.key_file;
                     view.inherited.key_file = true;
                 }
+                view.merged_tls = Some(own);
             }
             _ => {
                 let mut whole = ctls.clone();
                 whole.path = view.path.child(view.tls_key);
-                view.tls = Some(whole);
+                view.merged_tls = Some(whole);
                 view.inherited.whole = true;
             }
         }

@@ -36,7 +36,7 @@ impl Scope<'_> {
     pub(crate) fn is_system(&self, ep: &EndpointView) -> bool {
         self.system
             || ep.port_name.is_some_and(|p| SYSTEM_PORTS.contains(&p))
-            || ep.tls.as_ref().is_some_and(|t| {
+            || ep.tls().is_some_and(|t| {
                 [t.ca_file, t.cert_file, t.key_file]
                     .iter()
                     .flatten()
@@ -46,7 +46,7 @@ impl Scope<'_> {
 
     /// What to write so the scrape verifies the target's certificate.
     fn verify_hint(&self, ep: &EndpointView) -> String {
-        let tls = ep.tls.as_ref();
+        let tls = ep.tls();
         if self.is_system(ep) {
             return "verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it; for Istio workload certificates the mesh's root CA) and set serverName to a name that certificate carries; a target with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
         }
@@ -124,7 +124,7 @@ pub(crate) fn scheme_known(ep: &EndpointView, report: &mut Report) {
         if ep.transport() == Transport::Unknown {
             report.invalid(
                 Rule::Invalid,
-                ep.scheme_path.clone(),
+                ep.scheme_path(),
                 format!("{s:?} is not a scrape scheme; use https (or http)"),
             );
         }
@@ -204,7 +204,7 @@ fn m2_tls(tls: &TlsView, report: &mut Report) {
 /// effective TLS. With a class the setting does not describe, a half pair
 /// the class could complete is a warning.
 pub(crate) fn m2_half_client_pair(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    let Some(tls) = &ep.tls else { return };
+    let Some(tls) = ep.tls() else { return };
     let secret = scope.settings.metrics_cert_secret_name.as_str();
     let key_field = tls.names.key_field();
     let undeclared = match &ep.class {
@@ -418,7 +418,7 @@ pub(crate) fn m6_plaintext(ep: &EndpointView, scope: &Scope, report: &mut Report
     }
     let path = match &ep.scheme_rewrite {
         Some(rw) if ep.transport() == Transport::Https => rw.path.clone(),
-        _ => ep.scheme_path.clone(),
+        _ => ep.scheme_path(),
     };
     let mut todo = vec!["scrape over https".to_string(), scope.verify_hint(ep)];
     todo.retain(|t| !t.is_empty());
@@ -483,7 +483,7 @@ pub(crate) fn m7_tls_versions(tls: &TlsView, report: &mut Report) {
 pub(crate) fn m8_trust_anchor(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     if scope.settings.cert_management != CertManagement::External
         || ep.transport() != Transport::Https
-        || ep.tls.as_ref().is_some_and(|t| t.has_trust_anchor())
+        || ep.tls().is_some_and(|t| t.has_trust_anchor())
     {
         return;
     }
@@ -548,7 +548,7 @@ pub(crate) fn m10_file_references(ep: &EndpointView, scope: &Scope, report: &mut
 
 /// W-serverName: a verifying `https` endpoint without `serverName`.
 pub(crate) fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    let Some(tls) = &ep.tls else { return };
+    let Some(tls) = ep.tls() else { return };
     if ep.transport() != Transport::Https || !ep.verifies() || tls.server_name.is_some() {
         return;
     }

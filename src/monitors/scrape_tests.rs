@@ -1161,3 +1161,13 @@ fn real_manifests() {
     .unwrap_or_default();
     assert!(w.is_empty(), "{w:?}");
 }
+
+/// Settings problems are reported under `settings`, naming the rule read.
+#[test]
+fn scrape_class_settings_use_the_settings_id() {
+    let err = Settings::parse_and_validate(
+        &json!({"scrapeClasses": [{"name": "a", "tlsConfig": {"insecureSkipVerify": true}}]}),
+    )
+    .unwrap_err();
+    assert!(err.contains("(as M1 reads it) [settings]"), "{err}");
+}
