@@ -512,6 +512,10 @@ pub(crate) fn m8_trust_anchor(ep: &EndpointView, scope: &Scope, report: &mut Rep
 /// (`SERVICE_NAME.SERVICE_NAMESPACE.svc`, `$(SERVICE_NAME)`).
 pub(crate) fn m9_placeholders(tls: &TlsView, report: &mut Report) {
     let Some(name) = tls.server_name else { return };
+    // A placeholder needs a capital letter (`SERVICE_NAME`, `$(NAME)`).
+    if !name.bytes().any(|c| c.is_ascii_uppercase()) {
+        return;
+    }
     let found: Vec<&str> = name.split('.').filter_map(placeholder).collect();
     if found.is_empty() {
         return;
