@@ -1171,3 +1171,114 @@ fn scrape_class_settings_use_the_settings_id() {
     .unwrap_err();
     assert!(err.contains("(as M1 reads it) [settings]"), "{err}");
 }
+
+/// M5 and M8 per kind: credentials over http, and an https endpoint without
+/// a CA in external mode, found at each kind's place with its TLS field.
+#[test]
+fn m5_m8_per_kind() {
+    let ext = json!({"certManagement": "external"});
+    // (kind, where the endpoint is, where its scheme is, its TLS field, a credential it has)
+    type Row<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a str, &'a str);
+    let rows: [Row; 12] = [
+        (
+            "ServiceMonitor",
+            Some("endpoints"),
+            None,
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        (
+            "PodMonitor",
+            Some("podMetricsEndpoints"),
+            None,
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        (
+            "Probe",
+            None,
+            Some("prober"),
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        ("ScrapeConfig", None, None, "tlsConfig", "basicAuth"),
+        (
+            "VMServiceScrape",
+            Some("endpoints"),
+            None,
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        (
+            "VMPodScrape",
+            Some("podMetricsEndpoints"),
+            None,
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        (
+            "VMStaticScrape",
+            Some("targetEndpoints"),
+            None,
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        ("VMNodeScrape", None, None, "tlsConfig", "bearerTokenSecret"),
+        ("VMScrapeConfig", None, None, "tlsConfig", "basicAuth"),
+        (
+            "VMProbe",
+            None,
+            Some("vmProberSpec"),
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        ("PodMonitoring", Some("endpoints"), None, "tls", "basicAuth"),
+        (
+            "ClusterPodMonitoring",
+            Some("endpoints"),
+            None,
+            "tls",
+            "basicAuth",
+        ),
+    ];
+    assert_eq!(rows.len(), SCRAPE_KINDS.len(), "a row per kind");
+    for (kind, list, prober, tls, credential) in rows {
+        let make = |scheme: &str, with_credential: bool| {
+            let mut ep = json!({"port": "metrics"});
+            if with_credential {
+                ep[credential] = json!({"name": "s", "key": "k"});
+            }
+            let mut spec = match list {
+                Some(l) => json!({ l: [ep.clone()] }),
+                None => ep.clone(),
+            };
+            let target = match list {
+                Some(l) => &mut spec[l][0],
+                None => &mut spec,
+            };
+            match prober {
+                Some(p) => {
+                    spec[p] = json!({"url": "blackbox:9115", "scheme": scheme});
+                }
+                None => target["scheme"] = json!(scheme),
+            }
+            spec
+        };
+        let at = match list {
+            Some(l) => format!("spec.{l}[0]."),
+            None => "spec.".to_string(),
+        };
+        let r = run(kind, make("http", true), &no());
+        assert_eq!(
+            found(&r),
+            vec![("M5".to_string(), format!("{at}{credential}"))],
+            "{kind} M5"
+        );
+        let r = run(kind, make("https", false), &ext);
+        assert_eq!(
+            found(&r),
+            vec![("M8".to_string(), format!("{at}{tls}.ca"))],
+            "{kind} M8"
+        );
+    }
+}
