@@ -68,7 +68,8 @@ EXTERNAL='{"certManagement":"external"}'
   evaluate monitors/http-basic-auth.json
   assert_rejected
   assert_message_contains \
-    "spec.endpoints[0].basicAuth: Forbidden" "in plaintext over http" "set scheme: https" "[M5]"
+    "spec.endpoints[0].basicAuth: Forbidden" "in plaintext (scheme is http)" \
+    "remove the credentials if the target does not need them, or scrape over https" "[M5]"
 }
 
 @test "M1+M5: a PodMonitor is checked under spec.podMetricsEndpoints" {
@@ -149,7 +150,9 @@ EXTERNAL='{"certManagement":"external"}'
   assert_warning_contains "spec.endpoints[0].tlsConfig.serverName"
   assert_warning_contains "spec.endpoints[1].tlsConfig.serverName"
   assert_warning_contains "Prometheus scrapes targets by IP"
-  assert_warning_contains "serverName: kubelet.kube-system.svc"
+  # A kubelet monitor: no `<svc>.<ns>.svc` advice (SPEC 10).
+  assert_warning_contains "set serverName to a name the target's serving certificate carries"
+  [[ "$(field '.warnings | join(" ")')" != *"kubelet.kube-system.svc"* ]]
 }
 
 @test "one rejection names every bad endpoint" {
@@ -176,4 +179,125 @@ EXTERNAL='{"certManagement":"external"}'
     "spec.endpoints[0].tlsConfig.insecureSkipVerify: Invalid type: expected boolean, got string [type]" \
     "spec.endpoints[1].scheme: Invalid type: expected string, got number" \
     "spec.endpoints[2].tlsConfig: Invalid type: expected object, got list"
+}
+
+# --- SPEC section 10: every scrape kind, scrape classes, OAuth2, relabeling, M9, M10
+
+OCP_CLASS='{"certManagement":"external","scrapeClasses":[{"name":"tls-client-certificate-auth","tlsConfig":{"caFile":"/etc/prometheus/configmaps/serving-certs-ca-bundle/service-ca.crt","certFile":"/etc/prometheus/secrets/metrics-client-certs/tls.crt","keyFile":"/etc/prometheus/secrets/metrics-client-certs/tls.key"}}]}'
+
+# refuse_monitor_settings SETTINGS_JSON TEXT...: the settings are refused and
+# the output names every TEXT.
+refuse_monitor_settings() {
+  local settings="$1" t
+  shift
+  run --separate-stderr "$KWCTL" run --request-path "${TEST_DATA}/monitors/probe-blackbox.json" \
+    --settings-json "$settings" "$POLICY"
+  [ "$status" -ne 0 ] || { echo "settings $settings were accepted: $output" >&2; return 1; }
+  for t in "$@"; do
+    [[ "$output$stderr" == *"$t"* ]] || { echo "no '$t' in: $output $stderr" >&2; return 1; }
+  done
+}
+
+@test "M1/M5: kube-prometheus' kubelet monitor is rejected with advice for the kubelet, not the metrics Secret" {
+  evaluate monitors/kube-prometheus-kubelet.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden" \
+    "spec.endpoints[2].bearerTokenFile: Forbidden" \
+    "kube-root-ca.crt" "[M1]" "[M5]"
+  assert_message_lacks "metrics-server-cert" "kubelet.kube-system.svc"
+}
+
+@test "M10: the kubelet monitor's fixed form uses Secret and ConfigMap references, also with denyFileReferences" {
+  evaluate monitors/kube-prometheus-kubelet.json '{"denyFileReferences":true}'
+  assert_rejected
+  assert_message_contains "spec.endpoints[0].bearerTokenFile: Forbidden" "authorization with credentials from a Secret" "[M10]"
+  evaluate monitors/kube-prometheus-kubelet-fixed.json '{"certManagement":"external","denyFileReferences":true}'
+  assert_allowed
+  assert_no_patch
+}
+
+@test "scrape classes: OpenShift's tls-client-certificate-auth monitor verifies through its declared class" {
+  evaluate monitors/openshift-kube-state-metrics-scrape-class.json "$OCP_CLASS"
+  assert_allowed
+  assert_no_patch
+  assert_no_warnings
+}
+
+@test "scrape classes: an undeclared class is accepted with warnings, M8 among them" {
+  evaluate monitors/openshift-kube-state-metrics-scrape-class.json "$EXTERNAL"
+  assert_allowed
+  assert_no_patch
+  assert_warning_contains "[settings] spec.scrapeClass: scrape class tls-client-certificate-auth is not described"
+  assert_warning_contains "[M8] spec.endpoints[0].tlsConfig.ca:"
+}
+
+@test "scrape classes at the source: a default class that skips verification is rejected on the Prometheus object" {
+  evaluate monitors/openshift-prometheus-k8s-scrape-classes.json "$EXTERNAL"
+  assert_allowed
+  evaluate monitors/prometheus-default-class-insecure.json
+  assert_rejected
+  assert_message_contains "spec.scrapeClasses[1].tlsConfig.insecureSkipVerify: Forbidden" "[M1]"
+  assert_message_lacks "spec.scrapeClasses[0]"
+}
+
+@test "scrape classes setting: a class that skips verification is refused outside internal mode" {
+  refuse_monitor_settings '{"scrapeClasses":[{"name":"default","default":true,"tlsConfig":{"insecureSkipVerify":true}}]}' \
+    "scrapeClasses[0].tlsConfig.insecureSkipVerify"
+  refuse_monitor_settings '{"scrapeClasses":[{"name":"a"},{"name":"a"}]}' "scrapeClasses[1].name"
+  refuse_monitor_settings '{"scrapeClasses":{"name":"a"}}' "scrapeClasses: expected a list"
+  refuse_monitor_settings '{"denyFileReferences":"yes"}' "denyFileReferences: expected a boolean"
+  evaluate monitors/probe-blackbox.json '{"certManagement":"internal","allowInsecureSkipVerify":true,"scrapeClasses":[{"name":"default","default":true,"tlsConfig":{"insecureSkipVerify":true}}]}'
+  assert_allowed
+}
+
+@test "Probe: prometheus-operator's blackbox example is accepted; TLS and credentials at spec are judged" {
+  evaluate monitors/probe-blackbox.json
+  assert_allowed
+  assert_no_warnings
+  evaluate monitors/probe-blackbox-insecure.json
+  assert_rejected
+  assert_message_contains "spec.tlsConfig.insecureSkipVerify: Forbidden" "spec.basicAuth: Forbidden" "[M5]"
+}
+
+@test "ScrapeConfig: the static example is accepted; spec and *SDConfigs TLS are judged" {
+  evaluate monitors/scrapeconfig-static.json "$EXTERNAL"
+  assert_allowed
+  evaluate monitors/scrapeconfig-http-sd-insecure.json
+  assert_rejected
+  assert_message_contains \
+    "spec.tlsConfig.insecureSkipVerify: Forbidden" \
+    "spec.basicAuth: Forbidden" \
+    "spec.httpSDConfigs[0].tlsConfig.insecureSkipVerify: Forbidden"
+}
+
+@test "VMServiceScrape: the example app is accepted; a __scheme__ relabeling to http is plaintext" {
+  evaluate monitors/vmservicescrape-example-app.json
+  assert_allowed
+  evaluate monitors/vmservicescrape-insecure.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden" \
+    "spec.endpoints[0].bearerTokenFile: Forbidden" \
+    "the relabeling at spec.endpoints[0].relabelConfigs[0] rewrites __scheme__ to http" \
+    "[M4]"
+}
+
+@test "PodMonitoring (GKE): the example is accepted; TLS is read under tls" {
+  evaluate monitors/gmp-pod-monitoring.json "$EXTERNAL"
+  assert_allowed
+  evaluate monitors/gmp-pod-monitoring-insecure.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tls.insecureSkipVerify: Forbidden" \
+    "spec.endpoints[0].authorization: Forbidden" \
+    "spec.endpoints[0].tls.serverName: Invalid value" "[M9]"
+}
+
+@test "M9: Kubebuilder's TLS patch without its replacements is rejected" {
+  evaluate monitors/kubebuilder-tls-patch-placeholders.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig.serverName: Invalid value" \
+    "placeholders SERVICE_NAME, SERVICE_NAMESPACE" "[M9]"
 }

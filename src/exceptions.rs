@@ -318,7 +318,7 @@ mod tests {
     use serde_json::json;
 
     fn entry(v: Value) -> Exception {
-        let settings = Settings::parse_and_validate(&json!({ "exceptions": [v] }))
+        let settings = crate::review::validate_settings(&json!({ "exceptions": [v] }))
             .unwrap_or_else(|e| panic!("{e}"));
         settings.exceptions.into_iter().next().expect("one entry")
     }

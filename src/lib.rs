@@ -68,7 +68,7 @@ pub fn validate_settings(payload: &[u8]) -> CallResult {
             valid: false,
             message: Some(format!("settings are not valid JSON: {e}")),
         },
-        Ok(value) => match Settings::parse_and_validate(&value) {
+        Ok(value) => match crate::review::validate_settings(&value) {
             Ok(_) => SettingsValidationResponse {
                 valid: true,
                 message: None,

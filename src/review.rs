@@ -29,16 +29,30 @@ use k8s_openapi::Resource;
 use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
 use serde_json::Value;
 
+/// A scrape kind's row in the monitors' kind table (SPEC section 10).
+#[derive(Clone, Copy, Debug)]
+pub struct ScrapeTarget(pub(crate) &'static monitors::kinds::ScrapeKind);
+
+impl PartialEq for ScrapeTarget {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self.0, other.0)
+    }
+}
+
+impl Eq for ScrapeTarget {}
+
 /// The kinds of object the policy evaluates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Target {
-    ServiceMonitor,
-    PodMonitor,
+    /// A scrape kind: ServiceMonitor, PodMonitor, Probe, ScrapeConfig and
+    /// their `monitoring.rhobs`, VictoriaMetrics and GKE counterparts.
+    Scrape(ScrapeTarget),
+    /// Prometheus and PrometheusAgent: their scrape classes, at the source.
+    ScrapeClassSource,
     Certificate,
     Workload(WorkloadKind),
 }
 
-const MONITORING_GROUP: &str = "monitoring.coreos.com";
 const CERT_MANAGER_GROUP: &str = "cert-manager.io";
 
 fn is<R: Resource>(gvk: &GroupVersionKind) -> bool {
@@ -49,9 +63,14 @@ impl Target {
     /// The target for a request's `kind`, or `None` for kinds the policy does
     /// not handle.
     pub fn of(gvk: &GroupVersionKind) -> Option<Target> {
-        let t = match (gvk.group.as_str(), gvk.version.as_str(), gvk.kind.as_str()) {
-            (MONITORING_GROUP, "v1", "ServiceMonitor") => Target::ServiceMonitor,
-            (MONITORING_GROUP, "v1", "PodMonitor") => Target::PodMonitor,
+        let (group, version, kind) = (gvk.group.as_str(), gvk.version.as_str(), gvk.kind.as_str());
+        if let Some(k) = monitors::kinds::scrape_kind(group, version, kind) {
+            return Some(Target::Scrape(ScrapeTarget(k)));
+        }
+        if monitors::kinds::is_class_source(group, version, kind) {
+            return Some(Target::ScrapeClassSource);
+        }
+        let t = match (group, version, kind) {
             (CERT_MANAGER_GROUP, "v1", "Certificate") => Target::Certificate,
             _ if is::<Pod>(gvk) => Target::Workload(WorkloadKind::Pod),
             _ if is::<Deployment>(gvk) => Target::Workload(WorkloadKind::Deployment),
@@ -154,22 +173,12 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
         ..Ctx::new(settings, &req.namespace)
     };
     let mutated = match target {
-        Target::ServiceMonitor => {
-            monitors::review(
-                monitors::MonitorKind::ServiceMonitor,
-                &object,
-                &ctx,
-                &mut report,
-            );
+        Target::Scrape(ScrapeTarget(kind)) => {
+            monitors::review(kind, &object, &ctx, &mut report);
             None
         }
-        Target::PodMonitor => {
-            monitors::review(
-                monitors::MonitorKind::PodMonitor,
-                &object,
-                &ctx,
-                &mut report,
-            );
+        Target::ScrapeClassSource => {
+            monitors::review_class_source(&object, &ctx, &mut report);
             None
         }
         Target::Certificate => {
@@ -201,6 +210,21 @@ fn exception_subject(req: &KubernetesAdmissionRequest) -> Subject<'_> {
         kind: &req.kind.kind,
         namespace: meta("namespace").unwrap_or(&req.namespace),
         name: meta("name").unwrap_or(&req.name),
+    }
+}
+
+/// Reads and validates settings: the whole of `validate_settings`. The keys
+/// are read by [`Settings::read`]; the scrape classes' `tlsConfig`s are
+/// checked here as the monitor rules read them (SPEC 10), so the settings
+/// module stays a leaf. The error lists every problem, each with its path.
+pub fn validate_settings(value: &Value) -> Result<Settings, String> {
+    let settings = Settings::read(value).map_err(|v| crate::settings::message(&v))?;
+    let mut report = Report::new();
+    monitors::classes::validate(&settings, &mut report);
+    if report.is_clean() {
+        Ok(settings)
+    } else {
+        Err(crate::settings::message(&report.violations))
     }
 }
 
@@ -366,7 +390,7 @@ mod tests {
         .map(WorkloadKind::name)
         .collect();
         assert_eq!(immutable, vec!["Pod", "Job"]);
-        assert!(!Target::ServiceMonitor.has_immutable_pod_spec());
+        assert!(!Target::ScrapeClassSource.has_immutable_pod_spec());
     }
 
     #[test]
@@ -394,7 +418,7 @@ mod tests {
     }
 
     fn settings(exceptions: Value) -> Settings {
-        Settings::parse_and_validate(&json!({ "exceptions": exceptions })).unwrap()
+        crate::review::validate_settings(&json!({ "exceptions": exceptions })).unwrap()
     }
 
     /// SPEC 11: the namespace comes from `metadata.namespace`, else the

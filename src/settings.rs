@@ -71,8 +71,23 @@ pub struct Settings {
     pub allow_insecure_skip_verify: bool,
     pub require_https: bool,
     pub cert_key_pairs: Vec<CertKeyPair>,
+    /// The cluster's scrape classes (SPEC section 10); their `tlsConfig`s are
+    /// checked by `monitors::classes::validate` when the settings are loaded.
+    pub(crate) scrape_classes: Vec<ScrapeClassSetting>,
+    /// M10: reject monitors that read files from the Prometheus file system.
+    pub(crate) deny_file_references: bool,
     /// Scoped, reasoned exceptions (SPEC section 11).
     pub(crate) exceptions: Vec<Exception>,
+}
+
+/// One entry of the `scrapeClasses` setting: a class of the cluster's
+/// Prometheus/PrometheusAgent `spec.scrapeClasses` (other fields ignored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ScrapeClassSetting {
+    pub(crate) name: String,
+    pub(crate) default: bool,
+    pub(crate) tls_config: Option<Value>,
+    pub(crate) authorization: Option<Value>,
 }
 
 impl Default for Settings {
@@ -88,6 +103,8 @@ impl Default for Settings {
             allow_insecure_skip_verify: false,
             require_https: false,
             cert_key_pairs: Vec::new(),
+            scrape_classes: Vec::new(),
+            deny_file_references: false,
             exceptions: Vec::new(),
         }
     }
@@ -104,7 +121,7 @@ struct Key {
 }
 
 /// Every settings key, in the order of the README's settings table.
-const TABLE: [Key; 11] = [
+const TABLE: [Key; 13] = [
     Key {
         name: "certManagement",
         read: |s, v, p, r| {
@@ -190,6 +207,18 @@ const TABLE: [Key; 11] = [
     Key {
         name: "certKeyPairs",
         read: |s, v, p, r| s.cert_key_pairs = read_pairs(v, p, r),
+    },
+    Key {
+        name: "scrapeClasses",
+        read: |s, v, p, r| s.scrape_classes = read_scrape_classes(v, p, r),
+    },
+    Key {
+        name: "denyFileReferences",
+        read: |s, v, p, r| {
+            if let Some(b) = read_bool(v, p, r) {
+                s.deny_file_references = b;
+            }
+        },
     },
     Key {
         name: "exceptions",
@@ -333,6 +362,65 @@ fn read_pairs(v: &Value, path: &FieldPath, report: &mut Report) -> Vec<CertKeyPa
     pairs
 }
 
+/// The `scrapeClasses` list: each `{name, default, tlsConfig, authorization}`
+/// with a non-empty name; other keys are the Prometheus object's and ignored.
+fn read_scrape_classes(
+    v: &Value,
+    path: &FieldPath,
+    report: &mut Report,
+) -> Vec<ScrapeClassSetting> {
+    let Value::Array(items) = v else {
+        type_invalid(
+            report,
+            path,
+            "a list of {name, default, tlsConfig, authorization} objects",
+            v,
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let at = path.index(i);
+        let Value::Object(m) = item else {
+            type_invalid(report, &at, "an object with a name", item);
+            continue;
+        };
+        let get = |k: &str| m.get(k).filter(|v| !v.is_null());
+        let name = match get("name") {
+            Some(v) => read_name(v, &at.child("name"), report).unwrap_or_default(),
+            None => {
+                report.push(
+                    Rule::Settings,
+                    at.child("name"),
+                    ErrorType::Required,
+                    "must not be empty",
+                );
+                String::new()
+            }
+        };
+        let default = get("default")
+            .and_then(|v| read_bool(v, &at.child("default"), report))
+            .unwrap_or(false);
+        let mut object = |key: &str| match get(key) {
+            None => None,
+            Some(v @ Value::Object(_)) => Some(v.clone()),
+            Some(other) => {
+                type_invalid(report, &at.child(key), "an object", other);
+                None
+            }
+        };
+        let tls_config = object("tlsConfig");
+        let authorization = object("authorization");
+        out.push(ScrapeClassSetting {
+            name,
+            default,
+            tls_config,
+            authorization,
+        });
+    }
+    out
+}
+
 /// Reports every key of `m` that is not in `known`, naming the known ones.
 fn unknown_keys(m: &Map<String, Value>, known: &[&str], path: &FieldPath, report: &mut Report) {
     for k in m.keys() {
@@ -399,17 +487,11 @@ impl Settings {
             Err(report.violations)
         }
     }
-
-    /// Reads and validates settings: the whole of `validate_settings`. The
-    /// error lists every problem, each with its path.
-    pub fn parse_and_validate(value: &Value) -> Result<Settings, String> {
-        Settings::read(value).map_err(|v| message(&v))
-    }
 }
 
 /// The message of refused settings: one problem on one line, several as a
 /// list (the shape of a rejection, SPEC section 13).
-fn message(violations: &[Violation]) -> String {
+pub(crate) fn message(violations: &[Violation]) -> String {
     match violations {
         [one] => format!("invalid settings: {one}"),
         many => {
@@ -436,7 +518,7 @@ mod tests {
     use serde_json::json;
 
     fn check(v: Value) -> Result<Settings, String> {
-        Settings::parse_and_validate(&v)
+        Settings::read(&v).map_err(|e| message(&e))
     }
 
     #[test]

@@ -27,6 +27,18 @@ fn kind_of(resource: &str) -> &'static str {
     match resource {
         "servicemonitors" => "ServiceMonitor",
         "podmonitors" => "PodMonitor",
+        "probes" => "Probe",
+        "scrapeconfigs" => "ScrapeConfig",
+        "prometheuses" => "Prometheus",
+        "prometheusagents" => "PrometheusAgent",
+        "vmservicescrapes" => "VMServiceScrape",
+        "vmpodscrapes" => "VMPodScrape",
+        "vmstaticscrapes" => "VMStaticScrape",
+        "vmnodescrapes" => "VMNodeScrape",
+        "vmscrapeconfigs" => "VMScrapeConfig",
+        "vmprobes" => "VMProbe",
+        "podmonitorings" => "PodMonitoring",
+        "clusterpodmonitorings" => "ClusterPodMonitoring",
         "certificates" => "Certificate",
         "pods" => "Pod",
         "deployments" => "Deployment",
@@ -62,7 +74,11 @@ fn metadata_rules_are_the_routed_kinds() {
             }
         }
     }
-    assert_eq!(kinds.len(), 10, "every kind of SPEC section 2: {kinds:?}");
+    assert_eq!(
+        kinds.len(),
+        22,
+        "every kind of SPEC sections 2 and 10: {kinds:?}"
+    );
 }
 
 #[test]

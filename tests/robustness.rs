@@ -392,8 +392,11 @@ fn settings() -> BoxedStrategy<Map<String, Value>> {
 /// The JSON types a settings key accepts (besides `null`).
 fn setting_type_ok(key: &str, v: &Value) -> bool {
     match key {
-        "injectMetricsCertMount" | "allowInsecureSkipVerify" | "requireHttps" => v.is_boolean(),
-        "certKeyPairs" | "exceptions" => v.is_array(),
+        "injectMetricsCertMount"
+        | "allowInsecureSkipVerify"
+        | "requireHttps"
+        | "denyFileReferences" => v.is_boolean(),
+        "certKeyPairs" | "scrapeClasses" | "exceptions" => v.is_array(),
         _ => v.is_string(),
     }
 }

@@ -1,18 +1,22 @@
-//! Reads one scrape endpoint into a small view the rules work on.
+//! Reads one scrape endpoint into a view the rules work on, and resolves its
+//! effective TLS once (SPEC section 10: after its scrape class).
 //!
 //! This is the only place that looks at the endpoint's JSON. Every field a
-//! rule needs is read through [`Obj`], so a wrong JSON type becomes a `type`
-//! violation naming the field; the view then holds "not set" for that field
-//! and the rejection is already certain. Semantic checks (is the scheme known,
-//! is the TLS version valid) are left to the rules.
+//! rule needs is read through [`Obj`], once, so a wrong JSON type becomes one
+//! `type` violation naming the field; the view then holds "not set" for that
+//! field and the rejection is already certain. Field names come from the
+//! kind's row in [`super::kinds`]. Semantic checks (is the scheme known, is
+//! the TLS version valid) are left to the rules.
 
+use super::classes::{Class, ClassRef, ClassUse};
+use super::kinds::{FileRef, KeyForm, SchemeAt, ScrapeKind, TlsNames};
 use crate::report::{FieldPath, Report};
 use crate::view::Obj;
 use serde_json::Value;
 
 /// The endpoint's `scheme` as written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Scheme<'a> {
+pub(crate) enum Scheme<'a> {
     /// Absent: Prometheus scrapes over `http`.
     Absent,
     /// A string, as written (compare case-insensitively).
@@ -23,7 +27,7 @@ pub enum Scheme<'a> {
 
 /// What the scheme means for the scheme-dependent rules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Transport {
+pub(crate) enum Transport {
     Http,
     Https,
     /// An unknown value or a wrong type: the scheme-dependent rules are skipped.
@@ -31,7 +35,7 @@ pub enum Transport {
 }
 
 impl Scheme<'_> {
-    pub fn transport(self) -> Transport {
+    pub(crate) fn transport(self) -> Transport {
         match self {
             Scheme::Absent => Transport::Http,
             Scheme::Given(s) if s.eq_ignore_ascii_case("http") => Transport::Http,
@@ -41,107 +45,223 @@ impl Scheme<'_> {
     }
 }
 
-/// A `ca` or `cert` of a TLS config: a reference to a Secret or a ConfigMap.
-/// A sub-object counts only when it is present and sets something.
+/// A `ca`, `cert` or client key of a TLS config: a reference to a Secret or
+/// a ConfigMap. A sub-object counts only when it is present and sets
+/// something.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Source<'a> {
-    pub secret: bool,
-    pub config_map: bool,
-    /// `secret.name`, for messages.
-    pub secret_name: Option<&'a str>,
+pub(crate) struct Source<'a> {
+    pub(crate) secret: bool,
+    pub(crate) config_map: bool,
+    /// `secret.name` (`keySecret.name` for a client key).
+    pub(crate) secret_name: Option<&'a str>,
 }
 
 impl Source<'_> {
-    pub fn is_set(&self) -> bool {
+    pub(crate) fn is_set(&self) -> bool {
         self.secret || self.config_map
     }
 }
 
-/// The fields of `tlsConfig` the rules read.
-#[derive(Clone, Debug, Default)]
-pub struct TlsView<'a> {
-    pub path: FieldPath,
+/// The fields of a TLS config the rules read.
+#[derive(Clone, Debug)]
+pub(crate) struct TlsView<'a> {
+    pub(crate) path: FieldPath,
+    pub(crate) names: TlsNames,
     /// Whether the TLS config sets anything at all (`{}`, `ca: {}` and empty
     /// strings set nothing).
-    pub sets_anything: bool,
-    pub ca: Source<'a>,
-    pub ca_file: Option<&'a str>,
-    pub cert: Source<'a>,
-    pub cert_file: Option<&'a str>,
-    /// `keySecret`, when it sets something; holds its `name` if given.
-    pub key_secret: Option<Option<&'a str>>,
-    pub key_file: Option<&'a str>,
-    pub server_name: Option<&'a str>,
-    pub insecure_skip_verify: bool,
-    pub min_version: Option<&'a str>,
-    pub max_version: Option<&'a str>,
+    pub(crate) sets_anything: bool,
+    pub(crate) ca: Source<'a>,
+    pub(crate) ca_file: Option<&'a str>,
+    pub(crate) cert: Source<'a>,
+    pub(crate) cert_file: Option<&'a str>,
+    /// `keySecret` (GKE: `key.secret`), when it sets something.
+    pub(crate) key: Source<'a>,
+    pub(crate) key_file: Option<&'a str>,
+    pub(crate) server_name: Option<&'a str>,
+    pub(crate) insecure_skip_verify: bool,
+    pub(crate) min_version: Option<&'a str>,
+    pub(crate) max_version: Option<&'a str>,
 }
 
 impl TlsView<'_> {
-    /// The endpoint checks the server certificate against a trust anchor.
-    pub fn has_trust_anchor(&self) -> bool {
+    /// The TLS config checks the server certificate against a trust anchor.
+    pub(crate) fn has_trust_anchor(&self) -> bool {
         self.ca.is_set() || self.ca_file.is_some()
     }
 
-    pub fn has_client_cert(&self) -> bool {
+    pub(crate) fn has_client_cert(&self) -> bool {
         self.cert.is_set() || self.cert_file.is_some()
     }
 
-    pub fn has_client_key(&self) -> bool {
-        self.key_secret.is_some() || self.key_file.is_some()
+    pub(crate) fn has_client_key(&self) -> bool {
+        self.key.is_set() || self.key_file.is_some()
+    }
+
+    pub(crate) fn field(&self, name: &str) -> FieldPath {
+        self.path.child(name)
     }
 }
 
-/// The credential fields of an endpoint, in the order they are checked.
-pub const CREDENTIAL_FIELDS: [&str; 5] = [
-    "bearerTokenFile",
-    "bearerTokenSecret",
-    "authorization",
-    "basicAuth",
-    "oauth2",
-];
-
-/// One scrape endpoint, as the rules see it.
-#[derive(Clone, Debug)]
-pub struct EndpointView<'a> {
-    pub path: FieldPath,
-    pub scheme: Scheme<'a>,
-    /// `tlsConfig`, when present and an object.
-    pub tls: Option<TlsView<'a>>,
-    /// The credential fields that send something to the target.
-    pub credentials: Vec<&'static str>,
+/// What the effective TLS took from the scrape class.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Inherited {
+    /// The endpoint sets no TLS, so the class's whole `tlsConfig` applies.
+    pub(crate) whole: bool,
+    pub(crate) ca_file: bool,
+    pub(crate) cert_file: bool,
+    pub(crate) key_file: bool,
 }
 
-impl EndpointView<'_> {
-    pub fn transport(&self) -> Transport {
+/// A credential field that sends something to the target.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Credential {
+    pub(crate) field: &'static str,
+    /// Taken from the scrape class (`authorization`).
+    pub(crate) from_class: bool,
+}
+
+/// `oauth2` of an endpoint.
+#[derive(Clone, Debug)]
+pub(crate) struct OAuth2View<'a> {
+    pub(crate) path: FieldPath,
+    pub(crate) token_url_field: &'static str,
+    pub(crate) token_url: Option<&'a str>,
+    pub(crate) tls: Option<TlsView<'a>>,
+}
+
+/// A relabeling that may rewrite `__scheme__` to something other than https.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SchemeRewrite<'a> {
+    pub(crate) path: FieldPath,
+    /// The literal replacement, or `None` when unknown (absent, or a capture
+    /// group).
+    pub(crate) replacement: Option<&'a str>,
+}
+
+/// A file the endpoint reads from the scraper's file system (M10).
+#[derive(Clone, Debug)]
+pub(crate) struct FileUse<'a> {
+    pub(crate) path: FieldPath,
+    pub(crate) value: &'a str,
+    pub(crate) file: FileRef,
+}
+
+/// One scrape endpoint, as the rules see it: what it says, and its
+/// effective TLS and credentials after its scrape class.
+#[derive(Clone, Debug)]
+pub(crate) struct EndpointView<'a> {
+    pub(crate) path: FieldPath,
+    /// The kind's TLS field (`tlsConfig`, GKE `tls`).
+    pub(crate) tls_key: &'static str,
+    pub(crate) scheme: Scheme<'a>,
+    /// Where the scheme is: `None` at the endpoint, `Some(object)` under
+    /// that object of the endpoint (`prober`, `vmProberSpec`).
+    pub(crate) scheme_under: Option<&'static str>,
+    /// The endpoint's own TLS config, when present and an object.
+    pub(crate) own_tls: Option<TlsView<'a>>,
+    /// The TLS config merged with the scrape class, when a class changed
+    /// it; [`EndpointView::tls`] is the effective one either way.
+    pub(crate) merged_tls: Option<TlsView<'a>>,
+    pub(crate) inherited: Inherited,
+    pub(crate) class: ClassUse<'a>,
+    pub(crate) credentials: Vec<Credential>,
+    pub(crate) oauth2: Option<OAuth2View<'a>>,
+    pub(crate) scheme_rewrite: Option<SchemeRewrite<'a>>,
+    pub(crate) files: Vec<FileUse<'a>>,
+    /// The endpoint's `port` when it is a name.
+    pub(crate) port_name: Option<&'a str>,
+}
+
+impl<'a> EndpointView<'a> {
+    /// The effective TLS config (own merged with the scrape class).
+    pub(crate) fn tls(&self) -> Option<&TlsView<'a>> {
+        self.merged_tls.as_ref().or(self.own_tls.as_ref())
+    }
+
+    /// The path of the scheme (built only for a message).
+    pub(crate) fn scheme_path(&self) -> FieldPath {
+        match self.scheme_under {
+            None => self.path.child("scheme"),
+            Some(o) => self.path.child(o).child("scheme"),
+        }
+    }
+
+    pub(crate) fn transport(&self) -> Transport {
         self.scheme.transport()
     }
 
-    pub fn skips_verify(&self) -> bool {
-        self.tls.as_ref().is_some_and(|t| t.insecure_skip_verify)
+    /// The scrape may go over plain http: the scheme says so, or a
+    /// relabeling may rewrite it (SPEC 10).
+    pub(crate) fn may_be_http(&self) -> bool {
+        self.transport() == Transport::Http
+            || (self.transport() == Transport::Https && self.scheme_rewrite.is_some())
+    }
+
+    pub(crate) fn skips_verify(&self) -> bool {
+        self.tls().is_some_and(|t| t.insecure_skip_verify)
     }
 
     /// The endpoint verifies the server: it names a trust anchor and does not
     /// turn verification off.
-    pub fn verifies(&self) -> bool {
-        self.tls
-            .as_ref()
+    pub(crate) fn verifies(&self) -> bool {
+        self.tls()
             .is_some_and(|t| t.has_trust_anchor() && !t.insecure_skip_verify)
     }
 
-    pub fn field(&self, name: &str) -> FieldPath {
+    pub(crate) fn field(&self, name: &str) -> FieldPath {
         self.path.child(name)
     }
 
-    /// The path of a `tlsConfig` field (also when `tlsConfig` is absent).
-    pub fn tls_field(&self, name: &str) -> FieldPath {
-        self.path.child("tlsConfig").child(name)
+    /// The path of a TLS field (also when the TLS config is absent).
+    pub(crate) fn tls_field(&self, name: &str) -> FieldPath {
+        self.path.child(self.tls_key).child(name)
+    }
+
+    /// The scrape class a TLS field of the effective config came from.
+    pub(crate) fn class_of(&self, field: &str) -> Option<&'a str> {
+        let i = self.inherited;
+        let from = match field {
+            "caFile" => i.ca_file,
+            "certFile" => i.cert_file,
+            "keyFile" => i.key_file,
+            _ => false,
+        };
+        (i.whole || from).then_some(self.class.name()).flatten()
+    }
+
+    /// For cross-object checks: the Secret the effective TLS reads its CA from.
+    #[allow(dead_code)]
+    pub(crate) fn ca_secret(&self) -> Option<&'a str> {
+        self.tls().and_then(|t| t.ca.secret_name)
+    }
+
+    /// For cross-object checks: the effective `serverName`.
+    #[allow(dead_code)]
+    pub(crate) fn server_name(&self) -> Option<&'a str> {
+        self.tls().and_then(|t| t.server_name)
+    }
+
+    /// For cross-object checks: every Secret the effective TLS reads a CA,
+    /// certificate or key from, with the path of the reference.
+    #[allow(dead_code)]
+    pub(crate) fn secrets(&self) -> Vec<(FieldPath, &'a str)> {
+        let Some(t) = self.tls() else {
+            return Vec::new();
+        };
+        let key = t.names.key_field();
+        let mut out = Vec::new();
+        for (field, src) in [("ca", t.ca), ("cert", t.cert), (key, t.key)] {
+            if let Some(name) = src.secret_name {
+                out.push((self.tls_field(field), name));
+            }
+        }
+        out
     }
 }
 
 /// Whether a JSON value sets anything: `null`, `""`, `[]` and objects that
 /// set nothing do not (Go clients serialize unset structs as `{}`).
-pub fn sets_anything(v: &Value) -> bool {
+pub(crate) fn sets_anything(v: &Value) -> bool {
     match v {
         Value::Null => false,
         Value::String(s) => !s.is_empty(),
@@ -156,75 +276,291 @@ fn non_empty<'a>(o: &Obj<'a>, key: &str, report: &mut Report) -> Option<&'a str>
     o.str(key, report).filter(|s| !s.is_empty())
 }
 
-/// An object field that sets something, or `None`; its `name`, if any, is
-/// read too (for messages).
-fn set_ref<'a>(o: &Obj<'a>, key: &str, report: &mut Report) -> Option<Option<&'a str>> {
-    let r = o.obj(key, report)?;
+/// A `{name, key}` selector that sets something, as a Secret source.
+fn selector<'a>(o: &Obj<'a>, key: &str, report: &mut Report) -> Source<'a> {
+    let Some(r) = o.obj(key, report) else {
+        return Source::default();
+    };
     let name = non_empty(&r, "name", report);
-    sets_anything(o.get(key)?).then_some(name)
+    Source {
+        secret: o.get(key).is_some_and(sets_anything),
+        config_map: false,
+        secret_name: name,
+    }
 }
 
 fn read_source<'a>(tls: &Obj<'a>, key: &str, report: &mut Report) -> Source<'a> {
     let Some(src) = tls.obj(key, report) else {
         return Source::default();
     };
-    let secret = set_ref(&src, "secret", report);
-    let config_map = set_ref(&src, "configMap", report);
+    let secret = selector(&src, "secret", report);
+    let config_map = selector(&src, "configMap", report);
     Source {
-        secret: secret.is_some(),
-        config_map: config_map.is_some(),
-        secret_name: secret.flatten(),
+        secret: secret.secret,
+        config_map: config_map.secret,
+        secret_name: secret.secret.then_some(secret.secret_name).flatten(),
     }
 }
 
-fn read_tls<'a>(tls: &Obj<'a>, report: &mut Report) -> TlsView<'a> {
+/// Reads a TLS config with the field names of its kind.
+pub(crate) fn read_tls<'a>(tls: &Obj<'a>, names: TlsNames, report: &mut Report) -> TlsView<'a> {
+    let file = |key: &str, report: &mut Report| {
+        if names.files {
+            non_empty(tls, key, report)
+        } else {
+            None
+        }
+    };
+    let version = |key: &str, report: &mut Report| {
+        if names.versions {
+            tls.str(key, report)
+        } else {
+            None
+        }
+    };
     TlsView {
         path: tls.path.clone(),
+        names,
         sets_anything: tls.map.values().any(sets_anything),
         ca: read_source(tls, "ca", report),
-        ca_file: non_empty(tls, "caFile", report),
+        ca_file: file("caFile", report),
         cert: read_source(tls, "cert", report),
-        cert_file: non_empty(tls, "certFile", report),
-        key_secret: set_ref(tls, "keySecret", report),
-        key_file: non_empty(tls, "keyFile", report),
+        cert_file: file("certFile", report),
+        key: match names.key {
+            KeyForm::KeySecret => selector(tls, "keySecret", report),
+            KeyForm::KeySource => read_source(tls, "key", report),
+        },
+        key_file: file("keyFile", report),
         server_name: non_empty(tls, "serverName", report),
         insecure_skip_verify: tls.bool("insecureSkipVerify", report) == Some(true),
-        min_version: tls.str("minVersion", report),
-        max_version: tls.str("maxVersion", report),
+        min_version: version("minVersion", report),
+        max_version: version("maxVersion", report),
     }
 }
 
-fn read_scheme<'a>(ep: &Obj<'a>, report: &mut Report) -> Scheme<'a> {
-    if !ep.has("scheme") {
+fn read_scheme<'a>(o: &Obj<'a>, report: &mut Report) -> Scheme<'a> {
+    if !o.has("scheme") {
         return Scheme::Absent;
     }
-    match ep.str("scheme", report) {
+    match o.str("scheme", report) {
         Some(s) => Scheme::Given(s),
         None => Scheme::WrongType,
     }
 }
 
-fn read_credentials(ep: &Obj, report: &mut Report) -> Vec<&'static str> {
-    let mut found = Vec::new();
-    for key in CREDENTIAL_FIELDS {
-        let set = if key == "bearerTokenFile" {
-            non_empty(ep, key, report).is_some()
-        } else {
-            ep.obj(key, report).is_some() && ep.get(key).is_some_and(sets_anything)
+/// The first relabeling that may set `__scheme__` to something other than
+/// https (SPEC 10 and 13: action `replace`, the default, compared without
+/// case; an absent replacement or one with a capture group is unknown).
+fn read_scheme_rewrite<'a>(
+    ep: &Obj<'a>,
+    key: &str,
+    report: &mut Report,
+) -> Option<SchemeRewrite<'a>> {
+    let list = ep.list(key, report)?;
+    let mut found = None;
+    for (_, rc) in list.objs(report) {
+        let action = rc.str("action", report).unwrap_or("replace");
+        let target = match rc.get("targetLabel") {
+            Some(_) => rc.str("targetLabel", report),
+            None => rc.str("target_label", report),
         };
-        if set {
-            found.push(key);
+        let replacement = rc.str("replacement", report);
+        if found.is_some()
+            || !action.eq_ignore_ascii_case("replace")
+            || target != Some("__scheme__")
+        {
+            continue;
         }
+        let literal = replacement.filter(|r| !r.contains('$'));
+        if literal.is_some_and(|r| r.eq_ignore_ascii_case("https")) {
+            continue;
+        }
+        found = Some(SchemeRewrite {
+            path: rc.path.clone(),
+            replacement: literal,
+        });
     }
     found
 }
 
-/// Reads an endpoint, reporting every field of the wrong JSON type.
-pub fn read<'a>(ep: &Obj<'a>, report: &mut Report) -> EndpointView<'a> {
-    EndpointView {
+fn read_oauth2<'a>(o: &Obj<'a>, kind: &ScrapeKind, report: &mut Report) -> OAuth2View<'a> {
+    let names = kind.oauth2;
+    OAuth2View {
+        path: o.path.clone(),
+        token_url_field: names.token_url,
+        token_url: non_empty(o, names.token_url, report),
+        tls: o
+            .obj(names.tls, report)
+            .map(|t| read_tls(&t, names.tls_names, report)),
+    }
+}
+
+/// Reads an endpoint with the field names of its kind, reporting every field
+/// of the wrong JSON type, and resolves its effective TLS with `class`.
+pub(crate) fn read<'a>(
+    ep: &Obj<'a>,
+    spec: &Obj<'a>,
+    kind: &ScrapeKind,
+    class: &ClassRef<'a>,
+    report: &mut Report,
+) -> EndpointView<'a> {
+    // A kind with the scheme under an object has its endpoint at `spec`.
+    let (scheme, scheme_under) = match kind.scheme {
+        SchemeAt::Endpoint => (read_scheme(ep, report), None),
+        SchemeAt::Under(object) => {
+            let scheme = match spec.obj(object, report) {
+                Some(o) => read_scheme(&o, report),
+                None => Scheme::Absent,
+            };
+            (scheme, Some(object))
+        }
+    };
+    let own_tls = ep
+        .obj(kind.tls, report)
+        .map(|t| read_tls(&t, kind.tls_names, report));
+    let mut credentials = Vec::new();
+    let mut files = Vec::new();
+    let mut oauth2 = None;
+    for &field in kind.credentials {
+        let set = if field == "bearerTokenFile" {
+            let f = non_empty(ep, field, report);
+            if let Some(value) = f {
+                push_file(&mut files, kind, None, field, ep.path_of(field), value);
+            }
+            f.is_some()
+        } else {
+            let Some(o) = ep.obj(field, report) else {
+                continue;
+            };
+            if field == "oauth2" {
+                oauth2 = Some(read_oauth2(&o, kind, report));
+            }
+            for f in kind.files.iter().filter(|f| f.under == Some(field)) {
+                if let Some(value) = non_empty(&o, f.field, report) {
+                    files.push(FileUse {
+                        path: o.path_of(f.field),
+                        value,
+                        file: *f,
+                    });
+                }
+            }
+            ep.get(field).is_some_and(sets_anything)
+        };
+        if set {
+            credentials.push(Credential {
+                field,
+                from_class: false,
+            });
+        }
+    }
+    if let Some(t) = &own_tls {
+        for (field, value) in [
+            ("caFile", t.ca_file),
+            ("certFile", t.cert_file),
+            ("keyFile", t.key_file),
+        ] {
+            if let Some(value) = value {
+                push_file(
+                    &mut files,
+                    kind,
+                    Some("tlsConfig"),
+                    field,
+                    t.field(field),
+                    value,
+                );
+            }
+        }
+    }
+    let scheme_rewrite = kind
+        .relabelings
+        .and_then(|key| read_scheme_rewrite(ep, key, report));
+    let port_name = match ep.get("port") {
+        Some(Value::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let mut view = EndpointView {
         path: ep.path.clone(),
-        scheme: read_scheme(ep, report),
-        tls: ep.obj("tlsConfig", report).map(|t| read_tls(&t, report)),
-        credentials: read_credentials(ep, report),
+        tls_key: kind.tls,
+        scheme,
+        scheme_under,
+        merged_tls: None,
+        own_tls,
+        inherited: Inherited::default(),
+        class: class.usage(),
+        credentials,
+        oauth2,
+        scheme_rewrite,
+        files,
+        port_name,
+    };
+    if let ClassRef::Declared(c) = class {
+        apply_class(&mut view, c);
+    }
+    files_in_order(&mut view.files);
+    view
+}
+
+fn push_file<'a>(
+    files: &mut Vec<FileUse<'a>>,
+    kind: &ScrapeKind,
+    under: Option<&str>,
+    field: &str,
+    path: FieldPath,
+    value: &'a str,
+) {
+    if let Some(f) = kind
+        .files
+        .iter()
+        .find(|f| f.field == field && f.under == under)
+    {
+        files.push(FileUse {
+            path,
+            value,
+            file: *f,
+        });
+    }
+}
+
+fn files_in_order(files: &mut [FileUse]) {
+    files.sort_by(|a, b| a.path.document_order(&b.path));
+}
+
+/// prometheus-operator's merge (SPEC 10): an endpoint TLS config that is
+/// absent or sets nothing takes the class's whole `tlsConfig`; otherwise
+/// only `caFile`, `certFile` and `keyFile` are taken from the class, each
+/// where the endpoint has neither the file nor the Secret/ConfigMap form. An
+/// endpoint without `authorization` takes the class's.
+fn apply_class<'a>(view: &mut EndpointView<'a>, class: &Class<'a>) {
+    if let Some(ctls) = &class.tls {
+        match &view.own_tls {
+            Some(own) if own.sets_anything => {
+                let mut own = own.clone();
+                if !own.ca.is_set() && own.ca_file.is_none() && ctls.ca_file.is_some() {
+                    own.ca_file = ctls.ca_file;
+                    view.inherited.ca_file = true;
+                }
+                if !own.cert.is_set() && own.cert_file.is_none() && ctls.cert_file.is_some() {
+                    own.cert_file = ctls.cert_file;
+                    view.inherited.cert_file = true;
+                }
+                if !own.key.is_set() && own.key_file.is_none() && ctls.key_file.is_some() {
+                    own.key_file = ctls.key_file;
+                    view.inherited.key_file = true;
+                }
+                view.merged_tls = Some(own);
+            }
+            _ => {
+                let mut whole = ctls.clone();
+                whole.path = view.path.child(view.tls_key);
+                view.merged_tls = Some(whole);
+                view.inherited.whole = true;
+            }
+        }
+    }
+    if class.authorization && !view.credentials.iter().any(|c| c.field == "authorization") {
+        view.credentials.push(Credential {
+            field: "authorization",
+            from_class: true,
+        });
     }
 }

@@ -1,39 +1,34 @@
-//! ServiceMonitor and PodMonitor rules (SPEC section 3).
+//! Scrape configuration rules (SPEC sections 3 and 10), for every scrape
+//! kind in [`kinds::SCRAPE_KINDS`].
 //!
-//! Each scrape endpoint (`spec.endpoints[i]` of a ServiceMonitor,
-//! `spec.podMetricsEndpoints[i]` of a PodMonitor) is read once into an
-//! [`endpoint::EndpointView`], reporting wrong JSON types, and then checked by
-//! every rule in [`rules`]. All endpoints are checked; nothing stops early.
+//! Each scrape endpoint is read once into an [`endpoint::EndpointView`],
+//! reporting wrong JSON types, with its effective TLS resolved against its
+//! scrape class ([`classes`]); then every rule in [`rules`] judges that view.
+//! All endpoints are checked; nothing stops early. Prometheus and
+//! PrometheusAgent objects are checked at the source: their
+//! `spec.scrapeClasses[i].tlsConfig`.
 
-pub mod endpoint;
-pub mod rules;
+pub(crate) mod classes;
+pub(crate) mod endpoint;
+pub(crate) mod kinds;
+pub(crate) mod rules;
 
+#[cfg(test)]
+mod scrape_tests;
 #[cfg(test)]
 mod tests;
 
 use crate::context::Ctx;
 use crate::report::Report;
+use crate::rule::Rule;
 use crate::view::Obj;
+use classes::ClassRef;
+use endpoint::read_tls;
+use kinds::{Endpoints, ScrapeKind, PO_TLS};
 use rules::Scope;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MonitorKind {
-    ServiceMonitor,
-    PodMonitor,
-}
-
-impl MonitorKind {
-    /// The list of scrape endpoints under `spec`.
-    pub fn endpoints_key(self) -> &'static str {
-        match self {
-            MonitorKind::ServiceMonitor => "endpoints",
-            MonitorKind::PodMonitor => "podMetricsEndpoints",
-        }
-    }
-}
-
-/// Checks every endpoint of a monitor.
-pub fn review(kind: MonitorKind, object: &Obj, ctx: &Ctx, report: &mut Report) {
+/// Checks every endpoint of a scrape object.
+pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, report: &mut Report) {
     let meta = object.obj("metadata", report);
     let name = meta.as_ref().and_then(|m| m.str("name", report));
     let own_namespace = meta
@@ -44,32 +39,100 @@ pub fn review(kind: MonitorKind, object: &Obj, ctx: &Ctx, report: &mut Report) {
     let Some(spec) = object.obj("spec", report) else {
         return;
     };
-    let namespace = selected_namespace(&spec, report).unwrap_or(own_namespace);
+    let selected = selected_namespaces(&spec, report);
+    let namespace = match selected.as_deref() {
+        Some([only]) => only,
+        Some([_, _, ..]) | Some([]) => "",
+        None => own_namespace,
+    };
+    let system = kind.node_scrape
+        || own_namespace == "kube-system"
+        || selected
+            .as_deref()
+            .is_some_and(|s| s.contains(&"kube-system"));
     let scope = Scope {
         settings: ctx.settings,
-        server_name: suggest_server_name(kind, name, namespace),
+        server_name: suggest_server_name(kind.kind, name, namespace),
+        system,
     };
-    let Some(endpoints) = spec.list(kind.endpoints_key(), report) else {
-        return;
-    };
-    for (_, ep) in endpoints.objs(report) {
-        let view = endpoint::read(&ep, report);
-        rules::check(&view, &scope, report);
+    let class = classes::resolve(&spec, kind, ctx.settings, report);
+    if let ClassRef::Undeclared(n) = &class {
+        report.warn(
+            Rule::Settings,
+            &spec.path_of("scrapeClass"),
+            format!("scrape class {n} is not described in the scrapeClasses setting, so the TLS and authorization it adds could not be checked; add it to the setting as it is declared in the Prometheus object"),
+        );
+    }
+    match kind.endpoints {
+        Endpoints::Spec => {
+            let view = endpoint::read(&spec, &spec, kind, &class, report);
+            rules::check(&view, &scope, report);
+        }
+        Endpoints::List(key) => {
+            let Some(endpoints) = spec.list(key, report) else {
+                return;
+            };
+            for (_, ep) in endpoints.objs(report) {
+                let view = endpoint::read(&ep, &spec, kind, &class, report);
+                rules::check(&view, &scope, report);
+            }
+        }
+    }
+    if kind.sd_configs {
+        sd_configs(&spec, kind, ctx, report);
     }
 }
 
-/// The namespace of the scraped targets when `namespaceSelector` says it:
-/// its only `matchNames` entry, or `""` (unknown) when it selects several.
-/// `None` means the monitor's own namespace.
-fn selected_namespace<'a>(spec: &Obj<'a>, report: &mut Report) -> Option<&'a str> {
+/// `spec.*SDConfigs[i].tlsConfig`: M1, M3, M7 (SPEC 10).
+fn sd_configs(spec: &Obj, kind: &ScrapeKind, ctx: &Ctx, report: &mut Report) {
+    let mut keys: Vec<&String> = spec
+        .map
+        .keys()
+        .filter(|k| k.ends_with("SDConfigs"))
+        .collect();
+    keys.sort();
+    for key in keys {
+        let Some(list) = spec.list(key, report) else {
+            continue;
+        };
+        for (_, sd) in list.objs(report) {
+            if let Some(t) = sd.obj("tlsConfig", report) {
+                let tls = read_tls(&t, kind.tls_names, report);
+                rules::check_tls_source(&tls, ctx.settings, false, report);
+            }
+        }
+    }
+}
+
+/// Prometheus and PrometheusAgent: each `spec.scrapeClasses[i].tlsConfig`
+/// is checked by M1, M2, M3 and M7 at the source (a `default: true` class
+/// with `insecureSkipVerify: true` would silently apply to every monitor).
+pub(crate) fn review_class_source(object: &Obj, ctx: &Ctx, report: &mut Report) {
+    let Some(spec) = object.obj("spec", report) else {
+        return;
+    };
+    let Some(list) = spec.list("scrapeClasses", report) else {
+        return;
+    };
+    for (_, class) in list.objs(report) {
+        if let Some(t) = class.obj("tlsConfig", report) {
+            let tls = read_tls(&t, PO_TLS, report);
+            rules::check_tls_source(&tls, ctx.settings, true, report);
+        }
+    }
+}
+
+/// The namespaces of the scraped targets when `namespaceSelector` names
+/// them (`matchNames`); `Some([])` when it selects any. `None` means the
+/// monitor's own namespace.
+fn selected_namespaces<'a>(spec: &Obj<'a>, report: &mut Report) -> Option<Vec<&'a str>> {
     let sel = spec.obj("namespaceSelector", report)?;
     let names = sel.list("matchNames", report).map(|l| l.strs(report));
     if sel.bool("any", report) == Some(true) {
-        return Some("");
+        return Some(Vec::new());
     }
-    match names.as_deref() {
-        Some([(_, only)]) => Some(only),
-        Some([_, _, ..]) => Some(""),
+    match names {
+        Some(n) if !n.is_empty() => Some(n.into_iter().map(|(_, s)| s).collect()),
         _ => None,
     }
 }
@@ -78,16 +141,17 @@ fn selected_namespace<'a>(spec: &Obj<'a>, report: &mut Report) -> Option<&'a str
 /// monitor tells. A Kubebuilder monitor `<p>-metrics-monitor` scrapes the
 /// Service `<p>-metrics-service`; other ServiceMonitors are commonly named
 /// like their Service (kube-prometheus, Helm charts), which the suggestion
-/// says is a guess. A PodMonitor names no Service.
-pub fn suggest_server_name(kind: MonitorKind, name: Option<&str>, namespace: &str) -> String {
+/// says is a guess. Other kinds name no Service.
+pub(crate) fn suggest_server_name(kind: &str, name: Option<&str>, namespace: &str) -> String {
     let ns = if namespace.is_empty() {
         "<namespace>"
     } else {
         namespace
     };
     let name = name.filter(|n| !n.is_empty());
-    match (kind, name) {
-        (MonitorKind::ServiceMonitor, Some(n)) => match n.strip_suffix("-metrics-monitor") {
+    let service_kind = matches!(kind, "ServiceMonitor" | "VMServiceScrape");
+    match (service_kind, name) {
+        (true, Some(n)) => match n.strip_suffix("-metrics-monitor") {
             Some(prefix) if !prefix.is_empty() => format!("{prefix}-metrics-service.{ns}.svc"),
             _ => format!("{n}.{ns}.svc (if {n} is the name of the Service it scrapes)"),
         },

@@ -1,24 +1,55 @@
-//! The endpoint rules of SPEC section 3, one pure function each, named after
-//! the rule id. Each takes the endpoint view and appends what it finds; none
-//! stops another.
+//! The endpoint rules of SPEC sections 3 and 10, one pure function each,
+//! named after the rule id. Each takes the endpoint view (its effective TLS
+//! already resolved) and appends what it finds; none stops another.
+//!
+//! M1, M2, M5, M8 and W-serverName judge the effective configuration (after
+//! the scrape class); M3, M4, M7 and M9 judge what the endpoint writes itself.
+//! A violation that comes from a class names the endpoint's field and the
+//! class.
 
-use super::endpoint::{EndpointView, Scheme, Transport};
-use crate::report::Report;
+use super::classes::ClassUse;
+use super::endpoint::{EndpointView, Scheme, TlsView, Transport};
+use crate::names::placeholder;
+use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
 
 /// What the rules may consult besides the endpoint.
 #[derive(Clone, Debug)]
-pub struct Scope<'a> {
-    pub settings: &'a Settings,
+pub(crate) struct Scope<'a> {
+    pub(crate) settings: &'a Settings,
     /// The `serverName` to suggest, e.g. `<service>.kueue-system.svc`.
-    pub server_name: String,
+    pub(crate) server_name: String,
+    /// The monitor scrapes the kubelet, control-plane components or Istio
+    /// workloads (namespace `kube-system`, a node scrape kind): the metrics
+    /// certificate Secret and `<svc>.<ns>.svc` are never the right advice.
+    pub(crate) system: bool,
 }
 
+/// Port names kube-prometheus gives the kubelet and control-plane components.
+const SYSTEM_PORTS: [&str; 2] = ["https-metrics", "http-metrics"];
+/// Where Istio mounts its workload certificates into Prometheus.
+const ISTIO_CERTS: &str = "/etc/prom-certs";
+
 impl Scope<'_> {
-    /// What to write so the scrape verifies the metrics certificate.
+    /// Whether this endpoint scrapes a well-known system target (SPEC 10).
+    pub(crate) fn is_system(&self, ep: &EndpointView) -> bool {
+        self.system
+            || ep.port_name.is_some_and(|p| SYSTEM_PORTS.contains(&p))
+            || ep.tls().is_some_and(|t| {
+                [t.ca_file, t.cert_file, t.key_file]
+                    .iter()
+                    .flatten()
+                    .any(|f| f.starts_with(ISTIO_CERTS))
+            })
+    }
+
+    /// What to write so the scrape verifies the target's certificate.
     fn verify_hint(&self, ep: &EndpointView) -> String {
-        let tls = ep.tls.as_ref();
+        let tls = ep.tls();
+        if self.is_system(ep) {
+            return "verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it; for Istio workload certificates the mesh's root CA) and set serverName to a name that certificate carries; a target with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
+        }
         let mut steps = Vec::new();
         if tls.is_none_or(|t| !t.has_trust_anchor()) {
             steps.push(format!(
@@ -33,54 +64,87 @@ impl Scope<'_> {
     }
 }
 
+/// ` (from scrape class X)` when a field came from the class.
+fn from_class(class: Option<&str>) -> String {
+    match class {
+        Some(c) => format!(" (from scrape class {c})"),
+        None => String::new(),
+    }
+}
+
 /// Runs every rule on one endpoint.
-pub fn check(ep: &EndpointView, scope: &Scope, report: &mut Report) {
+pub(crate) fn check(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     scheme_known(ep, report);
     m1_skip_verify(ep, scope, report);
     m2_half_client_pair(ep, scope, report);
-    m3_conflicting_sources(ep, report);
+    if let Some(tls) = &ep.own_tls {
+        m3_conflicting_sources(tls, report);
+        m7_tls_versions(tls, report);
+        m9_placeholders(tls, report);
+    }
     m4_tls_ignored(ep, report);
     m5_credentials_exposed(ep, scope, report);
     m6_plaintext(ep, scope, report);
-    m7_tls_versions(ep, report);
     m8_trust_anchor(ep, scope, report);
+    m10_file_references(ep, scope, report);
     w_server_name(ep, scope, report);
+    oauth2(ep, scope, report);
+}
+
+/// The checks of a TLS config that is not an endpoint's own (OAuth2,
+/// service discovery, a scrape class at its source or in the settings): M1,
+/// M3, M7 and M9, and M2 for scrape classes.
+pub(crate) fn check_tls_source(
+    tls: &TlsView,
+    settings: &Settings,
+    with_m2: bool,
+    report: &mut Report,
+) {
+    if tls.insecure_skip_verify {
+        m1_at(
+            tls.field("insecureSkipVerify"),
+            None,
+            "set ca (or caFile) to the CA that signed the server's certificate, then remove insecureSkipVerify".to_string(),
+            settings,
+            report,
+        );
+    }
+    if with_m2 {
+        m2_tls(tls, report);
+    }
+    m3_conflicting_sources(tls, report);
+    m7_tls_versions(tls, report);
+    m9_placeholders(tls, report);
 }
 
 /// `scheme` must be `http` or `https` (any case); otherwise the
 /// scheme-dependent rules are skipped for the endpoint.
-pub fn scheme_known(ep: &EndpointView, report: &mut Report) {
+pub(crate) fn scheme_known(ep: &EndpointView, report: &mut Report) {
     if let Scheme::Given(s) = ep.scheme {
         if ep.transport() == Transport::Unknown {
             report.invalid(
                 Rule::Invalid,
-                ep.field("scheme"),
+                ep.scheme_path(),
                 format!("{s:?} is not a scrape scheme; use https (or http)"),
             );
         }
     }
 }
 
-/// M1: `insecureSkipVerify: true` is rejected, or accepted with a warning
-/// when `allowInsecureSkipVerify` (only possible with internal certificates).
-pub fn m1_skip_verify(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    if !ep.skips_verify() {
-        return;
-    }
-    let path = ep.tls_field("insecureSkipVerify");
-    let hint = scope.verify_hint(ep);
-    let todo = if hint.is_empty() {
-        "remove insecureSkipVerify".to_string()
-    } else {
-        format!("{hint}, then remove insecureSkipVerify")
-    };
-    let s = scope.settings;
-    if s.allow_insecure_skip_verify && s.cert_management == CertManagement::Internal {
+fn m1_at(
+    path: FieldPath,
+    class: Option<&str>,
+    todo: String,
+    settings: &Settings,
+    report: &mut Report,
+) {
+    let origin = from_class(class);
+    if settings.allow_insecure_skip_verify && settings.cert_management == CertManagement::Internal {
         report.warn(
             Rule::M1,
             &path,
             format!(
-                "insecureSkipVerify: true is accepted because allowInsecureSkipVerify is set, but the scrape does not verify the metrics certificate; once the certificates are issued externally, {todo}"
+                "insecureSkipVerify: true{origin} is accepted because allowInsecureSkipVerify is set, but the scrape does not verify the server's certificate; once the certificates are issued externally, {todo}"
             ),
         );
     } else {
@@ -88,21 +152,80 @@ pub fn m1_skip_verify(ep: &EndpointView, scope: &Scope, report: &mut Report) {
             Rule::M1,
             path,
             format!(
-                "insecureSkipVerify: true turns off verification of the metrics certificate, so anyone on the network path can impersonate the target; {todo}"
+                "insecureSkipVerify: true{origin} turns off verification of the server's certificate, so anyone on the network path can impersonate the target; {todo}"
             ),
         );
     }
 }
 
-/// M2: a client certificate without a client key, or the reverse.
-pub fn m2_half_client_pair(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    let Some(tls) = &ep.tls else { return };
+/// M1: `insecureSkipVerify: true` (in the effective TLS) is rejected, or
+/// accepted with a warning when `allowInsecureSkipVerify` (only possible
+/// with internal certificates).
+pub(crate) fn m1_skip_verify(ep: &EndpointView, scope: &Scope, report: &mut Report) {
+    if !ep.skips_verify() {
+        return;
+    }
+    let hint = scope.verify_hint(ep);
+    let todo = if hint.is_empty() {
+        "remove insecureSkipVerify".to_string()
+    } else {
+        format!("{hint}, then remove insecureSkipVerify")
+    };
+    let class = ep.class_of("insecureSkipVerify");
+    m1_at(
+        ep.tls_field("insecureSkipVerify"),
+        class,
+        todo,
+        scope.settings,
+        report,
+    );
+}
+
+/// M2 on a TLS config alone (scrape classes).
+fn m2_tls(tls: &TlsView, report: &mut Report) {
+    let key = tls.names.key_field();
+    if tls.has_client_cert() && !tls.has_client_key() {
+        report.required(
+            Rule::M2,
+            tls.field(key),
+            format!("the client certificate is set but the client key ({key} or keyFile) is missing, so the scrape cannot present it; set the key that belongs to it, or remove the client certificate"),
+        );
+    }
+    if tls.has_client_key() && !tls.has_client_cert() {
+        report.required(
+            Rule::M2,
+            tls.field("cert"),
+            "the client key is set but the client certificate (cert or certFile) is missing, so the scrape cannot present it; set the certificate that belongs to it, or remove the client key",
+        );
+    }
+}
+
+/// M2: a client certificate without a client key, or the reverse, in the
+/// effective TLS. With a class the setting does not describe, a half pair
+/// the class could complete is a warning.
+pub(crate) fn m2_half_client_pair(ep: &EndpointView, scope: &Scope, report: &mut Report) {
+    let Some(tls) = ep.tls() else { return };
     let secret = scope.settings.metrics_cert_secret_name.as_str();
+    let key_field = tls.names.key_field();
+    let undeclared = match &ep.class {
+        ClassUse::Undeclared(n) => Some(n),
+        _ => None,
+    };
+    let emit = |path: FieldPath, detail: String, report: &mut Report| {
+        match undeclared {
+        Some(class) => report.warn(
+            Rule::M2,
+            &path,
+            format!("{detail}; the monitor's scrape class {class} is not described in the scrapeClasses setting and may supply it, so this could not be checked"),
+        ),
+        None => report.required(Rule::M2, path, detail),
+    }
+    };
     let (cert, key) = (tls.has_client_cert(), tls.has_client_key());
     if cert && !key {
         let (have, missing, fix) = match tls.cert_file {
             Some(file) => (
-                format!("certFile {file}"),
+                format!("certFile {file}{}", from_class(ep.class_of("certFile"))),
                 "keyFile",
                 "set keyFile to the key file that belongs to it".to_string(),
             ),
@@ -113,46 +236,54 @@ pub fn m2_half_client_pair(ep: &EndpointView, scope: &Scope, report: &mut Report
                     "configMap"
                 };
                 let name = tls.cert.secret_name.unwrap_or(secret);
+                let fix = match tls.names.key {
+                    super::kinds::KeyForm::KeySecret => {
+                        format!("set keySecret: {{name: {name}, key: tls.key}}")
+                    }
+                    super::kinds::KeyForm::KeySource => {
+                        format!("set key.secret: {{name: {name}, key: tls.key}}")
+                    }
+                };
                 (
-                    format!("cert.{which}"),
-                    "keySecret",
-                    format!("set keySecret: {{name: {name}, key: tls.key}}"),
+                    format!("cert.{which}{}", from_class(ep.class_of("cert"))),
+                    key_field,
+                    fix,
                 )
             }
         };
-        report.required(
-            Rule::M2,
+        emit(
             ep.tls_field(missing),
             format!("the client certificate ({have}) is set but the client key is missing, so the scrape cannot present it; {fix}, or remove the client certificate"),
+            report,
         );
     }
     if key && !cert {
         let (have, missing, fix) = match tls.key_file {
             Some(file) => (
-                format!("keyFile {file}"),
+                format!("keyFile {file}{}", from_class(ep.class_of("keyFile"))),
                 "certFile",
                 "set certFile to the certificate file that belongs to it".to_string(),
             ),
             None => {
-                let name = tls.key_secret.flatten().unwrap_or(secret);
+                let name = tls.key.secret_name.unwrap_or(secret);
                 (
-                    "keySecret".to_string(),
+                    format!("{key_field}{}", from_class(ep.class_of(key_field))),
                     "cert",
                     format!("set cert.secret: {{name: {name}, key: tls.crt}}"),
                 )
             }
         };
-        report.required(
-            Rule::M2,
+        emit(
             ep.tls_field(missing),
             format!("the client key ({have}) is set but the client certificate is missing, so the scrape cannot present it; {fix}, or remove the client key"),
+            report,
         );
     }
 }
 
 /// M3: two sources for the same thing.
-pub fn m3_conflicting_sources(ep: &EndpointView, report: &mut Report) {
-    let Some(tls) = &ep.tls else { return };
+pub(crate) fn m3_conflicting_sources(tls: &TlsView, report: &mut Report) {
+    let key = tls.names.key_field();
     let pairs = [
         ("ca", tls.ca.is_set(), "caFile", tls.ca_file.is_some()),
         (
@@ -161,18 +292,13 @@ pub fn m3_conflicting_sources(ep: &EndpointView, report: &mut Report) {
             "certFile",
             tls.cert_file.is_some(),
         ),
-        (
-            "keySecret",
-            tls.key_secret.is_some(),
-            "keyFile",
-            tls.key_file.is_some(),
-        ),
+        (key, tls.key.is_set(), "keyFile", tls.key_file.is_some()),
     ];
     for (object, object_set, file, file_set) in pairs {
         if object_set && file_set {
             report.conflict(
                 Rule::M3,
-                ep.tls_field(file),
+                tls.field(file),
                 format!("both {object} and {file} are set; the Prometheus operator refuses a TLS config with two sources for the same thing, so keep only one of them"),
             );
         }
@@ -181,46 +307,78 @@ pub fn m3_conflicting_sources(ep: &EndpointView, report: &mut Report) {
         if src.secret && src.config_map {
             report.conflict(
                 Rule::M3,
-                ep.tls_field(name).child("configMap"),
+                tls.field(name).child("configMap"),
                 format!("{name} sets both secret and configMap; keep only one of them"),
             );
         }
     }
 }
 
+/// Why the endpoint may scrape over http: its scheme, or a relabeling.
+fn http_reason(ep: &EndpointView) -> String {
+    match (&ep.scheme, &ep.scheme_rewrite) {
+        (Scheme::Given(s), None) => format!("scheme is {s}"),
+        (Scheme::Absent, None) => "scheme is not set, which means http".to_string(),
+        (_, Some(rw)) if ep.transport() == Transport::Https => match rw.replacement {
+            Some(r) => format!("the relabeling at {} rewrites __scheme__ to {r}", rw.path),
+            None => format!(
+                "the relabeling at {} may rewrite __scheme__ (its replacement is not a literal https)",
+                rw.path
+            ),
+        },
+        (Scheme::Given(s), Some(_)) => format!("scheme is {s}"),
+        _ => "scheme is not set, which means http".to_string(),
+    }
+}
+
 /// M4: a TLS config over `http` is silently unused.
-pub fn m4_tls_ignored(ep: &EndpointView, report: &mut Report) {
-    let Some(tls) = &ep.tls else { return };
-    if ep.transport() != Transport::Http || !tls.sets_anything {
+pub(crate) fn m4_tls_ignored(ep: &EndpointView, report: &mut Report) {
+    let Some(tls) = &ep.own_tls else { return };
+    if !ep.may_be_http() || !tls.sets_anything {
         return;
     }
-    let scheme = match ep.scheme {
-        Scheme::Given(s) => format!("scheme is {s}"),
-        _ => "scheme is not set, which means http".to_string(),
+    let fix = if ep.transport() == Transport::Https {
+        "make the relabeling set https, or remove it"
+    } else {
+        "set scheme: https"
     };
     report.invalid(
         Rule::M4,
         tls.path.clone(),
-        format!("tlsConfig is set but {scheme}, so the TLS settings are ignored and metrics travel in plaintext; set scheme: https"),
+        format!(
+            "the TLS config is set but {}, so the TLS settings are ignored and metrics travel in plaintext; {fix}",
+            http_reason(ep)
+        ),
     );
 }
 
 /// M5: credentials sent over `http` or to an unverified server. Never
 /// relaxed by `allowInsecureSkipVerify`.
-pub fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    let http = ep.transport() == Transport::Http;
+pub(crate) fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &mut Report) {
+    let http = ep.may_be_http();
     let skip = ep.skips_verify();
-    if !(http || skip) {
+    if !(http || skip) || ep.credentials.is_empty() {
         return;
     }
     let why = match (http, skip) {
-        (true, true) => "in plaintext over http and without verifying the server",
-        (true, false) => "in plaintext over http, readable by anyone on the network path",
-        _ => "to a server whose certificate is not verified (insecureSkipVerify: true), so whoever answers receives them",
+        (true, true) => format!(
+            "in plaintext ({}) and without verifying the server",
+            http_reason(ep)
+        ),
+        (true, false) => format!(
+            "in plaintext ({}), readable by anyone on the network path",
+            http_reason(ep)
+        ),
+        _ => format!(
+            "to a server whose certificate is not verified (insecureSkipVerify: true{}), so whoever answers receives them",
+            from_class(ep.class_of("insecureSkipVerify"))
+        ),
     };
     let mut todo = Vec::new();
     if http {
-        todo.push("set scheme: https".to_string());
+        todo.push(
+            "remove the credentials if the target does not need them, or scrape over https and verify the server".to_string(),
+        );
     }
     if skip {
         let hint = scope.verify_hint(ep);
@@ -232,35 +390,44 @@ pub fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &mut Rep
         if scope.settings.allow_insecure_skip_verify {
             todo.push("allowInsecureSkipVerify does not cover credentials".to_string());
         }
-    } else if ep.tls.as_ref().is_none_or(|t| !t.has_trust_anchor()) {
-        todo.push(scope.verify_hint(ep));
     }
     todo.retain(|t| !t.is_empty());
-    for field in &ep.credentials {
+    for c in &ep.credentials {
+        let origin = if c.from_class {
+            from_class(ep.class.name())
+        } else {
+            String::new()
+        };
         report.forbidden(
             Rule::M5,
-            ep.field(field),
-            format!("{field} sends credentials {why}; {}", todo.join("; ")),
+            ep.field(c.field),
+            format!(
+                "{}{origin} sends credentials {why}; {}",
+                c.field,
+                todo.join("; ")
+            ),
         );
     }
 }
 
-/// M6: with `requireHttps`, a scheme other than `https`.
-pub fn m6_plaintext(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    if !scope.settings.require_https || ep.transport() != Transport::Http {
+/// M6: with `requireHttps`, a scheme other than `https` (or a relabeling
+/// that may rewrite it).
+pub(crate) fn m6_plaintext(ep: &EndpointView, scope: &Scope, report: &mut Report) {
+    if !scope.settings.require_https || !ep.may_be_http() {
         return;
     }
-    let scheme = match ep.scheme {
-        Scheme::Given(s) => format!("scheme {s}"),
-        _ => "an absent scheme (which means http)".to_string(),
+    let path = match &ep.scheme_rewrite {
+        Some(rw) if ep.transport() == Transport::Https => rw.path.clone(),
+        _ => ep.scheme_path(),
     };
-    let mut todo = vec!["set scheme: https".to_string(), scope.verify_hint(ep)];
+    let mut todo = vec!["scrape over https".to_string(), scope.verify_hint(ep)];
     todo.retain(|t| !t.is_empty());
     report.forbidden(
         Rule::M6,
-        ep.field("scheme"),
+        path,
         format!(
-            "requireHttps is set and {scheme} scrapes in plaintext; {}",
+            "requireHttps is set and the {} scrapes in plaintext; {}",
+            http_reason(ep),
             todo.join("; ")
         ),
     );
@@ -269,8 +436,7 @@ pub fn m6_plaintext(ep: &EndpointView, scope: &Scope, report: &mut Report) {
 const TLS_VERSIONS: [&str; 4] = ["TLS10", "TLS11", "TLS12", "TLS13"];
 
 /// M7: unknown or deprecated TLS versions, and `minVersion` above `maxVersion`.
-pub fn m7_tls_versions(ep: &EndpointView, report: &mut Report) {
-    let Some(tls) = &ep.tls else { return };
+pub(crate) fn m7_tls_versions(tls: &TlsView, report: &mut Report) {
     let mut rank = |field: &str, value: Option<&str>| -> Option<usize> {
         let v = value?;
         let path = tls.path.child(field);
@@ -311,30 +477,121 @@ pub fn m7_tls_versions(ep: &EndpointView, report: &mut Report) {
     }
 }
 
-/// M8: with external certificates, an `https` endpoint must name a CA.
-pub fn m8_trust_anchor(ep: &EndpointView, scope: &Scope, report: &mut Report) {
+/// M8: with external certificates, an `https` endpoint must name a CA (in
+/// its effective TLS). With a class the setting does not describe, a
+/// warning: the class may supply `caFile`.
+pub(crate) fn m8_trust_anchor(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     if scope.settings.cert_management != CertManagement::External
         || ep.transport() != Transport::Https
-        || ep.tls.as_ref().is_some_and(|t| t.has_trust_anchor())
+        || ep.tls().is_some_and(|t| t.has_trust_anchor())
     {
         return;
     }
+    let path = ep.tls_field("ca");
+    if let ClassUse::Undeclared(class) = ep.class {
+        report.warn(
+            Rule::M8,
+            &path,
+            format!("the endpoint names no CA and its scrape class {class} is not described in the scrapeClasses setting, so whether the scrape verifies the target could not be checked; describe the class in the setting"),
+        );
+        return;
+    }
+    let also = if scope.is_system(ep) {
+        ""
+    } else {
+        "; a caFile naming a CA bundle mounted into Prometheus works too"
+    };
     report.required(
         Rule::M8,
-        ep.tls_field("ca"),
-        format!("with certManagement: external the metrics certificate is issued externally and every scrape must verify it; {}; a caFile naming a CA bundle mounted into Prometheus works too", scope.verify_hint(ep)),
+        path,
+        format!("with certManagement: external every scrape must verify the target's certificate; {}{also}", scope.verify_hint(ep)),
     );
 }
 
+/// M9: a `serverName` that still holds a kustomize placeholder
+/// (`SERVICE_NAME.SERVICE_NAMESPACE.svc`, `$(SERVICE_NAME)`).
+pub(crate) fn m9_placeholders(tls: &TlsView, report: &mut Report) {
+    let Some(name) = tls.server_name else { return };
+    // A placeholder needs a capital letter (`SERVICE_NAME`, `$(NAME)`).
+    if !name.bytes().any(|c| c.is_ascii_uppercase()) {
+        return;
+    }
+    let found: Vec<&str> = name.split('.').filter_map(placeholder).collect();
+    if found.is_empty() {
+        return;
+    }
+    report.invalid(
+        Rule::M9,
+        tls.field("serverName"),
+        format!(
+            "{name:?} still holds the kustomize placeholder{} {}: the replacements of Kubebuilder's TLS patch (config/default/kustomization.yaml) were not applied, so verification fails with a name mismatch; enable them and build with kustomize, or write the real <service>.<namespace>.svc",
+            if found.len() > 1 { "s" } else { "" },
+            found.join(", ")
+        ),
+    );
+}
+
+/// M10: with `denyFileReferences`, fields that read files from the
+/// scraper's file system (only those the kind's CRD has; files inherited
+/// from a scrape class are not M10's concern).
+pub(crate) fn m10_file_references(ep: &EndpointView, scope: &Scope, report: &mut Report) {
+    if !scope.settings.deny_file_references {
+        return;
+    }
+    for f in &ep.files {
+        report.forbidden(
+            Rule::M10,
+            f.path.clone(),
+            format!(
+                "{} reads {} from the Prometheus file system, which Prometheus with arbitraryFSAccessThroughSMs.deny, Grafana Alloy and the OpenTelemetry target allocator drop silently (denyFileReferences is set); use {} instead",
+                f.file.field, f.value, f.file.instead
+            ),
+        );
+    }
+}
+
 /// W-serverName: a verifying `https` endpoint without `serverName`.
-pub fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    let Some(tls) = &ep.tls else { return };
+pub(crate) fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Report) {
+    let Some(tls) = ep.tls() else { return };
     if ep.transport() != Transport::Https || !ep.verifies() || tls.server_name.is_some() {
         return;
     }
+    let advice = if scope.is_system(ep) {
+        "set serverName to a name the target's serving certificate carries".to_string()
+    } else {
+        format!("set serverName: {}", scope.server_name)
+    };
     report.warn(
         Rule::WServerName,
         &ep.tls_field("serverName"),
-        format!("the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; set serverName: {}", scope.server_name),
+        format!("the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; {advice}"),
     );
+}
+
+/// OAuth2 (SPEC 10): its TLS config is checked by M1, M3, M7 (and M9); an
+/// unverified or `http://` token endpoint receives the client secret: M5.
+pub(crate) fn oauth2(ep: &EndpointView, scope: &Scope, report: &mut Report) {
+    let Some(o) = &ep.oauth2 else { return };
+    if let Some(tls) = &o.tls {
+        check_tls_source(tls, scope.settings, false, report);
+        if tls.insecure_skip_verify {
+            report.forbidden(
+                Rule::M5,
+                tls.field("insecureSkipVerify"),
+                "the OAuth2 client secret is sent to a token endpoint whose certificate is not verified, so whoever answers receives it; verify the token endpoint (ca) and remove insecureSkipVerify",
+            );
+        }
+    }
+    if let Some(url) = o.token_url {
+        let http = url
+            .get(..7)
+            .is_some_and(|p| p.eq_ignore_ascii_case("http://"));
+        if http {
+            report.forbidden(
+                Rule::M5,
+                o.path.child(o.token_url_field),
+                format!("{url} sends the OAuth2 client secret in plaintext; use the token endpoint's https URL"),
+            );
+        }
+    }
 }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 const EP: &str = "spec.endpoints[0].";
 
 fn settings(v: &Value) -> Settings {
-    Settings::parse_and_validate(v).expect("valid settings")
+    crate::review::validate_settings(v).expect("valid settings")
 }
 
 fn monitor(endpoints: Value) -> Value {
@@ -202,7 +202,7 @@ fn m1_skip_verify() {
     let r = run(&ep, &no());
     assert_eq!(
         r.violations[0].to_string(),
-        "spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden: insecureSkipVerify: true turns off verification of the metrics certificate, so anyone on the network path can impersonate the target; reference the CA from the metrics certificate Secret (tlsConfig.ca.secret: {name: metrics-server-cert, key: ca.crt}) and set serverName: kueue-controller-manager-metrics-service.kueue-system.svc, then remove insecureSkipVerify [M1]"
+        "spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden: insecureSkipVerify: true turns off verification of the server's certificate, so anyone on the network path can impersonate the target; reference the CA from the metrics certificate Secret (tlsConfig.ca.secret: {name: metrics-server-cert, key: ca.crt}) and set serverName: kueue-controller-manager-metrics-service.kueue-system.svc, then remove insecureSkipVerify [M1]"
     );
 }
 
@@ -583,7 +583,15 @@ fn m5_credentials_exposed() {
         ),
     ]);
     let r = run(&json!({"port": "web", "basicAuth": basic}), &no());
-    assert!(r.violations[0].to_string().starts_with("spec.endpoints[0].basicAuth: Forbidden: basicAuth sends credentials in plaintext over http"), "{}", r.violations[0]);
+    assert!(r.violations[0].to_string().starts_with("spec.endpoints[0].basicAuth: Forbidden: basicAuth sends credentials in plaintext (scheme is not set, which means http)"), "{}", r.violations[0]);
+    // Over http the advice is to drop the credentials or move to https.
+    assert!(
+        r.violations[0].detail.contains(
+            "remove the credentials if the target does not need them, or scrape over https"
+        ),
+        "{}",
+        r.violations[0]
+    );
     let r = run(
         &json!({"scheme": "https", "bearerTokenFile": "/t", "tlsConfig": {"insecureSkipVerify": true}}),
         &json!({"certManagement": "internal", "allowInsecureSkipVerify": true}),
@@ -930,10 +938,10 @@ fn pod_monitors_use_pod_metrics_endpoints() {
 
 #[test]
 fn server_name_suggestions() {
-    use MonitorKind::*;
+    let (sm, pm) = ("ServiceMonitor", "PodMonitor");
     assert_eq!(
         suggest_server_name(
-            ServiceMonitor,
+            sm,
             Some("kueue-controller-manager-metrics-monitor"),
             "kueue-system"
         ),
@@ -941,25 +949,25 @@ fn server_name_suggestions() {
     );
     assert_eq!(
         suggest_server_name(
-            ServiceMonitor,
+            sm,
             Some("controller-manager-metrics-monitor"),
             "project-system"
         ),
         "controller-manager-metrics-service.project-system.svc"
     );
     assert_eq!(
-        suggest_server_name(ServiceMonitor, Some("node-exporter"), "monitoring"),
+        suggest_server_name(sm, Some("node-exporter"), "monitoring"),
         "node-exporter.monitoring.svc (if node-exporter is the name of the Service it scrapes)"
     );
     assert_eq!(
-        suggest_server_name(ServiceMonitor, None, "default"),
+        suggest_server_name(sm, None, "default"),
         "<service>.default.svc"
     );
     assert_eq!(
-        suggest_server_name(PodMonitor, Some("x-metrics-monitor"), "ns"),
+        suggest_server_name(pm, Some("x-metrics-monitor"), "ns"),
         "<service>.ns.svc"
     );
-    assert_eq!(suggest_server_name(ServiceMonitor, Some("-metrics-monitor"), ""), "-metrics-monitor.<namespace>.svc (if -metrics-monitor is the name of the Service it scrapes)");
+    assert_eq!(suggest_server_name(sm, Some("-metrics-monitor"), ""), "-metrics-monitor.<namespace>.svc (if -metrics-monitor is the name of the Service it scrapes)");
     // The namespace of the scraped Service comes from namespaceSelector when
     // it names exactly one.
     let suggestion = |sel: Value| {
@@ -1074,7 +1082,18 @@ fn fixture_warnings() {
     assert_eq!(kubelet.len(), 2, "{kubelet:?}");
     assert!(kubelet[0].starts_with("[W-serverName] spec.endpoints[0].tlsConfig.serverName:"));
     assert!(kubelet[1].starts_with("[W-serverName] spec.endpoints[1].tlsConfig.serverName:"));
-    assert!(kubelet[0].contains("serverName: kubelet.kube-system.svc (if kubelet is the name of the Service it scrapes)"), "{}", kubelet[0]);
+    // The kubelet's certificate is not the metrics certificate and carries
+    // no `<svc>.<ns>.svc` name: the advice says what to verify in general.
+    assert!(
+        kubelet[0].contains("set serverName to a name the target's serving certificate carries"),
+        "{}",
+        kubelet[0]
+    );
+    assert!(
+        !kubelet[0].contains("kubelet.kube-system.svc"),
+        "{}",
+        kubelet[0]
+    );
     let skip = w(
         "client-cert-skip-verify.json",
         json!({"certManagement": "internal", "allowInsecureSkipVerify": true}),

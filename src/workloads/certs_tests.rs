@@ -11,7 +11,7 @@ pub(crate) const METRICS_DIR: &str = "/tmp/k8s-metrics-server/metrics-certs";
 pub(crate) const WEBHOOK_DIR: &str = "/tmp/k8s-webhook-server/serving-certs";
 
 pub(crate) fn settings(v: Value) -> Settings {
-    Settings::parse_and_validate(&v).expect("valid settings")
+    crate::review::validate_settings(&v).expect("valid settings")
 }
 
 /// A Deployment with the given pod spec.

@@ -1,0 +1,164 @@
+//! The `scrapeClasses` setting (SPEC sections 1, 10 and 13): reading it,
+//! validating it, and finding the class of a monitor.
+//!
+//! The setting repeats the `spec.scrapeClasses` of the cluster's Prometheus
+//! and PrometheusAgent objects, each `{name, default, tlsConfig,
+//! authorization}` (other fields are allowed and ignored). prometheus-operator
+//! applies a monitor's class when it generates the scrape configuration; the
+//! policy resolves it once per endpoint (see [`super::endpoint`]) so the
+//! rules judge what Prometheus will actually do.
+
+use super::endpoint::{read_tls, sets_anything, TlsView};
+use super::kinds::{ScrapeKind, PO_TLS};
+use super::rules;
+use crate::report::{FieldPath, Report};
+use crate::rule::Rule;
+use crate::settings::{ScrapeClassSetting, Settings};
+use crate::view::Obj;
+
+/// Checks the classes as prometheus-operator and the rules would: unique
+/// names, at most one default, and each `tlsConfig` read as M1, M2, M3 and M7
+/// read it (an `insecureSkipVerify: true` class is refused unless
+/// `certManagement: internal` with `allowInsecureSkipVerify: true`).
+pub(crate) fn validate(settings: &Settings, errors: &mut Report) {
+    let classes = &settings.scrape_classes;
+    let at = FieldPath::root().child("scrapeClasses");
+    for (i, c) in classes.iter().enumerate() {
+        if classes[..i].iter().any(|o| o.name == c.name) && !c.name.is_empty() {
+            errors.invalid(
+                Rule::Settings,
+                at.index(i).child("name"),
+                format!(
+                "{:?} is declared twice; prometheus-operator refuses duplicate scrape class names",
+                c.name
+            ),
+            );
+        }
+    }
+    let defaults: Vec<&str> = classes
+        .iter()
+        .filter(|c| c.default)
+        .map(|c| c.name.as_str())
+        .collect();
+    if defaults.len() > 1 {
+        errors.invalid(
+            Rule::Settings,
+            at.clone(),
+            format!(
+                "more than one default class ({}); prometheus-operator allows one",
+                defaults.join(", ")
+            ),
+        );
+    }
+    for (i, c) in classes.iter().enumerate() {
+        let Some(tls) = &c.tls_config else { continue };
+        let mut report = Report::new();
+        let path = FieldPath::root()
+            .child("scrapeClasses")
+            .index(i)
+            .child("tlsConfig");
+        let Some(o) = Obj::at(tls, path, &mut report) else {
+            continue;
+        };
+        let view = read_tls(&o, PO_TLS, &mut report);
+        rules::check_tls_source(&view, settings, true, &mut report);
+        // A settings problem: reported under `settings`, naming the rule
+        // whose reading the class breaks.
+        for v in report.violations {
+            let detail = format!("{} (as {} reads it)", v.detail, v.rule);
+            errors.push(Rule::Settings, v.path, v.kind, detail);
+        }
+    }
+}
+
+/// A declared class, read for one request.
+#[derive(Clone, Debug)]
+pub(crate) struct Class<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) tls: Option<TlsView<'a>>,
+    /// The class sets an `authorization` (credentials for every target).
+    pub(crate) authorization: bool,
+}
+
+/// The scrape class of a monitor.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum ClassRef<'a> {
+    /// No class applies (another kind, or no class named and no default).
+    #[default]
+    None,
+    /// A class the `scrapeClasses` setting describes.
+    Declared(Box<Class<'a>>),
+    /// A class the monitor names but the setting does not describe.
+    Undeclared(&'a str),
+}
+
+/// Which class an endpoint's view came from, for messages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ClassUse<'a> {
+    #[default]
+    None,
+    Declared(&'a str),
+    Undeclared(&'a str),
+}
+
+impl<'a> ClassUse<'a> {
+    pub(crate) fn name(self) -> Option<&'a str> {
+        match self {
+            ClassUse::None => None,
+            ClassUse::Declared(n) | ClassUse::Undeclared(n) => Some(n),
+        }
+    }
+}
+
+impl<'a> ClassRef<'a> {
+    pub(crate) fn usage(&self) -> ClassUse<'a> {
+        match self {
+            ClassRef::None => ClassUse::None,
+            ClassRef::Declared(c) => ClassUse::Declared(c.name),
+            ClassRef::Undeclared(n) => ClassUse::Undeclared(n),
+        }
+    }
+}
+
+/// The class of a monitor: the one `spec.scrapeClass` names, else the
+/// `default: true` one, both looked up in the setting. Only
+/// prometheus-operator kinds have classes.
+pub(crate) fn resolve<'a>(
+    spec: &Obj<'a>,
+    kind: &ScrapeKind,
+    settings: &'a Settings,
+    report: &mut Report,
+) -> ClassRef<'a> {
+    if !kind.scrape_classes {
+        return ClassRef::None;
+    }
+    let named = spec.str("scrapeClass", report).filter(|s| !s.is_empty());
+    let found = match named {
+        Some(n) => settings.scrape_classes.iter().find(|c| c.name == n),
+        None => settings.scrape_classes.iter().find(|c| c.default),
+    };
+    match (named, found) {
+        (_, Some(c)) => ClassRef::Declared(Box::new(read_class(c))),
+        (Some(n), None) => ClassRef::Undeclared(n),
+        (None, None) => ClassRef::None,
+    }
+}
+
+fn read_class(c: &ScrapeClassSetting) -> Class<'_> {
+    // Validated with the settings: nothing is reported here.
+    let mut scratch = Report::new();
+    let path = FieldPath::root()
+        .child("scrapeClasses")
+        .key(&c.name)
+        .child("tlsConfig");
+    let tls = c
+        .tls_config
+        .as_ref()
+        .and_then(|v| Obj::at(v, path, &mut scratch))
+        .map(|o| read_tls(&o, PO_TLS, &mut scratch));
+    Class {
+        name: &c.name,
+        tls,
+        authorization: c.authorization.as_ref().is_some_and(sets_anything),
+    }
+}

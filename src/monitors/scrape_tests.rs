@@ -1,0 +1,1284 @@
+//! Table tests for SPEC section 10: one table per kind (where its endpoints
+//! and TLS fields are), and one per rule or reading section 10 adds (scrape
+//! classes, OAuth2, `__scheme__` relabelings, M9, M10, advice that fits the
+//! target). Each case names the kind, the object, the settings and the
+//! expected `(rule, path)` of every violation.
+
+use super::kinds::{by_kind, SCRAPE_KINDS};
+use crate::report::Report;
+use crate::review::{review, Target};
+use crate::settings::Settings;
+use crate::testing::findings;
+use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
+use serde_json::{json, Value};
+
+fn settings(v: &Value) -> Settings {
+    crate::review::validate_settings(v).expect("valid settings")
+}
+
+fn no() -> Value {
+    json!({})
+}
+
+/// Evaluates `spec` as a `group/version` `kind` in namespace `apps`.
+fn run_gvk(group: &str, version: &str, kind: &str, spec: Value, s: &Value) -> Report {
+    let req = KubernetesAdmissionRequest {
+        uid: "test".into(),
+        kind: GroupVersionKind {
+            group: group.into(),
+            version: version.into(),
+            kind: kind.into(),
+        },
+        operation: "CREATE".into(),
+        namespace: "apps".into(),
+        object: json!({
+            "apiVersion": format!("{group}/{version}"),
+            "kind": kind,
+            "metadata": {"name": "app", "namespace": "apps"},
+            "spec": spec
+        }),
+        ..Default::default()
+    };
+    review(&req, &settings(s)).report
+}
+
+/// Evaluates `spec` as `kind` in the first group of its row.
+fn run(kind: &str, spec: Value, s: &Value) -> Report {
+    let k = by_kind(kind);
+    run_gvk(k.groups[0], k.version, kind, spec, s)
+}
+
+fn found(r: &Report) -> Vec<(String, String)> {
+    findings(r)
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    expected
+        .iter()
+        .map(|(r, p)| (r.to_string(), p.to_string()))
+        .collect()
+}
+
+type Case<'a> = (&'a str, &'a str, Value, Value, &'a [(&'a str, &'a str)]);
+
+fn table(cases: &[Case]) {
+    for (name, kind, spec, s, expected) in cases {
+        let r = run(kind, spec.clone(), s);
+        assert_eq!(found(&r), pairs(expected), "case {name} ({kind}): {spec}");
+    }
+}
+
+/// Every row is routed for each of its groups; nothing else is.
+#[test]
+fn every_scrape_kind_is_routed() {
+    for k in &SCRAPE_KINDS {
+        for g in k.groups {
+            let gvk = GroupVersionKind {
+                group: g.to_string(),
+                version: k.version.into(),
+                kind: k.kind.into(),
+            };
+            assert!(
+                matches!(Target::of(&gvk), Some(Target::Scrape(_))),
+                "{gvk:?}"
+            );
+        }
+    }
+    for (g, v, kind) in [
+        ("monitoring.coreos.com", "v1", "Prometheus"),
+        ("monitoring.rhobs", "v1alpha1", "PrometheusAgent"),
+    ] {
+        let gvk = GroupVersionKind {
+            group: g.into(),
+            version: v.into(),
+            kind: kind.into(),
+        };
+        assert_eq!(Target::of(&gvk), Some(Target::ScrapeClassSource));
+    }
+    for (g, v, kind) in [
+        ("monitoring.coreos.com", "v1beta1", "ServiceMonitor"),
+        ("operator.victoriametrics.com", "v1beta1", "ServiceMonitor"),
+        ("monitoring.coreos.com", "v1", "Alertmanager"),
+        ("monitoring.googleapis.com", "v1", "ClusterRules"),
+    ] {
+        let gvk = GroupVersionKind {
+            group: g.into(),
+            version: v.into(),
+            kind: kind.into(),
+        };
+        assert_eq!(Target::of(&gvk), None, "{gvk:?}");
+    }
+}
+
+/// policy-metadata.yml lists every row of the kind table.
+#[test]
+fn metadata_lists_every_scrape_kind() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/policy-metadata.yml"))
+        .unwrap();
+    let meta: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let listed = |group: &str, version: &str, resource: &str| {
+        meta["rules"].as_sequence().unwrap().iter().any(|r| {
+            let has = |key: &str, v: &str| {
+                r[key]
+                    .as_sequence()
+                    .unwrap()
+                    .iter()
+                    .any(|x| x.as_str() == Some(v))
+            };
+            has("apiGroups", group) && has("apiVersions", version) && has("resources", resource)
+        })
+    };
+    for k in &SCRAPE_KINDS {
+        let lower = k.kind.to_ascii_lowercase();
+        for g in k.groups {
+            assert!(
+                listed(g, k.version, &format!("{lower}s")),
+                "{g}/{} {}",
+                k.version,
+                k.kind
+            );
+        }
+    }
+}
+
+/// One table per kind: an endpoint that skips verification is found at the
+/// kind's own place, with the kind's TLS field name; the verified form is
+/// clean.
+#[test]
+fn m1_per_kind() {
+    let skip = json!({"scheme": "https", "tlsConfig": {"insecureSkipVerify": true}});
+    let verified = json!({"scheme": "https", "tlsConfig": {"serverName": "app.apps.svc", "ca": {"secret": {"name": "app-tls", "key": "ca.crt"}}}});
+    type KindCase<'a> = (String, &'a str, Value, Value, Vec<(&'a str, String)>);
+    let mut cases: Vec<KindCase> = Vec::new();
+    let m1 = |p: &str| vec![("M1", format!("{p}.insecureSkipVerify"))];
+    for (kind, list) in [
+        ("ServiceMonitor", "endpoints"),
+        ("PodMonitor", "podMetricsEndpoints"),
+        ("VMServiceScrape", "endpoints"),
+        ("VMPodScrape", "podMetricsEndpoints"),
+        ("VMStaticScrape", "targetEndpoints"),
+    ] {
+        cases.push((
+            format!("{kind} skip"),
+            kind,
+            json!({ list: [skip.clone()] }),
+            no(),
+            m1(&format!("spec.{list}[0].tlsConfig")),
+        ));
+        cases.push((
+            format!("{kind} verified"),
+            kind,
+            json!({ list: [verified.clone()] }),
+            no(),
+            vec![],
+        ));
+    }
+    for kind in ["ScrapeConfig", "VMNodeScrape", "VMScrapeConfig"] {
+        cases.push((
+            format!("{kind} skip"),
+            kind,
+            skip.clone(),
+            no(),
+            m1("spec.tlsConfig"),
+        ));
+        cases.push((
+            format!("{kind} verified"),
+            kind,
+            verified.clone(),
+            no(),
+            vec![],
+        ));
+    }
+    // Probe and VMProbe: the scheme is the prober's.
+    for (kind, prober) in [("Probe", "prober"), ("VMProbe", "vmProberSpec")] {
+        cases.push((
+            format!("{kind} skip"),
+            kind,
+            json!({prober: {"url": "blackbox:9115", "scheme": "https"}, "tlsConfig": {"insecureSkipVerify": true}}),
+            no(),
+            m1("spec.tlsConfig"),
+        ));
+        cases.push((
+            format!("{kind} tls over the prober's http"),
+            kind,
+            json!({prober: {"url": "blackbox:9115"}, "tlsConfig": {"serverName": "x.y.svc"}}),
+            no(),
+            vec![("M4", "spec.tlsConfig".to_string())],
+        ));
+        cases.push((
+            format!("{kind} unknown prober scheme"),
+            kind,
+            json!({prober: {"url": "blackbox:9115", "scheme": "tcp"}}),
+            no(),
+            vec![("invalid", format!("spec.{prober}.scheme"))],
+        ));
+    }
+    // GKE: `tls`, not `tlsConfig`; `tlsConfig` is not a GKE field.
+    for kind in ["PodMonitoring", "ClusterPodMonitoring"] {
+        cases.push((
+            format!("{kind} skip"),
+            kind,
+            json!({"endpoints": [{"port": "metrics", "scheme": "https", "tls": {"insecureSkipVerify": true}}]}),
+            no(),
+            m1("spec.endpoints[0].tls"),
+        ));
+        cases.push((
+            format!("{kind} tlsConfig is not read"),
+            kind,
+            json!({"endpoints": [{"port": "metrics", "scheme": "https", "tlsConfig": {"insecureSkipVerify": true}}]}),
+            no(),
+            vec![],
+        ));
+    }
+    for (name, kind, spec, s, expected) in cases {
+        let r = run(kind, spec.clone(), &s);
+        let want: Vec<(String, String)> = expected
+            .into_iter()
+            .map(|(r, p)| (r.to_string(), p))
+            .collect();
+        assert_eq!(found(&r), want, "case {name}: {spec}");
+    }
+    // The monitoring.rhobs twins read the same.
+    let r = run_gvk(
+        "monitoring.rhobs",
+        "v1",
+        "ServiceMonitor",
+        json!({"endpoints": [skip]}),
+        &no(),
+    );
+    assert_eq!(
+        found(&r),
+        pairs(&[("M1", "spec.endpoints[0].tlsConfig.insecureSkipVerify")])
+    );
+}
+
+/// Fields a kind's CRD does not have are not read (SPEC 10: "a kind without
+/// a field that a rule reads is simply not subject to that part").
+#[test]
+fn fields_per_kind() {
+    table(&[
+        (
+            "PodMonitor has no caFile (SafeTLSConfig)",
+            "PodMonitor",
+            json!({"podMetricsEndpoints": [{"scheme": "https", "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "caFile": "/x", "serverName": "a.b.svc"}}]}),
+            no(),
+            &[],
+        ),
+        (
+            "ServiceMonitor has caFile",
+            "ServiceMonitor",
+            json!({"endpoints": [{"scheme": "https", "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "caFile": "/x", "serverName": "a.b.svc"}}]}),
+            no(),
+            &[("M3", "spec.endpoints[0].tlsConfig.caFile")],
+        ),
+        (
+            "VictoriaMetrics TLS has no versions",
+            "VMServiceScrape",
+            json!({"endpoints": [{"scheme": "https", "tlsConfig": {"minVersion": "TLS10"}}]}),
+            no(),
+            &[],
+        ),
+        (
+            "GKE TLS has versions",
+            "PodMonitoring",
+            json!({"endpoints": [{"port": 8443, "scheme": "https", "tls": {"minVersion": "TLS10"}}]}),
+            no(),
+            &[("M7", "spec.endpoints[0].tls.minVersion")],
+        ),
+        (
+            "GKE client key under tls.key.secret",
+            "PodMonitoring",
+            json!({"endpoints": [{"port": 8443, "scheme": "https", "tls": {"cert": {"secret": {"name": "c", "key": "tls.crt"}}}}]}),
+            no(),
+            &[("M2", "spec.endpoints[0].tls.key")],
+        ),
+        (
+            "GKE full client pair",
+            "PodMonitoring",
+            json!({"endpoints": [{"port": 8443, "scheme": "https", "tls": {"cert": {"secret": {"name": "c", "key": "tls.crt"}}, "key": {"secret": {"name": "c", "key": "tls.key"}}}}]}),
+            no(),
+            &[],
+        ),
+        (
+            "VictoriaMetrics bearerTokenSecret over http",
+            "VMPodScrape",
+            json!({"podMetricsEndpoints": [{"port": "http", "bearerTokenSecret": {"name": "t", "key": "token"}}]}),
+            no(),
+            &[("M5", "spec.podMetricsEndpoints[0].bearerTokenSecret")],
+        ),
+        (
+            "GKE has no bearerTokenSecret",
+            "PodMonitoring",
+            json!({"endpoints": [{"port": "http", "bearerTokenSecret": {"name": "t", "key": "token"}}]}),
+            no(),
+            &[],
+        ),
+        (
+            "ScrapeConfig SD tlsConfig: M1, M3, M7",
+            "ScrapeConfig",
+            json!({"kubernetesSDConfigs": [{"role": "Pod", "tlsConfig": {"insecureSkipVerify": true, "maxVersion": "TLS11"}}],
+                   "httpSDConfigs": [{"url": "https://sd", "tlsConfig": {"ca": {"secret": {"name": "a", "key": "k"}, "configMap": {"name": "b", "key": "k"}}}}]}),
+            no(),
+            &[
+                ("M3", "spec.httpSDConfigs[0].tlsConfig.ca.configMap"),
+                (
+                    "M1",
+                    "spec.kubernetesSDConfigs[0].tlsConfig.insecureSkipVerify",
+                ),
+                ("M7", "spec.kubernetesSDConfigs[0].tlsConfig.maxVersion"),
+            ],
+        ),
+    ]);
+}
+
+fn classes(extra: Value) -> Value {
+    let mut s = json!({"scrapeClasses": [
+        {"name": "tls-client-certificate-auth", "tlsConfig": {
+            "caFile": "/etc/prometheus/configmaps/serving-certs-ca-bundle/service-ca.crt",
+            "certFile": "/etc/prometheus/secrets/metrics-client-certs/tls.crt",
+            "keyFile": "/etc/prometheus/secrets/metrics-client-certs/tls.key"}},
+        {"name": "bearer", "authorization": {"credentials": {"name": "scrape-token", "key": "token"}}}
+    ]});
+    if let (Value::Object(s), Value::Object(e)) = (&mut s, extra) {
+        s.extend(e);
+    }
+    s
+}
+
+/// Scrape classes (SPEC 10 and 13): prometheus-operator's merge.
+#[test]
+fn scrape_classes_merge() {
+    // A class with insecureSkipVerify is only possible in internal mode
+    // with allowInsecureSkipVerify.
+    let ext_allow = || {
+        let mut s = classes(json!({"certManagement": "internal", "allowInsecureSkipVerify": true}));
+        s["scrapeClasses"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!({"name": "lenient", "tlsConfig": {"insecureSkipVerify": true}}));
+        s
+    };
+    let external = || classes(json!({"certManagement": "external"}));
+    table(&[
+        (
+            "empty tlsConfig takes the whole class: CA from the class satisfies M8",
+            "ServiceMonitor",
+            json!({"scrapeClass": "tls-client-certificate-auth", "endpoints": [{"port": "metrics", "scheme": "https", "tlsConfig": {}}]}),
+            external(),
+            &[],
+        ),
+        (
+            "non-empty tlsConfig takes only the files",
+            "ServiceMonitor",
+            json!({"scrapeClass": "tls-client-certificate-auth", "endpoints": [{"port": "metrics", "scheme": "https", "tlsConfig": {"serverName": "server.openshift-monitoring.svc"}}]}),
+            external(),
+            &[],
+        ),
+        (
+            "class files complete a half pair",
+            "ServiceMonitor",
+            json!({"scrapeClass": "tls-client-certificate-auth", "endpoints": [{"scheme": "https", "tlsConfig": {"serverName": "a.b.svc", "cert": {"secret": {"name": "c", "key": "tls.crt"}}}}]}),
+            classes(no()),
+            &[],
+        ),
+        (
+            "without the class the same endpoint is a half pair",
+            "ServiceMonitor",
+            json!({"endpoints": [{"scheme": "https", "tlsConfig": {"serverName": "a.b.svc", "cert": {"secret": {"name": "c", "key": "tls.crt"}}}}]}),
+            classes(no()),
+            &[("M2", "spec.endpoints[0].tlsConfig.keySecret")],
+        ),
+        (
+            "an endpoint's own CA wins over the class file",
+            "PodMonitor",
+            json!({"scrapeClass": "tls-client-certificate-auth", "podMetricsEndpoints": [{"scheme": "https", "tlsConfig": {"serverName": "a.b.svc", "ca": {"secret": {"name": "c", "key": "ca.crt"}}}}]}),
+            external(),
+            &[],
+        ),
+        (
+            "no class named, no default: M8",
+            "ServiceMonitor",
+            json!({"endpoints": [{"scheme": "https"}]}),
+            external(),
+            &[("M8", "spec.endpoints[0].tlsConfig.ca")],
+        ),
+        (
+            "class authorization over http: M5 names the endpoint",
+            "ServiceMonitor",
+            json!({"scrapeClass": "bearer", "endpoints": [{"port": "web"}]}),
+            classes(no()),
+            &[("M5", "spec.endpoints[0].authorization")],
+        ),
+        (
+            "the endpoint's own authorization is not duplicated",
+            "ServiceMonitor",
+            json!({"scrapeClass": "bearer", "endpoints": [{"port": "web", "authorization": {"credentials": {"name": "t", "key": "k"}}}]}),
+            classes(no()),
+            &[("M5", "spec.endpoints[0].authorization")],
+        ),
+        (
+            "classes apply to prometheus-operator kinds only",
+            "VMServiceScrape",
+            json!({"scrapeClass": "bearer", "endpoints": [{"port": "web"}]}),
+            classes(no()),
+            &[],
+        ),
+        (
+            "a class's insecureSkipVerify with an own non-empty tlsConfig is not taken",
+            "ServiceMonitor",
+            json!({"scrapeClass": "lenient", "endpoints": [{"scheme": "https", "bearerTokenSecret": {"name": "t", "key": "k"}, "tlsConfig": {"serverName": "a.b.svc"}}]}),
+            ext_allow(),
+            &[],
+        ),
+        (
+            "a class's insecureSkipVerify with an empty tlsConfig: M5 for credentials",
+            "ServiceMonitor",
+            json!({"scrapeClass": "lenient", "endpoints": [{"scheme": "https", "bearerTokenSecret": {"name": "t", "key": "k"}}]}),
+            ext_allow(),
+            &[("M5", "spec.endpoints[0].bearerTokenSecret")],
+        ),
+    ]);
+    // The violation from the class names the endpoint and the class.
+    let r = run(
+        "ServiceMonitor",
+        json!({"scrapeClass": "lenient", "endpoints": [{"scheme": "https", "bearerTokenSecret": {"name": "t", "key": "k"}}]}),
+        &ext_allow(),
+    );
+    assert!(
+        r.violations[0].detail.contains("from scrape class lenient"),
+        "{}",
+        r.violations[0]
+    );
+    assert!(
+        r.warnings.iter().any(|w| w
+            .starts_with("[M1] spec.endpoints[0].tlsConfig.insecureSkipVerify")
+            && w.contains("from scrape class lenient")),
+        "{:?}",
+        r.warnings
+    );
+    // The default class applies to monitors that name none.
+    let s = json!({"certManagement": "external", "scrapeClasses": [{"name": "d", "default": true, "tlsConfig": {"caFile": "/ca.crt"}}]});
+    let r = run(
+        "ServiceMonitor",
+        json!({"endpoints": [{"scheme": "https", "tlsConfig": {"serverName": "a.b.svc"}}]}),
+        &s,
+    );
+    assert!(r.is_clean(), "{:?}", r.violations);
+}
+
+/// An undeclared class: M8 and the judgements the class could change
+/// become warnings; the endpoint's own violations stay rejections.
+#[test]
+fn undeclared_scrape_class() {
+    let ext = json!({"certManagement": "external"});
+    let spec = json!({"scrapeClass": "tls-client-certificate-auth", "endpoints": [
+        {"port": "metrics", "scheme": "https", "tlsConfig": {"serverName": "server.openshift-monitoring.svc"}},
+        {"port": "web", "scheme": "https", "tlsConfig": {"insecureSkipVerify": true}}
+    ]});
+    let r = run("ServiceMonitor", spec, &ext);
+    assert_eq!(
+        found(&r),
+        pairs(&[("M1", "spec.endpoints[1].tlsConfig.insecureSkipVerify")])
+    );
+    assert!(
+        r.warnings[0].starts_with("[settings] spec.scrapeClass: scrape class tls-client-certificate-auth is not described"),
+        "{:?}",
+        r.warnings
+    );
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("[M8] spec.endpoints[0].tlsConfig.ca:")),
+        "{:?}",
+        r.warnings
+    );
+    // A half pair the class could complete is a warning too.
+    let r = run(
+        "ServiceMonitor",
+        json!({"scrapeClass": "x", "endpoints": [{"scheme": "https", "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc", "certFile": "/c"}}]}),
+        &no(),
+    );
+    assert!(r.is_clean(), "{:?}", r.violations);
+    assert!(
+        r.warnings
+            .iter()
+            .any(|w| w.starts_with("[M2] spec.endpoints[0].tlsConfig.keyFile")),
+        "{:?}",
+        r.warnings
+    );
+}
+
+/// The `scrapeClasses` setting is validated like the classes' own rules.
+#[test]
+fn scrape_class_settings() {
+    let check = |v: Value| crate::review::validate_settings(&v);
+    let cases = [
+        (
+            json!({"scrapeClasses": {}}),
+            "scrapeClasses: Invalid type: expected a list",
+        ),
+        (
+            json!({"scrapeClasses": ["a"]}),
+            "scrapeClasses[0]: Invalid type: expected an object",
+        ),
+        (
+            json!({"scrapeClasses": [{}]}),
+            "scrapeClasses[0].name: Required value: must not be empty",
+        ),
+        (
+            json!({"scrapeClasses": [{"name": 1}]}),
+            "scrapeClasses[0].name: Invalid type: expected a string",
+        ),
+        (
+            json!({"scrapeClasses": [{"name": "a", "default": "yes"}]}),
+            "scrapeClasses[0].default: Invalid type: expected a boolean",
+        ),
+        (
+            json!({"scrapeClasses": [{"name": "a", "tlsConfig": []}]}),
+            "scrapeClasses[0].tlsConfig: Invalid type: expected an object",
+        ),
+        (
+            json!({"scrapeClasses": [{"name": "a"}, {"name": "a"}]}),
+            "scrapeClasses[1].name: Invalid value: \"a\" is declared twice",
+        ),
+        (
+            json!({"scrapeClasses": [{"name": "a", "default": true}, {"name": "b", "default": true}]}),
+            "more than one default class (a, b)",
+        ),
+        (
+            json!({"scrapeClasses": [{"name": "a", "tlsConfig": {"insecureSkipVerify": true}}]}),
+            "scrapeClasses[0].tlsConfig.insecureSkipVerify: Forbidden",
+        ),
+        (
+            json!({"scrapeClasses": [{"name": "a", "tlsConfig": {"certFile": "/c"}}]}),
+            "scrapeClasses[0].tlsConfig.keySecret: Required value",
+        ),
+        (
+            json!({"scrapeClasses": [{"name": "a", "tlsConfig": {"caFile": "/c", "ca": {"secret": {"name": "s", "key": "k"}}}}]}),
+            "scrapeClasses[0].tlsConfig.caFile: Conflicting fields",
+        ),
+        (
+            json!({"scrapeClasses": [{"name": "a", "tlsConfig": {"minVersion": "TLS11"}}]}),
+            "scrapeClasses[0].tlsConfig.minVersion: Forbidden",
+        ),
+        (
+            json!({"scrapeClasses": [{"name": "a", "tlsConfig": {"insecureSkipVerify": "yes"}}]}),
+            "scrapeClasses[0].tlsConfig.insecureSkipVerify: Invalid type",
+        ),
+        (
+            json!({"denyFileReferences": "true"}),
+            "denyFileReferences: Invalid type: expected a boolean",
+        ),
+    ];
+    for (input, expected) in cases {
+        let err = check(input.clone()).expect_err(&input.to_string());
+        assert!(
+            err.contains(expected),
+            "{input}: {err:?} lacks {expected:?}"
+        );
+    }
+    let ok = check(json!({"certManagement": "internal", "allowInsecureSkipVerify": true,
+        "scrapeClasses": [{"name": "a", "default": true, "tlsConfig": {"insecureSkipVerify": true}, "relabelings": [], "attachMetadata": {"node": true}}]}))
+    .unwrap();
+    assert_eq!(ok.scrape_classes.len(), 1);
+    assert!(ok.scrape_classes[0].default);
+    let ok = check(json!({"denyFileReferences": true})).unwrap();
+    assert!(ok.deny_file_references);
+}
+
+/// Prometheus and PrometheusAgent: scrape classes checked at the source.
+#[test]
+fn scrape_classes_at_the_source() {
+    let classes = json!({"scrapeClasses": [
+        {"name": "default", "default": true, "tlsConfig": {"insecureSkipVerify": true}},
+        {"name": "mtls", "tlsConfig": {"certFile": "/c", "minVersion": "TLS10"}},
+        {"name": "ok", "tlsConfig": {"caFile": "/ca", "certFile": "/c", "keyFile": "/k"}}
+    ]});
+    let want = pairs(&[
+        ("M1", "spec.scrapeClasses[0].tlsConfig.insecureSkipVerify"),
+        ("M2", "spec.scrapeClasses[1].tlsConfig.keySecret"),
+        ("M7", "spec.scrapeClasses[1].tlsConfig.minVersion"),
+    ]);
+    for (group, version, kind) in [
+        ("monitoring.coreos.com", "v1", "Prometheus"),
+        ("monitoring.coreos.com", "v1alpha1", "PrometheusAgent"),
+        ("monitoring.rhobs", "v1", "Prometheus"),
+    ] {
+        let r = run_gvk(group, version, kind, classes.clone(), &no());
+        assert_eq!(found(&r), want, "{kind}");
+    }
+    let r = run_gvk(
+        "monitoring.coreos.com",
+        "v1",
+        "Prometheus",
+        json!({"scrapeClasses": [{"name": "default", "default": true, "tlsConfig": {"insecureSkipVerify": true}}]}),
+        &json!({"certManagement": "internal", "allowInsecureSkipVerify": true}),
+    );
+    assert!(r.is_clean());
+    assert_eq!(r.warnings.len(), 1);
+    let r = run_gvk(
+        "monitoring.coreos.com",
+        "v1",
+        "Prometheus",
+        json!({"replicas": 2}),
+        &no(),
+    );
+    assert!(r.is_clean() && r.warnings.is_empty());
+}
+
+/// OAuth2 (SPEC 10): its TLS by M1, M3, M7; unverified or http token URL: M5.
+#[test]
+fn oauth2() {
+    let o = |kind: &str, list: Option<&str>, oauth2: Value| {
+        let ep = json!({"scheme": "https", "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"}, "tls": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"}, "oauth2": oauth2});
+        match list {
+            Some(l) => run(kind, json!({ l: [ep] }), &no()),
+            None => run(kind, ep, &no()),
+        }
+    };
+    type OAuthCase<'a> = (&'a str, Option<&'a str>, Value, Vec<(&'a str, &'a str)>);
+    let cases: Vec<OAuthCase> = vec![
+        (
+            "ServiceMonitor",
+            Some("endpoints"),
+            json!({"tokenUrl": "https://idp/token", "clientId": {"secret": {"name": "c", "key": "id"}}}),
+            vec![],
+        ),
+        (
+            "ServiceMonitor",
+            Some("endpoints"),
+            json!({"tokenUrl": "http://idp/token"}),
+            vec![("M5", "spec.endpoints[0].oauth2.tokenUrl")],
+        ),
+        (
+            "ServiceMonitor",
+            Some("endpoints"),
+            json!({"tokenUrl": "HTTP://idp/token"}),
+            vec![("M5", "spec.endpoints[0].oauth2.tokenUrl")],
+        ),
+        (
+            "ServiceMonitor",
+            Some("endpoints"),
+            json!({"tokenUrl": "https://idp/token", "tlsConfig": {"insecureSkipVerify": true}}),
+            vec![
+                (
+                    "M1",
+                    "spec.endpoints[0].oauth2.tlsConfig.insecureSkipVerify",
+                ),
+                (
+                    "M5",
+                    "spec.endpoints[0].oauth2.tlsConfig.insecureSkipVerify",
+                ),
+            ],
+        ),
+        (
+            "PodMonitor",
+            Some("podMetricsEndpoints"),
+            json!({"tokenUrl": "https://idp/token", "tlsConfig": {"minVersion": "TLS11", "ca": {"secret": {"name": "a", "key": "k"}, "configMap": {"name": "b", "key": "k"}}}}),
+            vec![
+                (
+                    "M3",
+                    "spec.podMetricsEndpoints[0].oauth2.tlsConfig.ca.configMap",
+                ),
+                (
+                    "M7",
+                    "spec.podMetricsEndpoints[0].oauth2.tlsConfig.minVersion",
+                ),
+            ],
+        ),
+        (
+            "VMServiceScrape",
+            Some("endpoints"),
+            json!({"token_url": "http://idp/token"}),
+            vec![("M5", "spec.endpoints[0].oauth2.token_url")],
+        ),
+        (
+            "VMServiceScrape",
+            Some("endpoints"),
+            json!({"token_url": "https://idp/token", "tls_config": {"insecureSkipVerify": true}}),
+            vec![
+                (
+                    "M1",
+                    "spec.endpoints[0].oauth2.tls_config.insecureSkipVerify",
+                ),
+                (
+                    "M5",
+                    "spec.endpoints[0].oauth2.tls_config.insecureSkipVerify",
+                ),
+            ],
+        ),
+        (
+            "VMServiceScrape",
+            Some("endpoints"),
+            json!({"tokenUrl": "http://idp/token"}),
+            vec![],
+        ),
+        (
+            "PodMonitoring",
+            Some("endpoints"),
+            json!({"tokenURL": "http://idp/token"}),
+            vec![("M5", "spec.endpoints[0].oauth2.tokenURL")],
+        ),
+        (
+            "ScrapeConfig",
+            None,
+            json!({"tokenUrl": "http://idp/token"}),
+            vec![("M5", "spec.oauth2.tokenUrl")],
+        ),
+    ];
+    for (kind, list, oauth2, expected) in cases {
+        let r = o(kind, list, oauth2.clone());
+        assert_eq!(found(&r), pairs(&expected), "{kind}: {oauth2}");
+    }
+}
+
+/// `__scheme__` rewritten by relabeling (SPEC 10 and 13).
+#[test]
+fn scheme_relabeling() {
+    let ep = |relabel: Value| {
+        json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": {"name": "t", "key": "token"},
+            "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"},
+            "relabelings": [{"action": "keep", "sourceLabels": ["__meta_kubernetes_pod_ready"], "regex": "true"}, relabel]}]})
+    };
+    let exposed: &[(&str, &str)] = &[
+        ("M4", "spec.endpoints[0].tlsConfig"),
+        ("M5", "spec.endpoints[0].bearerTokenSecret"),
+    ];
+    table(&[
+        (
+            "replace to http",
+            "ServiceMonitor",
+            ep(json!({"targetLabel": "__scheme__", "replacement": "http"})),
+            no(),
+            exposed,
+        ),
+        (
+            "action Replace in any case",
+            "ServiceMonitor",
+            ep(json!({"action": "Replace", "targetLabel": "__scheme__", "replacement": "http"})),
+            no(),
+            exposed,
+        ),
+        (
+            "absent replacement is $1: unknown",
+            "ServiceMonitor",
+            ep(
+                json!({"sourceLabels": ["__meta_kubernetes_pod_annotation_scheme"], "targetLabel": "__scheme__"}),
+            ),
+            no(),
+            exposed,
+        ),
+        (
+            "capture group: unknown",
+            "ServiceMonitor",
+            ep(json!({"sourceLabels": ["x"], "targetLabel": "__scheme__", "replacement": "${1}"})),
+            no(),
+            exposed,
+        ),
+        (
+            "replace to HTTPS is fine",
+            "ServiceMonitor",
+            ep(json!({"targetLabel": "__scheme__", "replacement": "HTTPS"})),
+            no(),
+            &[],
+        ),
+        (
+            "another target label",
+            "ServiceMonitor",
+            ep(json!({"targetLabel": "__metrics_path__", "replacement": "/m"})),
+            no(),
+            &[],
+        ),
+        (
+            "labelmap is not replace",
+            "ServiceMonitor",
+            ep(json!({"action": "labelmap", "targetLabel": "__scheme__", "replacement": "http"})),
+            no(),
+            &[],
+        ),
+        (
+            "requireHttps names the relabeling",
+            "ServiceMonitor",
+            ep(json!({"targetLabel": "__scheme__", "replacement": "http"})),
+            json!({"requireHttps": true}),
+            &[
+                ("M4", "spec.endpoints[0].tlsConfig"),
+                ("M5", "spec.endpoints[0].bearerTokenSecret"),
+                ("M6", "spec.endpoints[0].relabelings[1]"),
+            ],
+        ),
+        (
+            "VictoriaMetrics relabelConfigs with target_label",
+            "VMServiceScrape",
+            json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": {"name": "t", "key": "token"},
+                "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"},
+                "relabelConfigs": [{"target_label": "__scheme__", "replacement": "http"}]}]}),
+            no(),
+            exposed,
+        ),
+        (
+            "VictoriaMetrics reads relabelConfigs, not relabelings",
+            "VMServiceScrape",
+            json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": {"name": "t", "key": "token"},
+                "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"},
+                "relabelings": [{"targetLabel": "__scheme__", "replacement": "http"}]}]}),
+            no(),
+            &[],
+        ),
+        (
+            "wrong type of targetLabel",
+            "ServiceMonitor",
+            ep(json!({"targetLabel": 1})),
+            no(),
+            &[("type", "spec.endpoints[0].relabelings[1].targetLabel")],
+        ),
+    ]);
+    let r = run(
+        "ServiceMonitor",
+        ep(json!({"targetLabel": "__scheme__", "replacement": "http"})),
+        &no(),
+    );
+    assert!(
+        r.violations[1].detail.contains(
+            "the relabeling at spec.endpoints[0].relabelings[1] rewrites __scheme__ to http"
+        ),
+        "{}",
+        r.violations[1]
+    );
+}
+
+/// M9: kustomize placeholders in serverName.
+#[test]
+fn m9_placeholders() {
+    let sm = |name: &str| json!({"endpoints": [{"scheme": "https", "tlsConfig": {"ca": {"secret": {"name": "metrics-server-cert", "key": "ca.crt"}}, "serverName": name}}]});
+    let m9: &[(&str, &str)] = &[("M9", "spec.endpoints[0].tlsConfig.serverName")];
+    table(&[
+        (
+            "Kubebuilder's patch without replacements",
+            "ServiceMonitor",
+            sm("SERVICE_NAME.SERVICE_NAMESPACE.svc"),
+            no(),
+            m9,
+        ),
+        (
+            "old-style vars",
+            "ServiceMonitor",
+            sm("$(SERVICE_NAME).$(SERVICE_NAMESPACE).svc"),
+            no(),
+            m9,
+        ),
+        (
+            "one placeholder",
+            "ServiceMonitor",
+            sm("controller-manager-metrics-service.SERVICE_NAMESPACE.svc"),
+            no(),
+            m9,
+        ),
+        (
+            "replaced",
+            "ServiceMonitor",
+            sm("controller-manager-metrics-service.project-system.svc"),
+            no(),
+            &[],
+        ),
+        (
+            "GKE tls.serverName",
+            "PodMonitoring",
+            json!({"endpoints": [{"port": 8443, "scheme": "https", "tls": {"serverName": "SERVICE_NAME.ns.svc"}}]}),
+            no(),
+            &[("M9", "spec.endpoints[0].tls.serverName")],
+        ),
+    ]);
+    let r = run(
+        "ServiceMonitor",
+        sm("SERVICE_NAME.SERVICE_NAMESPACE.svc"),
+        &no(),
+    );
+    assert!(
+        r.violations[0]
+            .detail
+            .contains("placeholders SERVICE_NAME, SERVICE_NAMESPACE"),
+        "{}",
+        r.violations[0]
+    );
+}
+
+/// M10: file references, only with denyFileReferences and only where the
+/// kind's CRD has the field.
+#[test]
+fn m10_file_references() {
+    let deny = json!({"denyFileReferences": true});
+    let sm = json!({"endpoints": [{"scheme": "https", "bearerTokenFile": "/var/run/secrets/kubernetes.io/serviceaccount/token",
+        "tlsConfig": {"caFile": "/etc/prom-certs/root-cert.pem", "certFile": "/etc/prom-certs/cert-chain.pem", "keyFile": "/etc/prom-certs/key.pem", "insecureSkipVerify": false}}]});
+    let vm = json!({"endpoints": [{"port": "http", "scheme": "https", "tlsConfig": {"caFile": "/ca"},
+        "authorization": {"credentialsFile": "/token"}, "basicAuth": {"username": {"name": "u", "key": "u"}, "password_file": "/pw"}}]});
+    table(&[
+        ("off by default", "ServiceMonitor", sm.clone(), no(), &[]),
+        (
+            "ServiceMonitor",
+            "ServiceMonitor",
+            sm.clone(),
+            deny.clone(),
+            &[
+                ("M10", "spec.endpoints[0].bearerTokenFile"),
+                ("M10", "spec.endpoints[0].tlsConfig.caFile"),
+                ("M10", "spec.endpoints[0].tlsConfig.certFile"),
+                ("M10", "spec.endpoints[0].tlsConfig.keyFile"),
+            ],
+        ),
+        (
+            "PodMonitor has no file fields",
+            "PodMonitor",
+            json!({"podMetricsEndpoints": [{"scheme": "https", "bearerTokenFile": "/t", "tlsConfig": {"caFile": "/ca"}}]}),
+            deny.clone(),
+            &[],
+        ),
+        (
+            "VictoriaMetrics",
+            "VMServiceScrape",
+            vm.clone(),
+            deny.clone(),
+            &[
+                ("M10", "spec.endpoints[0].authorization.credentialsFile"),
+                ("M10", "spec.endpoints[0].basicAuth.password_file"),
+                ("M10", "spec.endpoints[0].tlsConfig.caFile"),
+            ],
+        ),
+        (
+            "files from a scrape class are not M10's concern",
+            "ServiceMonitor",
+            json!({"scrapeClass": "c", "endpoints": [{"scheme": "https", "tlsConfig": {}}]}),
+            json!({"denyFileReferences": true, "scrapeClasses": [{"name": "c", "tlsConfig": {"caFile": "/ca"}}]}),
+            &[],
+        ),
+    ]);
+    let r = run("ServiceMonitor", sm, &deny);
+    assert!(
+        r.violations[0]
+            .detail
+            .contains("use authorization with credentials from a Secret"),
+        "{}",
+        r.violations[0]
+    );
+}
+
+/// Advice that fits the target (SPEC 10): no metrics-server-cert and no
+/// `<svc>.<ns>.svc` for the kubelet, control-plane components or Istio.
+#[test]
+fn advice_fits_the_target() {
+    let ext = json!({"certManagement": "external"});
+    let detail = |kind: &str, spec: Value, ns: &str| {
+        let k = by_kind(kind);
+        let req = KubernetesAdmissionRequest {
+            uid: "t".into(),
+            kind: GroupVersionKind {
+                group: k.groups[0].into(),
+                version: k.version.into(),
+                kind: kind.into(),
+            },
+            operation: "CREATE".into(),
+            namespace: ns.into(),
+            object: json!({"metadata": {"name": "kubelet", "namespace": ns}, "spec": spec}),
+            ..Default::default()
+        };
+        let r = review(&req, &settings(&ext)).report;
+        r.violations
+            .iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let system = [
+        detail(
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "https-metrics", "scheme": "https"}]}),
+            "monitoring",
+        ),
+        detail(
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "metrics", "scheme": "https"}]}),
+            "kube-system",
+        ),
+        detail(
+            "ServiceMonitor",
+            json!({"namespaceSelector": {"matchNames": ["kube-system"]}, "endpoints": [{"port": "metrics", "scheme": "https"}]}),
+            "monitoring",
+        ),
+        detail(
+            "VMNodeScrape",
+            json!({"port": "10250", "scheme": "https"}),
+            "monitoring",
+        ),
+    ];
+    for d in &system {
+        assert!(d.contains("[M8]"), "{d}");
+        assert!(!d.contains("metrics-server-cert"), "{d}");
+        assert!(!d.contains(".svc"), "{d}");
+        assert!(d.contains("kube-root-ca.crt"), "{d}");
+    }
+    // Istio: recognised by its /etc/prom-certs files.
+    let istio = detail(
+        "ServiceMonitor",
+        json!({"endpoints": [{"port": "http-envoy-prom", "scheme": "https", "tlsConfig": {"caFile": "/etc/prom-certs/root-cert.pem", "certFile": "/etc/prom-certs/cert-chain.pem", "keyFile": "/etc/prom-certs/key.pem", "insecureSkipVerify": true}}]}),
+        "istio-system",
+    );
+    assert!(
+        istio.contains("[M1]") && !istio.contains("metrics-server-cert") && !istio.contains(".svc"),
+        "{istio}"
+    );
+    // An ordinary workload still gets the metrics certificate advice.
+    let app = detail(
+        "ServiceMonitor",
+        json!({"endpoints": [{"port": "metrics", "scheme": "https"}]}),
+        "apps",
+    );
+    assert!(
+        app.contains("metrics-server-cert") && app.contains(".apps.svc"),
+        "{app}"
+    );
+}
+
+/// What cross-object rules read from the resolved view.
+#[test]
+fn resolved_view_exposes_secrets() {
+    use super::classes::ClassRef;
+    use super::endpoint::read;
+    use crate::report::FieldPath;
+    use crate::view::Obj;
+    let spec = json!({"endpoints": [{"scheme": "https", "tls": {"serverName": "a.b.svc", "ca": {"secret": {"name": "ca-s", "key": "ca.crt"}},
+        "cert": {"secret": {"name": "client", "key": "tls.crt"}}, "key": {"secret": {"name": "client", "key": "tls.key"}}}}]});
+    let mut r = Report::new();
+    let o = Obj::at(&spec, FieldPath::root().child("spec"), &mut r).unwrap();
+    let eps = o.list("endpoints", &mut r).unwrap().objs(&mut r);
+    let v = read(
+        &eps[0].1,
+        &o,
+        by_kind("PodMonitoring"),
+        &ClassRef::None,
+        &mut r,
+    );
+    assert_eq!(v.ca_secret(), Some("ca-s"));
+    assert_eq!(v.server_name(), Some("a.b.svc"));
+    let secrets: Vec<(String, &str)> = v
+        .secrets()
+        .into_iter()
+        .map(|(p, s)| (p.as_str().to_string(), s))
+        .collect();
+    assert_eq!(
+        secrets,
+        vec![
+            ("spec.endpoints[0].tls.ca".to_string(), "ca-s"),
+            ("spec.endpoints[0].tls.cert".to_string(), "client"),
+            ("spec.endpoints[0].tls.key".to_string(), "client"),
+        ]
+    );
+    assert_eq!(v.path.as_str(), "spec.endpoints[0]");
+    assert!(r.is_clean());
+}
+
+/// Fixtures shaped on real manifests, through the `validate` entry point:
+/// the expected verdict, texts the message must hold, and texts it must not.
+#[test]
+fn real_manifests() {
+    use crate::testing::fixture;
+    let ext = json!({"certManagement": "external"});
+    let ocp_class = json!({"certManagement": "external", "scrapeClasses": [{"name": "tls-client-certificate-auth", "tlsConfig": {
+        "caFile": "/etc/prometheus/configmaps/serving-certs-ca-bundle/service-ca.crt",
+        "certFile": "/etc/prometheus/secrets/metrics-client-certs/tls.crt",
+        "keyFile": "/etc/prometheus/secrets/metrics-client-certs/tls.key"}}]});
+    type Fixture<'a> = (&'a str, Value, bool, Vec<&'a str>, Vec<&'a str>);
+    let cases: Vec<Fixture> = vec![
+        ("kube-prometheus-kubelet.json", no(), false,
+            vec!["spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden", "spec.endpoints[2].bearerTokenFile: Forbidden", "kube-root-ca.crt", "[M1]", "[M5]"],
+            vec!["metrics-server-cert", "kubelet.kube-system.svc"]),
+        ("kube-prometheus-kubelet.json", json!({"denyFileReferences": true}), false,
+            vec!["spec.endpoints[1].bearerTokenFile: Forbidden: bearerTokenFile reads /var/run/secrets/kubernetes.io/serviceaccount/token", "[M10]"], vec![]),
+        ("kube-prometheus-kubelet-fixed.json", json!({"certManagement": "external", "denyFileReferences": true}), true, vec![], vec![]),
+        ("openshift-kube-state-metrics-scrape-class.json", ocp_class.clone(), true, vec![], vec![]),
+        ("openshift-kube-state-metrics-scrape-class.json", ext.clone(), true, vec![], vec![]),
+        ("openshift-kube-state-metrics-scrape-class.json", ocp_class.clone(), true, vec![], vec![]),
+        ("openshift-prometheus-k8s-scrape-classes.json", ext.clone(), true, vec![], vec![]),
+        ("prometheus-default-class-insecure.json", no(), false,
+            vec!["spec.scrapeClasses[1].tlsConfig.insecureSkipVerify: Forbidden", "[M1]"], vec![]),
+        ("probe-blackbox.json", no(), true, vec![], vec![]),
+        ("probe-blackbox-insecure.json", no(), false,
+            vec!["spec.tlsConfig.insecureSkipVerify: Forbidden", "spec.basicAuth: Forbidden", "[M5]"], vec![]),
+        ("scrapeconfig-static.json", ext.clone(), true, vec![], vec![]),
+        ("scrapeconfig-http-sd-insecure.json", no(), false,
+            vec!["spec.tlsConfig.insecureSkipVerify: Forbidden", "spec.basicAuth: Forbidden", "spec.httpSDConfigs[0].tlsConfig.insecureSkipVerify: Forbidden"], vec![]),
+        ("vmservicescrape-example-app.json", no(), true, vec![], vec![]),
+        ("vmservicescrape-insecure.json", no(), false,
+            vec!["spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden", "spec.endpoints[0].bearerTokenFile: Forbidden", "the relabeling at spec.endpoints[0].relabelConfigs[0] rewrites __scheme__ to http", "spec.endpoints[0].tlsConfig: Invalid value"], vec![]),
+        ("gmp-pod-monitoring.json", ext.clone(), true, vec![], vec![]),
+        ("gmp-pod-monitoring-insecure.json", no(), false,
+            vec!["spec.endpoints[0].tls.insecureSkipVerify: Forbidden", "spec.endpoints[0].authorization: Forbidden", "spec.endpoints[0].tls.serverName: Invalid value", "[M9]"], vec![]),
+        ("kubebuilder-tls-patch-placeholders.json", no(), false,
+            vec!["spec.endpoints[0].tlsConfig.serverName: Invalid value: \"SERVICE_NAME.SERVICE_NAMESPACE.svc\" still holds the kustomize placeholders SERVICE_NAME, SERVICE_NAMESPACE", "[M9]"], vec![]),
+    ];
+    for (file, s, accepted, has, lacks) in cases {
+        let resp = fixture(&format!("monitors/{file}"), s.clone(), accepted);
+        let msg = resp.message.unwrap_or_default();
+        for t in has {
+            assert!(
+                msg.contains(t),
+                "{file} with {s}: message lacks {t:?}: {msg}"
+            );
+        }
+        for t in lacks {
+            assert!(
+                !msg.contains(t),
+                "{file} with {s}: message has {t:?}: {msg}"
+            );
+        }
+        assert!(resp.mutated_object.is_none(), "{file}");
+    }
+    // The OpenShift monitor with its class undeclared: accepted, with the
+    // warning that the class could not be checked, and M8 as a warning.
+    let w = fixture(
+        "monitors/openshift-kube-state-metrics-scrape-class.json",
+        ext,
+        true,
+    )
+    .warnings
+    .unwrap_or_default();
+    assert!(w[0].starts_with("[settings] spec.scrapeClass: scrape class tls-client-certificate-auth is not described"), "{w:?}");
+    assert!(
+        w.iter()
+            .any(|x| x.starts_with("[M8] spec.endpoints[0].tlsConfig.ca:")),
+        "{w:?}"
+    );
+    assert!(
+        w.iter()
+            .any(|x| x.starts_with("[M8] spec.endpoints[1].tlsConfig.ca:")),
+        "{w:?}"
+    );
+    let w = fixture(
+        "monitors/openshift-kube-state-metrics-scrape-class.json",
+        ocp_class,
+        true,
+    )
+    .warnings
+    .unwrap_or_default();
+    assert!(w.is_empty(), "{w:?}");
+}
+
+/// Settings problems are reported under `settings`, naming the rule read.
+#[test]
+fn scrape_class_settings_use_the_settings_id() {
+    let err = crate::review::validate_settings(
+        &json!({"scrapeClasses": [{"name": "a", "tlsConfig": {"insecureSkipVerify": true}}]}),
+    )
+    .unwrap_err();
+    assert!(err.contains("(as M1 reads it) [settings]"), "{err}");
+}
+
+/// M5 and M8 per kind: credentials over http, and an https endpoint without
+/// a CA in external mode, found at each kind's place with its TLS field.
+#[test]
+fn m5_m8_per_kind() {
+    let ext = json!({"certManagement": "external"});
+    // (kind, where the endpoint is, where its scheme is, its TLS field, a credential it has)
+    type Row<'a> = (&'a str, Option<&'a str>, Option<&'a str>, &'a str, &'a str);
+    let rows: [Row; 12] = [
+        (
+            "ServiceMonitor",
+            Some("endpoints"),
+            None,
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        (
+            "PodMonitor",
+            Some("podMetricsEndpoints"),
+            None,
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        (
+            "Probe",
+            None,
+            Some("prober"),
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        ("ScrapeConfig", None, None, "tlsConfig", "basicAuth"),
+        (
+            "VMServiceScrape",
+            Some("endpoints"),
+            None,
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        (
+            "VMPodScrape",
+            Some("podMetricsEndpoints"),
+            None,
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        (
+            "VMStaticScrape",
+            Some("targetEndpoints"),
+            None,
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        ("VMNodeScrape", None, None, "tlsConfig", "bearerTokenSecret"),
+        ("VMScrapeConfig", None, None, "tlsConfig", "basicAuth"),
+        (
+            "VMProbe",
+            None,
+            Some("vmProberSpec"),
+            "tlsConfig",
+            "bearerTokenSecret",
+        ),
+        ("PodMonitoring", Some("endpoints"), None, "tls", "basicAuth"),
+        (
+            "ClusterPodMonitoring",
+            Some("endpoints"),
+            None,
+            "tls",
+            "basicAuth",
+        ),
+    ];
+    assert_eq!(rows.len(), SCRAPE_KINDS.len(), "a row per kind");
+    for (kind, list, prober, tls, credential) in rows {
+        let make = |scheme: &str, with_credential: bool| {
+            let mut ep = json!({"port": "metrics"});
+            if with_credential {
+                ep[credential] = json!({"name": "s", "key": "k"});
+            }
+            let mut spec = match list {
+                Some(l) => json!({ l: [ep.clone()] }),
+                None => ep.clone(),
+            };
+            let target = match list {
+                Some(l) => &mut spec[l][0],
+                None => &mut spec,
+            };
+            match prober {
+                Some(p) => {
+                    spec[p] = json!({"url": "blackbox:9115", "scheme": scheme});
+                }
+                None => target["scheme"] = json!(scheme),
+            }
+            spec
+        };
+        let at = match list {
+            Some(l) => format!("spec.{l}[0]."),
+            None => "spec.".to_string(),
+        };
+        let r = run(kind, make("http", true), &no());
+        assert_eq!(
+            found(&r),
+            vec![("M5".to_string(), format!("{at}{credential}"))],
+            "{kind} M5"
+        );
+        let r = run(kind, make("https", false), &ext);
+        assert_eq!(
+            found(&r),
+            vec![("M8".to_string(), format!("{at}{tls}.ca"))],
+            "{kind} M8"
+        );
+    }
+}
