@@ -245,8 +245,8 @@ refuse_monitor_settings() {
   refuse_monitor_settings '{"scrapeClasses":[{"name":"default","default":true,"tlsConfig":{"insecureSkipVerify":true}}]}' \
     "scrapeClasses[0].tlsConfig.insecureSkipVerify"
   refuse_monitor_settings '{"scrapeClasses":[{"name":"a"},{"name":"a"}]}' "scrapeClasses[1].name"
-  refuse_monitor_settings '{"scrapeClasses":{"name":"a"}}' "scrapeClasses: expected a list"
-  refuse_monitor_settings '{"denyFileReferences":"yes"}' "denyFileReferences: expected a boolean"
+  refuse_monitor_settings '{"scrapeClasses":{"name":"a"}}' "scrapeClasses: Invalid type: expected a list"
+  refuse_monitor_settings '{"denyFileReferences":"yes"}' "denyFileReferences: Invalid type: expected a boolean"
   evaluate monitors/probe-blackbox.json '{"certManagement":"internal","allowInsecureSkipVerify":true,"scrapeClasses":[{"name":"default","default":true,"tlsConfig":{"insecureSkipVerify":true}}]}'
   assert_allowed
 }
