@@ -68,14 +68,14 @@ fmt:
 	$(CARGO) fmt --all
 
 ## speed and size against a parse-and-accept baseline policy (not part of
-## check); fails when a budget is broken: policy.wasm <= 1 MiB, median
-## validate <= 1.5x the baseline for the typical Deployment, ServiceMonitor
-## and Certificate
-BASELINE := target/$(WASM_TARGET)/release/baseline_policy.wasm
+## check), both in one host process, call by call; fails when a budget of
+## scripts/bench.sh is broken (ratios to the baseline; policy.wasm <= 512 KiB).
+## The baseline is always built with the `speed` profile (opt-level 3).
+BASELINE := target/$(WASM_TARGET)/speed/baseline_policy.wasm
 BASELINE_SOURCES := $(shell find benches/baseline-policy -name '*.rs' -o -name Cargo.toml)
 
-$(BASELINE): $(BASELINE_SOURCES) Cargo.lock
-	$(CARGO) build --locked --lib --target=$(WASM_TARGET) --release -p baseline-policy
+$(BASELINE): $(BASELINE_SOURCES) Cargo.toml Cargo.lock
+	$(CARGO) build --locked --lib --target=$(WASM_TARGET) --profile speed -p baseline-policy
 
 bench: setup policy.wasm $(HOST) $(BASELINE)
 	scripts/bench.sh "$(CURDIR)/$(HOST)" policy.wasm $(BASELINE)
