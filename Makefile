@@ -80,20 +80,29 @@ $(BASELINE): $(BASELINE_SOURCES) Cargo.toml Cargo.lock
 bench: setup policy.wasm $(HOST) $(BASELINE)
 	scripts/bench.sh "$(CURDIR)/$(HOST)" policy.wasm $(BASELINE)
 
-## cargo-fuzz on validate/validate_settings for FUZZ_SECONDS (default 600);
-## needs the nightly toolchain; seeds the corpus with every request fixture
+## cargo-fuzz for FUZZ_SECONDS (default 600) on FUZZ_TARGET: `validate`
+## (inputs kept under ~64 KB, thousands a second) or `validate_hostile`
+## (megabyte objects, a few a second); needs the nightly toolchain; seeds the
+## corpus with every request fixture; prints executions per second and
+## coverage at the end. No sanitizer by default (the policy is safe Rust;
+## FUZZ_SANITIZER=address to add one).
 FUZZ_SECONDS ?= 600
+FUZZ_TARGET ?= validate
+FUZZ_SANITIZER ?= none
 fuzz:
 	@command -v cargo-fuzz >/dev/null || $(CARGO) install cargo-fuzz --locked
-	@mkdir -p fuzz/corpus/validate fuzz/artifacts
-	@for f in $$(find test_data examples/requests -name '*.json' ! -name '*.settings.json'); do \
+	@mkdir -p fuzz/corpus/$(FUZZ_TARGET) fuzz/artifacts
+	@for f in $$(find test_data examples/requests benches/requests -name '*.json' ! -name '*.settings.json'); do \
 	   jq -c '{request: (.request // .), settings: (.settings // {})}' "$$f" \
-	     > "fuzz/corpus/validate/seed-$$(echo "$$f" | tr / _)" || exit 1; \
+	     > "fuzz/corpus/$(FUZZ_TARGET)/seed-$$(echo "$$f" | tr / _)" || exit 1; \
 	 done
-	@find test_data/regressions -type f ! -name '*.json' -exec cp {} fuzz/corpus/validate/ \; 2>/dev/null || true
-	set -o pipefail; nice -n 10 $(CARGO) +nightly fuzz run --fuzz-dir fuzz validate -- \
+	@find test_data/regressions -type f ! -name '*.json' -exec cp {} fuzz/corpus/$(FUZZ_TARGET)/ \; 2>/dev/null || true
+	set -o pipefail; nice -n 10 $(CARGO) +nightly fuzz run -s $(FUZZ_SANITIZER) --fuzz-dir fuzz $(FUZZ_TARGET) -- \
 	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
 	  -print_final_stats=1 2>&1 | tee fuzz/artifacts/last-run.log
+	@echo "fuzz $(FUZZ_TARGET): $$(grep -o 'stat::number_of_executed_units: [0-9]*' fuzz/artifacts/last-run.log | grep -o '[0-9]*$$') executions," \
+	  "$$(grep -o 'stat::average_exec_per_sec: [0-9]*' fuzz/artifacts/last-run.log | grep -o '[0-9]*$$')/s," \
+	  "$$(grep -o 'cov: [0-9]*' fuzz/artifacts/last-run.log | tail -n 1) edges, no crash"
 
 clean:
 	$(CARGO) clean
