@@ -82,7 +82,7 @@ bench: setup policy.wasm $(HOST) $(BASELINE)
 
 ## cargo-fuzz for FUZZ_SECONDS (default 600) on FUZZ_TARGET: `validate`
 ## (inputs kept under ~64 KB, thousands a second) or `validate_hostile`
-## (megabyte objects, a few a second); needs the nightly toolchain; seeds the
+## (objects up to 4 MB, milliseconds each); needs the nightly toolchain; seeds the
 ## corpus with every request fixture; prints executions per second and
 ## coverage at the end. No sanitizer by default (the policy is safe Rust;
 ## FUZZ_SANITIZER=address to add one).
@@ -100,8 +100,8 @@ fuzz:
 	set -o pipefail; nice -n 10 $(CARGO) +nightly fuzz run -s $(FUZZ_SANITIZER) --fuzz-dir fuzz $(FUZZ_TARGET) -- \
 	  -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -timeout=10 -rss_limit_mb=4096 \
 	  -print_final_stats=1 2>&1 | tee fuzz/artifacts/last-run.log
-	@echo "fuzz $(FUZZ_TARGET): $$(grep -o 'stat::number_of_executed_units: [0-9]*' fuzz/artifacts/last-run.log | grep -o '[0-9]*$$') executions," \
-	  "$$(grep -o 'stat::average_exec_per_sec: [0-9]*' fuzz/artifacts/last-run.log | grep -o '[0-9]*$$')/s," \
+	@echo "fuzz $(FUZZ_TARGET): $$(grep -o 'stat::number_of_executed_units: *[0-9]*' fuzz/artifacts/last-run.log | grep -o '[0-9]*$$') executions," \
+	  "$$(grep -o 'stat::average_exec_per_sec: *[0-9]*' fuzz/artifacts/last-run.log | grep -o '[0-9]*$$')/s," \
 	  "$$(grep -o 'cov: [0-9]*' fuzz/artifacts/last-run.log | tail -n 1) edges, no crash"
 
 clean:

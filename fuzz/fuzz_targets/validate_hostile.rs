@@ -1,5 +1,5 @@
 //! Fuzzes `validate` and `validate_settings` with megabyte objects
-//! (`harness::Limits::HOSTILE`: long lists, long strings), a few a second:
+//! (`harness::Limits::HOSTILE`: lists and strings up to 4 MB):
 //! `make fuzz FUZZ_TARGET=validate_hostile`. Same input format and
 //! properties as the `validate` target (`fuzz/src/harness.rs`).
 

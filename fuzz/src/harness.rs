@@ -15,7 +15,7 @@
 //! string or a nesting gets. [`Limits::FAST`] keeps every input under about
 //! 64 KB, so the `validate` target runs thousands of inputs a second and
 //! explores the rules; [`Limits::HOSTILE`] (the `validate_hostile` target)
-//! builds megabyte objects, a few per second, to look for what only size
+//! builds objects up to 4 MB, milliseconds each, to look for what only size
 //! breaks (quadratic work, deep recursion, memory).
 
 use super::mutate::{self, Mutated, Op, Path, Seg};
