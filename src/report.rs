@@ -20,7 +20,7 @@ use std::fmt;
 pub struct FieldPath(Repr);
 
 /// The longest path kept inline (the value is `INLINE + 2` bytes).
-pub const INLINE: usize = 94;
+pub const INLINE: usize = 62;
 
 #[derive(Clone)]
 enum Repr {
