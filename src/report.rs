@@ -10,46 +10,112 @@ use crate::rule::Rule;
 use std::fmt;
 
 /// A field path such as `spec.endpoints[2].tlsConfig.keySecret`.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct FieldPath(String);
+///
+/// Every [`Obj`](crate::view::Obj) and [`List`](crate::view::List) carries
+/// one, so a path is built for each field the rules read, and almost none of
+/// them is ever shown. Paths up to [`INLINE`] bytes (nearly all) live in the
+/// value itself: building one copies a few bytes and allocates nothing; longer
+/// paths spill to the heap.
+#[derive(Clone)]
+pub struct FieldPath(Repr);
+
+/// The longest path kept inline (the value is `INLINE + 2` bytes).
+pub const INLINE: usize = 62;
+
+#[derive(Clone)]
+enum Repr {
+    /// Always whole `&str`s and ASCII digits, so always valid UTF-8.
+    Inline {
+        len: u8,
+        buf: [u8; INLINE],
+    },
+    Heap(String),
+}
 
 impl FieldPath {
     /// The root of an object: children of the root have no leading dot.
     pub fn root() -> Self {
-        FieldPath(String::new())
+        FieldPath(Repr::Inline {
+            len: 0,
+            buf: [0; INLINE],
+        })
+    }
+
+    /// The concatenation of `parts`, each the bytes of a `str`.
+    fn joined(parts: &[&[u8]]) -> Self {
+        let len: usize = parts.iter().map(|p| p.len()).sum();
+        if len <= INLINE {
+            let mut buf = [0; INLINE];
+            let mut at = 0;
+            for p in parts {
+                buf[at..at + p.len()].copy_from_slice(p);
+                at += p.len();
+            }
+            FieldPath(Repr::Inline {
+                len: len as u8,
+                buf,
+            })
+        } else {
+            let mut bytes = Vec::with_capacity(len);
+            for p in parts {
+                bytes.extend_from_slice(p);
+            }
+            FieldPath(Repr::Heap(String::from_utf8(bytes).unwrap_or_else(|e| {
+                String::from_utf8_lossy(e.as_bytes()).into_owned()
+            })))
+        }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        match &self.0 {
+            Repr::Inline { len, buf } => &buf[..usize::from(*len)],
+            Repr::Heap(s) => s.as_bytes(),
+        }
     }
 
     /// `spec` -> `spec.endpoints`
     pub fn child(&self, name: &str) -> Self {
-        if self.0.is_empty() {
-            FieldPath(name.to_string())
-        } else {
-            let mut s = String::with_capacity(self.0.len() + 1 + name.len());
-            s.push_str(&self.0);
-            s.push('.');
-            s.push_str(name);
-            FieldPath(s)
+        match self.bytes() {
+            [] => Self::joined(&[name.as_bytes()]),
+            parent => Self::joined(&[parent, b".", name.as_bytes()]),
         }
     }
 
     /// `spec.endpoints` -> `spec.endpoints[2]`
     pub fn index(&self, i: usize) -> Self {
-        FieldPath(format!("{}[{}]", self.0, i))
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = i;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        Self::joined(&[self.bytes(), b"[", &digits[at..], b"]"])
     }
 
     /// `metadata.annotations` -> `metadata.annotations[secure-metrics/container]`
     pub fn key(&self, key: &str) -> Self {
-        FieldPath(format!("{}[{}]", self.0, key))
+        Self::joined(&[self.bytes(), b"[", key.as_bytes(), b"]"])
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        match &self.0 {
+            // Built from whole `str`s only: the check cannot fail.
+            Repr::Inline { len, buf } => {
+                std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default()
+            }
+            Repr::Heap(s) => s,
+        }
     }
 
     /// Orders paths as they appear in the document: `a[2]` before `a[10]`,
     /// a parent before its children.
     pub fn document_order(&self, other: &FieldPath) -> std::cmp::Ordering {
-        let (mut a, mut b) = (self.0.as_bytes(), other.0.as_bytes());
+        let (mut a, mut b) = (self.bytes(), other.bytes());
         loop {
             match (a.first(), b.first()) {
                 (None, None) => return std::cmp::Ordering::Equal,
@@ -78,12 +144,38 @@ impl FieldPath {
     }
 }
 
+impl Default for FieldPath {
+    fn default() -> Self {
+        Self::root()
+    }
+}
+
+impl PartialEq for FieldPath {
+    fn eq(&self, other: &Self) -> bool {
+        self.bytes() == other.bytes()
+    }
+}
+
+impl Eq for FieldPath {}
+
+impl std::hash::Hash for FieldPath {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.bytes().hash(state);
+    }
+}
+
+impl fmt::Debug for FieldPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("FieldPath").field(&self.as_str()).finish()
+    }
+}
+
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.0.is_empty() {
+        if self.bytes().is_empty() {
             f.write_str("<object>")
         } else {
-            f.write_str(&self.0)
+            f.write_str(self.as_str())
         }
     }
 }
@@ -254,13 +346,38 @@ mod tests {
             .key("secure-metrics/container");
         assert_eq!(a.as_str(), "metadata.annotations[secure-metrics/container]");
         assert_eq!(FieldPath::root().to_string(), "<object>");
+        assert_eq!(FieldPath::default(), FieldPath::root());
+        assert_eq!(
+            format!("{a:?}"),
+            "FieldPath(\"metadata.annotations[secure-metrics/container]\")"
+        );
+    }
+
+    #[test]
+    fn long_paths_spill_to_the_heap_and_compare_by_text() {
+        let inline = FieldPath::root().child(&"a".repeat(INLINE));
+        assert!(matches!(inline.0, Repr::Inline { .. }));
+        let long = inline.index(12_345).key("ü/x").child("y");
+        assert!(matches!(long.0, Repr::Heap(_)));
+        let expected = format!("{}[12345][ü/x].y", "a".repeat(INLINE));
+        assert_eq!(long.as_str(), expected);
+        assert_eq!(long, FieldPath::joined(&[expected.as_bytes()]));
+        assert_ne!(long, inline);
+        assert_eq!(FieldPath::root().index(0).as_str(), "[0]");
+        assert_eq!(
+            FieldPath::root().child("l").index(usize::MAX).as_str(),
+            format!("l[{}]", usize::MAX)
+        );
+        use std::collections::HashSet;
+        let set: HashSet<FieldPath> = [long.clone(), long, inline].into_iter().collect();
+        assert_eq!(set.len(), 2);
     }
 
     #[test]
     fn document_order_is_numeric_and_parents_first() {
         let mut paths: Vec<FieldPath> = ["a[10].x", "a[2].y", "a[2]", "a[1]", "b", "a[2].b"]
             .iter()
-            .map(|s| FieldPath(s.to_string()))
+            .map(|s| FieldPath::joined(&[s.as_bytes()]))
             .collect();
         paths.sort_by(|a, b| a.document_order(b));
         let got: Vec<&str> = paths.iter().map(|p| p.as_str()).collect();

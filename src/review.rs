@@ -140,7 +140,16 @@ fn subject(req: &KubernetesAdmissionRequest) -> String {
 
 /// Evaluates one admission request.
 pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
-    let subject = subject(req);
+    let mut verdict = judge(req, settings);
+    // The subject only names the object in a rejection message: built then.
+    if !verdict.report.is_clean() {
+        verdict.subject = subject(req);
+    }
+    verdict
+}
+
+fn judge(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
+    let subject = String::new();
     let Some(target) = Target::of(&req.kind) else {
         return Verdict::untouched(subject);
     };

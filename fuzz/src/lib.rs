@@ -1,6 +1,7 @@
 //! Support for the fuzz targets: the mutations and the properties, also
 //! compiled into the proptest suite (`tests/robustness.rs`) by path.
 
+pub mod harness;
 pub mod mutate;
 pub mod oracle;
 

@@ -10,12 +10,15 @@ USAGE:
     policy-host run -r|--request-path FILE [--settings-json JSON | -s|--settings-path FILE] POLICY.wasm
     policy-host patched-request -r|--request-path FILE --response-path RESPONSE
     policy-host bench [--settings-json JSON | -s|--settings-path FILE] [--iterations N] [--warmup N]
-                      [--json] POLICY.wasm REQUEST_FILE...
+                      [--max-ms MS] [--baseline BASELINE.wasm] [--json] POLICY.wasm REQUEST_FILE...
     policy-host help
 
 run              evaluate one request; print the AdmissionResponse as one JSON line (like kwctl run)
 patched-request  apply the JSONPatch of a `run` response to the request's object and print the request
-bench            time `validate` calls (defaults: --iterations 2000, --warmup 200)
+bench            time `validate` calls (defaults: --iterations 2000, --warmup 200); with
+                 --baseline, both modules in turn, call by call, and the ratio of their medians;
+                 --max-ms caps the timed calls of one request (at least 20); a request file
+                 with a <name>.settings.json beside it gets those settings unless -s/--settings-*
 
 Options accept both `--name VALUE` and `--name=VALUE`.
 Set POLICY_HOST_LOG=1 to print the policy's log events on stderr.
@@ -52,6 +55,10 @@ pub struct BenchArgs {
     pub settings: SettingsSource,
     pub iterations: u32,
     pub warmup: u32,
+    /// Cap on the time of one request's timed calls, in milliseconds.
+    pub max_ms: Option<u32>,
+    /// The module to time against, call by call.
+    pub baseline: Option<PathBuf>,
     pub json: bool,
     pub policy: PathBuf,
     pub requests: Vec<PathBuf>,
@@ -94,6 +101,8 @@ const RESPONSE_PATH: Spec = ("response-path", None, true);
 const ITERATIONS: Spec = ("iterations", None, true);
 const WARMUP: Spec = ("warmup", None, true);
 const JSON: Spec = ("json", None, false);
+const MAX_MS: Spec = ("max-ms", None, true);
+const BASELINE: Spec = ("baseline", None, true);
 
 fn split_options(cmd: &str, args: &[String], specs: &[Spec]) -> Result<Parsed, String> {
     let mut parsed = Parsed::default();
@@ -220,11 +229,22 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             }))
         }
         "bench" => {
-            let specs = [SETTINGS_PATH, SETTINGS_JSON, ITERATIONS, WARMUP, JSON];
+            let specs = [
+                SETTINGS_PATH,
+                SETTINGS_JSON,
+                ITERATIONS,
+                WARMUP,
+                JSON,
+                MAX_MS,
+                BASELINE,
+            ];
             let mut p = split_options(cmd, rest, &specs)?;
             let settings = settings_source(&mut p)?;
             let iterations = count(&mut p, "iterations", DEFAULT_ITERATIONS, 1)?;
             let warmup = count(&mut p, "warmup", DEFAULT_WARMUP, 0)?;
+            // 0 (the default, not accepted on the command line): no cap.
+            let max_ms = Some(count(&mut p, "max-ms", 0, 1)?).filter(|&ms| ms > 0);
+            let baseline = p.take("baseline").map(|b| policy_path(&b)).transpose()?;
             let json = p.flag("json");
             let Some((policy, requests)) = p.positionals.split_first() else {
                 return Err("'bench' needs the policy wasm file and request files".to_string());
@@ -236,6 +256,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 settings,
                 iterations,
                 warmup,
+                max_ms,
+                baseline,
                 json,
                 policy: policy_path(policy)?,
                 requests: requests.iter().map(PathBuf::from).collect(),
@@ -399,6 +421,21 @@ mod tests {
         };
         assert_eq!((b.iterations, b.warmup, b.json), (10, 0, true));
         assert_eq!(b.settings, SettingsSource::Json("{}".into()));
+        assert_eq!((b.max_ms, b.baseline), (None, None));
+
+        let Command::Bench(b) = parse(&args(&[
+            "bench",
+            "--baseline",
+            "file:///b.wasm",
+            "--max-ms=500",
+            "p.wasm",
+            "a.json",
+        ]))
+        .unwrap() else {
+            panic!("not a bench command");
+        };
+        assert_eq!(b.max_ms, Some(500));
+        assert_eq!(b.baseline, Some(PathBuf::from("/b.wasm")));
     }
 
     #[test]
@@ -409,5 +446,8 @@ mod tests {
         assert!(err(&["bench", "--iterations", "many", "p", "a"]).contains("whole number"));
         assert!(err(&["bench", "--warmup", "-3", "p", "a"]).contains("whole number"));
         assert!(err(&["bench", "--json=yes", "p", "a"]).contains("takes no value"));
+        assert!(err(&["bench", "--max-ms", "0", "p", "a"]).contains("at least 1"));
+        assert!(err(&["bench", "--baseline", "oci://x/y", "p", "a"]).contains("local wasm"));
+        assert!(err(&["bench", "p", "a", "--baseline"]).contains("needs a value"));
     }
 }

@@ -7,7 +7,9 @@ mod engine;
 mod request;
 mod response;
 
+use std::path::Path;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
@@ -52,22 +54,44 @@ fn patched_request(args: &PatchedRequestArgs) -> Result<(), String> {
     Ok(())
 }
 
+/// The settings of one benchmarked request: those given on the command
+/// line, else a `<name>.settings.json` beside the request, else `{}`.
+fn bench_settings(source: &SettingsSource, request: &Path) -> Result<Value, String> {
+    let beside = request.with_extension("settings.json");
+    match source {
+        SettingsSource::Empty if beside.is_file() => load_settings(&SettingsSource::Path(beside)),
+        other => load_settings(other),
+    }
+}
+
 fn bench(args: &BenchArgs) -> Result<(), String> {
-    let settings = load_settings(&args.settings)?;
-    let wasm_bytes = std::fs::metadata(&args.policy)
-        .map_err(|e| format!("cannot read policy module {}: {e}", args.policy.display()))?
-        .len();
+    let size = |path: &Path| {
+        std::fs::metadata(path)
+            .map(|m| m.len())
+            .map_err(|e| format!("cannot read policy module {}: {e}", path.display()))
+    };
+    let wasm_bytes = size(&args.policy)?;
     let policy = Policy::load(&args.policy)?;
-    policy.require_valid_settings(&settings)?;
+    let baseline = args.baseline.as_deref().map(Policy::load).transpose()?;
+    let budget = bench::Budget {
+        iterations: args.iterations,
+        warmup: args.warmup,
+        max: args.max_ms.map(|ms| Duration::from_millis(u64::from(ms))),
+    };
 
     let mut rows = Vec::with_capacity(args.requests.len());
     for path in &args.requests {
+        let settings = bench_settings(&args.settings, path)?;
+        policy.require_valid_settings(&settings)?;
+        if let Some(b) = &baseline {
+            b.require_valid_settings(&settings)?;
+        }
         rows.push(bench::bench_request(
             &policy,
+            baseline.as_ref(),
             &settings,
             path,
-            args.iterations,
-            args.warmup,
+            budget,
             wasm_bytes,
         )?);
     }
@@ -77,8 +101,11 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
         println!("{json}");
     } else {
         print!("{}", bench::render_table(&args.policy, wasm_bytes, &rows));
+        if let Some(b) = &args.baseline {
+            println!("baseline: {} ({} bytes)", b.display(), size(b)?);
+        }
         println!(
-            "({} timed calls per request after {} warm-up calls)",
+            "(up to {} timed calls per request after up to {} warm-up calls)",
             args.iterations, args.warmup
         );
     }
