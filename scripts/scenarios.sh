@@ -34,6 +34,7 @@ kueue='{"metricsCertSecretName":"kueue-metrics-server-cert"}'
 installs=(
   "Kubebuilder, cert-manager for webhooks and metrics|{}|certificates/kubebuilder-metrics-certs.json workloads/kubebuilder-cert-manager.json monitors/kubebuilder-tls-patch.json"
   "Kubebuilder, cert-manager for webhooks only (metrics certificate forgotten)|{}|workloads/kubebuilder-webhooks-without-metrics-cert.json"
+  "Kubebuilder go/v3, metrics on loopback behind kube-rbac-proxy, cert-manager for webhooks|{}|workloads/x3-kubebuilder-v3-kube-rbac-proxy.json"
   "Kubebuilder default scaffold, no cert-manager|{}|workloads/kubebuilder-scaffold.json monitors/kubebuilder-insecure.json"
   "Kueue, external certificates (KEP-4377 option 3)|$kueue|certificates/kueue-metrics-cert.json workloads/kueue-external-metrics.json monitors/kueue-verified.json"
   "Kueue, internal certificates (KEP-4377 options 1 and 2)|$kueue|workloads/kueue-internal-metrics.json monitors/kueue-insecure.json"
@@ -42,6 +43,9 @@ installs=(
 
 # The rule ids at the end of each line of TEXT, in order, without repeats.
 tags() { grep -oE '\[[A-Za-z0-9-]+\]$' | tr -d '[]' | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'; }
+
+# The rule ids at the start of each line of TEXT (warnings), in order, without repeats.
+tags_start() { { grep -oE '^\[[A-Za-z0-9-]+\]' || true; } | tr -d '[]' | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'; }
 
 # One cell: what the policy does with FIXTURE under SETTINGS.
 cell() { # FIXTURE SETTINGS
@@ -57,8 +61,8 @@ cell() { # FIXTURE SETTINGS
   if [ "$allowed" != true ]; then
     echo "rejected ($(tags <<<"$message"))"
   elif [ -n "$patch" ]; then
-    # The rules that asked for the repair: "because X3: ..." in the warning.
-    why="$(grep -oE '(because|, ) ?(W5|X3|annotation)' <<<"$warnings" | grep -oE 'W5|X3|annotation' | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g')"
+    # The rules that asked for the repair: each warning starts with its id.
+    why="$(tags_start <<<"$warnings")"
     if base64 -d <<<"$patch" | jq -e 'any(.[]; .path | test("/args"))' >/dev/null; then
       echo "**mutated**: mount and flag injected ($why)"
     else
