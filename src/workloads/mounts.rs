@@ -73,6 +73,8 @@ impl Volume<'_> {
 pub(crate) struct Mount<'a> {
     pub(crate) name: &'a str,
     pub(crate) mount_path: &'a str,
+    /// The components of `mount_path`, cleaned once (`None` when relative).
+    parts: Option<Vec<&'a str>>,
     /// `...containers[0].volumeMounts[1]`
     pub(crate) path: FieldPath,
 }
@@ -141,6 +143,7 @@ pub(crate) fn mounts<'a>(container: &Obj<'a>, report: &mut Report) -> Vec<Mount<
             out.push(Mount {
                 name,
                 mount_path,
+                parts: components(mount_path),
                 path: m.path.clone(),
             });
         }
@@ -175,6 +178,7 @@ pub(crate) fn clean(path: &str) -> Option<String> {
 
 /// Whether a mount at `mount_path` covers directory `dir`: `mount_path` is
 /// `dir` or a parent of it. Relative paths cover and are covered by nothing.
+#[cfg(test)]
 pub(crate) fn covers(mount_path: &str, dir: &str) -> bool {
     match (components(mount_path), components(dir)) {
         (Some(m), Some(d)) => d.starts_with(&m),
@@ -183,6 +187,7 @@ pub(crate) fn covers(mount_path: &str, dir: &str) -> bool {
 }
 
 /// Whether two absolute paths name the same directory.
+#[cfg(test)]
 pub(crate) fn same_dir(a: &str, b: &str) -> bool {
     match (components(a), components(b)) {
         (Some(x), Some(y)) => x == y,
@@ -211,10 +216,30 @@ pub(crate) fn resolve(path: &str, working_dir: Option<&str>) -> Option<String> {
 /// The mount through which a process sees `dir`: the deepest mount covering
 /// it (a nested mount hides what its parent provides at that place).
 pub(crate) fn visible_at<'m, 'a>(mounts: &'m [Mount<'a>], dir: &str) -> Option<&'m Mount<'a>> {
+    let dir = components(dir)?;
     mounts
         .iter()
-        .filter(|m| covers(m.mount_path, dir))
-        .max_by_key(|m| components(m.mount_path).map_or(0, |c| c.len()))
+        .filter(|m| m.parts.as_ref().is_some_and(|p| dir.starts_with(p)))
+        .max_by_key(|m| m.parts.as_ref().map_or(0, Vec::len))
+}
+
+impl Mount<'_> {
+    /// Whether this mount covers `dir` (see [`covers`]), with the mount's
+    /// path cleaned once.
+    pub(crate) fn covers(&self, dir: &str) -> bool {
+        match (&self.parts, components(dir)) {
+            (Some(m), Some(d)) => d.starts_with(m),
+            _ => false,
+        }
+    }
+
+    /// Whether this mount is at `dir` (see [`same_dir`]).
+    pub(crate) fn is_at(&self, dir: &str) -> bool {
+        match (&self.parts, components(dir)) {
+            (Some(m), Some(d)) => *m == d,
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -311,11 +311,7 @@ fn w5(pod: &Pod, i: usize, ctx: &Ctx, report: &mut Report, needs: &mut Vec<Need>
     let s = ctx.settings;
     let cv = &pod.views[i];
     for n in &cv.named {
-        if cv
-            .mounts
-            .iter()
-            .any(|m| mounts::covers(m.mount_path, &n.needed))
-        {
+        if cv.mounts.iter().any(|m| m.covers(&n.needed)) {
             continue;
         }
         let why = format!(

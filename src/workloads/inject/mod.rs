@@ -124,11 +124,7 @@ pub(crate) fn plan<'n>(
     let mut conflicts = Vec::new();
     for e in &mut edits {
         let cv = &pod.views[e.container];
-        match cv
-            .mounts
-            .iter()
-            .find(|m| mounts::same_dir(m.mount_path, &e.dir))
-        {
+        match cv.mounts.iter().find(|m| m.is_at(&e.dir)) {
             Some(m) if pod.volume(m.name).is_some_and(|v| v.uses_secret(secret)) => {}
             Some(m) => conflicts.push(Conflict::Mount {
                 rule: e.needs[0].trigger.rule(),
@@ -198,7 +194,7 @@ fn push_to(map: &mut Map<String, Value>, key: &str, value: Value) -> Option<()> 
 
 /// Applies the plan to a clone of `object` (JSON edits only); `None` if its
 /// shape is not what the reading side saw (then a type violation is already
-/// reported) or when it changes nothing.
+/// reported) or when the plan changes nothing.
 pub(crate) fn apply(
     kind: WorkloadKind,
     pod: &Pod,
@@ -206,6 +202,10 @@ pub(crate) fn apply(
     object: &Value,
     s: &Settings,
 ) -> Option<Value> {
+    let changes = plan.new_volume || plan.edits.iter().any(|e| e.add_mount || e.append_flag);
+    if !changes {
+        return None;
+    }
     let mut out = object.clone();
     let spec = podspec::find_mut(kind, &mut out)?;
     if plan.new_volume {
@@ -237,7 +237,7 @@ pub(crate) fn apply(
             )?;
         }
     }
-    (out != *object).then_some(out)
+    Some(out)
 }
 
 /// What each edit injects, in words (empty when it injects nothing).
