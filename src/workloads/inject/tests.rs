@@ -779,3 +779,78 @@ fn inject_two_containers_share_one_new_volume() {
         "the volume is told once"
     );
 }
+
+/// Runs the workload review directly with a context the router would build.
+fn review_with(
+    object: &Value,
+    s: &Settings,
+    edit: impl Fn(&mut crate::context::Ctx),
+) -> (Report, Option<Value>) {
+    let mut ctx = crate::testing::ctx(s);
+    edit(&mut ctx);
+    let mut r = Report::new();
+    let m = crate::workloads::review(
+        crate::workloads::WorkloadKind::Deployment,
+        object,
+        &ctx,
+        &mut r,
+    );
+    (r, m)
+}
+
+#[test]
+fn inject_nothing_for_an_excepted_w5_or_x3() {
+    use crate::rule::Rule;
+    let x3 = webhooks_only(json!(["--metrics-bind-address=:8443", EVIDENCE]));
+    let w5 = deployment(
+        json!({"containers": [manager(json!(["--metrics-cert-path=/certs"]), json!([]))]}),
+    );
+    for (obj, rule, path) in [
+        (x3, Rule::X3, C0.to_string()),
+        (w5, Rule::W5, format!("{C0}.args[0]")),
+    ] {
+        let (r, m) = review_with(&obj, &Settings::default(), |c| c.excepted.insert(rule));
+        assert!(m.is_none(), "{rule}: an excepted finding injects nothing");
+        assert_eq!(findings(&r), vec![f(rule.id(), &path)], "{rule}");
+        assert!(r.warnings.is_empty());
+        // Not excepted: repaired.
+        let (_, m) = review_with(&obj, &Settings::default(), |_| {});
+        assert!(m.is_some(), "{rule}");
+    }
+}
+
+#[test]
+fn inject_reported_not_patched_when_the_pod_spec_cannot_change() {
+    let obj = webhooks_only(json!(["--metrics-bind-address=:8443", EVIDENCE]));
+    let (r, m) = review_with(&obj, &Settings::default(), |c| c.may_patch = false);
+    assert!(m.is_none());
+    assert_eq!(findings(&r), vec![f("X3", C0)]);
+    assert!(
+        r.violations[0]
+            .detail
+            .contains("when the object is recreated"),
+        "{}",
+        r.violations[0].detail
+    );
+}
+
+#[test]
+fn inject_excepted_violations_elsewhere_do_not_block_the_repair() {
+    use crate::rule::Rule;
+    // A W5 repair on the manager, a W1 half pair on the proxy sidecar.
+    let obj = deployment(json!({"containers": [
+        manager(json!(["--metrics-cert-path=/certs"]), json!([])),
+        {"name": "kube-rbac-proxy", "args": ["--tls-cert-file=/etc/tls/tls.crt"]}]}));
+    let (r, m) = review_with(&obj, &Settings::default(), |_| {});
+    assert!(m.is_none(), "rejected for W1: nothing repaired");
+    assert_eq!(
+        findings(&r),
+        vec![f("W1", "spec.template.spec.containers[1].args[0]")]
+    );
+    let (r, m) = review_with(&obj, &Settings::default(), |c| c.excepted.insert(Rule::W1));
+    assert!(
+        m.is_some(),
+        "the excepted W1 becomes a warning: the W5 repair is made"
+    );
+    assert!(r.warnings.iter().any(|w| w.starts_with("[W5]")), "{r:?}");
+}
