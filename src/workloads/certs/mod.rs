@@ -148,7 +148,7 @@ fn named_dirs(c: &Container, wd: Option<&str>) -> Vec<NamedDir> {
             out.push(NamedDir {
                 dir,
                 source: var.to_string(),
-                value: literal.clone(),
+                value: literal.to_string(),
                 path: env.value_path(),
                 files: vec![name.to_string()],
                 needed: file,

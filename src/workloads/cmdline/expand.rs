@@ -15,22 +15,24 @@ pub(crate) const UNKNOWN_CLOSE: char = '\u{E001}';
 /// Opens and closes the name of a variable that holds the pod's (or node's) IP.
 pub(crate) const IP_OPEN: char = '\u{E002}';
 pub(crate) const IP_CLOSE: char = '\u{E003}';
+use std::borrow::Cow;
+
 /// What a pod or host IP reads as when an address is parsed: some
 /// non-loopback IPv4 address (TEST-NET-1; messages name the variable instead).
 pub(crate) const IP_STANDIN: &str = "192.0.2.1";
 
 /// What a variable resolves to.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Binding {
+pub(crate) enum Binding<'a> {
     /// Text, possibly with markers.
-    Text(String),
+    Text(Cow<'a, str>),
     /// Unknown as a whole (`valueFrom`, `envFrom`).
     Unknown,
     /// `fieldRef` to `status.podIP`, `status.podIPs` or `status.hostIP`.
     Ip,
 }
 
-impl Binding {
+impl Binding<'_> {
     /// The text that stands for the variable `name` in an expansion.
     pub(crate) fn render(&self, name: &str, out: &mut String) {
         match self {
@@ -83,11 +85,14 @@ impl Undefined {
 /// Expands `$(NAME)` and `$$` in `input` as the kubelet does, looking names
 /// up with `lookup`. Marker characters written in the input are read as
 /// unknown (nothing the object writes may pass for a resolved value).
-pub(crate) fn kubelet<'b>(
-    input: &str,
-    lookup: impl Fn(&str) -> Option<&'b Binding>,
+pub(crate) fn kubelet<'i, 'b, 'c: 'b>(
+    input: &'i str,
+    lookup: impl Fn(&str) -> Option<&'b Binding<'c>>,
     undefined: Undefined,
-) -> String {
+) -> Cow<'i, str> {
+    if !input.contains(['$', UNKNOWN_OPEN, UNKNOWN_CLOSE, IP_OPEN, IP_CLOSE]) {
+        return Cow::Borrowed(input);
+    }
     let mut out = String::with_capacity(input.len());
     let mut rest = input;
     while let Some(i) = rest.find(['$', UNKNOWN_OPEN, UNKNOWN_CLOSE, IP_OPEN, IP_CLOSE]) {
@@ -119,7 +124,7 @@ pub(crate) fn kubelet<'b>(
         }
     }
     out.push_str(rest);
-    out
+    Cow::Owned(out)
 }
 
 /// Text after expansion, read for what is known in it.

@@ -27,6 +27,7 @@ use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::view::Obj;
 use expand::{Binding, Text, Undefined};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -154,8 +155,9 @@ impl UnknownToken {
 /// A container's command line, resolved once.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CommandLine {
-    /// Flag name (no dashes) -> its readings, in token order.
-    readings: HashMap<String, Vec<Setting>>,
+    /// Flag name (no dashes) and its readings, in token order (a handful of
+    /// names: those of [`FLAGS`] and the `certKeyPairs` flags).
+    readings: Vec<(String, Vec<Setting>)>,
     unknown: Vec<UnknownToken>,
     /// Whether the program is a shell run with `-c SCRIPT`: a flag appended
     /// to `args` would reach the script, not the binary it starts.
@@ -170,9 +172,11 @@ impl CommandLine {
     /// Every reading of flag `name` (with or without dashes), empty values
     /// included (an empty value means unset).
     pub(crate) fn readings(&self, name: &str) -> &[Setting] {
+        let name = name.trim_start_matches('-');
         self.readings
-            .get(name.trim_start_matches('-'))
-            .map_or(&[], Vec::as_slice)
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, r)| r.as_slice())
     }
 
     /// The readings that set the flag (a non-empty value, known or not).
@@ -218,16 +222,16 @@ impl CommandLine {
 pub(crate) struct EnvVar<'a> {
     pub(crate) name: &'a str,
     /// `None` when neither a non-empty `value` nor a `valueFrom` is given.
-    pub(crate) value: Option<EnvValue>,
+    pub(crate) value: Option<EnvValue<'a>>,
     /// The entry (`...containers[0].env[2]`).
     pub(crate) path: FieldPath,
 }
 
 /// The value of a set env var.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum EnvValue {
+pub(crate) enum EnvValue<'a> {
     /// A literal `value`, expanded and fully known.
-    Literal(String),
+    Literal(Cow<'a, str>),
     /// A literal `value` that reads a variable the policy cannot see.
     Unknown(Vec<String>),
     /// A `valueFrom` reference: set, content unknown (trusted by W2).
@@ -291,9 +295,9 @@ fn read_env<'a>(
     container: &Obj<'a>,
     undefined: Undefined,
     report: &mut Report,
-) -> (Env<'a>, HashMap<&'a str, Binding>) {
+) -> (Env<'a>, HashMap<&'a str, Binding<'a>>) {
     let mut env = Env::default();
-    let mut bindings: HashMap<&'a str, Binding> = HashMap::new();
+    let mut bindings: HashMap<&'a str, Binding<'a>> = HashMap::new();
     let Some(list) = container.list("env", report) else {
         return (env, bindings);
     };
@@ -318,7 +322,12 @@ fn read_env<'a>(
                 let unknown = Text(&text).unknown();
                 let value = match (text.is_empty(), unknown.is_empty()) {
                     (true, _) => None,
-                    (false, true) => Text(&text).known().map(EnvValue::Literal),
+                    (false, true) if !text.contains(expand::IP_OPEN) => {
+                        Some(EnvValue::Literal(text.clone()))
+                    }
+                    (false, true) => Text(&text)
+                        .known()
+                        .map(|k| EnvValue::Literal(Cow::Owned(k))),
                     (false, false) => Some(EnvValue::Unknown(
                         unknown.into_iter().map(str::to_string).collect(),
                     )),
@@ -338,11 +347,28 @@ fn read_env<'a>(
 }
 
 /// One word of the command line after expansion, and the token it came from.
-struct Word {
-    text: String,
+struct Word<'a> {
+    text: Cow<'a, str>,
     /// The token as written (for messages).
-    written: String,
-    path: usize,
+    written: Cow<'a, str>,
+    /// The token: in `args` (else `command`), and its index there.
+    at: (bool, usize),
+}
+
+/// The paths of `command` and `args`: a token's path is built only when a
+/// rule needs it.
+struct Paths {
+    command: FieldPath,
+    args: FieldPath,
+}
+
+impl Paths {
+    fn of(&self, (in_args, index): (bool, usize)) -> FieldPath {
+        match in_args {
+            true => self.args.index(index),
+            false => self.command.index(index),
+        }
+    }
 }
 
 /// Splits `-name=value` / `--name=value` / `--name` into name and inline value.
@@ -372,7 +398,7 @@ fn val(text: &str) -> (Val, Vec<String>) {
 /// Reads the words into flag readings.
 fn read_flags(
     words: &[Word],
-    paths: &[FieldPath],
+    paths: &Paths,
     extra: &[&str],
     line: &mut CommandLine,
     report: &mut Report,
@@ -388,7 +414,10 @@ fn read_flags(
     let mut pending: Vec<(String, Setting)> = Vec::new();
     let flush = |pending: &mut Vec<(String, Setting)>, line: &mut CommandLine| {
         for (name, s) in pending.drain(..) {
-            line.readings.entry(name).or_default().push(s);
+            match line.readings.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, r)) => r.push(s),
+                None => line.readings.push((name, vec![s])),
+            }
         }
     };
     let mut stops = 0;
@@ -409,8 +438,8 @@ fn read_flags(
             let vars = Text(&w.text).unknown();
             if !vars.is_empty() {
                 line.unknown.push(UnknownToken {
-                    path: paths[w.path].clone(),
-                    written: w.written.clone(),
+                    path: paths.of(w.at),
+                    written: w.written.to_string(),
                     vars: vars.into_iter().map(str::to_string).collect(),
                 });
             }
@@ -431,14 +460,14 @@ fn read_flags(
             .next()
             .unwrap_or(&w.written)
             .to_string();
-        let path = paths[w.path].clone();
+        let path = paths.of(w.at);
         let value_text = match (kind, inline) {
             (_, Some(v)) => v.to_string(),
             (Takes::Bool, None) => "true".to_string(),
             (Takes::Value, None) => match words.get(i) {
                 Some(next) => {
                     i += 1;
-                    next.text.clone()
+                    next.text.to_string()
                 }
                 None => {
                     report.invalid(
@@ -452,7 +481,7 @@ fn read_flags(
         };
         let written = match inline {
             Some(_) => w.written.split_once('=').map_or("", |(_, v)| v).to_string(),
-            None if kind == Takes::Value => words[i - 1].written.clone(),
+            None if kind == Takes::Value => words[i - 1].written.to_string(),
             None => "true".to_string(),
         };
         let (value, ips) = val(&value_text);
@@ -483,7 +512,7 @@ fn read_flags(
     }
     flush(&mut pending, line);
     line.appendable = stops == 0 && !line.script;
-    for list in line.readings.values_mut() {
+    for (_, list) in line.readings.iter_mut() {
         list.dedup();
     }
 }
@@ -501,40 +530,42 @@ pub(crate) fn read<'a>(
         service_links: pod.service_links,
     };
     let (env, bindings) = read_env(container, undefined, report);
-    let mut raw: Vec<(&str, usize)> = Vec::new();
-    let mut paths = Vec::new();
-    for key in ["command", "args"] {
+    let paths = Paths {
+        command: container.path_of("command"),
+        args: container.path_of("args"),
+    };
+    let mut raw: Vec<(&'a str, (bool, usize))> = Vec::new();
+    for (in_args, key) in [(false, "command"), (true, "args")] {
         if let Some(list) = container.list(key, report) {
             for (index, text) in list.strs(report) {
-                raw.push((text, paths.len()));
-                paths.push(container.path_of(key).index(index));
+                raw.push((text, (in_args, index)));
             }
         }
     }
     let mut line = CommandLine::default();
-    let expanded: Vec<String> = raw
+    let expanded: Vec<Cow<'a, str>> = raw
         .iter()
         .map(|(t, _)| expand::kubelet(t, |n| bindings.get(n), undefined))
         .collect();
-    let texts: Vec<&str> = expanded.iter().map(String::as_str).collect();
+    let texts: Vec<&str> = expanded.iter().map(|t| t.as_ref()).collect();
     let mut words = Vec::with_capacity(raw.len());
     let script = shell::script_index(&texts);
     line.script = script.is_some();
-    for (k, ((written, path), text)) in raw.iter().zip(&expanded).enumerate() {
+    for (k, ((written, at), text)) in raw.iter().zip(expanded.iter()).enumerate() {
         if Some(k) == script {
             match shell::commands(text, |n| bindings.get(n)) {
                 Some(commands) => {
                     for word in commands.into_iter().flatten() {
                         words.push(Word {
-                            written: Text(&word).shown(),
-                            text: word,
-                            path: *path,
+                            written: Cow::Owned(Text(&word).shown()),
+                            text: Cow::Owned(word),
+                            at: *at,
                         });
                     }
                 }
                 None => report.warn(
                     Rule::Invalid,
-                    &paths[*path],
+                    &paths.of(*at),
                     "the shell script has an unbalanced quote and cannot be split into words, so the policy did not read its flags (and the shell would refuse it)",
                 ),
             }
@@ -542,8 +573,8 @@ pub(crate) fn read<'a>(
         }
         words.push(Word {
             text: text.clone(),
-            written: written.to_string(),
-            path: *path,
+            written: Cow::Borrowed(written),
+            at: *at,
         });
     }
     read_flags(&words, &paths, extra, &mut line, report);

@@ -95,9 +95,9 @@ fn push_expanded(text: &str, double: bool, out: &mut String) {
 
 /// Reads a script: the words of each simple command (assignments and `exec`
 /// skipped), or `None` when it cannot be split (an unbalanced quote).
-pub(crate) fn commands<'b>(
+pub(crate) fn commands<'b, 'c: 'b>(
     script: &str,
-    lookup: impl Fn(&str) -> Option<&'b Binding>,
+    lookup: impl Fn(&str) -> Option<&'b Binding<'c>>,
 ) -> Option<Vec<Vec<String>>> {
     let assigned = assigned(script);
     let resolve = |name: &str, double: bool, out: &mut String| match lookup(name) {
