@@ -30,20 +30,42 @@ untouched() {
   untouched
 }
 
-@test "X3: Kubebuilder scaffold in external mode gets the metrics certificate injected" {
+@test "X3: Kubebuilder scaffold in external mode is rejected: nothing shows the binary knows --metrics-cert-path" {
   evaluate workloads/kubebuilder-scaffold.json "$EXTERNAL"
+  assert_rejected
+  assert_no_patch
+  [ "$(violation_count)" -eq 1 ]
+  assert_message_contains \
+    "Deployment guestbook-system/guestbook-controller-manager: spec.template.spec.containers[0]: Required value: container \"manager\" serves secure metrics (--metrics-bind-address=:8443 on every interface) with internal self-signed certificates: it has no --metrics-cert-path while certManagement is external" \
+    "once the binary supports it, add --metrics-cert-path=$MDIR" "[X3]"
+}
+
+@test "X3: Kubebuilder scaffold opting in by annotation in external mode gets the metrics certificate injected" {
+  annotated="${BATS_TEST_TMPDIR}/annotated.json"
+  jq '.object.metadata.annotations["secure-metrics/inject-metrics-certs"] = "true"' \
+    "${TEST_DATA}/workloads/kubebuilder-scaffold.json" > "$annotated"
+  evaluate "$annotated" "$EXTERNAL"
   assert_allowed
   assert_patch "any(.[]; .op == \"add\" and .value == \"--metrics-cert-path=$MDIR\")"
   assert_warning_contains "[X3] "
+  assert_warning_contains "Secret \"metrics-server-cert\" must exist"
   second_pass
   untouched
 }
 
-@test "X3: Kubebuilder scaffold in external mode without injection is rejected" {
-  evaluate workloads/kubebuilder-scaffold.json '{"certManagement":"external","injectMetricsCertMount":false}'
+@test "X3: Kubebuilder go/v3 kube-rbac-proxy layout (metrics on loopback, webhooks from cert-manager) is untouched in every mode" {
+  for settings in "$AUTO" "$EXTERNAL" "$INTERNAL" '{"injectMetricsCertMount":false}'; do
+    evaluate workloads/x3-kubebuilder-v3-kube-rbac-proxy.json "$settings"
+    untouched
+  done
+}
+
+@test "X3: a metrics server on the downward-API pod IP is exposed" {
+  evaluate workloads/w3-downward-api-pod-ip-kubebuilder-secure.json "$EXTERNAL"
   assert_rejected
-  [ "$(violation_count)" -eq 1 ]
-  assert_message_contains "Deployment guestbook-system/guestbook-controller-manager: spec.template.spec.containers[0]: Required value: container \"manager\" serves secure metrics (--metrics-bind-address=:8443) with internal self-signed certificates: it has no --metrics-cert-path while certManagement is external" "[X3]"
+  assert_message_contains "--metrics-bind-address=\$(POD_IP):8443 on the pod's IP (from \$(POD_IP))" "[X3]"
+  evaluate workloads/w3-downward-api-pod-ip-kubebuilder-secure.json
+  untouched
 }
 
 @test "modes: Kubebuilder full cert-manager layout is accepted untouched in auto and external" {
@@ -75,13 +97,13 @@ untouched() {
   untouched
 }
 
-@test "X3: in external mode a repair that would break X2 is refused" {
+@test "X3: in external mode without evidence for --metrics-cert-path nothing is injected" {
   evaluate workloads/x3-external-internal-webhooks.json "$EXTERNAL"
   assert_rejected
   assert_no_patch
   [ "$(violation_count)" -eq 1 ]
-  assert_message_contains "spec.template.spec.containers[0]: Forbidden: container" "the policy cannot repair this" \
-    "external metrics with internal webhook certificates" "[X2]" "[X3]"
+  assert_message_contains "spec.template.spec.containers[0]: Required value: container \"manager\" serves secure metrics" \
+    "so it injected nothing" "[X3]"
   evaluate workloads/x3-external-internal-webhooks.json
   untouched
 }
@@ -91,7 +113,8 @@ untouched() {
 @test "W5: --metrics-cert-path not mounted is repaired in auto" {
   evaluate workloads/w5-metrics-cert-path-not-mounted.json
   assert_allowed
-  assert_warning_contains "because --metrics-cert-path names $MDIR, but no volume mount of container \"manager\" covers $MDIR"
+  assert_warning_contains "[W5] spec.template.spec.containers[0]: injected"
+  assert_warning_contains "--metrics-cert-path names $MDIR, but no volume mount of container \"manager\" covers $MDIR"
   second_pass
   untouched
 }

@@ -45,7 +45,9 @@ idempotent() {
   flag_added /spec/template/spec/containers/0 "$MDIR"
   assert_warning_contains 'spec.template.spec.containers[0]: injected volume "metrics-certs" from Secret "metrics-server-cert"'
   assert_warning_contains "into container \"manager\""
-  assert_warning_contains "because container \"manager\" serves secure metrics (--metrics-bind-address=:8443)"
+  assert_warning_contains "[X3] spec.template.spec.containers[0]: injected"
+  assert_warning_contains "container \"manager\" serves secure metrics (--metrics-bind-address=:8443 on every interface)"
+  assert_warning_contains "Secret \"metrics-server-cert\" must exist in the namespace before the pod can start"
   patched_object | jq -e --arg d "$MDIR" '.spec.template.spec as $s
     | $s.containers[0].args == ["--metrics-bind-address=:8443", "--leader-elect", "--health-probe-bind-address=:8081",
         "--webhook-cert-path=/tmp/k8s-webhook-server/serving-certs", "--metrics-cert-path=\($d)"]
@@ -62,7 +64,8 @@ idempotent() {
   assert_patch "$NEW_VOLUME"
   mount_added /spec/template/spec/containers/0 /etc/metrics-certs metrics-certs
   assert_patch 'all(.[]; (.path | contains("/args")) | not)'
-  assert_warning_contains 'because --metrics-cert-path names /etc/metrics-certs/'
+  assert_warning_contains '[W5] spec.template.spec.containers[0]: injected'
+  assert_warning_contains '--metrics-cert-path names /etc/metrics-certs/'
   patched_object | jq -e '.spec.template.spec.containers[0].volumeMounts == [
       {"name":"data","mountPath":"/var/lib/gateway"},
       {"name":"metrics-certs","mountPath":"/etc/metrics-certs","readOnly":true}]
@@ -70,8 +73,19 @@ idempotent() {
   idempotent
 }
 
-@test "inject: DaemonSet with flags in command, certManagement external (X3)" {
+@test "inject: DaemonSet with flags in command, certManagement external, no evidence for --metrics-cert-path (X3)" {
   evaluate workloads/inject-daemonset.json '{"certManagement":"external"}'
+  assert_rejected
+  assert_no_patch
+  assert_message_contains "spec.template.spec.containers[0]: Required value: container \"agent\" serves secure metrics" \
+    "while certManagement is external" "--metrics-cert-path=$MDIR" "[X3]"
+}
+
+@test "inject: DaemonSet opting in by annotation, certManagement external, flags in command (X3)" {
+  annotated="${BATS_TEST_TMPDIR}/annotated.json"
+  jq '.object.spec.template.metadata.annotations["secure-metrics/inject-metrics-certs"] = "true"' \
+    "${TEST_DATA}/workloads/inject-daemonset.json" > "$annotated"
+  evaluate "$annotated" '{"certManagement":"external"}'
   assert_allowed
   only_adds
   assert_patch "$NEW_VOLUME"
@@ -112,7 +126,8 @@ idempotent() {
   assert_allowed
   mount_added /spec/template/spec/containers/0 /etc/metrics-tls metrics-certs
   assert_patch '[.[] | select(.path | contains("volumeMounts"))] | length == 1'
-  assert_warning_contains "because METRICS_PROMETHEUS_TLS_CERT names /etc/metrics-tls/tls.crt"
+  assert_warning_contains "[W5] spec.template.spec.containers[0]: injected"
+  assert_warning_contains "METRICS_PROMETHEUS_TLS_CERT names /etc/metrics-tls/tls.crt"
   idempotent
 }
 
@@ -213,6 +228,6 @@ idempotent() {
   evaluate workloads/kubebuilder-webhooks-without-metrics-cert.json "$NO_INJECT"
   assert_rejected
   assert_no_patch
-  assert_message_contains "spec.template.spec.containers[0]: Required value: container" \
+  assert_message_contains "spec.template.spec.containers[0]: Required value: container \"manager\" serves secure metrics" \
     "add --metrics-cert-path=$MDIR to its args" "[X3]"
 }

@@ -33,7 +33,7 @@ row() {
 }
 
 @test "scenarios: every object of every install is evaluated in all four modes" {
-  [ "$(table | grep -c '(test_data/')" -eq 12 ]
+  [ "$(table | grep -c '(test_data/')" -eq 13 ]
   # Four non-empty mode cells on every row.
   table | grep -F '(test_data/' | awk -F' \\| ' '
     NF != 6 { exit 1 }
@@ -48,7 +48,14 @@ row() {
 
 @test "scenarios: a forgotten metrics certificate is injected where certificates are external, untouched in internal" {
   [ "$(row workloads/kubebuilder-webhooks-without-metrics-cert.json)" = "**mutated**: mount and flag injected (X3)|**mutated**: mount and flag injected (X3)|accepted|accepted" ]
-  [ "$(row workloads/kubebuilder-scaffold.json)" = "accepted|**mutated**: mount and flag injected (X3)|accepted|accepted" ]
+}
+
+@test "scenarios: a repair the binary may not understand is never made (SPEC 9): the plain scaffold is refused in external mode" {
+  [ "$(row workloads/kubebuilder-scaffold.json)" = "accepted|rejected (X3)|accepted|accepted" ]
+}
+
+@test "scenarios: the Kubebuilder go/v3 kube-rbac-proxy layout is untouched in every mode" {
+  [ "$(row workloads/x3-kubebuilder-v3-kube-rbac-proxy.json)" = "accepted|accepted|accepted|accepted" ]
 }
 
 @test "scenarios: bearer tokens to unverified servers are refused in every mode, allowInsecureSkipVerify or not (M5)" {

@@ -100,7 +100,7 @@ CUSTOM_PAIRS='{"certKeyPairs":[{"cert":"--client-cert","key":"--client-key"},{"c
   assert_rejected
   [ "$(violation_count)" -eq 1 ]
   assert_message_contains \
-    "spec.template.spec.containers[0].args[0]: Forbidden: --metrics-bind-address=:8080 with --metrics-secure=false serves metrics in plaintext and without authentication on every interface" \
+    "spec.template.spec.containers[0].args[0]: Forbidden: --metrics-bind-address=:8080 on every interface with --metrics-secure=false serves metrics in plaintext and without authentication" \
     "kube-rbac-proxy" "[W3]"
 }
 
@@ -115,7 +115,7 @@ CUSTOM_PAIRS='{"certKeyPairs":[{"cert":"--client-cert","key":"--client-key"},{"c
   assert_rejected
   [ "$(violation_count)" -eq 1 ]
   assert_message_contains "Deployment capi-system/capi-controller-manager" \
-    "spec.template.spec.containers[0].args[1]: Forbidden: --insecure-diagnostics with --diagnostics-address=:8443 serves the diagnostics endpoint" \
+    "spec.template.spec.containers[0].args[1]: Forbidden: --insecure-diagnostics=true with --diagnostics-address=:8443 on every interface serves the diagnostics endpoint" \
     "--insecure-diagnostics=false" "[W3]"
 }
 
@@ -123,6 +123,67 @@ CUSTOM_PAIRS='{"certKeyPairs":[{"cert":"--client-cert","key":"--client-key"},{"c
   evaluate workloads/w3-capi-diagnostics.json
   assert_allowed
   assert_no_patch
+}
+
+# ------------------------------------------------------------------ W3: the command line as kubelet and binary read it (SPEC 9)
+
+# w3_rejected FIXTURE PATH TEXT...: rejected with one W3 at PATH naming TEXT.
+w3_rejected() {
+  local fixture="$1" path="$2"
+  shift 2
+  evaluate "workloads/$fixture"
+  assert_rejected
+  assert_no_patch
+  assert_message_contains "spec.template.spec.containers[0].$path: Forbidden: " "$@" "[W3]"
+}
+
+w3_untouched() {
+  evaluate "workloads/$1"
+  assert_allowed
+  assert_no_patch
+  assert_no_warnings
+}
+
+@test "W3: tini -- /manager: a wrapper's -- does not end the flags" {
+  w3_rejected w3-tini-wrapper-kubebuilder-plaintext.json 'args[1]' "--metrics-bind-address=:8080 on every interface"
+  w3_untouched w3-tini-wrapper-kubebuilder-loopback.json
+}
+
+@test "W3: dumb-init -- /manager: a wrapper's -- does not end the flags" {
+  w3_rejected w3-dumb-init-wrapper-kubebuilder-plaintext.json 'args[1]' "--metrics-bind-address=:8080 on every interface"
+  w3_untouched w3-dumb-init-wrapper-kubebuilder-loopback.json
+}
+
+@test "W3: a Helm chart starting the manager with sh -c is read through the script" {
+  w3_rejected w3-helm-sh-c-kubebuilder-plaintext.json 'args[0]' "--metrics-bind-address=0.0.0.0:8080 on every interface" "--metrics-secure=false"
+  w3_untouched w3-helm-sh-c-kubebuilder-loopback.json
+}
+
+@test "W3: a script that cannot be split is not read, with a warning" {
+  evaluate workloads/w3-helm-sh-c-unbalanced-quote.json
+  assert_allowed
+  assert_no_patch
+  assert_warning_contains "[invalid] spec.template.spec.containers[0].args[0]: the shell script has an unbalanced quote"
+}
+
+@test "W3: --metrics-bind-address=\$(POD_IP):8080 from the downward API is a pod IP, not loopback" {
+  w3_rejected w3-downward-api-pod-ip-kubebuilder-plaintext.json 'args[0]' "--metrics-bind-address=\$(POD_IP):8080 on the pod's IP (from \$(POD_IP))"
+  w3_untouched w3-downward-api-pod-ip-kubebuilder-secure.json
+}
+
+@test "W3: \$(EXTRA_FLAGS) from a ConfigMap may hold --metrics-secure=false: rejected, naming the variable" {
+  w3_rejected w3-extra-flags-configmap-kubebuilder.json 'args[0]' "--metrics-bind-address=:8443 on every interface" \
+    '"$(EXTRA_FLAGS)" (it reads $(EXTRA_FLAGS), which the policy cannot see, and may set --metrics-secure=false)'
+  w3_untouched w3-extra-flags-literal-kubebuilder.json
+}
+
+@test "W3: a value flag without = takes the next argument" {
+  w3_rejected w3-value-flag-without-equals-kubebuilder.json 'args[1]' "--metrics-bind-address=:8080 on every interface"
+}
+
+@test "W3: flags after a positional argument are read (pflag reads on)" {
+  w3_rejected w3-flags-after-positional-kubebuilder.json 'args[1]' "--metrics-bind-address=:8080 on every interface"
+  w3_untouched w3-flags-after-positional-kubebuilder-loopback.json
 }
 
 # ------------------------------------------------------------------ W4

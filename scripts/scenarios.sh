@@ -34,16 +34,18 @@ kueue='{"metricsCertSecretName":"kueue-metrics-server-cert"}'
 installs=(
   "Kubebuilder, cert-manager for webhooks and metrics|{}|certificates/kubebuilder-metrics-certs.json workloads/kubebuilder-cert-manager.json monitors/kubebuilder-tls-patch.json"
   "Kubebuilder, cert-manager for webhooks only (metrics certificate forgotten)|{}|workloads/kubebuilder-webhooks-without-metrics-cert.json"
+  "Kubebuilder go/v3, metrics on loopback behind kube-rbac-proxy, cert-manager for webhooks|{}|workloads/x3-kubebuilder-v3-kube-rbac-proxy.json"
   "Kubebuilder default scaffold, no cert-manager|{}|workloads/kubebuilder-scaffold.json monitors/kubebuilder-insecure.json"
   "Kueue, external certificates (KEP-4377 option 3)|$kueue|certificates/kueue-metrics-cert.json workloads/kueue-external-metrics.json monitors/kueue-verified.json"
   "Kueue, internal certificates (KEP-4377 options 1 and 2)|$kueue|workloads/kueue-internal-metrics.json monitors/kueue-insecure.json"
   "Kueue, external metrics with internal webhooks (unsupported)|$kueue|workloads/kueue-metrics-certs-internal-webhooks.json"
 )
 
-# The rule ids that end each line of a rejection (or, with lead_tags, start
-# each warning: SPEC 13), in order, without repeats.
+# The rule ids at the end of each line of TEXT, in order, without repeats.
 tags() { grep -oE '\[[A-Za-z0-9-]+\]$' | tr -d '[]' | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'; }
-lead_tags() { grep -oE '^\[[A-Za-z0-9-]+\]' | tr -d '[]' | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'; }
+
+# The rule ids at the start of each line of TEXT (warnings), in order, without repeats.
+tags_start() { { grep -oE '^\[[A-Za-z0-9-]+\]' || true; } | tr -d '[]' | awk '!seen[$0]++' | paste -sd, - | sed 's/,/, /g'; }
 
 # One cell: what the policy does with FIXTURE under SETTINGS.
 cell() { # FIXTURE SETTINGS
@@ -59,15 +61,15 @@ cell() { # FIXTURE SETTINGS
   if [ "$allowed" != true ]; then
     echo "rejected ($(tags <<<"$message"))"
   elif [ -n "$patch" ]; then
-    # The rules that asked for the repair: the warning starts with "[X3] ".
-    why="$(lead_tags <<<"$warnings")"
+    # The rules that asked for the repair: each warning starts with its id.
+    why="$(tags_start <<<"$warnings")"
     if base64 -d <<<"$patch" | jq -e 'any(.[]; .path | test("/args"))' >/dev/null; then
       echo "**mutated**: mount and flag injected ($why)"
     else
       echo "**mutated**: mount injected ($why)"
     fi
   elif [ -n "$warnings" ]; then
-    echo "accepted, warning ($(lead_tags <<<"$warnings"))"
+    echo "accepted, warning ($(tags_start <<<"$warnings"))"
   else
     echo "accepted"
   fi

@@ -91,8 +91,9 @@ pub fn workload_check(
     strip: &str,
 ) -> (String, Vec<String>) {
     let mut report = Report::new();
-    let w = Workload::read(kind, object, &mut report).expect("a pod spec");
-    check(&w, &ctx(settings), &mut report);
+    let ctx = ctx(settings);
+    let w = Workload::read(kind, object, &ctx, &mut report).expect("a pod spec");
+    check(&w, &ctx, &mut report);
     let found: Vec<String> = findings(&report)
         .into_iter()
         .map(|(rule, path)| format!("{rule}@{}", path.trim_start_matches(strip)))

@@ -242,14 +242,41 @@ fn shipped_source() -> String {
             continue;
         }
         let body = std::fs::read_to_string(&file).expect("a source file");
-        let shipped = match body.find("#[cfg(test)]") {
-            Some(at) => &body[..at],
-            None => &body[..],
-        };
+        let shipped = &body[..inline_tests_start(&body)];
         text.push_str(shipped);
         text.push('\n');
     }
     text
+}
+
+/// Where a file's inline test module starts (`#[cfg(test)]` followed by
+/// `mod NAME {`), or its end; a `#[cfg(test)] mod tests;` declaration of a
+/// test file beside it is not the start of anything.
+fn inline_tests_start(body: &str) -> usize {
+    let mut from = 0;
+    while let Some(found) = body[from..].find("#[cfg(test)]") {
+        let at = from + found;
+        let rest = body[at + "#[cfg(test)]".len()..].trim_start();
+        if let Some(decl) = rest.strip_prefix("mod ") {
+            let brace = decl.find('{');
+            let semi = decl.find(';');
+            if brace.is_some_and(|b| semi.is_none_or(|s| b < s)) {
+                return at;
+            }
+        }
+        from = at + 1;
+    }
+    body.len()
+}
+
+#[test]
+fn inline_tests_are_cut_declarations_are_not() {
+    let file = "a\n#[cfg(test)]\nmod tests;\nb\n#[cfg(test)]\nmod tests {\nc\n}\n";
+    assert_eq!(
+        &file[..inline_tests_start(file)],
+        "a\n#[cfg(test)]\nmod tests;\nb\n"
+    );
+    assert_eq!(inline_tests_start("x"), 1);
 }
 
 /// Whether `Rule::<variant>` occurs as a whole path segment in `text`

@@ -424,6 +424,15 @@ fn arg() -> BoxedStrategy<String> {
                 "--zap-log-level=debug",
                 "--",
                 "/manager",
+                // SPEC 9 readings: expansion, unknown tokens, evidence.
+                "--metrics-bind-address=$(POD_IP):8443",
+                "--metrics-bind-address=$(ADDR)",
+                "--metrics-secure=$(SECURE)",
+                "--metrics-secure=$(SECURE_FROM)",
+                "$(EXTRA_FLAGS)",
+                "serve",
+                "--metrics-cert-name=tls.crt",
+                "--metrics-bind-address=$$(ADDR)",
             ][..]
         )
         .prop_map(String::from),
@@ -440,6 +449,11 @@ fn env_var() -> BoxedStrategy<Value> {
         json!({"name": "METRICS_PROMETHEUS_TLS_MIN_VERSION", "value": "1.2"}),
         json!({"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}),
         json!({"name": "PLAIN", "value": "x", "x-unknown": [1, {"a": null}]}),
+        json!({"name": "ADDR", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "addr"}}}),
+        json!({"name": "ADDR", "value": "$(POD_IP):8443"}),
+        json!({"name": "EXTRA_FLAGS", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "flags"}}}),
+        json!({"name": "SECURE", "value": "true"}),
+        json!({"name": "SECURE_FROM", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}),
     ])
     .boxed()
 }
@@ -482,12 +496,30 @@ fn container() -> BoxedStrategy<Value> {
         proptest::option::of(vec(mount(), 0..3)),
         any::<bool>(),
         proptest::option::of(value()),
+        0..4u8,
     )
-        .prop_map(|(name, args, env, mounts, webhook_port, extra)| {
+        .prop_map(|(name, args, env, mounts, webhook_port, extra, launcher)| {
             let mut c = json!({"name": name, "image": format!("example.com/{name}:v1")});
             let m = c.as_object_mut().expect("an object");
+            // How the binary is started: as the image says, directly, behind
+            // tini, or from a shell script (SPEC 9).
+            let (command, args) = match (launcher, args) {
+                (1, args) => (Some(json!(["/manager"])), args.map(|a| json!(a))),
+                (2, args) => (
+                    Some(json!(["/usr/bin/tini", "--", "/manager"])),
+                    args.map(|a| json!(a)),
+                ),
+                (3, Some(args)) => (
+                    Some(json!(["/bin/sh", "-c"])),
+                    Some(json!([format!("exec /manager {}", args.join(" "))])),
+                ),
+                (_, args) => (None, args.map(|a| json!(a))),
+            };
+            if let Some(command) = command {
+                m.insert("command".into(), command);
+            }
             if let Some(args) = args {
-                m.insert("args".into(), json!(args));
+                m.insert("args".into(), args);
             }
             if let Some(env) = env {
                 m.insert("env".into(), Value::Array(env));
@@ -664,7 +696,142 @@ proptest! {
         let payload = serde_json::to_vec(&envelope).expect("serializable");
         check_payload(&payload)?;
     }
+
+    /// Expansion never panics: `$(`, `$$`, quotes, operators, marker-like
+    /// characters and chained env values, in tokens and in `sh -c` scripts,
+    /// are answered (and injection stays idempotent).
+    #[test]
+    fn expansion_and_scripts_are_answered(
+        tokens in vec(vec(select(EXPANSION_PIECES), 0..8).prop_map(|p| p.concat()), 0..6),
+        values in vec(vec(select(EXPANSION_PIECES), 0..6).prop_map(|p| p.concat()), 0..4),
+        shell in any::<bool>(),
+    ) {
+        let env: Vec<Value> = values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                let name = ["A", "B", "POD_IP", "EXTRA"][i % 4];
+                json!({"name": name, "value": v})
+            })
+            .collect();
+        let (command, args) = if shell {
+            (json!(["/bin/sh", "-c"]), json!([tokens.join(" ")]))
+        } else {
+            (json!(["/manager"]), json!(tokens))
+        };
+        let envelope = json!({"request": {
+            "uid": "p", "operation": "CREATE", "namespace": "default",
+            "kind": {"group": "apps", "version": "v1", "kind": "Deployment"},
+            "object": {"metadata": {"name": "m"}, "spec": {"template": {"spec": {
+                "volumes": [{"name": "cert", "secret": {"secretName": "webhook-server-cert"}}],
+                "containers": [{"name": "manager", "command": command, "args": args, "env": env,
+                    "volumeMounts": [{"name": "cert", "mountPath": "/tmp/k8s-webhook-server/serving-certs"}]}]}}}}},
+            "settings": {}});
+        check_payload(&serde_json::to_vec(&envelope).expect("serializable"))?;
+    }
+
+    /// Any reading of the command line that violates W3 rejects (SPEC 9):
+    /// an exposed address with `--metrics-secure=false` (or a value the
+    /// policy cannot see), in any spelling, behind a wrapper or in a script,
+    /// followed by a positional and a loopback override only one parser reads.
+    #[test]
+    fn any_reading_that_violates_w3_rejects(
+        prefix in vec(select(HARMLESS), 0..4),
+        address in select(&[":8080", "0.0.0.0:8080", "[::]:8080", "$(POD_IP):8080", "$(ADDR)", "10.0.0.7:8080"][..]),
+        spelling in 0..3u8,
+        insecure in select(&["--metrics-secure=false", "-metrics-secure=0", "--metrics-secure=F", "--metrics-secure=$(SECURE_FROM)"][..]),
+        insecure_first in any::<bool>(),
+        middle in vec(select(HARMLESS), 0..3),
+        stop in select(&["serve", "--", "$(EXTRA_FLAGS)"][..]),
+        suffix in vec(select(&["--metrics-bind-address=127.0.0.1:8080", "--metrics-secure=true", "--leader-elect"][..]), 0..3),
+        launcher in 0..3u8,
+    ) {
+        let bind: Vec<String> = match spelling {
+            0 => vec![format!("--metrics-bind-address={address}")],
+            1 => vec!["--metrics-bind-address".into(), address.into()],
+            _ => vec![format!("-metrics-bind-address={address}")],
+        };
+        let (first, second) = if insecure_first {
+            (vec![insecure.to_string()], bind)
+        } else {
+            (bind, vec![insecure.to_string()])
+        };
+        let args: Vec<String> = prefix.iter().map(|s| s.to_string())
+            .chain(first)
+            .chain(middle.iter().map(|s| s.to_string()))
+            .chain(second)
+            .chain(std::iter::once(stop.to_string()))
+            .chain(suffix.iter().map(|s| s.to_string()))
+            .collect();
+        let (command, args) = match launcher {
+            0 => (json!(["/manager"]), json!(args)),
+            1 => (json!(["/usr/bin/dumb-init", "--", "/manager"]), json!(args)),
+            _ => (json!(["/bin/sh", "-c"]), json!([format!("exec /manager {}", args.join(" "))])),
+        };
+        let envelope = json!({"request": {
+            "uid": "p", "operation": "CREATE", "namespace": "default",
+            "kind": {"group": "", "version": "v1", "kind": "Pod"},
+            "object": {"metadata": {"name": "m"}, "spec": {"containers": [{"name": "manager",
+                "command": command, "args": args, "env": [
+                    {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+                    {"name": "ADDR", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "a"}}},
+                    {"name": "EXTRA_FLAGS", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "f"}}},
+                    {"name": "SECURE_FROM", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}]}]}}},
+            "settings": {}});
+        let payload = serde_json::to_vec(&envelope).expect("serializable");
+        let response = oracle::validate(&payload).map_err(fail)?;
+        let message = response.message.clone().unwrap_or_default();
+        prop_assert!(!response.accepted && message.contains("[W3]"), "accepted: {args} -> {message}");
+    }
 }
+
+/// Pieces of tokens that stress expansion and shell splitting.
+const EXPANSION_PIECES: &[&str] = &[
+    "$",
+    "$$",
+    "$(",
+    ")",
+    "(",
+    "{",
+    "}",
+    "${",
+    "A",
+    "POD_IP",
+    "EXTRA",
+    "'",
+    "\"",
+    "\\",
+    ";",
+    "&&",
+    "||",
+    "|",
+    "\n",
+    "#",
+    " ",
+    "`",
+    "=",
+    "-",
+    "--",
+    "--metrics-bind-address",
+    "--metrics-secure",
+    ":8080",
+    "exec",
+    "sh -c ",
+    "\u{E000}",
+    "\u{E001}",
+    "\u{E002}",
+    "\u{E003}",
+    "é",
+    "\t",
+];
+
+/// Tokens that neither set nor hide a W3 flag (they may stop Go's flag).
+const HARMLESS: &[&str] = &[
+    "--leader-elect",
+    "--zap-log-level=info",
+    "--health-probe-bind-address=:8081",
+    "-v=2",
+];
 
 // ---------------------------------------------------------------------------
 // Plain tests

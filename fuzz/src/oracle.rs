@@ -11,6 +11,9 @@
 //!   pointer of the original exists with the same value, except that a `null`
 //!   may be filled in and `args` lists may gain entries ([`superset`]).
 //! - Applying the policy to its own output changes nothing ([`reapply`]).
+//! - A mutation is announced by a warning that starts with the rule that
+//!   asked for it (`[W5]` or `[X3]`) and names the Secret that must exist
+//!   before the pod can start (SPEC 9, "Warnings of repairs").
 
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
@@ -44,6 +47,15 @@ pub fn validate(payload: &[u8]) -> Result<ValidationResponse, String> {
         return Err(format!("an empty warning {w:?}"));
     }
     if let (true, Some(mutated)) = (response.accepted, &response.mutated_object) {
+        let announced = response.warnings.iter().flatten().any(|w| {
+            (w.starts_with("[W5] ") || w.starts_with("[X3] ")) && w.contains("must exist")
+        });
+        if !announced {
+            return Err(format!(
+                "a mutation without a [W5]/[X3] warning naming the Secret: {:?}",
+                response.warnings
+            ));
+        }
         if let Some(original) = received_object(payload) {
             superset(&original, mutated)
                 .map_err(|e| format!("the mutated object drops or changes a field: {e}"))?;

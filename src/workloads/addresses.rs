@@ -20,18 +20,20 @@
 //! insecure diagnostics endpoint on its default address, the token of
 //! `--insecure-diagnostics`.
 //!
-//! Kubernetes expands `$(VAR)` in `command`/`args` from the container's env.
-//! A reference to a literal env var is expanded before checking; a reference
-//! whose value cannot be known here (`valueFrom`, `envFrom`, undefined) makes
-//! the address unknown, and unknown addresses are trusted (not checked).
+//! Every reading of the resolved command line counts (SPEC 9): W4 checks the
+//! known addresses only; W3 fails closed: an unknown address counts as
+//! non-loopback, an unknown `--metrics-secure`/`--insecure-diagnostics` as
+//! possibly insecure, a downward-API pod IP as non-loopback, and a wholly
+//! unknown token (`$(EXTRA_FLAGS)`) as possibly setting either, in a
+//! container that names one of the four flags. Messages name the flag and
+//! the variable the policy could not see.
 
-use super::args::{Env, FlagHit};
+use super::cmdline::{Setting, UnknownToken, Val};
 use super::{Container, Workload};
 use crate::context::Ctx;
 use crate::names;
-use crate::report::Report;
+use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
-use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 const W3: Rule = Rule::W3;
@@ -52,7 +54,7 @@ authenticating proxy such as kube-rbac-proxy";
 
 /// The host part of a `host:port` listen address.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Host {
+pub(crate) enum Host {
     /// An empty host: every interface.
     Any,
     Ip(IpAddr),
@@ -62,7 +64,7 @@ pub enum Host {
 
 /// A controller-runtime listen address.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Listen {
+pub(crate) enum Listen {
     /// `0`: the server is off.
     Off,
     On(Host, u16),
@@ -71,7 +73,7 @@ pub enum Listen {
 /// Parses `host:port` as Go's `net.SplitHostPort` splits it, with the host
 /// restricted to empty, IPv4, bracketed IPv6 or a DNS name and the port to
 /// digits 0-65535. The error says what is wrong.
-pub fn parse_host_port(addr: &str) -> Result<(Host, u16), String> {
+pub(crate) fn parse_host_port(addr: &str) -> Result<(Host, u16), String> {
     let (host, port) = if let Some(rest) = addr.strip_prefix('[') {
         let (inner, after) = rest
             .split_once(']')
@@ -144,7 +146,7 @@ fn parse_port(port: &str) -> Result<u16, String> {
 }
 
 /// Parses a controller-runtime listen address: `0` or `host:port`.
-pub fn parse_listen(addr: &str) -> Result<Listen, String> {
+pub(crate) fn parse_listen(addr: &str) -> Result<Listen, String> {
     if addr == "0" {
         return Ok(Listen::Off);
     }
@@ -153,7 +155,7 @@ pub fn parse_listen(addr: &str) -> Result<Listen, String> {
 
 /// Whether a listen host is reachable only from inside the pod:
 /// `127.0.0.0/8`, `::1` (also IPv4-mapped) or `localhost`.
-pub fn is_loopback_host(host: &Host) -> bool {
+pub(crate) fn is_loopback_host(host: &Host) -> bool {
     match host {
         Host::Any => false,
         Host::Ip(IpAddr::V4(ip)) => ip.is_loopback(),
@@ -164,9 +166,14 @@ pub fn is_loopback_host(host: &Host) -> bool {
     }
 }
 
-/// Where a host listens, for messages.
-fn describe(host: &Host) -> String {
+/// Where a host listens, for messages; `ips` are the downward-API variables
+/// the address reads (then the host is the pod's or node's IP).
+fn describe(host: &Host, ips: &[String]) -> String {
     match host {
+        _ if !ips.is_empty() => format!(
+            "on the pod's IP (from $({})), which other pods can reach",
+            ips.join("), $(")
+        ),
         Host::Any => "on every interface".into(),
         Host::Ip(ip) if ip.is_unspecified() => format!("on every interface ({ip})"),
         Host::Ip(ip) => format!("on {ip}, which other pods can reach"),
@@ -174,165 +181,205 @@ fn describe(host: &Host) -> String {
     }
 }
 
-/// `value` with Kubernetes `$(VAR)` references expanded from literal env
-/// values; `None` when a reference cannot be resolved here.
-fn expand<'v>(value: &'v str, env: &Env) -> Option<Cow<'v, str>> {
-    if !value.contains('$') {
-        return Some(Cow::Borrowed(value));
+/// Whether a listen-address reading may expose its server beyond the pod
+/// (SPEC 9, "Fail closed" and "Loopback servers are not exposed"): a known
+/// non-loopback address, or an unknown one. `None` for loopback, `0`, or an
+/// address W4 refuses. The text says where it listens.
+pub(crate) fn exposed(s: &Setting) -> Option<String> {
+    match &s.value {
+        Val::Unknown(vars) => Some(format!(
+            "on an address the policy cannot see (it reads $({}), whose value is not in the object), counted as non-loopback",
+            vars.join("), $(")
+        )),
+        Val::Known(v) => match parse_listen(v) {
+            Ok(Listen::On(host, _)) if !is_loopback_host(&host) => Some(describe(&host, &s.ips)),
+            _ => None,
+        },
     }
-    let mut out = String::with_capacity(value.len());
-    let mut rest = value;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(tail) = after.strip_prefix('$') {
-            out.push('$');
-            rest = tail;
-        } else if let Some((name, tail)) = after.strip_prefix('(').and_then(|a| a.split_once(')')) {
-            let var = env.get(name)?;
-            match (var.value, var.literal()) {
-                (None, _) => {}
-                (Some(_), Some(v)) if !v.contains("$(") => out.push_str(v),
-                _ => return None,
-            }
-            rest = tail;
-        } else {
-            out.push('$');
-            rest = after;
-        }
-    }
-    out.push_str(rest);
-    Some(Cow::Owned(out))
 }
 
-/// A listen-address flag as given: its hit, and the parsed address when it
-/// is known and valid (W4 reports the invalid ones).
-fn listen_flag<'a>(c: &Container<'a>, name: &str, report: &mut Report) -> ListenFlag<'a> {
-    let hit = c.flags.value(name)?;
-    let Some(value) = expand(hit.value, &c.env) else {
-        return Some((hit, None));
-    };
-    match parse_listen(&value) {
-        Ok(listen) => Some((hit, Some(listen))),
-        Err(why) => {
+/// W4 for the listen-address flags: every known reading.
+fn check_listen(c: &Container, name: &str, report: &mut Report) {
+    for s in c.cmd.values(name) {
+        let Some(value) = s.known() else { continue };
+        if let Err(why) = parse_listen(value) {
             report.invalid(
                 W4,
-                hit.path.clone(),
+                s.path.clone(),
                 format!(
                     "{} {:?} is not a listen address: {why}; use \"0\" (off) or host:port, \
                      such as \":8443\", \"127.0.0.1:8080\" or \"[::1]:8080\"",
-                    hit.spelled, hit.value
+                    s.spelled, s.written
                 ),
             );
-            Some((hit, None))
         }
     }
 }
 
 /// W4 for `--bind-address`: an IP address, unbracketed, without a port.
 fn check_bind_address(c: &Container, report: &mut Report) {
-    let Some(hit) = c.flags.value("bind-address") else {
-        return;
-    };
-    let Some(value) = expand(hit.value, &c.env) else {
-        return;
-    };
-    if value.parse::<IpAddr>().is_ok() {
-        return;
+    for s in c.cmd.values("bind-address") {
+        let Some(value) = s.known() else { continue };
+        if value.parse::<IpAddr>().is_ok() {
+            continue;
+        }
+        let hint = match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
+            Some(inner) if inner.parse::<Ipv6Addr>().is_ok() => {
+                format!("; write the IPv6 address without brackets ({inner})")
+            }
+            _ if value.contains(':') && !value.contains("::") => {
+                "; it takes no port (the port is a separate flag such as --secure-port)".into()
+            }
+            _ => String::new(),
+        };
+        report.invalid(
+            W4,
+            s.path.clone(),
+            format!(
+                "{} {:?} is not an IP address{hint}; use an IPv4 or IPv6 address such as 127.0.0.1, \
+                 0.0.0.0 or ::1",
+                s.spelled, s.written
+            ),
+        );
     }
-    let hint = match value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) {
-        Some(inner) if inner.parse::<Ipv6Addr>().is_ok() => {
-            format!("; write the IPv6 address without brackets ({inner})")
-        }
-        _ if value.contains(':') && !value.contains("::") => {
-            "; it takes no port (the port is a separate flag such as --secure-port)".into()
-        }
-        _ => String::new(),
-    };
-    report.invalid(
-        W4,
-        hit.path.clone(),
-        format!(
-            "{} {:?} is not an IP address{hint}; use an IPv4 or IPv6 address such as 127.0.0.1, \
-             0.0.0.0 or ::1",
-            hit.spelled, hit.value
-        ),
-    );
 }
 
-/// A listen-address flag as [`listen_flag`] returns it.
-type ListenFlag<'a> = Option<(FlagHit<'a>, Option<Listen>)>;
+/// The flags whose presence makes a wholly unknown token count for W3
+/// (SPEC 13, "Unknown tokens").
+const W3_FLAGS: [&str; 4] = [
+    "metrics-bind-address",
+    "metrics-secure",
+    "diagnostics-address",
+    "insecure-diagnostics",
+];
 
-/// W3 for `--metrics-secure=false` with a public `--metrics-bind-address`.
-fn plaintext_metrics(c: &Container, metrics: &ListenFlag, report: &mut Report) {
-    // Read first: a value Go cannot parse is reported even without an address.
-    let secure = c.flags.boolean("metrics-secure", report);
-    let Some(secure) = secure.filter(|b| !b.value) else {
-        return;
-    };
-    let Some((hit, Some(Listen::On(host, _)))) = metrics else {
-        return;
-    };
-    if is_loopback_host(host) {
-        return;
-    }
-    let (flag, off) = (hit.spelled, secure.spelled);
-    report.forbidden(
-        W3,
-        hit.path.clone(),
-        format!(
-            "{flag}={} with {off}=false serves metrics in plaintext and without authentication \
-             {}: {REMEDY} (drop {off}=false and mount a certificate with --metrics-cert-path, \
-             or use {flag}=127.0.0.1:PORT)",
-            hit.value,
-            describe(host),
-        ),
-    );
+/// Where a W3 finding comes from: its path and words for the message.
+struct Evidence {
+    path: FieldPath,
+    text: String,
 }
 
-/// W3 for `--insecure-diagnostics` with a public `--diagnostics-address`.
-fn plaintext_diagnostics(c: &Container, diagnostics: ListenFlag, report: &mut Report) {
-    let insecure = c.flags.boolean("insecure-diagnostics", report);
-    let Some(insecure) = insecure.filter(|b| b.value) else {
-        return;
-    };
-    let (path, shown, host) = match diagnostics {
-        Some((hit, Some(Listen::On(host, _)))) => {
-            (hit.path, format!("{}={}", hit.spelled, hit.value), host)
+/// The first reading of a server's address that may expose it, else an
+/// unknown token that may set it.
+fn exposed_address(
+    c: &Container,
+    flag: &str,
+    default: Option<&str>,
+    unknown: Option<&UnknownToken>,
+) -> Option<Evidence> {
+    for s in c.cmd.values(flag) {
+        if let Some(where_) = exposed(s) {
+            return Some(Evidence {
+                path: s.path.clone(),
+                text: format!("{} {where_}", s.shown()),
+            });
         }
-        // Off, invalid (W4) or unknown.
-        Some(_) => return,
-        None => (
-            insecure.path.clone(),
-            format!("the default --diagnostics-address={DEFAULT_DIAGNOSTICS_ADDRESS}"),
-            Host::Any,
-        ),
-    };
-    if is_loopback_host(&host) {
-        return;
     }
-    let flag = insecure.spelled;
-    report.forbidden(
-        W3,
-        path,
-        format!(
-            "{flag} with {shown} serves the diagnostics endpoint (metrics) in plaintext and \
-             without authentication {}: {REMEDY} (set {flag}=false, the default, or use \
-             --diagnostics-address=127.0.0.1:8443)",
-            describe(&host),
+    if let (Some(d), false) = (default, c.cmd.mentions(flag)) {
+        return Some(Evidence {
+            path: FieldPath::root(),
+            text: format!("the default --{flag}={d} on every interface"),
+        });
+    }
+    unknown.map(|u| Evidence {
+        path: u.path.clone(),
+        text: format!(
+            "{:?}, which reads {} that the policy cannot see and may set --{flag} to a non-loopback address",
+            u.written,
+            u.unseen()
         ),
-    );
+    })
+}
+
+/// The first reading of a boolean flag that may be `insecure`, else an
+/// unknown token that may set it.
+fn insecure_value(
+    c: &Container,
+    flag: &str,
+    insecure: bool,
+    unknown: Option<&UnknownToken>,
+) -> Option<Evidence> {
+    for b in c.cmd.booleans(flag) {
+        match b.value {
+            Some(v) if v == insecure => {
+                return Some(Evidence {
+                    path: b.setting.path.clone(),
+                    text: b.setting.shown(),
+                })
+            }
+            Some(_) => {}
+            None => {
+                return Some(Evidence {
+                    path: b.setting.path.clone(),
+                    text: format!(
+                        "{} (it reads {}, which the policy cannot see, so it may be {insecure})",
+                        b.setting.shown(),
+                        b.setting.unseen()
+                    ),
+                })
+            }
+        }
+    }
+    unknown.map(|u| Evidence {
+        path: u.path.clone(),
+        text: format!(
+            "{:?} (it reads {}, which the policy cannot see, and may set --{flag}={insecure})",
+            u.written,
+            u.unseen()
+        ),
+    })
 }
 
 fn check_container(c: &Container, report: &mut Report) {
-    let [metrics, diagnostics, _] = LISTEN_FLAGS.map(|name| listen_flag(c, name, report));
+    for name in LISTEN_FLAGS {
+        check_listen(c, name, report);
+    }
     check_bind_address(c, report);
-    plaintext_metrics(c, &metrics, report);
-    plaintext_diagnostics(c, diagnostics, report);
+    let unknown = W3_FLAGS
+        .iter()
+        .any(|f| c.cmd.mentions(f))
+        .then(|| c.cmd.unknown_tokens().first())
+        .flatten();
+    // Metrics: only when the bind address is given, or may be (SPEC 7, 13).
+    if c.cmd.mentions("metrics-bind-address") || unknown.is_some() {
+        let address = exposed_address(c, "metrics-bind-address", None, unknown);
+        let plain = insecure_value(c, "metrics-secure", false, unknown);
+        if let (Some(address), Some(plain)) = (address, plain) {
+            report.forbidden(
+                W3,
+                address.path,
+                format!(
+                    "{} with {} serves metrics in plaintext and without authentication: {REMEDY} \
+                     (drop --metrics-secure=false and mount a certificate with --metrics-cert-path, \
+                     or use --metrics-bind-address=127.0.0.1:PORT)",
+                    address.text, plain.text
+                ),
+            );
+        }
+    }
+    let open = insecure_value(c, "insecure-diagnostics", true, unknown);
+    if let Some(open) = open {
+        let default = Some(DEFAULT_DIAGNOSTICS_ADDRESS);
+        if let Some(mut address) = exposed_address(c, "diagnostics-address", default, unknown) {
+            if address.path == FieldPath::root() {
+                address.path = open.path.clone();
+            }
+            report.forbidden(
+                W3,
+                address.path,
+                format!(
+                    "{} with {} serves the diagnostics endpoint (metrics) in plaintext and \
+                     without authentication: {REMEDY} (set --insecure-diagnostics=false, the \
+                     default, or use --diagnostics-address=127.0.0.1:8443)",
+                    open.text, address.text
+                ),
+            );
+        }
+    }
 }
 
 /// W3 and W4 for every container and init container.
-pub fn check(workload: &Workload, _ctx: &Ctx, report: &mut Report) {
+pub(crate) fn check(workload: &Workload, _ctx: &Ctx, report: &mut Report) {
     for c in &workload.containers {
         check_container(c, report);
     }
@@ -496,7 +543,9 @@ mod tests {
         let args = "--metrics-bind-address=:8080 --metrics-secure=false --insecure-diagnostics";
         let (found, details) = manager(&args.split(' ').collect::<Vec<_>>(), json!([]));
         assert_eq!(found, "W3@[0] W3@[2]");
-        assert!(details[0].starts_with("--metrics-bind-address=:8080 with --metrics-secure=false"));
+        assert!(details[0].starts_with(
+            "--metrics-bind-address=:8080 on every interface with --metrics-secure=false"
+        ));
         assert!(details[0].contains("on every interface"));
         assert!(details[0].contains("kube-rbac-proxy"));
         assert!(details[1].contains("the default --diagnostics-address=:8443"));
@@ -568,30 +617,137 @@ mod tests {
         }
     }
 
-    #[test]
-    fn w3_w4_expand_env_references_or_trust_them() {
-        let env = json!([
+    /// Env of the SPEC 9 cases: a downward-API pod IP, a ConfigMap value,
+    /// literals, a chain, and a whole flag from a ConfigMap.
+    fn spec9_env() -> Value {
+        json!([
             {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+            {"name": "HOST_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}}},
+            {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+            {"name": "ADDR", "valueFrom": {"configMapKeyRef": {"name": "manager-config", "key": "addr"}}},
+            {"name": "EXTRA_FLAGS", "valueFrom": {"configMapKeyRef": {"name": "manager-config", "key": "flags"}}},
             {"name": "METRICS_HOST", "value": "0.0.0.0"},
-            {"name": "METRICS_PORT", "value": "http"}
-        ]);
+            {"name": "METRICS_PORT", "value": "http"},
+            {"name": "LISTEN", "value": "$(METRICS_HOST):8080"},
+            {"name": "LOOPBACK", "value": "127.0.0.1:8080"},
+            {"name": "SECURE", "value": "true"},
+            {"name": "INSECURE", "value": "false"},
+            {"name": "SECURE_FROM", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}
+        ])
+    }
+
+    #[test]
+    fn w3_w4_read_the_resolved_command_line() {
         let cases = [
-            (
-                "--metrics-bind-address=$(POD_IP):8080 --metrics-secure=false",
-                "",
-            ),
+            // Downward-API pod and host IPs are known non-loopback (SPEC 9).
+            ("--metrics-bind-address=$(POD_IP):8080 --metrics-secure=false", "W3@[0]"),
+            ("--metrics-bind-address=$(HOST_IP):8080 --metrics-secure=false", "W3@[0]"),
             ("--bind-address=$(POD_IP)", ""),
-            ("--metrics-bind-address=$(UNDEFINED):8080", ""),
-            (
-                "--metrics-bind-address=$(METRICS_HOST):8080 --metrics-secure=false",
-                "W3@[0]",
-            ),
+            ("--metrics-bind-address=$(POD_IP):8443", ""),
+            // Unknown addresses count as non-loopback for W3, are not checked by W4.
+            ("--metrics-bind-address=$(ADDR) --metrics-secure=false", "W3@[0]"),
+            ("--metrics-bind-address=$(NODE):8080 --metrics-secure=false", "W3@[0]"),
+            ("--metrics-bind-address=$(ADDR)", ""),
+            ("--health-probe-bind-address=$(ADDR)", ""),
+            // Chained literals are known.
+            ("--metrics-bind-address=$(LISTEN) --metrics-secure=false", "W3@[0]"),
+            ("--metrics-bind-address=$(LOOPBACK) --metrics-secure=false", ""),
+            ("--metrics-bind-address=$(METRICS_HOST):8080 --metrics-secure=false", "W3@[0]"),
             ("--metrics-bind-address=127.0.0.1:$(METRICS_PORT)", "W4@[0]"),
+            // `$$` is a literal `$`; an undefined name stays as written.
             ("--metrics-bind-address=$$(METRICS_HOST):8080", "W4@[0]"),
+            ("--metrics-bind-address=$(UNDEFINED):8080", "W4@[0]"),
+            // Booleans: known values read as Go reads them; unknown is possibly false.
+            ("--metrics-bind-address=:8080 --metrics-secure=$(SECURE)", ""),
+            ("--metrics-bind-address=:8080 --metrics-secure=$(INSECURE)", "W3@[0]"),
+            ("--metrics-bind-address=:8080 --metrics-secure=$(SECURE_FROM)", "W3@[0]"),
+            ("--metrics-bind-address=127.0.0.1:8080 --metrics-secure=$(SECURE_FROM)", ""),
+            ("--metrics-bind-address=:8080 --metrics-secure=", "invalid@[1]"),
+            ("--metrics-bind-address=:8080 --metrics-secure=yes", "invalid@[1]"),
+            // A whole flag from an unknown variable may set any flag, once
+            // the container names one of the W3 flags.
+            // (it may also be --insecure-diagnostics=true on the default :8443)
+            ("--metrics-bind-address=:8080 $(EXTRA_FLAGS)", "W3@[0] W3@[1]"),
+            ("--metrics-secure=false $(EXTRA_FLAGS)", "W3@[1] W3@[1]"),
+            ("--leader-elect $(EXTRA_FLAGS)", ""),
+            ("--metrics-bind-address=127.0.0.1:8080 --metrics-secure=false --diagnostics-address=127.0.0.1:8443 $(EXTRA_FLAGS)", "W3@[3] W3@[3]"),
+            // A value flag without `=` consumes the next token, whatever it is.
+            ("--metrics-secure=false --metrics-bind-address :8080", "W3@[1]"),
+            ("--metrics-secure=false --metrics-bind-address --leader-elect", "W4@[1]"),
+            ("--metrics-secure=false --metrics-bind-address", "invalid@[1]"),
+            // Neither `--` nor a positional ends the reading; every reading counts.
+            ("--metrics-secure=false -- --metrics-bind-address=:8080", "W3@[2]"),
+            ("--metrics-secure=false run --metrics-bind-address=:8080", "W3@[2]"),
+            ("--metrics-bind-address=:8080 run --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false", "W3@[0]"),
+            ("--metrics-bind-address=127.0.0.1:8080 --metrics-bind-address=:8080 --metrics-secure=false", "W3@[1]"),
+            ("--metrics-bind-address=:8080 --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false", ""),
+            ("--metrics-secure=false run --metrics-secure=true --metrics-bind-address=:8080", "W3@[3]"),
+            // One dash or two: the same flag.
+            ("-metrics-secure=false -metrics-bind-address :8080", "W3@[1]"),
         ];
         for (args, expected) in cases {
             let args: Vec<&str> = args.split(' ').collect();
-            assert_eq!(manager(&args, env.clone()).0, expected, "{args:?}");
+            assert_eq!(manager(&args, spec9_env()).0, expected, "{args:?}");
         }
+    }
+
+    #[test]
+    fn w3_messages_name_the_variable_not_seen() {
+        let cases = [
+            (
+                "--metrics-bind-address=$(ADDR) --metrics-secure=false",
+                "$(ADDR)",
+            ),
+            (
+                "--metrics-bind-address=$(POD_IP):8080 --metrics-secure=false",
+                "pod's IP (from $(POD_IP))",
+            ),
+            (
+                "--metrics-bind-address=:8080 --metrics-secure=$(SECURE_FROM)",
+                "$(SECURE_FROM)",
+            ),
+            (
+                "--metrics-bind-address=:8080 $(EXTRA_FLAGS)",
+                "$(EXTRA_FLAGS)",
+            ),
+        ];
+        for (args, shown) in cases {
+            let args: Vec<&str> = args.split(' ').collect();
+            let (_, details) = manager(&args, spec9_env());
+            assert!(details[0].contains(shown), "{args:?}: {details:?}");
+            assert!(details[0].contains("--metrics-"), "{details:?}");
+        }
+    }
+
+    #[test]
+    fn w3_shell_scripts_are_read() {
+        let script = |s: &str| {
+            let object = json!({"spec": {"template": {"spec": {"containers": [
+                {"name": "manager", "command": ["/bin/sh", "-c"], "args": [s],
+                 "env": spec9_env()}]}}}});
+            run(
+                WorkloadKind::Deployment,
+                &object,
+                "spec.template.spec.containers[0].",
+            )
+        };
+        let cases = [
+            ("exec /manager --metrics-bind-address=:8080 --metrics-secure=false", "W3@args[0]"),
+            ("set -e; exec /manager --metrics-bind-address=\"$POD_IP:8080\" --metrics-secure=false", "W3@args[0]"),
+            ("GOGC=50 /manager --metrics-bind-address=${METRICS_HOST}:8080 --metrics-secure=false", "W3@args[0]"),
+            ("/manager --metrics-bind-address=$ADDR --metrics-secure=false", "W3@args[0]"),
+            ("ADDR=127.0.0.1:8080; /manager --metrics-bind-address=$ADDR --metrics-secure=false", "W3@args[0]"),
+            ("/manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false # --metrics-bind-address=:8080", ""),
+            ("/manager --metrics-bind-address='$LISTEN' --metrics-secure=false", "W4@args[0]"),
+            ("/manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false && echo done", ""),
+            ("/manager --metrics-bind-address=:8443 \"$@\"", "W3@args[0] W3@args[0]"),
+        ];
+        for (s, expected) in cases {
+            assert_eq!(script(s).0, expected, "{s}");
+        }
+        let (found, details) =
+            script("/manager --metrics-bind-address=':8080 --metrics-secure=false");
+        assert_eq!(found, "");
+        assert!(details[0].contains("unbalanced quote"), "{details:?}");
     }
 }

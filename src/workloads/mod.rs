@@ -1,37 +1,42 @@
-//! Workloads (SPEC sections 5 and 6): Pods and everything with a pod template.
+//! Workloads (SPEC sections 5, 6 and 9): Pods and everything with a pod
+//! template.
 //!
-//! The workload is read once into a [`Workload`] (pod spec, containers with
-//! their flags and env); the rule groups then run over it and the injection
-//! edits the JSON of the original object.
+//! The workload is read once into a [`Workload`]: the pod spec and, for each
+//! container, one resolved [`cmdline`] model of its command line and
+//! environment. The rule groups run over it, then the repair runs as a
+//! straight pipeline: analyse ([`analyse`]: violations and typed needs) ->
+//! plan ([`inject::plan`]: edits or typed conflicts) -> apply
+//! ([`inject::apply`]: JSON edits only) -> verify (the same [`analyse`] on the
+//! patched object, compared by rule and path in [`inject::verify`]).
 
-pub mod addresses;
-pub mod args;
-pub mod certs;
-pub mod inject;
-pub mod mounts;
-pub mod pairs;
-pub mod podspec;
-pub mod tls_env;
+pub(crate) mod addresses;
+pub(crate) mod certs;
+pub(crate) mod cmdline;
+pub(crate) mod inject;
+pub(crate) mod mounts;
+pub(crate) mod pairs;
+pub(crate) mod podspec;
+pub(crate) mod tls_env;
 
 pub use podspec::WorkloadKind;
 
 use crate::context::Ctx;
 use crate::report::{FieldPath, Report};
 use crate::view::Obj;
-use args::{Env, Flags};
+use cmdline::{CommandLine, Env, PodEnv};
 use podspec::{ContainerRef, PodSpecView};
 use serde_json::Value;
 
-/// A container with its command line and environment read once.
+/// A container with its command line and environment resolved once.
 #[derive(Clone, Debug)]
-pub struct Container<'a> {
-    pub at: ContainerRef<'a>,
-    pub flags: Flags<'a>,
-    pub env: Env<'a>,
+pub(crate) struct Container<'a> {
+    pub(crate) at: ContainerRef<'a>,
+    pub(crate) cmd: CommandLine,
+    pub(crate) env: Env<'a>,
 }
 
-impl<'a> Container<'a> {
-    pub fn path(&self) -> &FieldPath {
+impl Container<'_> {
+    pub(crate) fn path(&self) -> &FieldPath {
         &self.at.obj.path
     }
 }
@@ -39,42 +44,105 @@ impl<'a> Container<'a> {
 /// A workload read for the rules.
 #[derive(Clone, Debug)]
 pub struct Workload<'a> {
-    pub kind: WorkloadKind,
-    pub pod: PodSpecView<'a>,
-    pub containers: Vec<Container<'a>>,
+    pub(crate) pod: PodSpecView<'a>,
+    pub(crate) containers: Vec<Container<'a>>,
 }
 
 impl<'a> Workload<'a> {
     /// Reads the workload; `None` when it has no pod spec to check.
-    pub fn read(
+    pub(crate) fn read(
         kind: WorkloadKind,
         object: &'a Value,
+        ctx: &Ctx,
         report: &mut Report,
     ) -> Option<Workload<'a>> {
         let root = Obj::at(object, FieldPath::root(), report)?;
         let pod = podspec::find(kind, &root, report)?;
+        let pod_env = PodEnv {
+            service_links: pod.spec.bool("enableServiceLinks", report) != Some(false),
+        };
+        let extra: Vec<&str> = ctx
+            .settings
+            .cert_key_pairs
+            .iter()
+            .flat_map(|p| [p.cert.as_str(), p.key.as_str()])
+            .filter(|n| n.starts_with('-'))
+            .map(|n| n.trim_start_matches('-'))
+            .collect();
         let containers = pod
             .containers(report)
             .into_iter()
             .map(|at| {
-                let flags = Flags::read(&at.obj, report);
-                let env = Env::read(&at.obj, report);
-                Container { at, flags, env }
+                let (cmd, env) = cmdline::read(&at.obj, pod_env, &extra, report);
+                Container { at, cmd, env }
             })
             .collect();
-        Some(Workload {
-            kind,
-            pod,
-            containers,
-        })
+        Some(Workload { pod, containers })
     }
 }
 
+/// The analysis of a workload: every rule group reports its violations; the
+/// certificate rules also return what injection could repair.
+fn analyse<'w, 'a>(w: &'w Workload<'a>, ctx: &Ctx, report: &mut Report) -> certs::Analysis<'w, 'a> {
+    pairs::check(w, ctx, report);
+    tls_env::check(w, ctx, report);
+    addresses::check(w, ctx, report);
+    certs::analyze(w, ctx, report)
+}
+
 /// Reviews a workload; returns the mutated object when the policy repaired it.
-pub fn review(kind: WorkloadKind, object: &Value, ctx: &Ctx, report: &mut Report) -> Option<Value> {
-    let workload = Workload::read(kind, object, report)?;
-    pairs::check(&workload, ctx, report);
-    tls_env::check(&workload, ctx, report);
-    addresses::check(&workload, ctx, report);
-    certs::review(&workload, object, ctx, report)
+pub(crate) fn review(
+    kind: WorkloadKind,
+    object: &Value,
+    ctx: &Ctx,
+    report: &mut Report,
+) -> Option<Value> {
+    let s = ctx.settings;
+    let workload = Workload::read(kind, object, ctx, report)?;
+    let analysis = analyse(&workload, ctx, report);
+    if !ctx.may_patch || !s.inject_metrics_cert_mount {
+        if let (Some(path), true) = (&analysis.opt_in, ctx.may_patch) {
+            report.forbidden(crate::rule::Rule::Invalid, path.clone(), format!(
+                "{}: \"true\" asks the policy to inject the metrics certificate mount, but the policy is configured with injectMetricsCertMount: false; remove the annotation and mount Secret {:?} yourself",
+                certs::INJECT_ANNOTATION, s.metrics_cert_secret_name
+            ));
+        }
+        inject::report_unrepaired(&analysis.needs, kind, ctx, report);
+        return None;
+    }
+    if analysis.needs.is_empty() {
+        return None;
+    }
+    let plan = match inject::plan(&analysis.pod, &analysis.needs, s) {
+        Ok(plan) => plan,
+        Err(conflicts) => {
+            inject::report_conflicts(conflicts, s, report);
+            return None;
+        }
+    };
+    // Rejected for other reasons: what would be repaired is not listed
+    // (SPEC 7). Excepted violations become warnings and do not block.
+    if report
+        .violations
+        .iter()
+        .any(|v| !ctx.excepted.contains(v.rule))
+    {
+        return None;
+    }
+    let mutated = inject::apply(kind, &analysis.pod, &plan, object, s)?;
+    let mut after = Report::new();
+    let needs_after = match Workload::read(kind, &mutated, ctx, &mut after) {
+        Some(w) => analyse(&w, ctx, &mut after).needs,
+        None => Vec::new(),
+    };
+    let ok = inject::verify(
+        &analysis.pod,
+        &plan,
+        &analysis.needs,
+        &after,
+        &needs_after,
+        s,
+        report,
+    );
+    ok.then_some(mutated)
 }

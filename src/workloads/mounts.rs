@@ -12,7 +12,7 @@ use crate::view::Obj;
 
 /// Where a volume's content comes from, as far as the rules care.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum VolumeSource<'a> {
+pub(crate) enum VolumeSource<'a> {
     /// A `secret` volume and its `secretName` (`None` when missing).
     Secret(Option<&'a str>),
     /// A `projected` volume and the names of its `secret` sources; it is
@@ -27,15 +27,15 @@ pub enum VolumeSource<'a> {
 
 /// One entry of the pod's `volumes`.
 #[derive(Clone, Debug)]
-pub struct Volume<'a> {
-    pub name: &'a str,
-    pub source: VolumeSource<'a>,
+pub(crate) struct Volume<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) source: VolumeSource<'a>,
     /// `...spec.volumes[2]`
-    pub path: FieldPath,
+    pub(crate) path: FieldPath,
 }
 
 impl Volume<'_> {
-    pub fn is_secret_backed(&self) -> bool {
+    pub(crate) fn is_secret_backed(&self) -> bool {
         match &self.source {
             VolumeSource::Secret(_) => true,
             VolumeSource::Projected { has_secret, .. } => *has_secret,
@@ -44,7 +44,7 @@ impl Volume<'_> {
     }
 
     /// Whether the volume carries the content of Secret `secret`.
-    pub fn uses_secret(&self, secret: &str) -> bool {
+    pub(crate) fn uses_secret(&self, secret: &str) -> bool {
         match &self.source {
             VolumeSource::Secret(name) => *name == Some(secret),
             VolumeSource::Projected { secrets, .. } => secrets.contains(&secret),
@@ -54,7 +54,7 @@ impl Volume<'_> {
 
     /// The source for messages: `Secret "x"`, `projected Secret "a", "b"`,
     /// `configMap`, `emptyDir`.
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.source {
             VolumeSource::Secret(Some(name)) => format!("Secret {name:?}"),
             VolumeSource::Secret(None) => "a Secret".to_string(),
@@ -70,17 +70,18 @@ impl Volume<'_> {
 
 /// One entry of a container's `volumeMounts`.
 #[derive(Clone, Debug)]
-pub struct Mount<'a> {
-    pub name: &'a str,
-    pub mount_path: &'a str,
-    pub read_only: bool,
+pub(crate) struct Mount<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) mount_path: &'a str,
+    /// The components of `mount_path`, cleaned once (`None` when relative).
+    parts: Option<Vec<&'a str>>,
     /// `...containers[0].volumeMounts[1]`
-    pub path: FieldPath,
+    pub(crate) path: FieldPath,
 }
 
 /// Reads the pod's `volumes`. Entries without a name are skipped (the API
 /// server refuses them); wrong types are reported.
-pub fn volumes<'a>(pod_spec: &Obj<'a>, report: &mut Report) -> Vec<Volume<'a>> {
+pub(crate) fn volumes<'a>(pod_spec: &Obj<'a>, report: &mut Report) -> Vec<Volume<'a>> {
     let Some(list) = pod_spec.list("volumes", report) else {
         return Vec::new();
     };
@@ -128,7 +129,7 @@ pub fn volumes<'a>(pod_spec: &Obj<'a>, report: &mut Report) -> Vec<Volume<'a>> {
 
 /// Reads a container's `volumeMounts`; wrong types are reported, entries
 /// without a name or mountPath are skipped.
-pub fn mounts<'a>(container: &Obj<'a>, report: &mut Report) -> Vec<Mount<'a>> {
+pub(crate) fn mounts<'a>(container: &Obj<'a>, report: &mut Report) -> Vec<Mount<'a>> {
     let Some(list) = container.list("volumeMounts", report) else {
         return Vec::new();
     };
@@ -136,12 +137,13 @@ pub fn mounts<'a>(container: &Obj<'a>, report: &mut Report) -> Vec<Mount<'a>> {
     for (_, m) in list.objs(report) {
         let name = m.str("name", report);
         let mount_path = m.str("mountPath", report);
-        let read_only = m.bool("readOnly", report).unwrap_or(false);
+        // Read for its type only: no rule depends on it.
+        m.bool("readOnly", report);
         if let (Some(name), Some(mount_path)) = (name, mount_path) {
             out.push(Mount {
                 name,
                 mount_path,
-                read_only,
+                parts: components(mount_path),
                 path: m.path.clone(),
             });
         }
@@ -170,13 +172,14 @@ fn components(path: &str) -> Option<Vec<&str>> {
 
 /// The cleaned form of an absolute path (`/a/b/` -> `/a/b`); `None` when
 /// the path is relative.
-pub fn clean(path: &str) -> Option<String> {
+pub(crate) fn clean(path: &str) -> Option<String> {
     components(path).map(|c| format!("/{}", c.join("/")))
 }
 
 /// Whether a mount at `mount_path` covers directory `dir`: `mount_path` is
 /// `dir` or a parent of it. Relative paths cover and are covered by nothing.
-pub fn covers(mount_path: &str, dir: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn covers(mount_path: &str, dir: &str) -> bool {
     match (components(mount_path), components(dir)) {
         (Some(m), Some(d)) => d.starts_with(&m),
         _ => false,
@@ -184,7 +187,8 @@ pub fn covers(mount_path: &str, dir: &str) -> bool {
 }
 
 /// Whether two absolute paths name the same directory.
-pub fn same_dir(a: &str, b: &str) -> bool {
+#[cfg(test)]
+pub(crate) fn same_dir(a: &str, b: &str) -> bool {
     match (components(a), components(b)) {
         (Some(x), Some(y)) => x == y,
         _ => false,
@@ -193,7 +197,7 @@ pub fn same_dir(a: &str, b: &str) -> bool {
 
 /// The directory of a file path (`/etc/tls/tls.crt` -> `/etc/tls`), and the
 /// file name; `None` for a relative path or one without a file name.
-pub fn split_file(file: &str) -> Option<(String, &str)> {
+pub(crate) fn split_file(file: &str) -> Option<(String, &str)> {
     let c = components(file)?;
     let (name, parents) = c.split_last()?;
     Some((format!("/{}", parents.join("/")), name))
@@ -201,7 +205,7 @@ pub fn split_file(file: &str) -> Option<(String, &str)> {
 
 /// Resolves a path a container names against its `workingDir` (when that is
 /// absolute), as the process would; `None` when it cannot be known.
-pub fn resolve(path: &str, working_dir: Option<&str>) -> Option<String> {
+pub(crate) fn resolve(path: &str, working_dir: Option<&str>) -> Option<String> {
     if path.starts_with('/') {
         return clean(path);
     }
@@ -211,11 +215,31 @@ pub fn resolve(path: &str, working_dir: Option<&str>) -> Option<String> {
 
 /// The mount through which a process sees `dir`: the deepest mount covering
 /// it (a nested mount hides what its parent provides at that place).
-pub fn visible_at<'m, 'a>(mounts: &'m [Mount<'a>], dir: &str) -> Option<&'m Mount<'a>> {
+pub(crate) fn visible_at<'m, 'a>(mounts: &'m [Mount<'a>], dir: &str) -> Option<&'m Mount<'a>> {
+    let dir = components(dir)?;
     mounts
         .iter()
-        .filter(|m| covers(m.mount_path, dir))
-        .max_by_key(|m| components(m.mount_path).map_or(0, |c| c.len()))
+        .filter(|m| m.parts.as_ref().is_some_and(|p| dir.starts_with(p)))
+        .max_by_key(|m| m.parts.as_ref().map_or(0, Vec::len))
+}
+
+impl Mount<'_> {
+    /// Whether this mount covers `dir` (see [`covers`]), with the mount's
+    /// path cleaned once.
+    pub(crate) fn covers(&self, dir: &str) -> bool {
+        match (&self.parts, components(dir)) {
+            (Some(m), Some(d)) => d.starts_with(m),
+            _ => false,
+        }
+    }
+
+    /// Whether this mount is at `dir` (see [`same_dir`]).
+    pub(crate) fn is_at(&self, dir: &str) -> bool {
+        match (&self.parts, components(dir)) {
+            (Some(m), Some(d)) => *m == d,
+            _ => false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -344,7 +368,7 @@ mod tests {
     }
 
     #[test]
-    fn mounts_read_name_path_and_read_only() {
+    fn mounts_read_name_and_path() {
         let c = json!({"volumeMounts": [
             {"name": "metrics-certs", "mountPath": "/certs", "readOnly": true},
             {"name": "tmp", "mountPath": "/tmp"},
@@ -352,15 +376,15 @@ mod tests {
         ]});
         let mut r = Report::new();
         let ms = mounts(&obj(&c), &mut r);
-        let seen: Vec<(&str, &str, bool, &str)> = ms
+        let seen: Vec<(&str, &str, &str)> = ms
             .iter()
-            .map(|m| (m.name, m.mount_path, m.read_only, m.path.as_str()))
+            .map(|m| (m.name, m.mount_path, m.path.as_str()))
             .collect();
         assert_eq!(
             seen,
             vec![
-                ("metrics-certs", "/certs", true, "spec.volumeMounts[0]"),
-                ("tmp", "/tmp", false, "spec.volumeMounts[1]"),
+                ("metrics-certs", "/certs", "spec.volumeMounts[0]"),
+                ("tmp", "/tmp", "spec.volumeMounts[1]"),
             ]
         );
         assert!(r.is_clean());

@@ -15,7 +15,7 @@
 //! "Set" is what `args` defines: a flag with a non-empty value, an env var
 //! with a non-empty `value` or a `valueFrom`.
 
-use super::args::Source;
+use super::cmdline::Source;
 use super::{Container, Workload};
 use crate::context::Ctx;
 use crate::report::Report;
@@ -52,7 +52,7 @@ fn pairs<'n>(ctx: &Ctx<'n>) -> Vec<(Source<'n>, Source<'n>)> {
 
 fn check_container(c: &Container, pairs: &[(Source, Source)], report: &mut Report) {
     for (cert, key) in pairs {
-        let found = (cert.lookup(&c.flags, &c.env), key.lookup(&c.flags, &c.env));
+        let found = (cert.lookup(&c.cmd, &c.env), key.lookup(&c.cmd, &c.env));
         let (path, detail) = match found {
             (Some(path), None) => (
                 path,
@@ -75,7 +75,7 @@ fn check_container(c: &Container, pairs: &[(Source, Source)], report: &mut Repor
 }
 
 /// W1 for every container and init container.
-pub fn check(workload: &Workload, ctx: &Ctx, report: &mut Report) {
+pub(crate) fn check(workload: &Workload, ctx: &Ctx, report: &mut Report) {
     let pairs = pairs(ctx);
     for c in &workload.containers {
         check_container(c, &pairs, report);
@@ -157,8 +157,10 @@ mod tests {
     fn w1_messages_name_both_sides() {
         let mut report = Report::new();
         let object = proxy("--tls-cert-file=/certs/tls.crt $METRICS_PROMETHEUS_TLS_KEY=/k");
-        let w = Workload::read(WorkloadKind::Deployment, &object, &mut report).unwrap();
-        check(&w, &testing::ctx(&Settings::default()), &mut report);
+        let settings = Settings::default();
+        let ctx = testing::ctx(&settings);
+        let w = Workload::read(WorkloadKind::Deployment, &object, &ctx, &mut report).unwrap();
+        check(&w, &ctx, &mut report);
         let details: Vec<&str> = report
             .violations
             .iter()
@@ -272,8 +274,8 @@ mod tests {
                 _ => WorkloadKind::Deployment,
             };
             let mut report = Report::new();
-            let w = Workload::read(kind, &request["object"], &mut report).expect(name);
             let ctx = testing::ctx(&settings);
+            let w = Workload::read(kind, &request["object"], &ctx, &mut report).expect(name);
             check(&w, &ctx, &mut report);
             super::super::tls_env::check(&w, &ctx, &mut report);
             super::super::addresses::check(&w, &ctx, &mut report);

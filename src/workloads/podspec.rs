@@ -22,7 +22,7 @@ pub enum WorkloadKind {
 impl WorkloadKind {
     /// The keys from the object root to the pod template (the object that has
     /// `metadata` and `spec`). For a Pod, the object itself.
-    pub fn template_keys(self) -> &'static [&'static str] {
+    pub(crate) fn template_keys(self) -> &'static [&'static str] {
         match self {
             WorkloadKind::Pod => &[],
             WorkloadKind::CronJob => &["spec", "jobTemplate", "spec", "template"],
@@ -30,7 +30,7 @@ impl WorkloadKind {
         }
     }
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             WorkloadKind::Pod => "Pod",
             WorkloadKind::Deployment => "Deployment",
@@ -45,19 +45,19 @@ impl WorkloadKind {
 
 /// A workload's pod spec with the metadata whose annotations steer injection.
 #[derive(Clone, Debug)]
-pub struct PodSpecView<'a> {
+pub(crate) struct PodSpecView<'a> {
     /// The pod spec, with its path (`spec.template.spec`, ...).
-    pub spec: Obj<'a>,
+    pub(crate) spec: Obj<'a>,
     /// `metadata` of the pod template (for a Pod: the Pod's own metadata).
-    pub template_metadata: Option<Obj<'a>>,
+    pub(crate) template_metadata: Option<Obj<'a>>,
     /// `metadata` of the workload object itself (for a Pod: `None`).
-    pub workload_metadata: Option<Obj<'a>>,
+    pub(crate) workload_metadata: Option<Obj<'a>>,
 }
 
 impl PodSpecView<'_> {
     /// The annotation `key`: the pod template's wins over the workload's
     /// (SPEC section 7, injection order). Wrong types are reported.
-    pub fn annotation(&self, key: &str, report: &mut Report) -> Option<(FieldPath, String)> {
+    pub(crate) fn annotation(&self, key: &str, report: &mut Report) -> Option<(FieldPath, String)> {
         for meta in [&self.template_metadata, &self.workload_metadata]
             .into_iter()
             .flatten()
@@ -78,19 +78,19 @@ impl PodSpecView<'_> {
 
 /// One container or init container of a pod spec.
 #[derive(Clone, Debug)]
-pub struct ContainerRef<'a> {
+pub(crate) struct ContainerRef<'a> {
     /// The container object; its path is `...spec.containers[0]` or
     /// `...spec.initContainers[0]`.
-    pub obj: Obj<'a>,
+    pub(crate) obj: Obj<'a>,
     /// `containers` or `initContainers`.
-    pub list: &'static str,
-    pub index: usize,
+    pub(crate) list: &'static str,
+    pub(crate) index: usize,
     /// The container's name (empty when missing or of the wrong type).
-    pub name: &'a str,
+    pub(crate) name: &'a str,
 }
 
 impl ContainerRef<'_> {
-    pub fn is_init(&self) -> bool {
+    pub(crate) fn is_init(&self) -> bool {
         self.list == "initContainers"
     }
 }
@@ -98,7 +98,7 @@ impl ContainerRef<'_> {
 impl<'a> PodSpecView<'a> {
     /// Every init container and container, init containers first (the order
     /// the kubelet starts them). Entries of the wrong type are reported.
-    pub fn containers(&self, report: &mut Report) -> Vec<ContainerRef<'a>> {
+    pub(crate) fn containers(&self, report: &mut Report) -> Vec<ContainerRef<'a>> {
         let mut out = Vec::new();
         for list in ["initContainers", "containers"] {
             if let Some(items) = self.spec.list(list, report) {
@@ -119,7 +119,7 @@ impl<'a> PodSpecView<'a> {
 
 /// Finds the pod spec of `root`. Missing levels mean there is nothing to
 /// check (`None`); levels of the wrong type are reported.
-pub fn find<'a>(
+pub(crate) fn find<'a>(
     kind: WorkloadKind,
     root: &Obj<'a>,
     report: &mut Report,
@@ -144,7 +144,7 @@ pub fn find<'a>(
 
 /// The pod spec of `root` for editing, created along the way only where the
 /// reading side found it (callers edit only what [`find`] returned).
-pub fn find_mut(kind: WorkloadKind, root: &mut Value) -> Option<&mut Map<String, Value>> {
+pub(crate) fn find_mut(kind: WorkloadKind, root: &mut Value) -> Option<&mut Map<String, Value>> {
     let mut node = root;
     for key in kind.template_keys().iter().chain(std::iter::once(&"spec")) {
         node = node.as_object_mut()?.get_mut(*key)?;

@@ -24,7 +24,11 @@
 //! set). Path: the `value` of the env entry at fault
 //! (`...containers[0].env[3].value`; `.valueFrom` when that is what is set).
 
-use super::args::{Env, EnvVar};
+use super::cmdline::env_names::{
+    CIPHERS, CLIENT_AUTH, CLIENT_CA_FILE, CURVES, MAX_VERSION, MIN_VERSION, TLS_CERT as CERT,
+    TLS_KEY as KEY,
+};
+use super::cmdline::{Env, EnvVar};
 use super::{Container, Workload};
 use crate::context::Ctx;
 use crate::report::Report;
@@ -32,22 +36,13 @@ use crate::rule::Rule;
 
 const W2: Rule = Rule::W2;
 
-const CERT: &str = "METRICS_PROMETHEUS_TLS_CERT";
-const KEY: &str = "METRICS_PROMETHEUS_TLS_KEY";
-const CLIENT_AUTH: &str = "METRICS_PROMETHEUS_TLS_CLIENT_AUTH";
-const CLIENT_CA_FILE: &str = "METRICS_PROMETHEUS_TLS_CLIENT_CA_FILE";
-const MIN_VERSION: &str = "METRICS_PROMETHEUS_TLS_MIN_VERSION";
-const MAX_VERSION: &str = "METRICS_PROMETHEUS_TLS_MAX_VERSION";
-const CURVES: &str = "METRICS_PROMETHEUS_TLS_CURVE_PREFERENCES";
-const CIPHERS: &str = "METRICS_PROMETHEUS_TLS_CIPHER_SUITES";
-
 const CLIENT_AUTH_VALUES: [&str; 3] = ["none", "optional", "require"];
 const VERSIONS: [&str; 2] = ["1.2", "1.3"];
 /// Knative's minimum TLS version when `TLS_MIN_VERSION` is unset.
 const DEFAULT_MIN_VERSION: &str = "1.3";
 
 /// The curve names Knative's `network/tls` accepts.
-pub const CURVE_NAMES: [&str; 8] = [
+pub(crate) const CURVE_NAMES: [&str; 8] = [
     "CurveP256",
     "CurveP384",
     "CurveP521",
@@ -59,7 +54,7 @@ pub const CURVE_NAMES: [&str; 8] = [
 ];
 
 /// Go's `crypto/tls.CipherSuites()`: the secure suites, in Go's order.
-pub const SECURE_CIPHER_SUITES: [&str; 13] = [
+pub(crate) const SECURE_CIPHER_SUITES: [&str; 13] = [
     "TLS_AES_128_GCM_SHA256",
     "TLS_AES_256_GCM_SHA384",
     "TLS_CHACHA20_POLY1305_SHA256",
@@ -309,7 +304,7 @@ fn check_container(c: &Container, report: &mut Report) {
 }
 
 /// W2 for every container and init container.
-pub fn check(workload: &Workload, _ctx: &Ctx, report: &mut Report) {
+pub(crate) fn check(workload: &Workload, _ctx: &Ctx, report: &mut Report) {
     for c in &workload.containers {
         check_container(c, report);
     }

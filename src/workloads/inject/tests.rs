@@ -10,6 +10,9 @@ use crate::workloads::certs::tests::{
 };
 use serde_json::{json, Value};
 
+/// A flag that shows the binary knows `--metrics-cert-path` (SPEC 9).
+const EVIDENCE: &str = "--webhook-cert-path=/tmp/k8s-webhook-server/serving-certs";
+
 fn f(rule: &str, path: &str) -> (String, String) {
     (rule.to_string(), path.to_string())
 }
@@ -46,7 +49,11 @@ fn webhooks_only(args: Value) -> Value {
 
 #[test]
 fn inject_x3_adds_volume_mount_and_flag() {
-    let obj = webhooks_only(json!(["--metrics-bind-address=:8443", "--leader-elect"]));
+    let obj = webhooks_only(json!([
+        "--metrics-bind-address=:8443",
+        "--leader-elect",
+        EVIDENCE
+    ]));
     let (r, m) = repaired("Deployment", obj, &Settings::default());
     let spec = spec(&m);
     assert_eq!(spec["volumes"], json!([webhook_volume(), new_volume()]));
@@ -59,6 +66,7 @@ fn inject_x3_adds_volume_mount_and_flag() {
         json!([
             "--metrics-bind-address=:8443",
             "--leader-elect",
+            EVIDENCE,
             format!("--metrics-cert-path={METRICS_DIR}")
         ])
     );
@@ -80,13 +88,19 @@ fn inject_x3_adds_volume_mount_and_flag() {
 
 #[test]
 fn inject_x3_external_mode_on_the_plain_scaffold() {
-    let obj = deployment(
+    let mut obj = deployment(
         json!({"containers": [manager(json!(["--metrics-bind-address=:8443"]), json!(null))]}),
     );
     assert!(
         run(obj.clone(), &Settings::default()).1.is_none(),
         "auto: untouched"
     );
+    let external = settings(json!({"certManagement": "external"}));
+    let (r, m) = run(obj.clone(), &external);
+    assert!(m.is_none(), "no evidence the binary knows the flag");
+    assert_eq!(findings(&r), vec![f("X3", C0)]);
+    // The opt-in annotation is that evidence.
+    obj["metadata"]["annotations"] = json!({"secure-metrics/inject-metrics-certs": "true"});
     let (_, m) = repaired(
         "Deployment",
         obj,
@@ -102,12 +116,13 @@ fn inject_x3_external_mode_on_the_plain_scaffold() {
 fn inject_x3_uses_the_directory_where_the_secret_is_already_mounted() {
     let obj = deployment(
         json!({"volumes": [webhook_volume(), secret_volume("m", "metrics-server-cert")],
-        "containers": [manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount(), mount("m", "/etc/metrics")]))]}),
+        "containers": [manager(json!(["--metrics-bind-address=:8443", EVIDENCE]), json!([webhook_mount(), mount("m", "/etc/metrics")]))]}),
     );
     let (r, m) = repaired("Deployment", obj.clone(), &Settings::default());
     let mut expected = obj;
     expected["spec"]["template"]["spec"]["containers"][0]["args"] = json!([
         "--metrics-bind-address=:8443",
+        EVIDENCE,
         "--metrics-cert-path=/etc/metrics"
     ]);
     assert_eq!(m, expected, "only the flag is added");
@@ -122,13 +137,13 @@ fn inject_x3_uses_the_directory_where_the_secret_is_already_mounted() {
 fn inject_x3_creates_args_when_the_flags_are_in_command() {
     let obj = deployment(
         json!({"volumes": [webhook_volume()], "containers": [{"name": "manager",
-        "command": ["/manager", "--metrics-bind-address=:8443"], "volumeMounts": [webhook_mount()]}]}),
+        "command": ["/manager", "--metrics-bind-address=:8443", EVIDENCE], "volumeMounts": [webhook_mount()]}]}),
     );
     let (_, m) = repaired("Deployment", obj, &Settings::default());
     let c = &spec(&m)["containers"][0];
     assert_eq!(
         c["command"],
-        json!(["/manager", "--metrics-bind-address=:8443"])
+        json!(["/manager", "--metrics-bind-address=:8443", EVIDENCE])
     );
     assert_eq!(
         c["args"],
@@ -137,17 +152,29 @@ fn inject_x3_creates_args_when_the_flags_are_in_command() {
 }
 
 #[test]
-fn inject_x3_refused_when_the_flag_would_not_be_read() {
-    // After `--` a flag is an argument: appending cannot repair X3.
-    let obj = webhooks_only(json!(["--metrics-bind-address=:8443", "--", "serve"]));
-    let (r, m) = run(obj, &Settings::default());
-    assert!(m.is_none() && r.warnings.is_empty());
-    assert_eq!(findings(&r), vec![f("X3", C0)]);
-    assert!(
-        r.violations[0].detail.contains("cannot repair"),
-        "{}",
-        r.violations[0].detail
-    );
+fn inject_x3_not_attempted_when_the_flag_would_not_be_read() {
+    // After `--` or a positional, Go's flag reads no more flags: appending
+    // cannot repair X3, so nothing is injected (a warning in auto mode, a
+    // rejection in external mode).
+    for tail in [
+        json!(["--", "serve"]),
+        json!(["serve"]),
+        json!(["$(EXTRA_FLAGS)"]),
+    ] {
+        let mut args = vec![json!("--metrics-bind-address=:8443"), json!(EVIDENCE)];
+        args.extend(tail.as_array().unwrap().iter().cloned());
+        let obj = webhooks_only(Value::Array(args));
+        let (r, m) = run(obj.clone(), &Settings::default());
+        assert!(m.is_none() && r.is_clean(), "{tail}: {r:?}");
+        assert!(
+            r.warnings[0].contains("is not read as a flag"),
+            "{}",
+            r.warnings[0]
+        );
+        let (r, m) = run(obj, &settings(json!({"certManagement": "external"})));
+        assert!(m.is_none());
+        assert_eq!(findings(&r), vec![f("X3", C0)], "{tail}");
+    }
 }
 
 #[test]
@@ -155,7 +182,7 @@ fn inject_x3_refused_when_it_would_break_x2() {
     // external mode, webhooks served with internal certificates: mounting
     // metrics certificates would create KEP-4377's unsupported option.
     let obj = deployment(
-        json!({"containers": [{"name": "manager", "args": ["--metrics-bind-address=:8443"],
+        json!({"containers": [{"name": "manager", "args": ["--metrics-bind-address=:8443", "--metrics-cert-name=tls.crt"],
         "ports": [{"name": "webhook-server", "containerPort": 9443}]}]}),
     );
     let (r, m) = run(obj, &settings(json!({"certManagement": "external"})));
@@ -283,7 +310,7 @@ fn inject_conflicts_are_rejections() {
     // X3 at metricsCertMountPath, where another volume is mounted.
     let occupied = deployment(
         json!({"volumes": [webhook_volume(), {"name": "scratch", "emptyDir": {}}],
-        "containers": [manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount(), mount("scratch", METRICS_DIR)]))]}),
+        "containers": [manager(json!(["--metrics-bind-address=:8443", EVIDENCE]), json!([webhook_mount(), mount("scratch", METRICS_DIR)]))]}),
     );
     let (r, m) = run(occupied, &Settings::default());
     assert!(m.is_none());
@@ -303,7 +330,7 @@ fn inject_conflicts_are_rejections() {
 #[test]
 fn inject_off_reports_repairable_findings() {
     let s = settings(json!({"injectMetricsCertMount": false}));
-    let obj = webhooks_only(json!(["--metrics-bind-address=:8443"]));
+    let obj = webhooks_only(json!(["--metrics-bind-address=:8443", EVIDENCE]));
     let (r, m) = run(obj, &s);
     assert!(m.is_none());
     assert_eq!(findings(&r), vec![f("X3", C0)]);
@@ -463,7 +490,7 @@ fn inject_annotation_rejections() {
 #[test]
 fn inject_on_every_workload_kind() {
     let pod = json!({"volumes": [webhook_volume()],
-        "containers": [manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount()]))]});
+        "containers": [manager(json!(["--metrics-bind-address=:8443", EVIDENCE]), json!([webhook_mount()]))]});
     let template = json!({"metadata": {"labels": {"app": "m"}}, "spec": pod.clone()});
     let cases = [
         (
@@ -502,7 +529,7 @@ fn inject_on_every_workload_kind() {
             "{kind}"
         );
         assert_eq!(
-            spec["containers"][0]["args"][1],
+            spec["containers"][0]["args"][2],
             json!(format!("--metrics-cert-path={METRICS_DIR}")),
             "{kind}"
         );
@@ -522,7 +549,7 @@ fn inject_keeps_unknown_fields_and_key_order() {
         "spec": {"replicas": 1, "template": {"metadata": {}, "spec": {
             "futureField": {"nested": {"z": 1, "a": null}},
             "containers": [{"name": "manager", "x-vendor-ext": {"b": 2, "a": 1}, "image": "controller:latest",
-                            "args": ["--metrics-bind-address=:8443"], "volumeMounts": [webhook_mount()],
+                            "args": ["--metrics-bind-address=:8443", EVIDENCE], "volumeMounts": [webhook_mount()],
                             "resources": {"limits": {"cpu": "500m"}}}],
             "volumes": [webhook_volume()],
             "zLast": true
@@ -553,7 +580,7 @@ fn inject_keeps_unknown_fields_and_key_order() {
 fn inject_is_silent_when_other_rules_reject() {
     // A type error elsewhere: the X3 repair is neither listed nor warned about.
     let obj = deployment(json!({"volumes": [webhook_volume()], "containers": [
-        manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount()])),
+        manager(json!(["--metrics-bind-address=:8443", EVIDENCE]), json!([webhook_mount()])),
         {"name": "sidecar", "volumeMounts": [{"name": "x", "mountPath": "/x", "readOnly": "yes"}]}]}));
     let (r, m) = run(obj, &Settings::default());
     assert_eq!(
@@ -568,7 +595,7 @@ fn inject_is_silent_when_other_rules_reject() {
     // X2 on one container, a repairable X3 on another: only X2 is listed.
     let obj = deployment(
         json!({"volumes": [webhook_volume(), secret_volume("m", "metrics-server-cert")], "containers": [
-        manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount()])),
+        manager(json!(["--metrics-bind-address=:8443", EVIDENCE]), json!([webhook_mount()])),
         {"name": "other", "volumeMounts": [mount("m", "/m")], "ports": [{"name": "webhook-server", "containerPort": 9443}]}]}),
     );
     let (r, m) = run(obj, &Settings::default());
@@ -607,7 +634,8 @@ fn inject_and_cert_mode_fixtures() {
     let external = json!({"certManagement": "external"});
     let cases = [
         ("kubebuilder-scaffold.json", json!({}), true, false),
-        ("kubebuilder-scaffold.json", external.clone(), true, true),
+        // No evidence the binary knows --metrics-cert-path (SPEC 9).
+        ("kubebuilder-scaffold.json", external.clone(), false, false),
         ("kubebuilder-cert-manager.json", json!({}), true, false),
         (
             "kubebuilder-cert-manager.json",
@@ -693,7 +721,8 @@ fn inject_and_cert_mode_fixtures() {
             true,
         ),
         ("inject-statefulset.json", json!({}), true, true),
-        ("inject-daemonset.json", external, true, true),
+        // X3 without evidence the binary knows --metrics-cert-path: rejected.
+        ("inject-daemonset.json", external, false, false),
         ("inject-cronjob.json", json!({}), true, true),
         (
             "inject-cronjob.json",
@@ -749,4 +778,79 @@ fn inject_two_containers_share_one_new_volume() {
         !r.warnings[1].contains("from Secret"),
         "the volume is told once"
     );
+}
+
+/// Runs the workload review directly with a context the router would build.
+fn review_with(
+    object: &Value,
+    s: &Settings,
+    edit: impl Fn(&mut crate::context::Ctx),
+) -> (Report, Option<Value>) {
+    let mut ctx = crate::testing::ctx(s);
+    edit(&mut ctx);
+    let mut r = Report::new();
+    let m = crate::workloads::review(
+        crate::workloads::WorkloadKind::Deployment,
+        object,
+        &ctx,
+        &mut r,
+    );
+    (r, m)
+}
+
+#[test]
+fn inject_nothing_for_an_excepted_w5_or_x3() {
+    use crate::rule::Rule;
+    let x3 = webhooks_only(json!(["--metrics-bind-address=:8443", EVIDENCE]));
+    let w5 = deployment(
+        json!({"containers": [manager(json!(["--metrics-cert-path=/certs"]), json!([]))]}),
+    );
+    for (obj, rule, path) in [
+        (x3, Rule::X3, C0.to_string()),
+        (w5, Rule::W5, format!("{C0}.args[0]")),
+    ] {
+        let (r, m) = review_with(&obj, &Settings::default(), |c| c.excepted.insert(rule));
+        assert!(m.is_none(), "{rule}: an excepted finding injects nothing");
+        assert_eq!(findings(&r), vec![f(rule.id(), &path)], "{rule}");
+        assert!(r.warnings.is_empty());
+        // Not excepted: repaired.
+        let (_, m) = review_with(&obj, &Settings::default(), |_| {});
+        assert!(m.is_some(), "{rule}");
+    }
+}
+
+#[test]
+fn inject_reported_not_patched_when_the_pod_spec_cannot_change() {
+    let obj = webhooks_only(json!(["--metrics-bind-address=:8443", EVIDENCE]));
+    let (r, m) = review_with(&obj, &Settings::default(), |c| c.may_patch = false);
+    assert!(m.is_none());
+    assert_eq!(findings(&r), vec![f("X3", C0)]);
+    assert!(
+        r.violations[0]
+            .detail
+            .contains("when the object is recreated"),
+        "{}",
+        r.violations[0].detail
+    );
+}
+
+#[test]
+fn inject_excepted_violations_elsewhere_do_not_block_the_repair() {
+    use crate::rule::Rule;
+    // A W5 repair on the manager, a W1 half pair on the proxy sidecar.
+    let obj = deployment(json!({"containers": [
+        manager(json!(["--metrics-cert-path=/certs"]), json!([])),
+        {"name": "kube-rbac-proxy", "args": ["--tls-cert-file=/etc/tls/tls.crt"]}]}));
+    let (r, m) = review_with(&obj, &Settings::default(), |_| {});
+    assert!(m.is_none(), "rejected for W1: nothing repaired");
+    assert_eq!(
+        findings(&r),
+        vec![f("W1", "spec.template.spec.containers[1].args[0]")]
+    );
+    let (r, m) = review_with(&obj, &Settings::default(), |c| c.excepted.insert(Rule::W1));
+    assert!(
+        m.is_some(),
+        "the excepted W1 becomes a warning: the W5 repair is made"
+    );
+    assert!(r.warnings.iter().any(|w| w.starts_with("[W5]")), "{r:?}");
 }

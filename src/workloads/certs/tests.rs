@@ -361,102 +361,167 @@ fn x2_message_names_the_evidence() {
     );
 }
 
+/// X3 with injection off: `X3` (a violation), `warn` (an X3 warning only)
+/// or `` (nothing).
+fn x3_outcome(pod: &Value, mode: &str) -> &'static str {
+    let s = settings(json!({"certManagement": mode, "injectMetricsCertMount": false}));
+    let (r, m) = run(deployment(pod.clone()), &s);
+    assert!(m.is_none());
+    let violation = r.violations.iter().any(|v| v.rule == crate::rule::Rule::X3);
+    let warned = r.warnings.iter().any(|w| w.starts_with("[X3]"));
+    match (violation, warned) {
+        (true, false) => "X3",
+        (false, true) => "warn",
+        (false, false) => "",
+        (true, true) => "both",
+    }
+}
+
 #[test]
 fn x3_secure_metrics_without_issuer_certificates() {
     let webhooks = |args: Value| json!({"volumes": [webhook_volume()], "containers": [manager(args, json!([webhook_mount()]))]});
     let scaffold = |args: Value| json!({"containers": [manager(args, json!([]))]});
-    let x3 = vec![f("X3", C0)];
-    let cases: Vec<(&str, Value, Vec<Finding>, Vec<Finding>)> = vec![
-        // (name, pod, auto, external)
+    let evidence = "--webhook-cert-path=/tmp/k8s-webhook-server/serving-certs";
+    let pod_ip = json!({"volumes": [webhook_volume()], "containers": [{"name": "manager",
+        "command": ["/manager"], "args": ["--metrics-bind-address=$(POD_IP):8443", evidence],
+        "env": [{"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}}],
+        "volumeMounts": [webhook_mount()]}]});
+    // (name, pod, auto, external)
+    let cases: Vec<(&str, Value, &str, &str)> = vec![
+        // With evidence that the binary knows --metrics-cert-path: repairable.
         (
-            "webhooks from a Secret",
+            "webhooks from a Secret, --webhook-cert-path",
+            webhooks(json!(["--metrics-bind-address=:8443", evidence])),
+            "X3",
+            "X3",
+        ),
+        (
+            "--metrics-cert-name",
+            webhooks(json!([
+                "--metrics-bind-address=:8443",
+                "--metrics-cert-name=tls.crt"
+            ])),
+            "X3",
+            "X3",
+        ),
+        (
+            "bare --metrics-secure",
+            webhooks(json!([
+                "--metrics-bind-address=:8443",
+                "--metrics-secure",
+                evidence
+            ])),
+            "X3",
+            "X3",
+        ),
+        (
+            "webhook secret at --webhook-cert-path",
+            json!({"volumes": [webhook_volume()], "containers": [manager(
+            json!(["--metrics-bind-address=:8443", "--webhook-cert-path=/w"]), json!([mount("webhook-certs", "/w")]))]}),
+            "X3",
+            "X3",
+        ),
+        ("pod IP from the downward API", pod_ip, "X3", "X3"),
+        // Without evidence: a warning in auto mode, a rejection in external mode.
+        (
+            "webhooks from a Secret, no evidence",
             webhooks(json!(["--metrics-bind-address=:8443", "--leader-elect"])),
-            x3.clone(),
-            x3.clone(),
+            "warn",
+            "X3",
         ),
         (
             "scaffold without cert-manager",
             scaffold(json!(["--metrics-bind-address=:8443", "--leader-elect"])),
-            vec![],
-            x3.clone(),
+            "",
+            "X3",
         ),
         (
-            "bare --metrics-secure",
-            webhooks(json!(["--metrics-bind-address=:8443", "--metrics-secure"])),
-            x3.clone(),
-            x3.clone(),
+            "webhook dir not a Secret",
+            json!({"volumes": [{"name": "e", "emptyDir": {}}], "containers": [manager(
+            json!(["--metrics-bind-address=:8443"]), json!([mount("e", WEBHOOK_DIR)]))]}),
+            "",
+            "X3",
+        ),
+        // Not an exposed secure server.
+        (
+            "loopback behind kube-rbac-proxy",
+            webhooks(json!(["--metrics-bind-address=127.0.0.1:8080", evidence])),
+            "",
+            "",
+        ),
+        (
+            "localhost",
+            webhooks(json!(["--metrics-bind-address=localhost:8443", evidence])),
+            "",
+            "",
         ),
         (
             "--metrics-secure=false",
             webhooks(json!([
-                "--metrics-bind-address=:8443",
+                "--metrics-bind-address=127.0.0.1:8443",
                 "--metrics-secure=false"
             ])),
-            vec![],
-            vec![],
+            "",
+            "",
         ),
         (
             "metrics off",
-            webhooks(json!(["--metrics-bind-address=0"])),
-            vec![],
-            vec![],
+            webhooks(json!(["--metrics-bind-address=0", evidence])),
+            "",
+            "",
         ),
         (
             "no bind address",
-            webhooks(json!(["--leader-elect"])),
-            vec![],
-            vec![],
+            webhooks(json!(["--leader-elect", evidence])),
+            "",
+            "",
         ),
         (
             "already has --metrics-cert-path",
             json!({"volumes": [webhook_volume(), secret_volume("m", "metrics-server-cert")],
             "containers": [manager(json!(["--metrics-bind-address=:8443", "--metrics-cert-path=/certs"]),
                                    json!([webhook_mount(), mount("m", "/certs")]))]}),
-            vec![],
-            vec![],
+            "",
+            "",
         ),
+        // Every reading counts: one parser reads an exposed address.
+        // (the positional also stops Go's flag: no flag can be appended)
         (
-            "webhook secret at --webhook-cert-path",
-            json!({"volumes": [webhook_volume()], "containers": [manager(
-            json!(["--metrics-bind-address=:8443", "--webhook-cert-path=/w"]), json!([mount("webhook-certs", "/w")]))]}),
-            x3.clone(),
-            x3.clone(),
+            "exposed in one reading",
+            webhooks(json!([
+                "--metrics-bind-address=:8443",
+                "run",
+                "--metrics-bind-address=127.0.0.1:8443",
+                evidence
+            ])),
+            "warn",
+            "X3",
         ),
+        // A shell script: an appended flag would not reach the binary.
         (
-            "webhook dir not a Secret",
-            json!({"volumes": [{"name": "e", "emptyDir": {}}], "containers": [manager(
-            json!(["--metrics-bind-address=:8443"]), json!([mount("e", WEBHOOK_DIR)]))]}),
-            vec![],
-            x3.clone(),
+            "sh -c",
+            json!({"volumes": [webhook_volume()], "containers": [{"name": "manager",
+            "command": ["/bin/sh", "-c"], "args": [format!("exec /manager --metrics-bind-address=:8443 {evidence}")],
+            "volumeMounts": [webhook_mount()]}]}),
+            "warn",
+            "X3",
         ),
     ];
     for (name, pod, auto, external) in cases {
-        assert_eq!(
-            no_inject(deployment(pod.clone()), "auto"),
-            auto,
-            "{name} (auto)"
-        );
-        assert_eq!(
-            no_inject(deployment(pod.clone()), "external"),
-            external,
-            "{name} (external)"
-        );
-        let internal = no_inject(deployment(pod), "internal");
-        assert!(
-            !internal.iter().any(|(r, _)| r == "X3"),
-            "{name} (internal)"
-        );
+        assert_eq!(x3_outcome(&pod, "auto"), auto, "{name} (auto)");
+        assert_eq!(x3_outcome(&pod, "external"), external, "{name} (external)");
+        assert_eq!(x3_outcome(&pod, "internal"), "", "{name} (internal)");
     }
 }
 
 #[test]
 fn x3_message_says_why_and_what_to_add() {
     let obj = deployment(json!({"volumes": [webhook_volume()],
-        "containers": [manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount()]))]}));
+        "containers": [manager(json!(["--metrics-bind-address=:8443", "--webhook-cert-path=/tmp/k8s-webhook-server/serving-certs"]), json!([webhook_mount()]))]}));
     let (r, _) = run(obj, &settings(json!({"injectMetricsCertMount": false})));
     let d = &r.violations[0].detail;
     for part in [
-        "--metrics-bind-address=:8443",
+        "--metrics-bind-address=:8443 on every interface",
         "no --metrics-cert-path",
         "Secret \"webhook-server-cert\" mounted at /tmp/k8s-webhook-server/serving-certs",
         "add --metrics-cert-path=/tmp/k8s-metrics-server/metrics-certs",
@@ -464,6 +529,30 @@ fn x3_message_says_why_and_what_to_add() {
     ] {
         assert!(d.contains(part), "{d} lacks {part}");
     }
+}
+
+#[test]
+fn x3_without_evidence_names_the_flag_to_add() {
+    let obj = deployment(json!({"volumes": [webhook_volume()],
+        "containers": [manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount()]))]}));
+    let (r, m) = run(obj.clone(), &settings(json!({})));
+    assert!(
+        m.is_none(),
+        "auto mode without evidence injects nothing at all"
+    );
+    assert!(r.is_clean());
+    let w = &r.warnings[0];
+    for part in [
+        "[X3] ",
+        "--metrics-cert-path=/tmp/k8s-metrics-server/metrics-certs",
+        "once the binary supports it",
+        "Secret \"metrics-server-cert\" must exist",
+    ] {
+        assert!(w.contains(part), "{w} lacks {part}");
+    }
+    let (r, m) = run(obj, &settings(json!({"certManagement": "external"})));
+    assert!(m.is_none());
+    assert_eq!(findings(&r), vec![f("X3", C0)]);
 }
 
 #[test]

@@ -1,0 +1,656 @@
+//! W5, X1, X2, X3 (SPEC sections 5, 7 and 9): where a container's metrics and
+//! webhook certificates come from, and what the policy may repair by
+//! injecting the metrics-certificate mount. This is the *analyse* step of the
+//! repair: pure, it reports violations and returns typed [`Need`]s; the plan
+//! and the edit are [`super::inject`]'s.
+//!
+//! Readings of the SPEC made here:
+//! - A container's *metrics certificate directory* is its `--metrics-cert-path`,
+//!   else the directory of `METRICS_PROMETHEUS_TLS_CERT`, else that of
+//!   `METRICS_PROMETHEUS_TLS_KEY`, else `metricsCertMountPath` (where the
+//!   policy would put the certificates). Its *webhook certificate directory*
+//!   is its `--webhook-cert-path`, else `webhookCertMountPath`.
+//! - A container *mounts external metrics certificates* when one of its
+//!   mounts is a volume of the metrics Secret, or the mount through which it
+//!   sees its metrics certificate directory is Secret-backed. A *Secret is
+//!   mounted at* a directory when the deepest mount covering it is Secret-backed.
+//! - Relative paths are resolved against an absolute `workingDir`; otherwise
+//!   they cannot be checked and are skipped.
+//! - W5: an env file also counts as mounted when a mount covers the file itself
+//!   (a `subPath` mount of one file). Only files the metrics Secret provides
+//!   (`tls.crt`, `tls.key`, `ca.crt`; for `--metrics-cert-path` the files of
+//!   `--metrics-cert-name`/`--metrics-cert-key`) can be repaired by mounting it.
+
+//! - Every reading of the command line counts (SPEC 9). W5 is silent on an
+//!   unknown path. X3 applies only to an exposed metrics server (a bind
+//!   address known non-loopback, or unknown) and asks for `--metrics-cert-path`
+//!   only with evidence the binary knows it (`--webhook-cert-path`,
+//!   `--metrics-cert-name`, `--metrics-cert-key`, or the opt-in annotation);
+//!   without it, X3 is a warning in `auto` mode (nothing injected) and a
+//!   rejection in `external` mode.
+//! - An excepted W5 or X3 (SPEC 11) is reported as a plain violation and
+//!   triggers no injection; the exceptions layer turns it into a warning.
+//! - Lookups go through maps (volumes by name), so the cost stays linear in
+//!   the number of volumes and mounts (SPEC 9, "Cost").
+
+use super::addresses;
+use super::cmdline::env_names::{TLS_CERT, TLS_KEY};
+use super::cmdline::EnvValue;
+use super::mounts::{self, Mount, Volume};
+use super::{Container, Workload};
+use crate::context::Ctx;
+use crate::report::{FieldPath, Report};
+use crate::rule::Rule;
+use crate::settings::{CertManagement, Settings};
+use std::collections::HashMap;
+
+#[cfg(test)]
+pub(crate) mod tests;
+
+/// The keys of the metrics Secret (SPEC section 1): the files its mount provides.
+pub(crate) const SECRET_KEYS: [&str; 3] = ["tls.crt", "tls.key", "ca.crt"];
+pub(crate) const INJECT_ANNOTATION: &str = "secure-metrics/inject-metrics-certs";
+pub(crate) const CONTAINER_ANNOTATION: &str = "secure-metrics/container";
+
+/// The flags that show a binary knows `--metrics-cert-path` (SPEC 9,
+/// "Repairs the binary understands").
+const EVIDENCE_FLAGS: [&str; 3] = ["webhook-cert-path", "metrics-cert-name", "metrics-cert-key"];
+
+/// A directory a container names for its metrics certificate.
+#[derive(Clone, Debug)]
+pub(crate) struct NamedDir {
+    /// Cleaned, absolute.
+    pub(crate) dir: String,
+    /// `--metrics-cert-path` or the env var.
+    pub(crate) source: String,
+    pub(crate) value: String,
+    pub(crate) path: FieldPath,
+    /// What a mount must cover: the directory, or for env the file itself.
+    pub(crate) needed: String,
+    /// The files read from `dir`.
+    pub(crate) files: Vec<String>,
+}
+
+/// A container as the certificate rules see it.
+#[derive(Debug)]
+pub(crate) struct CertView<'w, 'a> {
+    pub(crate) c: &'w Container<'a>,
+    pub(crate) mounts: Vec<Mount<'a>>,
+    pub(crate) named: Vec<NamedDir>,
+    pub(crate) webhook_port: bool,
+    pub(crate) working_dir: Option<&'a str>,
+}
+
+impl CertView<'_, '_> {
+    /// `"manager"`, or the path of a nameless container.
+    pub(crate) fn label(&self) -> String {
+        if self.c.at.name.is_empty() {
+            format!("at {}", self.c.path())
+        } else {
+            format!("{:?}", self.c.at.name)
+        }
+    }
+
+    /// Whether the container carries metrics flags or env (the injection target).
+    pub(crate) fn carries_metrics_config(&self) -> bool {
+        let cmd = &self.c.cmd;
+        cmd.values("metrics-bind-address")
+            .any(|b| b.known() != Some("0"))
+            || cmd.value("metrics-cert-path").is_some()
+            || self.c.env.set(TLS_CERT).is_some()
+            || self.c.env.set(TLS_KEY).is_some()
+    }
+}
+
+/// The pod's volumes and every container's view.
+#[derive(Debug)]
+pub(crate) struct Pod<'w, 'a> {
+    pub(crate) volumes: Vec<Volume<'a>>,
+    /// Volume name -> index of its first entry in `volumes`.
+    by_name: HashMap<&'a str, usize>,
+    pub(crate) views: Vec<CertView<'w, 'a>>,
+}
+
+fn named_dirs(c: &Container, wd: Option<&str>) -> Vec<NamedDir> {
+    let mut out = Vec::new();
+    let first_known = |flag: &str, default: &str| {
+        c.cmd
+            .values(flag)
+            .find_map(|s| s.known().map(str::to_string))
+            .unwrap_or_else(|| default.to_string())
+    };
+    for hit in c.cmd.values("metrics-cert-path") {
+        // Silent on an unknown path (SPEC 9, "Fail closed": W5).
+        let Some(value) = hit.known() else { continue };
+        if let Some(dir) = mounts::resolve(value, wd) {
+            out.push(NamedDir {
+                needed: dir.clone(),
+                dir,
+                source: hit.spelled.clone(),
+                value: hit.written.clone(),
+                path: hit.path.clone(),
+                files: vec![
+                    first_known("metrics-cert-name", "tls.crt"),
+                    first_known("metrics-cert-key", "tls.key"),
+                ],
+            });
+        }
+    }
+    for var in [TLS_CERT, TLS_KEY] {
+        let Some(env) = c.env.set(var) else { continue };
+        let Some(EnvValue::Literal(literal)) = &env.value else {
+            continue;
+        };
+        let Some(file) = mounts::resolve(literal, wd) else {
+            continue;
+        };
+        if let Some((dir, name)) = mounts::split_file(&file) {
+            out.push(NamedDir {
+                dir,
+                source: var.to_string(),
+                value: literal.to_string(),
+                path: env.value_path(),
+                files: vec![name.to_string()],
+                needed: file,
+            });
+        }
+    }
+    out
+}
+
+impl<'w, 'a> Pod<'w, 'a> {
+    pub(crate) fn read(w: &'w Workload<'a>, report: &mut Report) -> Pod<'w, 'a> {
+        let volumes = mounts::volumes(&w.pod.spec, report);
+        let mut by_name = HashMap::with_capacity(volumes.len());
+        for (i, v) in volumes.iter().enumerate() {
+            by_name.entry(v.name).or_insert(i);
+        }
+        let views = w
+            .containers
+            .iter()
+            .map(|c| {
+                let working_dir = c.at.obj.str("workingDir", report);
+                let mut webhook_port = false;
+                if let Some(ports) = c.at.obj.list("ports", report) {
+                    for (_, p) in ports.objs(report) {
+                        webhook_port |= p.str("name", report) == Some("webhook-server");
+                    }
+                }
+                CertView {
+                    c,
+                    mounts: mounts::mounts(&c.at.obj, report),
+                    named: named_dirs(c, working_dir),
+                    webhook_port,
+                    working_dir,
+                }
+            })
+            .collect();
+        Pod {
+            volumes,
+            by_name,
+            views,
+        }
+    }
+
+    pub(crate) fn volume(&self, name: &str) -> Option<&Volume<'a>> {
+        self.by_name.get(name).map(|&i| &self.volumes[i])
+    }
+
+    /// The first mount of `cv` whose volume holds Secret `secret`.
+    pub(crate) fn secret_mount<'m>(
+        &self,
+        cv: &'m CertView<'w, 'a>,
+        secret: &str,
+    ) -> Option<&'m Mount<'a>> {
+        cv.mounts
+            .iter()
+            .find(|m| self.volume(m.name).is_some_and(|v| v.uses_secret(secret)))
+    }
+
+    /// The Secret-backed mount through which `cv` sees `dir`, if it is one.
+    pub(crate) fn secret_at<'m>(
+        &self,
+        cv: &'m CertView<'w, 'a>,
+        dir: &str,
+    ) -> Option<(&'m Mount<'a>, &Volume<'a>)> {
+        let m = mounts::visible_at(&cv.mounts, dir)?;
+        let v = self.volume(m.name).filter(|v| v.is_secret_backed())?;
+        Some((m, v))
+    }
+
+    /// The container's metrics certificate directory (see the module docs).
+    fn metrics_dir(&self, cv: &CertView, s: &Settings) -> String {
+        cv.named
+            .first()
+            .map_or_else(|| default_dir(s), |n| n.dir.clone())
+    }
+
+    /// Evidence that `cv` mounts external metrics certificates.
+    pub(crate) fn external_metrics(&self, cv: &CertView<'w, 'a>, s: &Settings) -> Option<String> {
+        let secret = &s.metrics_cert_secret_name;
+        if let Some(m) = self.secret_mount(cv, secret) {
+            return Some(format!(
+                "Secret {secret:?} (volume {:?}) at {}",
+                m.name, m.mount_path
+            ));
+        }
+        let dir = self.metrics_dir(cv, s);
+        let (m, v) = self.secret_at(cv, &dir)?;
+        Some(format!(
+            "{} (volume {:?}) at {}",
+            v.describe(),
+            m.name,
+            m.mount_path
+        ))
+    }
+
+    /// The webhook certificate directory, `None` when it cannot be known.
+    fn webhook_dir(&self, cv: &CertView, s: &Settings) -> Option<String> {
+        match cv.c.cmd.value("webhook-cert-path") {
+            Some(hit) => mounts::resolve(hit.known()?, cv.working_dir),
+            None => mounts::clean(&s.webhook_cert_mount_path),
+        }
+    }
+}
+
+/// `metricsCertMountPath`, cleaned.
+pub(crate) fn default_dir(s: &Settings) -> String {
+    mounts::clean(&s.metrics_cert_mount_path).unwrap_or_else(|| s.metrics_cert_mount_path.clone())
+}
+
+/// What triggered a repair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Trigger {
+    W5,
+    X3,
+    /// The opt-in annotation.
+    Annotation,
+}
+
+impl Trigger {
+    /// The rule a repair of this trigger is reported under; the opt-in asks
+    /// for what X3 repairs (issuer certificates for the metrics server).
+    pub(crate) fn rule(self) -> Rule {
+        match self {
+            Trigger::W5 => Rule::W5,
+            Trigger::X3 | Trigger::Annotation => Rule::X3,
+        }
+    }
+}
+
+/// A repairable finding: container `container` (index into [`Pod::views`])
+/// needs the metrics Secret mounted at `dir` (and, for X3, the flag).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Need {
+    pub(crate) trigger: Trigger,
+    pub(crate) container: usize,
+    pub(crate) dir: String,
+    pub(crate) append_flag: bool,
+    /// Where the finding is reported.
+    pub(crate) path: FieldPath,
+    /// The finding, with its evidence.
+    pub(crate) why: String,
+}
+
+/// What the analysis found besides the violations it reported.
+#[derive(Debug)]
+pub(crate) struct Analysis<'w, 'a> {
+    pub(crate) pod: Pod<'w, 'a>,
+    pub(crate) needs: Vec<Need>,
+    /// The path of the opt-in annotation when it is `"true"`.
+    pub(crate) opt_in: Option<FieldPath>,
+}
+
+/// An excepted W5/X3 triggers no injection: it is reported as a plain
+/// violation, which the exceptions layer turns into a warning (SPEC 11).
+fn excepted(ctx: &Ctx, rule: Rule) -> bool {
+    ctx.excepted.contains(rule)
+}
+
+fn w5(pod: &Pod, i: usize, ctx: &Ctx, report: &mut Report, needs: &mut Vec<Need>) {
+    let s = ctx.settings;
+    let cv = &pod.views[i];
+    for n in &cv.named {
+        if cv.mounts.iter().any(|m| m.covers(&n.needed)) {
+            continue;
+        }
+        let why = format!(
+            "{} names {}, but no volume mount of container {} covers {}, so the component cannot read its metrics certificate and fails at start",
+            n.source, n.value, cv.label(), n.dir
+        );
+        let foreign: Vec<&str> = n
+            .files
+            .iter()
+            .map(String::as_str)
+            .filter(|f| !SECRET_KEYS.contains(f))
+            .collect();
+        let obstacle = if n.dir == "/" {
+            "a volume cannot be mounted at /".to_string()
+        } else if !foreign.is_empty() {
+            format!(
+                "Secret {:?} provides tls.crt, tls.key and ca.crt, not {}",
+                s.metrics_cert_secret_name,
+                foreign.join(" or ")
+            )
+        } else {
+            String::new()
+        };
+        if !obstacle.is_empty() {
+            report.required(Rule::W5, n.path.clone(), format!(
+                "{why}; the policy cannot repair this by injection ({obstacle}): mount the volume that holds {} at {} yourself",
+                n.files.join(" and "), n.dir
+            ));
+            continue;
+        }
+        if excepted(ctx, Rule::W5) {
+            report.required(
+                Rule::W5,
+                n.path.clone(),
+                format!(
+                    "{why}; mount Secret {:?} read-only at {} in that container",
+                    s.metrics_cert_secret_name, n.dir
+                ),
+            );
+            continue;
+        }
+        needs.push(Need {
+            trigger: Trigger::W5,
+            container: i,
+            dir: n.dir.clone(),
+            append_flag: false,
+            path: n.path.clone(),
+            why,
+        });
+    }
+}
+
+fn x1(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
+    let secret = &s.metrics_cert_secret_name;
+    let (path, what) = if let Some(m) = pod.secret_mount(cv, secret) {
+        (
+            m.path.clone(),
+            format!(
+                "mounts Secret {secret:?} (volume {:?}) at {}",
+                m.name, m.mount_path
+            ),
+        )
+    } else if let Some((m, v)) = pod.secret_at(cv, &pod.metrics_dir(cv, s)) {
+        (
+            m.path.clone(),
+            format!(
+                "mounts {} (volume {:?}) at {}, over its metrics certificate directory {}",
+                v.describe(),
+                m.name,
+                m.mount_path,
+                pod.metrics_dir(cv, s)
+            ),
+        )
+    } else {
+        return;
+    };
+    report.forbidden(Rule::X1, path, format!(
+        "container {} {what}: with certManagement: internal the components issue their own metrics certificates, and issuer-provided metrics certificates alongside internal certificate management are the unsupported combination of KEP-4377; remove this mount (and any --metrics-cert-path), or set certManagement to external or auto",
+        cv.label()
+    ));
+}
+
+fn x2(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
+    let Some(metrics) = pod.external_metrics(cv, s) else {
+        return;
+    };
+    let serves = match cv.c.cmd.value("webhook-cert-path") {
+        Some(hit) => hit.shown(),
+        None if cv.webhook_port => "port webhook-server".to_string(),
+        None => return,
+    };
+    let Some(dir) = pod.webhook_dir(cv, s) else {
+        return;
+    };
+    if pod.secret_at(cv, &dir).is_some() {
+        return;
+    }
+    report.forbidden(Rule::X2, cv.c.path().clone(), format!(
+        "container {} mounts external metrics certificates ({metrics}) and serves webhooks ({serves}), but no Secret is mounted at its webhook certificate directory {dir}, so its webhooks use internal certificates: external metrics with internal webhook certificates is KEP-4377's unsupported option; mount the webhook certificate Secret (for example from cert-manager) at {dir}, or remove the metrics certificate mount",
+        cv.label()
+    ));
+}
+
+fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: &mut Vec<Need>) {
+    let s = ctx.settings;
+    let cv = &pod.views[i];
+    let cmd = &cv.c.cmd;
+    if cmd.mentions("metrics-cert-path") {
+        return;
+    }
+    // Only an exposed server (SPEC 9, "Loopback servers are not exposed").
+    let Some((bind, where_)) = cmd
+        .values("metrics-bind-address")
+        .find_map(|b| addresses::exposed(b).map(|w| (b, w)))
+    else {
+        return;
+    };
+    // Secure unless every reading says false (an unknown value may be true).
+    if cmd.mentions("metrics-secure")
+        && cmd
+            .booleans("metrics-secure")
+            .all(|b| b.value == Some(false))
+    {
+        return;
+    }
+    let because = match s.cert_management {
+        CertManagement::External => "certManagement is external".to_string(),
+        _ => {
+            let Some(dir) = pod.webhook_dir(cv, s) else {
+                return;
+            };
+            let Some((_, v)) = pod.secret_at(cv, &dir) else {
+                return;
+            };
+            format!(
+                "its webhook certificates come from {} mounted at {dir} (certManagement: auto)",
+                v.describe()
+            )
+        }
+    };
+    let secret = &s.metrics_cert_secret_name;
+    let dir = pod
+        .secret_mount(cv, secret)
+        .and_then(|m| mounts::clean(m.mount_path))
+        .unwrap_or_else(|| default_dir(s));
+    let why = format!(
+        "container {} serves secure metrics ({} {where_}) with internal self-signed certificates: it has no --metrics-cert-path while {because}",
+        cv.label(), bind.shown()
+    );
+    let path = cv.c.path().clone();
+    let evidence = (EVIDENCE_FLAGS.iter().any(|f| cmd.mentions(f)) || opt_in) && cmd.appendable;
+    if excepted(ctx, Rule::X3) {
+        report.required(Rule::X3, path, format!(
+            "{why}; mount Secret {secret:?} read-only at {dir} and add --metrics-cert-path={dir} to its args"
+        ));
+        return;
+    }
+    if evidence {
+        needs.push(Need {
+            trigger: Trigger::X3,
+            container: i,
+            dir,
+            append_flag: true,
+            path,
+            why,
+        });
+        return;
+    }
+    let advice = if !cmd.appendable {
+        let why = if cmd.script {
+            "the container starts its binary from a shell script, where an appended --metrics-cert-path would not reach it"
+        } else {
+            "an argument appended after a positional argument, `--` or a token the policy cannot read is not read as a flag by Go's flag package"
+        };
+        format!("{why}, so the policy injected nothing: add --metrics-cert-path={dir} to the binary's flags and mount Secret {secret:?} read-only at {dir} (Secret {secret:?} must exist before the pod can start)")
+    } else {
+        format!(
+        "the policy adds --metrics-cert-path only to a binary that shows it knows the flag (it passes --webhook-cert-path, --metrics-cert-name or --metrics-cert-key), so it injected nothing: once the binary supports it, add --metrics-cert-path={dir} and mount Secret {secret:?} read-only at {dir} (Secret {secret:?} must exist before the pod can start), or annotate the workload {INJECT_ANNOTATION}: \"true\" to let the policy add both"
+    )
+    };
+    match s.cert_management {
+        CertManagement::External => report.required(Rule::X3, path, format!("{why}; {advice}")),
+        _ => report.warn(Rule::X3, &path, format!("{why}; {advice}")),
+    }
+}
+
+/// The container that receives an injection triggered by the annotation
+/// (SPEC section 6), or why there is none.
+fn target(pod: &Pod, by_annotation: Option<usize>, s: &Settings) -> Result<usize, String> {
+    let names = |ix: &[usize]| {
+        ix.iter()
+            .map(|&i| pod.views[i].label())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let carriers: Vec<usize> = (0..pod.views.len())
+        .filter(|&i| pod.views[i].carries_metrics_config())
+        .collect();
+    let by_setting = pod
+        .views
+        .iter()
+        .position(|cv| cv.c.at.name == s.metrics_container_name);
+    if carriers.len() == 1 {
+        return Ok(carriers[0]);
+    }
+    if carriers.len() > 1 {
+        return [by_annotation, by_setting]
+            .into_iter()
+            .flatten()
+            .find(|i| carriers.contains(i))
+            .ok_or_else(|| {
+                format!(
+                    "containers {} all carry metrics flags or env",
+                    names(&carriers)
+                )
+            });
+    }
+    let regular: Vec<usize> = (0..pod.views.len())
+        .filter(|&i| !pod.views[i].c.at.is_init())
+        .collect();
+    match (by_annotation, by_setting) {
+        (Some(i), _) | (None, Some(i)) => Ok(i),
+        _ if regular.len() == 1 => Ok(regular[0]),
+        _ => Err(format!(
+            "no container carries metrics flags or env, none is named {:?} (metricsContainerName), and the pod has {} containers",
+            s.metrics_container_name, regular.len()
+        )),
+    }
+}
+
+/// The injection annotations: `secure-metrics/container` (reported when it
+/// names no container) and the opt-in's path when it is `"true"`.
+fn annotations(
+    w: &Workload,
+    pod: &Pod,
+    report: &mut Report,
+) -> (Option<usize>, bool, Option<FieldPath>) {
+    let mut by_annotation = None;
+    let mut bad_name = false;
+    if let Some((path, name)) = w.pod.annotation(CONTAINER_ANNOTATION, report) {
+        by_annotation = pod
+            .views
+            .iter()
+            .position(|cv| !name.is_empty() && cv.c.at.name == name);
+        if by_annotation.is_none() {
+            bad_name = true;
+            let all: Vec<String> = pod.views.iter().map(|cv| cv.label()).collect();
+            report.invalid(Rule::Invalid, path, format!(
+                "names container {name:?}, but the pod has no such container (it has {}); name one of its containers",
+                all.join(", ")
+            ));
+        }
+    }
+    let opt_in = match w.pod.annotation(INJECT_ANNOTATION, report) {
+        Some((path, value)) => match value.as_str() {
+            "true" => Some(path),
+            "false" => None,
+            other => {
+                report.invalid(
+                    Rule::Invalid,
+                    path,
+                    format!("{other:?} is not \"true\" or \"false\""),
+                );
+                None
+            }
+        },
+        None => None,
+    };
+    (by_annotation, bad_name, opt_in)
+}
+
+/// The opt-in's need for the target container, unless it already mounts
+/// metrics certificates.
+fn opt_in_need(
+    pod: &Pod,
+    path: &FieldPath,
+    by_annotation: Option<usize>,
+    bad_name: bool,
+    s: &Settings,
+    report: &mut Report,
+    needs: &mut Vec<Need>,
+) {
+    let i = match target(pod, by_annotation, s) {
+        Ok(i) => i,
+        // A misnamed container is reported already; do not pile on.
+        Err(_) if bad_name => return,
+        Err(why) => {
+            report.required(Rule::Invalid, path.clone(), format!(
+                "{INJECT_ANNOTATION} asks for the metrics certificate mount, but {why}; add the annotation {CONTAINER_ANNOTATION}: <container name> to say which container gets it"
+            ));
+            return;
+        }
+    };
+    let cv = &pod.views[i];
+    if pod.external_metrics(cv, s).is_some() || needs.iter().any(|n| n.container == i) {
+        return;
+    }
+    // The container mounts no metrics Secret: the directory is the one it
+    // names, else metricsCertMountPath.
+    let dir = cv
+        .named
+        .first()
+        .map_or_else(|| default_dir(s), |n| n.dir.clone());
+    needs.push(Need {
+        trigger: Trigger::Annotation,
+        container: i,
+        dir,
+        append_flag: false,
+        path: path.clone(),
+        why: format!(
+            "the workload asks for it with {INJECT_ANNOTATION}: \"true\" and container {} mounts no metrics certificates",
+            cv.label()
+        ),
+    });
+}
+
+/// The analysis: runs W5, X1, X2, X3 and reads the injection annotations.
+/// Violations go to `report`; repairable findings are returned as needs.
+pub(crate) fn analyze<'w, 'a>(
+    w: &'w Workload<'a>,
+    ctx: &Ctx,
+    report: &mut Report,
+) -> Analysis<'w, 'a> {
+    let s = ctx.settings;
+    let pod = Pod::read(w, report);
+    let (by_annotation, bad_name, opt_in) = annotations(w, &pod, report);
+    let mut needs = Vec::new();
+    for i in 0..pod.views.len() {
+        w5(&pod, i, ctx, report, &mut needs);
+        match s.cert_management {
+            CertManagement::Internal => x1(&pod, &pod.views[i], s, report),
+            CertManagement::Auto | CertManagement::External => {
+                x2(&pod, &pod.views[i], s, report);
+                x3(&pod, i, ctx, opt_in.is_some(), report, &mut needs);
+            }
+        }
+    }
+    if let Some(path) = &opt_in {
+        opt_in_need(&pod, path, by_annotation, bad_name, s, report, &mut needs);
+    }
+    Analysis { pod, needs, opt_in }
+}

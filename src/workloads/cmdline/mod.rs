@@ -1,0 +1,617 @@
+//! One resolved model of each container's command line and environment
+//! (SPEC section 9, with the readings of section 13). Built once per
+//! container; every workload rule (W1-W5, X1-X3) and the injection read it,
+//! and nothing else reads `command`, `args` or `env`.
+//!
+//! - **Expansion** ([`expand`]): `$(NAME)` and `$$` as the kubelet expands
+//!   them, env values chained in list order; `valueFrom`/`envFrom` unknown,
+//!   except the downward-API pod and host IPs (known non-loopback).
+//! - **Shells** ([`shell`]): `sh -c SCRIPT` is read as the commands it runs.
+//! - **Flags**: tokens in order; a value flag of [`FLAGS`] written without `=`
+//!   consumes the next token; one or two dashes are the same flag; neither
+//!   `--` nor a positional argument ends the reading. Go's `flag` stops at
+//!   the first positional or `--`, pflag does not, both keep the last
+//!   occurrence: so a flag's *readings* are the occurrences that are the last
+//!   one before some stop point (a positional, `--`, or the end).
+//! - **Booleans**: Go's `strconv.ParseBool`; anything else (an empty value
+//!   included) is `invalid`, as is a value flag that is the last token.
+//! - **Unknown tokens**: a token that does not begin with a known `-NAME=`
+//!   may set any flag; rules that fail closed consult [`CommandLine::unknown_tokens`].
+
+pub(crate) mod expand;
+pub(crate) mod shell;
+#[cfg(test)]
+mod tests;
+
+use crate::report::{FieldPath, Report};
+use crate::rule::Rule;
+use crate::view::Obj;
+use expand::{Binding, Text, Undefined};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::fmt;
+
+/// How a flag named in the SPEC takes its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Takes {
+    /// `--flag=v` or `--flag v`.
+    Value,
+    /// Go boolean: bare means true, a value only with `=`.
+    Bool,
+}
+
+/// Every flag the SPEC names, with how it takes its value (the flags of the
+/// `certKeyPairs` setting are value flags too).
+pub(crate) const FLAGS: [(&str, Takes); 14] = [
+    ("metrics-bind-address", Takes::Value),
+    ("diagnostics-address", Takes::Value),
+    ("health-probe-bind-address", Takes::Value),
+    ("bind-address", Takes::Value),
+    ("metrics-cert-path", Takes::Value),
+    ("metrics-cert-name", Takes::Value),
+    ("metrics-cert-key", Takes::Value),
+    ("webhook-cert-path", Takes::Value),
+    ("tls-cert-file", Takes::Value),
+    ("tls-private-key-file", Takes::Value),
+    ("cert-file", Takes::Value),
+    ("key-file", Takes::Value),
+    ("metrics-secure", Takes::Bool),
+    ("insecure-diagnostics", Takes::Bool),
+];
+
+/// The env vars the SPEC names.
+pub(crate) mod env_names {
+    pub(crate) const TLS_CERT: &str = "METRICS_PROMETHEUS_TLS_CERT";
+    pub(crate) const TLS_KEY: &str = "METRICS_PROMETHEUS_TLS_KEY";
+    pub(crate) const CLIENT_AUTH: &str = "METRICS_PROMETHEUS_TLS_CLIENT_AUTH";
+    pub(crate) const CLIENT_CA_FILE: &str = "METRICS_PROMETHEUS_TLS_CLIENT_CA_FILE";
+    pub(crate) const MIN_VERSION: &str = "METRICS_PROMETHEUS_TLS_MIN_VERSION";
+    pub(crate) const MAX_VERSION: &str = "METRICS_PROMETHEUS_TLS_MAX_VERSION";
+    pub(crate) const CURVES: &str = "METRICS_PROMETHEUS_TLS_CURVE_PREFERENCES";
+    pub(crate) const CIPHERS: &str = "METRICS_PROMETHEUS_TLS_CIPHER_SUITES";
+}
+
+/// Go's `strconv.ParseBool`.
+pub(crate) fn parse_go_bool(s: &str) -> Option<bool> {
+    match s {
+        "1" | "t" | "T" | "true" | "TRUE" | "True" => Some(true),
+        "0" | "f" | "F" | "false" | "FALSE" | "False" => Some(false),
+        _ => None,
+    }
+}
+
+/// A value as far as the policy can know it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Val {
+    /// Known text (a pod/host IP read as [`expand::IP_STANDIN`]).
+    Known(String),
+    /// Depends on variables whose values the policy cannot see.
+    Unknown(Vec<String>),
+}
+
+/// One reading of a flag: the value one of the parsers gives it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Setting {
+    pub(crate) value: Val,
+    /// The value as written in the object (`$(POD_IP):8080`).
+    pub(crate) written: String,
+    /// The flag as the container spells it (`--metrics-bind-address`).
+    pub(crate) spelled: String,
+    /// The token that holds the flag (`...containers[0].args[3]`).
+    pub(crate) path: FieldPath,
+    /// The downward-API variables (pod or host IP) the value reads.
+    pub(crate) ips: Vec<String>,
+}
+
+impl Setting {
+    /// The known value, if any.
+    pub(crate) fn known(&self) -> Option<&str> {
+        match &self.value {
+            Val::Known(v) => Some(v),
+            Val::Unknown(_) => None,
+        }
+    }
+
+    /// `--flag=written`, for messages.
+    pub(crate) fn shown(&self) -> String {
+        format!("{}={}", self.spelled, self.written)
+    }
+
+    /// The variables the policy could not see, for messages (`$(A), $(B)`).
+    pub(crate) fn unseen(&self) -> String {
+        match &self.value {
+            Val::Unknown(vars) => names(vars),
+            Val::Known(_) => String::new(),
+        }
+    }
+}
+
+fn names(vars: &[String]) -> String {
+    let shown: Vec<String> = vars.iter().map(|v| format!("$({v})")).collect();
+    shown.join(", ")
+}
+
+/// A boolean flag's reading: `None` when the value is unknown.
+#[derive(Clone, Debug)]
+pub(crate) struct BoolReading<'s> {
+    pub(crate) value: Option<bool>,
+    pub(crate) setting: &'s Setting,
+}
+
+/// A token the policy cannot read: it may set any flag.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct UnknownToken {
+    pub(crate) path: FieldPath,
+    pub(crate) written: String,
+    pub(crate) vars: Vec<String>,
+}
+
+impl UnknownToken {
+    pub(crate) fn unseen(&self) -> String {
+        names(&self.vars)
+    }
+}
+
+/// A container's command line, resolved once.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CommandLine {
+    /// Flag name (no dashes) and its readings, in token order (a handful of
+    /// names: those of [`FLAGS`] and the `certKeyPairs` flags).
+    readings: Vec<(String, Vec<Setting>)>,
+    unknown: Vec<UnknownToken>,
+    /// Whether the program is a shell run with `-c SCRIPT`: a flag appended
+    /// to `args` would reach the script, not the binary it starts.
+    pub(crate) script: bool,
+    /// Whether a flag appended to `args` is read by every parser: no
+    /// positional argument or `--` after the program name (Go's `flag` stops
+    /// there), no unknown token, no shell script.
+    pub(crate) appendable: bool,
+}
+
+impl CommandLine {
+    /// Every reading of flag `name` (with or without dashes), empty values
+    /// included (an empty value means unset).
+    pub(crate) fn readings(&self, name: &str) -> &[Setting] {
+        let name = name.trim_start_matches('-');
+        self.readings
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(&[], |(_, r)| r.as_slice())
+    }
+
+    /// The readings that set the flag (a non-empty value, known or not).
+    pub(crate) fn values(&self, name: &str) -> impl Iterator<Item = &Setting> {
+        self.readings(name)
+            .iter()
+            .filter(|s| !matches!(&s.value, Val::Known(v) if v.is_empty()))
+    }
+
+    /// The first reading that sets the flag.
+    pub(crate) fn value(&self, name: &str) -> Option<&Setting> {
+        self.values(name).next()
+    }
+
+    /// Whether the flag is written anywhere.
+    pub(crate) fn mentions(&self, name: &str) -> bool {
+        !self.readings(name).is_empty()
+    }
+
+    /// A boolean flag's readings (values Go cannot parse were reported as
+    /// `invalid` when the line was read, and are left out).
+    pub(crate) fn booleans(&self, name: &str) -> impl Iterator<Item = BoolReading<'_>> {
+        self.readings(name).iter().filter_map(|s| match &s.value {
+            Val::Known(v) => parse_go_bool(v).map(|b| BoolReading {
+                value: Some(b),
+                setting: s,
+            }),
+            Val::Unknown(_) => Some(BoolReading {
+                value: None,
+                setting: s,
+            }),
+        })
+    }
+
+    /// Tokens that may set any flag.
+    pub(crate) fn unknown_tokens(&self) -> &[UnknownToken] {
+        &self.unknown
+    }
+}
+
+/// An env var of the container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct EnvVar<'a> {
+    pub(crate) name: &'a str,
+    /// `None` when neither a non-empty `value` nor a `valueFrom` is given.
+    pub(crate) value: Option<EnvValue<'a>>,
+    /// The entry (`...containers[0].env[2]`).
+    pub(crate) path: FieldPath,
+}
+
+/// The value of a set env var.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum EnvValue<'a> {
+    /// A literal `value`, expanded and fully known.
+    Literal(Cow<'a, str>),
+    /// A literal `value` that reads a variable the policy cannot see.
+    Unknown(Vec<String>),
+    /// A `valueFrom` reference: set, content unknown (trusted by W2).
+    From,
+}
+
+impl EnvVar<'_> {
+    pub(crate) fn is_set(&self) -> bool {
+        self.value.is_some()
+    }
+
+    /// The literal value, when it is known.
+    pub(crate) fn literal(&self) -> Option<&str> {
+        match &self.value {
+            Some(EnvValue::Literal(v)) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The path of the field that sets it (`value` or `valueFrom`).
+    pub(crate) fn value_path(&self) -> FieldPath {
+        match self.value {
+            Some(EnvValue::From) => self.path.child("valueFrom"),
+            _ => self.path.child("value"),
+        }
+    }
+}
+
+/// A container's `env`, resolved once.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Env<'a> {
+    vars: Vec<EnvVar<'a>>,
+    /// Name -> index of its last entry.
+    last: HashMap<&'a str, usize>,
+}
+
+impl<'a> Env<'a> {
+    /// The entry for `name` (the last one when repeated).
+    pub(crate) fn get(&self, name: &str) -> Option<&EnvVar<'a>> {
+        self.last.get(name).map(|&i| &self.vars[i])
+    }
+
+    /// The entry for `name` when it is set.
+    pub(crate) fn set(&self, name: &str) -> Option<&EnvVar<'a>> {
+        self.get(name).filter(|v| v.is_set())
+    }
+}
+
+/// What the pod says about undefined names.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct PodEnv {
+    /// `enableServiceLinks` is not `false`.
+    pub(crate) service_links: bool,
+}
+
+/// The downward-API fields that hold a pod or host IP.
+const IP_FIELDS: [&str; 3] = ["status.podIP", "status.podIPs", "status.hostIP"];
+
+/// Reads `env`: each literal expanded from the entries before it.
+fn read_env<'a>(
+    container: &Obj<'a>,
+    undefined: Undefined,
+    report: &mut Report,
+) -> (Env<'a>, HashMap<&'a str, Binding<'a>>) {
+    let mut env = Env::default();
+    let mut bindings: HashMap<&'a str, Binding<'a>> = HashMap::new();
+    let Some(list) = container.list("env", report) else {
+        return (env, bindings);
+    };
+    for (_, entry) in list.objs(report) {
+        let Some(name) = entry.str("name", report) else {
+            continue;
+        };
+        let literal = entry.str("value", report);
+        let (value, binding) = match entry.obj("valueFrom", report) {
+            Some(from) => {
+                let field = from
+                    .obj("fieldRef", report)
+                    .and_then(|f| f.str("fieldPath", report));
+                let binding = match field {
+                    Some(f) if IP_FIELDS.contains(&f) => Binding::Ip,
+                    _ => Binding::Unknown,
+                };
+                (Some(EnvValue::From), binding)
+            }
+            None => {
+                let text = expand::kubelet(literal.unwrap_or(""), |n| bindings.get(n), undefined);
+                let unknown = Text(&text).unknown();
+                let value = match (text.is_empty(), unknown.is_empty()) {
+                    (true, _) => None,
+                    (false, true) if !text.contains(expand::IP_OPEN) => {
+                        Some(EnvValue::Literal(text.clone()))
+                    }
+                    (false, true) => Text(&text)
+                        .known()
+                        .map(|k| EnvValue::Literal(Cow::Owned(k))),
+                    (false, false) => Some(EnvValue::Unknown(
+                        unknown.into_iter().map(str::to_string).collect(),
+                    )),
+                };
+                (value, Binding::Text(text))
+            }
+        };
+        bindings.insert(name, binding);
+        env.last.insert(name, env.vars.len());
+        env.vars.push(EnvVar {
+            name,
+            value,
+            path: entry.path.clone(),
+        });
+    }
+    (env, bindings)
+}
+
+/// One word of the command line after expansion, and the token it came from.
+struct Word<'a> {
+    text: Cow<'a, str>,
+    /// The token as written (for messages).
+    written: Cow<'a, str>,
+    /// The token: in `args` (else `command`), and its index there.
+    at: (bool, usize),
+}
+
+/// The paths of `command` and `args`: a token's path is built only when a
+/// rule needs it.
+struct Paths {
+    command: FieldPath,
+    args: FieldPath,
+}
+
+impl Paths {
+    fn of(&self, (in_args, index): (bool, usize)) -> FieldPath {
+        match in_args {
+            true => self.args.index(index),
+            false => self.command.index(index),
+        }
+    }
+}
+
+/// Splits `-name=value` / `--name=value` / `--name` into name and inline value.
+fn split_flag(text: &str) -> Option<(&str, Option<&str>)> {
+    let body = text.strip_prefix("--").or_else(|| text.strip_prefix('-'))?;
+    if body.is_empty() || body.starts_with('-') || body.starts_with('=') {
+        return None;
+    }
+    match body.split_once('=') {
+        Some((name, value)) => Some((name, Some(value))),
+        None => Some((body, None)),
+    }
+}
+
+fn val(text: &str) -> (Val, Vec<String>) {
+    let t = Text(text);
+    let ips = t.ips().into_iter().map(str::to_string).collect();
+    match t.known() {
+        Some(k) => (Val::Known(k), ips),
+        None => (
+            Val::Unknown(t.unknown().into_iter().map(str::to_string).collect()),
+            ips,
+        ),
+    }
+}
+
+/// Reads the words into flag readings.
+fn read_flags(
+    words: &[Word],
+    paths: &Paths,
+    extra: &[&str],
+    line: &mut CommandLine,
+    report: &mut Report,
+) {
+    let takes = |name: &str| {
+        FLAGS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, t)| *t)
+            .or_else(|| extra.contains(&name).then_some(Takes::Value))
+    };
+    // The latest occurrence of each flag since the last stop point.
+    let mut pending: Vec<(String, Setting)> = Vec::new();
+    let flush = |pending: &mut Vec<(String, Setting)>, line: &mut CommandLine| {
+        for (name, s) in pending.drain(..) {
+            match line.readings.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, r)) => r.push(s),
+                None => line.readings.push((name, vec![s])),
+            }
+        }
+    };
+    let mut stops = 0;
+    let mut i = 0;
+    while i < words.len() {
+        let w = &words[i];
+        i += 1;
+        // The flag name must be known text (before any unknown part).
+        let known_prefix = w
+            .text
+            .split([expand::UNKNOWN_OPEN, expand::IP_OPEN])
+            .next()
+            .unwrap_or("");
+        let whole = known_prefix.len() == w.text.len();
+        let flag = split_flag(&w.text).filter(|(_, v)| whole || v.is_some());
+        let flag = flag.filter(|(n, _)| known_prefix.len() > n.len() || whole);
+        let Some((name, inline)) = flag else {
+            let vars = Text(&w.text).unknown();
+            if !vars.is_empty() {
+                line.unknown.push(UnknownToken {
+                    path: paths.of(w.at),
+                    written: w.written.to_string(),
+                    vars: vars.into_iter().map(str::to_string).collect(),
+                });
+            }
+            // A positional argument or `--` (or a token that may be one):
+            // Go's flag stops here.
+            if i > 1 {
+                stops += 1;
+            }
+            flush(&mut pending, line);
+            continue;
+        };
+        let Some(kind) = takes(name) else {
+            continue;
+        };
+        let spelled = w
+            .written
+            .split('=')
+            .next()
+            .unwrap_or(&w.written)
+            .to_string();
+        let path = paths.of(w.at);
+        let value_text = match (kind, inline) {
+            (_, Some(v)) => v.to_string(),
+            (Takes::Bool, None) => "true".to_string(),
+            (Takes::Value, None) => match words.get(i) {
+                Some(next) => {
+                    i += 1;
+                    next.text.to_string()
+                }
+                None => {
+                    report.invalid(
+                        Rule::Invalid,
+                        path,
+                        format!("{spelled} is the last argument and has no value; the binary refuses to start"),
+                    );
+                    continue;
+                }
+            },
+        };
+        let written = match inline {
+            Some(_) => w.written.split_once('=').map_or("", |(_, v)| v).to_string(),
+            None if kind == Takes::Value => words[i - 1].written.to_string(),
+            None => "true".to_string(),
+        };
+        let (value, ips) = val(&value_text);
+        if kind == Takes::Bool {
+            if let Val::Known(v) = &value {
+                if parse_go_bool(v).is_none() {
+                    report.invalid(
+                        Rule::Invalid,
+                        path.clone(),
+                        format!(
+                            "{spelled} is a boolean flag and Go cannot parse {v:?} (the binary refuses to start); use {spelled}=true or {spelled}=false"
+                        ),
+                    );
+                }
+            }
+        }
+        let setting = Setting {
+            value,
+            written,
+            spelled,
+            path,
+            ips,
+        };
+        match pending.iter_mut().find(|(n, _)| n == name) {
+            Some(slot) => slot.1 = setting,
+            None => pending.push((name.to_string(), setting)),
+        }
+    }
+    flush(&mut pending, line);
+    line.appendable = stops == 0 && !line.script;
+    for (_, list) in line.readings.iter_mut() {
+        list.dedup();
+    }
+}
+
+/// Reads a container's command line. `extra` are further value flags (the
+/// `certKeyPairs` flags).
+pub(crate) fn read<'a>(
+    container: &Obj<'a>,
+    pod: PodEnv,
+    extra: &[&str],
+    report: &mut Report,
+) -> (CommandLine, Env<'a>) {
+    let undefined = Undefined {
+        env_from: container.has("envFrom"),
+        service_links: pod.service_links,
+    };
+    let (env, bindings) = read_env(container, undefined, report);
+    let paths = Paths {
+        command: container.path_of("command"),
+        args: container.path_of("args"),
+    };
+    let mut raw: Vec<(&'a str, (bool, usize))> = Vec::new();
+    for (in_args, key) in [(false, "command"), (true, "args")] {
+        if let Some(list) = container.list(key, report) {
+            for (index, text) in list.strs(report) {
+                raw.push((text, (in_args, index)));
+            }
+        }
+    }
+    let mut line = CommandLine::default();
+    let expanded: Vec<Cow<'a, str>> = raw
+        .iter()
+        .map(|(t, _)| expand::kubelet(t, |n| bindings.get(n), undefined))
+        .collect();
+    let texts: Vec<&str> = expanded.iter().map(|t| t.as_ref()).collect();
+    let mut words = Vec::with_capacity(raw.len());
+    let script = shell::script_index(&texts);
+    line.script = script.is_some();
+    for (k, ((written, at), text)) in raw.iter().zip(expanded.iter()).enumerate() {
+        if Some(k) == script {
+            match shell::commands(text, |n| bindings.get(n)) {
+                Some(commands) => {
+                    for word in commands.into_iter().flatten() {
+                        words.push(Word {
+                            written: Cow::Owned(Text(&word).shown()),
+                            text: Cow::Owned(word),
+                            at: *at,
+                        });
+                    }
+                }
+                None => report.warn(
+                    Rule::Invalid,
+                    &paths.of(*at),
+                    "the shell script has an unbalanced quote and cannot be split into words, so the policy did not read its flags (and the shell would refuse it)",
+                ),
+            }
+            continue;
+        }
+        words.push(Word {
+            text: text.clone(),
+            written: Cow::Borrowed(written),
+            at: *at,
+        });
+    }
+    read_flags(&words, &paths, extra, &mut line, report);
+    (line, env)
+}
+
+/// A setting named the way `certKeyPairs` names it: a NAME starting with `-`
+/// is a command-line flag, any other NAME an environment variable.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Source<'n> {
+    Flag(&'n str),
+    Env(&'n str),
+}
+
+impl<'n> Source<'n> {
+    pub(crate) fn parse(name: &'n str) -> Source<'n> {
+        if name.starts_with('-') {
+            Source::Flag(name.trim_start_matches('-'))
+        } else {
+            Source::Env(name)
+        }
+    }
+
+    /// Where the container sets this source, if it does.
+    pub(crate) fn lookup(&self, line: &CommandLine, env: &Env) -> Option<FieldPath> {
+        match self {
+            Source::Flag(n) => line.value(n).map(|h| h.path.clone()),
+            Source::Env(n) => env.set(n).map(|v| v.path.clone()),
+        }
+    }
+}
+
+impl fmt::Display for Source<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Flag(n) => write!(f, "flag --{n}"),
+            Source::Env(n) => write!(f, "env {n}"),
+        }
+    }
+}

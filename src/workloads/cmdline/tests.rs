@@ -1,0 +1,400 @@
+//! Tables for every reading of SPEC section 9 (and 13's "Flags",
+//! "Unknown tokens", "Undefined names"), on the resolved model alone.
+
+use super::expand::{self, Binding, Text, Undefined};
+use super::*;
+use serde_json::{json, Value};
+
+/// Reads a container; the model and the report.
+fn read_c(c: &Value, service_links: bool) -> (CommandLine, Env<'_>, Report) {
+    let mut r = Report::new();
+    let obj = Obj::at(c, FieldPath::root().child("c"), &mut r).unwrap();
+    let (line, env) = read(&obj, PodEnv { service_links }, &["client-cert"], &mut r);
+    (line, env, r)
+}
+
+/// The readings of `flag` as `value@path` (unknown values as `?VAR`).
+fn readings_of(line: &CommandLine, flag: &str) -> String {
+    let shown: Vec<String> = line
+        .readings(flag)
+        .iter()
+        .map(|s| {
+            let v = match &s.value {
+                Val::Known(v) => v.clone(),
+                Val::Unknown(vars) => format!("?{}", vars.join(",")),
+            };
+            format!("{v}@{}", s.path.as_str().trim_start_matches("c."))
+        })
+        .collect();
+    shown.join(" ")
+}
+
+/// One case a line: `ARGS => READINGS` of `--metrics-bind-address`, args
+/// space-separated, with the env of [`env`].
+fn table(flag: &str, cases: &str) {
+    for line in cases.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (args, expected) = line.split_once("=>").expect("ARGS => READINGS");
+        let args: Vec<&str> = args.split_whitespace().collect();
+        let c = json!({"command": ["/manager"], "args": args, "env": env()});
+        let (l, _, _) = read_c(&c, false);
+        assert_eq!(readings_of(&l, flag), expected.trim(), "{line}");
+    }
+}
+
+fn env() -> Value {
+    json!([
+        {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}},
+        {"name": "POD_IPS", "valueFrom": {"fieldRef": {"fieldPath": "status.podIPs"}}},
+        {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}},
+        {"name": "FROM_CM", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}},
+        {"name": "HOST", "value": "0.0.0.0"},
+        {"name": "ADDR", "value": "$(HOST):8080"},
+        {"name": "EARLY", "value": "$(LATE):1"},
+        {"name": "LATE", "value": "x"},
+        {"name": "MIXED", "value": "$(FROM_CM):8080"},
+        {"name": "PORT", "value": "8443"},
+        {"name": "PORT", "value": "9443"}
+    ])
+}
+
+#[test]
+fn expansion_kubelet() {
+    table(
+        "metrics-bind-address",
+        "--metrics-bind-address=$(ADDR) => 0.0.0.0:8080@args[0]
+         --metrics-bind-address=:$(PORT) => :9443@args[0]
+         # A value is expanded from the entries before it only.
+         --metrics-bind-address=$(EARLY) => $(LATE):1@args[0]
+         # $$ is a literal $, an undefined name stays as written.
+         --metrics-bind-address=$$(HOST):1 => $(HOST):1@args[0]
+         --metrics-bind-address=$(NOPE):1 => $(NOPE):1@args[0]
+         --metrics-bind-address=$(HOST => $(HOST@args[0]
+         --metrics-bind-address=$HOST => $HOST@args[0]
+         # Downward-API IPs are known non-loopback; other valueFrom unknown.
+         --metrics-bind-address=$(POD_IP):8080 => 192.0.2.1:8080@args[0]
+         --metrics-bind-address=$(POD_IPS):8080 => 192.0.2.1:8080@args[0]
+         --metrics-bind-address=$(NODE):8080 => ?NODE@args[0]
+         --metrics-bind-address=$(MIXED) => ?FROM_CM@args[0]",
+    );
+}
+
+#[test]
+fn expansion_undefined_names() {
+    let undefined = |env_from, service_links| Undefined {
+        env_from,
+        service_links,
+    };
+    let none = |_: &str| -> Option<&Binding> { None };
+    let cases = [
+        ("$(X)", undefined(false, true), "$(X)"),
+        ("$(X)", undefined(true, false), "?"),
+        ("$(METRICS_SERVICE_HOST)", undefined(false, true), "?"),
+        ("$(METRICS_SERVICE_PORT)", undefined(false, true), "?"),
+        ("$(METRICS_PORT_8443_TCP)", undefined(false, true), "?"),
+        (
+            "$(METRICS_SERVICE_HOST)",
+            undefined(false, false),
+            "$(METRICS_SERVICE_HOST)",
+        ),
+        // Marker characters written in the object are unknown, never trusted.
+        ("a\u{E000}b", undefined(false, false), "?"),
+    ];
+    for (input, u, expected) in cases {
+        let out = expand::kubelet(input, none, u);
+        let shown = match Text(&out).known() {
+            Some(k) => k,
+            None => "?".to_string(),
+        };
+        assert_eq!(shown, expected, "{input}");
+    }
+    // envFrom on the container makes undefined names unknown.
+    let c = json!({"args": ["--metrics-bind-address=$(ADDR)"], "envFrom": [{"configMapRef": {"name": "c"}}]});
+    let (l, _, _) = read_c(&c, false);
+    assert_eq!(readings_of(&l, "metrics-bind-address"), "?ADDR@args[0]");
+}
+
+#[test]
+fn expansion_env_values() {
+    let c = json!({"env": env()});
+    let (_, e, r) = read_c(&c, false);
+    assert!(r.is_clean(), "{r:?}");
+    assert_eq!(e.get("ADDR").unwrap().literal(), Some("0.0.0.0:8080"));
+    assert_eq!(e.get("PORT").unwrap().literal(), Some("9443"));
+    assert_eq!(e.get("PORT").unwrap().path.as_str(), "c.env[10]");
+    assert_eq!(
+        e.get("MIXED").unwrap().value,
+        Some(EnvValue::Unknown(vec!["FROM_CM".into()]))
+    );
+    assert_eq!(e.get("POD_IP").unwrap().value, Some(EnvValue::From));
+    assert_eq!(
+        e.get("POD_IP").unwrap().value_path().as_str(),
+        "c.env[0].valueFrom"
+    );
+    let c = json!({"env": [{"name": "EMPTY", "value": ""}, {"name": "A", "value": 1}]});
+    let (_, e, r) = read_c(&c, false);
+    assert!(e.set("EMPTY").is_none() && e.get("EMPTY").is_some());
+    assert_eq!(r.violations[0].path.as_str(), "c.env[1].value");
+}
+
+#[test]
+fn flags_value_flags_consume_the_next_token() {
+    table(
+        "metrics-bind-address",
+        "--metrics-bind-address :8080 => :8080@args[0]
+         -metrics-bind-address :8080 => :8080@args[0]
+         -metrics-bind-address=:8080 => :8080@args[0]
+         # Whatever the next token looks like.
+         --metrics-bind-address --leader-elect => --leader-elect@args[0]
+         --metrics-bind-address -- => --@args[0]
+         --metrics-bind-address $(NODE) => ?NODE@args[0]
+         # Not the same flag.
+         --metrics-bind-address-x=:1 =>
+         ---metrics-bind-address=:1 =>",
+    );
+}
+
+#[test]
+fn flags_every_reading_a_parser_could_make() {
+    table(
+        "metrics-bind-address",
+        "# The last occurrence wins in both parsers.
+         --metrics-bind-address=:1 --metrics-bind-address=:2 => :2@args[1]
+         # Go's flag stops at a positional or `--`, pflag does not.
+         --metrics-bind-address=:1 serve --metrics-bind-address=:2 => :1@args[0] :2@args[2]
+         --metrics-bind-address=:1 -- --metrics-bind-address=:2 => :1@args[0] :2@args[2]
+         -- --metrics-bind-address=:2 => :2@args[1]
+         # A value consumed by a value flag is not a positional.
+         --metrics-bind-address=:1 --metrics-cert-path /c --metrics-bind-address=:2 => :2@args[3]
+         # An unknown flag is not a stop; its value may be (fail closed).
+         --metrics-bind-address=:1 --zap-log-level info --metrics-bind-address=:2 => :1@args[0] :2@args[3]
+         # An empty value is a reading that unsets the flag.
+         --metrics-bind-address=:1 --metrics-bind-address= => @args[1]",
+    );
+    // Wrappers: `tini --` and `dumb-init --` do not end the reading.
+    for wrapper in [json!(["/tini", "--"]), json!(["dumb-init", "--"])] {
+        let c = json!({"command": wrapper, "args": ["/manager", "--metrics-bind-address=:8443"]});
+        let (l, _, _) = read_c(&c, false);
+        assert_eq!(
+            readings_of(&l, "metrics-bind-address"),
+            ":8443@args[1]",
+            "{wrapper}"
+        );
+        assert!(!l.appendable, "{wrapper}");
+    }
+    let c = json!({"command": ["/manager"], "args": ["--metrics-bind-address=:8443"]});
+    assert!(read_c(&c, false).0.appendable);
+}
+
+#[test]
+fn flags_booleans_as_go_parses_them() {
+    let cases = [
+        ("--metrics-secure", vec![Some(true)], ""),
+        ("--metrics-secure=1", vec![Some(true)], ""),
+        ("--metrics-secure=t", vec![Some(true)], ""),
+        ("--metrics-secure=T", vec![Some(true)], ""),
+        ("--metrics-secure=TRUE", vec![Some(true)], ""),
+        ("--metrics-secure=True", vec![Some(true)], ""),
+        ("--metrics-secure=0", vec![Some(false)], ""),
+        ("--metrics-secure=f", vec![Some(false)], ""),
+        ("--metrics-secure=F", vec![Some(false)], ""),
+        ("--metrics-secure=FALSE", vec![Some(false)], ""),
+        ("--metrics-secure=False", vec![Some(false)], ""),
+        ("-metrics-secure=false", vec![Some(false)], ""),
+        // A boolean takes a value only with `=`: `false` is a positional.
+        ("--metrics-secure false", vec![Some(true)], ""),
+        ("--metrics-secure=$(FROM_CM)", vec![None], ""),
+        ("--metrics-secure=yes", vec![], "invalid@args[0]"),
+        ("--metrics-secure=", vec![], "invalid@args[0]"),
+        ("--metrics-secure=fAlse", vec![], "invalid@args[0]"),
+        ("--insecure-diagnostics=on", vec![], "invalid@args[0]"),
+    ];
+    for (args, expected, findings) in cases {
+        let args: Vec<&str> = args.split(' ').collect();
+        let c = json!({"command": ["/manager"], "args": args, "env": env()});
+        let (l, _, r) = read_c(&c, false);
+        let flag = args[0].split('=').next().unwrap();
+        let got: Vec<Option<bool>> = l.booleans(flag).map(|b| b.value).collect();
+        assert_eq!(got, expected, "{args:?}");
+        let found: Vec<String> = r
+            .violations
+            .iter()
+            .map(|v| format!("{}@{}", v.rule, v.path.as_str().trim_start_matches("c.")))
+            .collect();
+        assert_eq!(found.join(" "), findings, "{args:?}");
+    }
+    // A value flag that is the last token has no value.
+    let c = json!({"args": ["--metrics-bind-address"]});
+    let (_, _, r) = read_c(&c, false);
+    assert_eq!(r.violations[0].path.as_str(), "c.args[0]");
+    assert!(r.violations[0].detail.contains("no value"));
+}
+
+#[test]
+fn flags_unknown_tokens() {
+    let c = json!({"args": ["--leader-elect", "$(FROM_CM)", "--x=$(NODE)", "--$(NODE)=1", "$(POD_IP)", "$(NOPE)"], "env": env()});
+    let (l, _, _) = read_c(&c, false);
+    let unknown: Vec<(String, &str)> = l
+        .unknown_tokens()
+        .iter()
+        .map(|u| (u.unseen(), u.path.as_str()))
+        .collect();
+    assert_eq!(
+        unknown,
+        vec![
+            ("$(FROM_CM)".to_string(), "c.args[1]"),
+            ("$(NODE)".to_string(), "c.args[3]"),
+        ],
+        "a known -NAME= prefix, a known IP or a name left as written are not wholly unknown"
+    );
+}
+
+#[test]
+fn flags_cert_key_pair_flags_take_values() {
+    let c = json!({"args": ["--client-cert", "/c/tls.crt"]});
+    let (l, _, _) = read_c(&c, false);
+    assert_eq!(l.value("client-cert").unwrap().known(), Some("/c/tls.crt"));
+    assert_eq!(
+        Source::parse("--client-cert")
+            .lookup(&l, &Env::default())
+            .unwrap()
+            .as_str(),
+        "c.args[0]"
+    );
+}
+
+/// The flags read from a `sh -c` script given as `args[0]` after `command`.
+fn script(command: Value, script: &str, flag: &str) -> (String, Report) {
+    let c = json!({"command": command, "args": [script], "env": env()});
+    let (l, _, r) = read_c(&c, false);
+    (readings_of(&l, flag), r)
+}
+
+#[test]
+fn shells_read_the_commands_of_the_script() {
+    let sh = json!(["/bin/sh", "-c"]);
+    let cases = [
+        (
+            "exec /manager --metrics-bind-address=:8443",
+            ":8443@args[0]",
+        ),
+        ("/manager --metrics-bind-address :8443", ":8443@args[0]"),
+        (
+            "exec /manager --metrics-bind-address=\"$HOST:8443\"",
+            "0.0.0.0:8443@args[0]",
+        ),
+        (
+            "exec /manager --metrics-bind-address=${HOST}:1",
+            "0.0.0.0:1@args[0]",
+        ),
+        (
+            "exec /manager --metrics-bind-address=$POD_IP:1",
+            "192.0.2.1:1@args[0]",
+        ),
+        (
+            "exec /manager --metrics-bind-address=$FROM_CM",
+            "?FROM_CM@args[0]",
+        ),
+        (
+            "/manager --metrics-bind-address='$HOST:1'",
+            "$HOST:1@args[0]",
+        ),
+        ("/manager --metrics-bind-address=$NOPE:1", "$NOPE:1@args[0]"),
+        (
+            "A=$(cat /f); /manager --metrics-bind-address=$A",
+            "?A@args[0]",
+        ),
+        (
+            "export A=1; /manager --metrics-bind-address=$A",
+            "?A@args[0]",
+        ),
+        (
+            "read A < /f; /manager --metrics-bind-address=$A",
+            "?A@args[0]",
+        ),
+        (
+            "/manager --metrics-bind-address=$(hostname -i):1",
+            "?$(hostname\u{a0}-i)@args[0]",
+        ),
+        (
+            "/manager --metrics-bind-address=`hostname -i`:1",
+            "?`hostname\u{a0}-i`@args[0]",
+        ),
+        (
+            "/manager --metrics-bind-address=${HOST:-x}",
+            "?${HOST:-x}@args[0]",
+        ),
+        (
+            "GOGC=50 exec /manager --metrics-bind-address=:1",
+            ":1@args[0]",
+        ),
+        (
+            "set -e\nexec /manager \\\n  --metrics-bind-address=:1",
+            ":1@args[0]",
+        ),
+        (
+            "/manager --metrics-bind-address=:1 # --metrics-bind-address=:2",
+            ":1@args[0]",
+        ),
+        ("# --metrics-bind-address=:2\n/manager", ""),
+        (
+            "/manager --metrics-bind-address=:1 && /x --metrics-bind-address=:2",
+            ":1@args[0] :2@args[0]",
+        ),
+        ("/manager --metrics-bind-address=':1;2'", ":1;2@args[0]"),
+        ("/manager --metrics-bind-address=\"a b\"", "a b@args[0]"),
+    ];
+    for (s, expected) in cases {
+        let (found, r) = script(sh.clone(), s, "metrics-bind-address");
+        assert_eq!(found, expected, "{s:?}");
+        assert!(r.warnings.is_empty(), "{s:?}: {r:?}");
+    }
+    for command in [
+        json!(["bash", "-ec"]),
+        json!(["/usr/bin/dash", "-e", "-c"]),
+        json!(["zsh", "-o", "pipefail", "-c"]),
+        json!(["ash", "-c"]),
+    ] {
+        let (found, _) = script(
+            command.clone(),
+            "/manager --metrics-bind-address=:1",
+            "metrics-bind-address",
+        );
+        assert_eq!(found, ":1@args[0]", "{command}");
+    }
+    // Not a shell, or no -c: the token is an argument.
+    for command in [
+        json!(["/bin/shell", "-c"]),
+        json!(["sh"]),
+        json!(["sh", "-e"]),
+    ] {
+        let (found, _) = script(
+            command.clone(),
+            "--metrics-bind-address=:1",
+            "metrics-bind-address",
+        );
+        assert_eq!(found, ":1@args[0]", "{command} (read as a plain token)");
+    }
+    // An unsplittable script is not read, with a warning.
+    let (found, r) = script(
+        sh,
+        "/manager --metrics-bind-address=':1",
+        "metrics-bind-address",
+    );
+    assert_eq!(found, "");
+    assert!(
+        r.warnings[0].starts_with("[invalid] c.args[0]: "),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
+fn shell_scripts_are_not_appendable() {
+    let c =
+        json!({"command": ["sh", "-c"], "args": ["exec /manager --metrics-bind-address=:8443"]});
+    let (l, _, _) = read_c(&c, false);
+    assert!(l.script && !l.appendable);
+}

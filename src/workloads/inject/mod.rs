@@ -1,0 +1,376 @@
+//! The metrics-certificate injection (SPEC sections 6, 7 "Injection order",
+//! 8 and 9): the *plan* and *apply* steps of the repair pipeline, and the
+//! comparison that *verifies* the result.
+//!
+//! [`super::certs::analyze`] says what is needed ([`Need`]); [`plan`] turns
+//! the needs into edits or typed [`Conflict`]s (pure); [`apply`] makes the
+//! edits on a clone of the request's JSON (so every field it does not touch,
+//! known to k8s-openapi or not, survives as received); [`verify`] compares
+//! the same analysis run on the result with the original's findings by rule
+//! and path: an injection that would leave the object breaking a rule, or
+//! still needing a repair, is refused and reported instead.
+
+use super::certs::{Need, Pod};
+use super::mounts;
+use super::podspec::{self, WorkloadKind};
+use crate::context::Ctx;
+use crate::report::{ErrorType, FieldPath, Report};
+use crate::rule::Rule;
+use crate::settings::Settings;
+use serde_json::{json, Map, Value};
+use std::collections::{HashMap, HashSet};
+
+#[cfg(test)]
+mod tests;
+
+/// The edit of one container at one directory.
+#[derive(Debug)]
+pub(crate) struct Edit<'n> {
+    container: usize,
+    dir: String,
+    add_mount: bool,
+    append_flag: bool,
+    needs: Vec<&'n Need>,
+}
+
+/// What to inject: the edits and the volume they mount.
+#[derive(Debug)]
+pub(crate) struct Plan<'n> {
+    edits: Vec<Edit<'n>>,
+    /// The volume's name, and whether it is added.
+    volume: String,
+    new_volume: bool,
+}
+
+/// Why a plan cannot be made.
+#[derive(Debug)]
+pub(crate) enum Conflict {
+    /// Another volume is mounted where the Secret would go.
+    Mount {
+        rule: Rule,
+        at: FieldPath,
+        volume: String,
+        source: String,
+        dir: String,
+        container: String,
+        reasons: String,
+    },
+    /// A volume of the configured name exists with another source.
+    Volume {
+        rule: Rule,
+        at: FieldPath,
+        volume: String,
+        source: String,
+        reasons: String,
+    },
+}
+
+impl Conflict {
+    fn report(self, secret: &str, report: &mut Report) {
+        match self {
+            Conflict::Mount { rule, at, volume, source, dir, container, reasons } => report.conflict(rule, at, format!(
+                "volume {volume:?} ({source}) is already mounted at {dir} in container {container}, where the policy would mount Secret {secret:?} because {reasons}; the policy never replaces a mount: mount the metrics certificate at another directory (and point the component at it), or remove this mount"
+            )),
+            Conflict::Volume { rule, at, volume, source, reasons } => report.conflict(rule, at, format!(
+                "volume {volume:?} already exists with source {source}, and the policy never overwrites it; it would add it from Secret {secret:?} because {reasons}: rename that volume, or set metricsCertVolumeName to a free name, or mount Secret {secret:?} yourself"
+            )),
+        }
+    }
+}
+
+fn reasons(needs: &[&Need]) -> String {
+    let mut seen: Vec<&str> = Vec::new();
+    for n in needs {
+        if !seen.contains(&n.why.as_str()) {
+            seen.push(&n.why);
+        }
+    }
+    seen.join("; ")
+}
+
+/// Plans the edits for `needs`: grouped by container and directory, each
+/// mount added only where none is, the volume reused when one already holds
+/// the Secret. Pure.
+pub(crate) fn plan<'n>(
+    pod: &Pod,
+    needs: &'n [Need],
+    s: &Settings,
+) -> Result<Plan<'n>, Vec<Conflict>> {
+    let secret = s.metrics_cert_secret_name.as_str();
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut index: HashMap<(usize, String), usize> = HashMap::new();
+    for n in needs {
+        let key = (
+            n.container,
+            mounts::clean(&n.dir).unwrap_or_else(|| n.dir.clone()),
+        );
+        match index.get(&key) {
+            Some(&i) => {
+                edits[i].append_flag |= n.append_flag;
+                edits[i].needs.push(n);
+            }
+            None => {
+                index.insert(key, edits.len());
+                edits.push(Edit {
+                    container: n.container,
+                    dir: n.dir.clone(),
+                    add_mount: false,
+                    append_flag: n.append_flag,
+                    needs: vec![n],
+                });
+            }
+        }
+    }
+    let mut conflicts = Vec::new();
+    for e in &mut edits {
+        let cv = &pod.views[e.container];
+        match cv.mounts.iter().find(|m| m.is_at(&e.dir)) {
+            Some(m) if pod.volume(m.name).is_some_and(|v| v.uses_secret(secret)) => {}
+            Some(m) => conflicts.push(Conflict::Mount {
+                rule: e.needs[0].trigger.rule(),
+                at: m.path.clone(),
+                volume: m.name.to_string(),
+                source: pod
+                    .volume(m.name)
+                    .map_or("an undeclared volume".into(), |v| v.describe()),
+                dir: e.dir.clone(),
+                container: cv.label(),
+                reasons: reasons(&e.needs),
+            }),
+            None => e.add_mount = true,
+        }
+    }
+    let mut volume = (s.metrics_cert_volume_name.clone(), false);
+    if edits.iter().any(|e| e.add_mount) {
+        let named = pod.volume(&volume.0);
+        let reuse = named
+            .filter(|v| v.uses_secret(secret))
+            .or_else(|| pod.volumes.iter().find(|v| v.uses_secret(secret)));
+        match (reuse, named) {
+            (Some(v), _) => volume.0 = v.name.to_string(),
+            (None, Some(v)) => {
+                let why: Vec<&Need> = edits
+                    .iter()
+                    .filter(|e| e.add_mount)
+                    .flat_map(|e| e.needs.iter().copied())
+                    .collect();
+                conflicts.push(Conflict::Volume {
+                    rule: why[0].trigger.rule(),
+                    at: v.path.clone(),
+                    volume: v.name.to_string(),
+                    source: v.describe(),
+                    reasons: reasons(&why),
+                });
+            }
+            (None, None) => volume.1 = true,
+        }
+    }
+    if !conflicts.is_empty() {
+        return Err(conflicts);
+    }
+    Ok(Plan {
+        edits,
+        volume: volume.0,
+        new_volume: volume.1,
+    })
+}
+
+/// Reports conflicts.
+pub(crate) fn report_conflicts(conflicts: Vec<Conflict>, s: &Settings, report: &mut Report) {
+    for c in conflicts {
+        c.report(&s.metrics_cert_secret_name, report);
+    }
+}
+
+/// Appends `value` to the list `key` of `map`, creating it when absent.
+fn push_to(map: &mut Map<String, Value>, key: &str, value: Value) -> Option<()> {
+    let slot = map.entry(key).or_insert(Value::Null);
+    if slot.is_null() {
+        *slot = Value::Array(Vec::new());
+    }
+    slot.as_array_mut()?.push(value);
+    Some(())
+}
+
+/// Applies the plan to a clone of `object` (JSON edits only); `None` if its
+/// shape is not what the reading side saw (then a type violation is already
+/// reported) or when the plan changes nothing.
+pub(crate) fn apply(
+    kind: WorkloadKind,
+    pod: &Pod,
+    plan: &Plan,
+    object: &Value,
+    s: &Settings,
+) -> Option<Value> {
+    let changes = plan.new_volume || plan.edits.iter().any(|e| e.add_mount || e.append_flag);
+    if !changes {
+        return None;
+    }
+    let mut out = object.clone();
+    let spec = podspec::find_mut(kind, &mut out)?;
+    if plan.new_volume {
+        push_to(
+            spec,
+            "volumes",
+            json!({"name": plan.volume, "secret": {"secretName": s.metrics_cert_secret_name, "optional": false}}),
+        )?;
+    }
+    for e in &plan.edits {
+        let at = &pod.views[e.container].c.at;
+        let c = spec
+            .get_mut(at.list)?
+            .as_array_mut()?
+            .get_mut(at.index)?
+            .as_object_mut()?;
+        if e.add_mount {
+            push_to(
+                c,
+                "volumeMounts",
+                json!({"name": plan.volume, "mountPath": e.dir, "readOnly": true}),
+            )?;
+        }
+        if e.append_flag {
+            push_to(
+                c,
+                "args",
+                Value::String(format!("--metrics-cert-path={}", e.dir)),
+            )?;
+        }
+    }
+    Some(out)
+}
+
+/// What each edit injects, in words (empty when it injects nothing).
+fn summarize(pod: &Pod, plan: &Plan, s: &Settings) -> Vec<String> {
+    let secret = &s.metrics_cert_secret_name;
+    let mut volume_told = false;
+    plan.edits
+        .iter()
+        .map(|e| {
+            let cv = &pod.views[e.container];
+            let mut parts = Vec::new();
+            if e.add_mount {
+                if plan.new_volume && !volume_told {
+                    volume_told = true;
+                    parts.push(format!(
+                        "volume {:?} from Secret {secret:?} (optional: false)",
+                        plan.volume
+                    ));
+                }
+                let of = if plan.new_volume {
+                    String::new()
+                } else {
+                    format!(" (Secret {secret:?})")
+                };
+                parts.push(format!(
+                    "a read-only mount of volume {:?}{of} at {} into container {}",
+                    plan.volume,
+                    e.dir,
+                    cv.label()
+                ));
+            }
+            if e.append_flag {
+                parts.push(format!(
+                    "--metrics-cert-path={} into the args of container {}",
+                    e.dir,
+                    cv.label()
+                ));
+            }
+            parts.join(", ")
+        })
+        .collect()
+}
+
+/// Reports every need as a violation that says why it is not repaired here.
+pub(crate) fn report_unrepaired(
+    needs: &[Need],
+    kind: WorkloadKind,
+    ctx: &Ctx,
+    report: &mut Report,
+) {
+    let s = ctx.settings;
+    let secret = &s.metrics_cert_secret_name;
+    for n in needs {
+        let flag = if n.append_flag {
+            format!(" and add --metrics-cert-path={} to its args", n.dir)
+        } else {
+            String::new()
+        };
+        if !ctx.may_patch {
+            // UPDATE of a Pod or a Job: the API server refuses a changed pod
+            // spec, so every repair becomes a violation (SPEC section 8).
+            report.required(n.trigger.rule(), n.path.clone(), format!(
+                "{}; the pod spec of a {} cannot change on update, so the policy does not repair it here: it injects Secret {secret:?} when the object is recreated (delete and create it again), or mount that Secret read-only at {} yourself{flag}",
+                n.why, kind.name(), n.dir
+            ));
+        } else if n.trigger != super::certs::Trigger::Annotation {
+            report.required(n.trigger.rule(), n.path.clone(), format!(
+                "{}; mount Secret {secret:?} read-only at {} in that container{flag}, or set injectMetricsCertMount: true to let the policy add it",
+                n.why, n.dir
+            ));
+        }
+    }
+}
+
+/// Compares the analysis of the patched object (`after`, and the needs it
+/// still has) with the original's findings (`before`) by rule and path. On
+/// success, adds the warnings that say what was injected; otherwise reports
+/// each need as a violation that names what the injection would break.
+pub(crate) fn verify(
+    pod: &Pod,
+    plan: &Plan,
+    needs: &[Need],
+    after: &Report,
+    needs_after: &[Need],
+    s: &Settings,
+    report: &mut Report,
+) -> bool {
+    let before: HashSet<(Rule, &str)> = report
+        .violations
+        .iter()
+        .map(|v| (v.rule, v.path.as_str()))
+        .collect();
+    let mut broken: Vec<String> = after
+        .violations
+        .iter()
+        .filter(|v| !before.contains(&(v.rule, v.path.as_str())))
+        .map(|v| v.to_string())
+        .collect();
+    broken.extend(needs_after.iter().map(|n| {
+        format!(
+            "{}: {} still needs a repair [{}]",
+            n.path,
+            n.why,
+            n.trigger.rule()
+        )
+    }));
+    let summary = summarize(pod, plan, s);
+    if !broken.is_empty() {
+        let mut listed: HashSet<(Rule, &str)> = HashSet::new();
+        for n in needs {
+            if !listed.insert((n.trigger.rule(), n.path.as_str())) {
+                continue;
+            }
+            report.push(n.trigger.rule(), n.path.clone(), ErrorType::Forbidden, format!(
+                "{}; the policy cannot repair this: injecting {} would leave the workload with: {}; configure the certificates yourself",
+                n.why, summary.join("; "), broken.join("; ")
+            ));
+        }
+        return false;
+    }
+    let secret = &s.metrics_cert_secret_name;
+    for (e, what) in plan.edits.iter().zip(summary) {
+        if !what.is_empty() {
+            let cv = &pod.views[e.container];
+            report.warn(
+                e.needs[0].trigger.rule(),
+                cv.c.path(),
+                format!(
+                    "injected {what}, because {}; Secret {secret:?} must exist in the namespace before the pod can start",
+                    reasons(&e.needs)
+                ),
+            );
+        }
+    }
+    true
+}
