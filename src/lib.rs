@@ -13,7 +13,10 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::{protocol_version_guest, wapc_guest as guest};
 
 pub mod certificates;
+mod cluster;
 pub mod context;
+mod crosscheck;
+mod kueue;
 pub mod monitors;
 pub mod names;
 pub mod report;

@@ -15,15 +15,16 @@
 //! - an UPDATE of a Pod or a Job is never patched (their pod spec is
 //!   immutable): what injection would repair is reported instead.
 
+use crate::cluster::{Cluster, Lookups};
 use crate::context::Ctx;
 use crate::report::{FieldPath, Report};
 use crate::settings::Settings;
 use crate::view::Obj;
 use crate::workloads::WorkloadKind;
-use crate::{certificates, monitors, workloads};
+use crate::{certificates, kueue, monitors, workloads};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use k8s_openapi::Resource;
 use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
 use serde_json::Value;
@@ -35,6 +36,8 @@ pub enum Target {
     PodMonitor,
     Certificate,
     Workload(WorkloadKind),
+    /// A ConfigMap that may hold a Kueue `Configuration` (X4).
+    ConfigMap,
 }
 
 const MONITORING_GROUP: &str = "monitoring.coreos.com";
@@ -52,6 +55,7 @@ impl Target {
             (MONITORING_GROUP, "v1", "ServiceMonitor") => Target::ServiceMonitor,
             (MONITORING_GROUP, "v1", "PodMonitor") => Target::PodMonitor,
             (CERT_MANAGER_GROUP, "v1", "Certificate") => Target::Certificate,
+            _ if is::<ConfigMap>(gvk) => Target::ConfigMap,
             _ if is::<Pod>(gvk) => Target::Workload(WorkloadKind::Pod),
             _ if is::<Deployment>(gvk) => Target::Workload(WorkloadKind::Deployment),
             _ if is::<StatefulSet>(gvk) => Target::Workload(WorkloadKind::StatefulSet),
@@ -66,7 +70,10 @@ impl Target {
 
     /// The top-level fields an UPDATE is compared on (SPEC sections 8 and 13).
     pub fn compared_fields(self) -> &'static [&'static str] {
-        &["spec"]
+        match self {
+            Target::ConfigMap => &["data", "binaryData"],
+            _ => &["spec"],
+        }
     }
 
     /// Pods and Jobs: the API server refuses a change of their pod spec on
@@ -118,8 +125,26 @@ fn subject(req: &KubernetesAdmissionRequest) -> String {
     }
 }
 
-/// Evaluates one admission request.
+/// Evaluates one admission request. In the policy (WebAssembly) related
+/// objects are looked up through the Kubewarden host; a native build (unit
+/// tests, fuzzing) has no host and runs the per-object rules only.
 pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
+    #[cfg(target_arch = "wasm32")]
+    let cluster: Option<&dyn Cluster> = Some(&crate::cluster::Host);
+    #[cfg(not(target_arch = "wasm32"))]
+    let cluster: Option<&dyn Cluster> = None;
+    review_with(req, settings, cluster)
+}
+
+/// Evaluates one admission request with `cluster` answering the lookups of
+/// the cross-object rules (SPEC section 12). With `crossObjectChecks: false`
+/// (or no cluster) no lookup is made; a failed lookup becomes the request's
+/// one warning.
+pub(crate) fn review_with(
+    req: &KubernetesAdmissionRequest,
+    settings: &Settings,
+    cluster: Option<&dyn Cluster>,
+) -> Verdict {
     let subject = subject(req);
     let Some(target) = Target::of(&req.kind) else {
         return Verdict::untouched(subject);
@@ -146,8 +171,10 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
     if update && (terminating(&req.old_object) || unchanged(target, req)) {
         return Verdict::untouched(subject);
     }
+    let lookups = cluster.map(Lookups::new);
     let ctx = Ctx {
         may_patch: !(update && target.has_immutable_pod_spec()),
+        lookups: lookups.as_ref().filter(|_| settings.cross_object_checks),
         ..Ctx::new(settings, &req.namespace)
     };
     let mutated = match target {
@@ -174,7 +201,14 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
             None
         }
         Target::Workload(kind) => workloads::review(kind, &req.object, &ctx, &mut report),
+        Target::ConfigMap => {
+            kueue::review(&object, settings, &req.namespace, ctx.lookups, &mut report);
+            None
+        }
     };
+    if let Some(failure) = lookups.as_ref().and_then(Lookups::failure) {
+        report.warn(failure.rule, &failure.at, &failure);
+    }
     Verdict {
         subject,
         report,

@@ -54,6 +54,9 @@ pub struct Settings {
     pub allow_insecure_skip_verify: bool,
     pub require_https: bool,
     pub cert_key_pairs: Vec<CertKeyPair>,
+    /// Look up related objects in the cluster (SPEC section 12): R1-R3 in
+    /// every mode, X4 in `auto` mode.
+    pub cross_object_checks: bool,
 }
 
 impl Default for Settings {
@@ -69,12 +72,13 @@ impl Default for Settings {
             allow_insecure_skip_verify: false,
             require_https: false,
             cert_key_pairs: Vec::new(),
+            cross_object_checks: true,
         }
     }
 }
 
 /// Every settings key, in the order of the README's settings table.
-pub const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 11] = [
     "certManagement",
     "metricsCertSecretName",
     "metricsCertVolumeName",
@@ -85,6 +89,7 @@ pub const KEYS: [&str; 10] = [
     "allowInsecureSkipVerify",
     "requireHttps",
     "certKeyPairs",
+    "crossObjectChecks",
 ];
 
 fn type_name(v: &Value) -> &'static str {
@@ -175,6 +180,7 @@ impl Settings {
         r.boolean("injectMetricsCertMount", &mut s.inject_metrics_cert_mount);
         r.boolean("allowInsecureSkipVerify", &mut s.allow_insecure_skip_verify);
         r.boolean("requireHttps", &mut s.require_https);
+        r.boolean("crossObjectChecks", &mut s.cross_object_checks);
         match r.get("certKeyPairs") {
             None => {}
             Some(Value::Array(items)) => {
@@ -521,5 +527,20 @@ mod tests {
         let s: Settings = serde_json::from_value(json!({"requireHttps": true})).unwrap();
         assert!(s.require_https);
         assert!(serde_json::from_value::<Settings>(json!({"nope": 1})).is_err());
+    }
+
+    #[test]
+    fn cross_object_checks_setting() {
+        assert!(check(json!({})).unwrap().cross_object_checks);
+        assert!(
+            !check(json!({"crossObjectChecks": false}))
+                .unwrap()
+                .cross_object_checks
+        );
+        let err = check(json!({"crossObjectChecks": "no"})).unwrap_err();
+        assert!(
+            err.contains("crossObjectChecks: expected a boolean"),
+            "{err}"
+        );
     }
 }

@@ -55,7 +55,54 @@ pub fn review(kind: MonitorKind, object: &Obj, ctx: &Ctx, report: &mut Report) {
     for (_, ep) in endpoints.objs(report) {
         let view = endpoint::read(&ep, report);
         rules::check(&view, &scope, report);
+        cross_check(&view, own_namespace, ctx, report);
     }
+}
+
+/// R1 and R2 for one endpoint (SPEC section 12): the Secrets it reads are
+/// looked up only when it reads any.
+fn cross_check(view: &endpoint::EndpointView, namespace: &str, ctx: &Ctx, report: &mut Report) {
+    use crate::crosscheck::{r1_server_name, r2_issued, ScrapeTls, SecretRef};
+    let (Some(lookups), Some(tls)) = (ctx.lookups, &view.tls) else {
+        return;
+    };
+    let refs = [
+        ("ca.secret", tls.ca.secret_name, "CA"),
+        ("cert.secret", tls.cert.secret_name, "client certificate"),
+        ("keySecret", tls.key_secret.flatten(), "client key"),
+    ];
+    let secrets: Vec<SecretRef> = refs
+        .into_iter()
+        .filter_map(|(field, name, holds)| {
+            name.map(|secret| SecretRef {
+                path: tls.path.child(field).child("name"),
+                secret,
+                holds,
+            })
+        })
+        .collect();
+    let scrape = ScrapeTls {
+        ca_secret: tls.ca.secret_name,
+        server_name: tls.server_name.map(|n| (tls.path.child("serverName"), n)),
+        verifies: view.verifies(),
+        secrets,
+    };
+    if !scrape.needs_lookup() {
+        return;
+    }
+    let Some(certs) =
+        lookups.certificates(namespace, (crate::rule::Rule::R2, &scrape.secrets[0].path))
+    else {
+        return;
+    };
+    r1_server_name(&scrape, &certs, namespace, report);
+    r2_issued(
+        &scrape.secrets,
+        &certs,
+        namespace,
+        &ctx.settings.metrics_cert_secret_name,
+        report,
+    );
 }
 
 /// The namespace of the scraped targets when `namespaceSelector` says it:
