@@ -41,6 +41,11 @@ for f in examples/requests/*.json; do
   requests+=("$f")
 done
 requests+=("${budgeted[@]}")
+# X4 (issue 13): a ConfigMap that holds no Kueue Configuration stays near the
+# parse-only baseline (its values are only searched for two substrings).
+configmap_budget=1.1
+configmap=test_data/cross-object/grafana-configmap-plain.json
+requests+=("$configmap")
 
 # One host run per settings file: requests with a <name>.settings.json beside
 # them get theirs, the rest share `{}`. Prints the rows as one JSON array.
@@ -124,6 +129,13 @@ for f in "${budgeted[@]}"; do
     '($p[0][] | select(.path == $f) | .median_us) / ($b[0][] | select(.path == $f) | .median_us) <= $budget')
   [ "$ok" = true ] || broken=1
 done
+
+cm_ratio=$(jq -n --slurpfile p "$work/policy.json" --slurpfile b "$work/baseline.json" --arg f "$configmap" \
+  '($p[0][] | select(.path == $f) | .median_us) / ($b[0][] | select(.path == $f) | .median_us)')
+cm_ok=$(jq -n --argjson r "$cm_ratio" --argjson budget "$configmap_budget" '$r <= $budget')
+printf 'plain ConfigMap (X4 prefilter only): %.2fx the baseline, budget %sx: %s\n' "$cm_ratio" "$configmap_budget" \
+  "$([ "$cm_ok" = true ] && echo ok || echo BROKEN)"
+[ "$cm_ok" = true ] || broken=1
 
 if [ "${BENCH_SCALING:-1}" != 0 ]; then
   # Grown copies: the repeated list x1, x10, x100 (names kept distinct).

@@ -423,3 +423,243 @@ mod tests {
         assert!(r.is_clean());
     }
 }
+
+/// The rules through the router, on the fixtures of `test_data/cross-object/`,
+/// with a fake cluster: lookups only when a rule needs them, one warning when
+/// they fail, none with `crossObjectChecks: false`.
+#[cfg(test)]
+mod review_tests {
+    use crate::cluster::fake::FakeCluster;
+    use crate::cluster::LookupKind;
+    use crate::review::{review_with, Target};
+    use crate::rule::Rule;
+    use crate::settings::Settings;
+    use kubewarden_policy_sdk::request::KubernetesAdmissionRequest;
+    use serde_json::{json, Value};
+
+    fn fixture(name: &str) -> KubernetesAdmissionRequest {
+        let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    }
+
+    fn settings(v: Value) -> Settings {
+        Settings::parse_and_validate(&v).unwrap()
+    }
+
+    /// Kueue's Certificates (the replay session kueue-certificates.yml).
+    fn kueue() -> FakeCluster {
+        FakeCluster::default().with(
+            LookupKind::Certificate,
+            "kueue-system",
+            vec![
+                json!({"metadata": {"name": "kueue-metrics-cert"},
+                       "spec": {"secretName": "kueue-metrics-server-cert", "dnsNames": [
+                           "kueue-controller-manager-metrics-service.kueue-system.svc",
+                           "kueue-controller-manager-metrics-service.kueue-system.svc.cluster.local"]}}),
+                json!({"metadata": {"name": "kueue-serving-cert"},
+                       "spec": {"secretName": "kueue-webhook-server-cert"}}),
+            ],
+        )
+    }
+
+    fn ids(v: &crate::review::Verdict) -> Vec<(Rule, &str)> {
+        v.report
+            .violations
+            .iter()
+            .map(|x| (x.rule, x.path.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn r1_fixtures() {
+        let c = kueue();
+        let s = settings(json!({}));
+        let v = review_with(
+            &fixture("cross-object/kueue-servicemonitor-servername-mismatch.json"),
+            &s,
+            Some(&c),
+        );
+        assert_eq!(
+            ids(&v),
+            vec![(Rule::R1, "spec.endpoints[0].tlsConfig.serverName")]
+        );
+        assert!(v.report.warnings.is_empty(), "{:?}", v.report.warnings);
+        let v = review_with(
+            &fixture("cross-object/kueue-servicemonitor-verified.json"),
+            &s,
+            Some(&c),
+        );
+        assert!(v.report.is_clean() && v.report.warnings.is_empty(), "{v:?}");
+        assert_eq!(c.calls.borrow().len(), 2, "one lookup per request");
+    }
+
+    #[test]
+    fn r2_fixture_kueue_did_you_mean() {
+        let c = kueue();
+        let v = review_with(
+            &fixture("cross-object/kueue-servicemonitor-reads-metrics-server-cert.json"),
+            &settings(json!({})),
+            Some(&c),
+        );
+        assert!(v.report.is_clean());
+        assert_eq!(v.report.warnings.len(), 3, "CA, certificate and key");
+        assert!(v.report.warnings[0].contains("did you mean \"kueue-metrics-server-cert\""));
+    }
+
+    #[test]
+    fn r2_workload_fixture_including_an_injected_mount() {
+        // The Kubebuilder scaffold in external mode gets metrics-server-cert
+        // injected; no Certificate of its namespace writes it.
+        let c = FakeCluster::default();
+        let v = review_with(
+            &fixture("workloads/kubebuilder-scaffold.json"),
+            &settings(json!({"certManagement": "external"})),
+            Some(&c),
+        );
+        assert!(v.mutated.is_some(), "{v:?}");
+        let r2: Vec<&String> = v
+            .report
+            .warnings
+            .iter()
+            .filter(|w| w.starts_with("[R2]"))
+            .collect();
+        assert_eq!(r2.len(), 1, "{:?}", v.report.warnings);
+        assert!(
+            r2[0].contains("secret.secretName: Secret \"metrics-server-cert\""),
+            "{r2:?}"
+        );
+    }
+
+    #[test]
+    fn r3_fixture() {
+        let services = |names: &[&str]| {
+            FakeCluster::default().with(
+                LookupKind::Service,
+                "project-system",
+                names
+                    .iter()
+                    .map(|n| json!({"metadata": {"name": n}}))
+                    .collect(),
+            )
+        };
+        let req = fixture("certificates/kubebuilder-metrics-certs.json");
+        let s = settings(json!({}));
+        let v = review_with(&req, &s, Some(&services(&["project-webhook-service"])));
+        assert_eq!(v.report.warnings.len(), 2, "{:?}", v.report.warnings);
+        assert!(v.report.warnings[0].starts_with("[R3] spec.dnsNames[0]: "));
+        let ok = services(&["project-controller-manager-metrics-service"]);
+        assert!(review_with(&req, &s, Some(&ok)).report.warnings.is_empty());
+    }
+
+    #[test]
+    fn x4_fixtures_in_every_mode() {
+        let internal = fixture("cross-object/kueue-manager-config-internal-certs.json");
+        let external = fixture("cross-object/kueue-manager-config-cert-manager.json");
+        let path = "data[controller_manager_config.yaml]";
+        let cases = [
+            ("external", &internal, kueue(), vec![(Rule::X4, path)]),
+            ("external", &external, kueue(), vec![]),
+            ("internal", &external, kueue(), vec![(Rule::X4, path)]),
+            ("internal", &internal, kueue(), vec![]),
+            ("auto", &internal, kueue(), vec![(Rule::X4, path)]),
+            ("auto", &internal, FakeCluster::default(), vec![]),
+            ("auto", &external, kueue(), vec![]),
+        ];
+        for (mode, req, cluster, want) in cases {
+            let v = review_with(
+                req,
+                &settings(json!({ "certManagement": mode })),
+                Some(&cluster),
+            );
+            assert_eq!(ids(&v), want, "{mode}");
+            let lookups = cluster.calls.borrow().len();
+            assert_eq!(
+                lookups,
+                usize::from(mode == "auto" && std::ptr::eq(req, &internal)),
+                "{mode}"
+            );
+        }
+        let v = review_with(
+            &fixture("cross-object/kueue-manager-config-enable-string.json"),
+            &settings(json!({"certManagement": "external"})),
+            None,
+        );
+        assert_eq!(ids(&v), vec![(Rule::Type, path)]);
+    }
+
+    #[test]
+    fn lookups_refused_give_one_warning() {
+        let c = FakeCluster::refusing("Policy has not been granted access");
+        let v = review_with(
+            &fixture("cross-object/kueue-servicemonitor-servername-mismatch.json"),
+            &settings(json!({})),
+            Some(&c),
+        );
+        assert!(v.report.is_clean());
+        assert_eq!(v.report.warnings.len(), 1, "{:?}", v.report.warnings);
+        assert!(v.report.warnings[0]
+            .starts_with("[R2] spec.endpoints[0].tlsConfig.ca.secret.name: cross-object checks"));
+        assert!(v.report.warnings[0].contains("has not been granted access"));
+    }
+
+    #[test]
+    fn cross_object_checks_false_makes_no_lookup() {
+        let c = FakeCluster::refusing("must not be asked");
+        let s = settings(json!({"crossObjectChecks": false}));
+        for name in [
+            "cross-object/kueue-servicemonitor-servername-mismatch.json",
+            "cross-object/kueue-manager-config-internal-certs.json",
+            "certificates/kubebuilder-metrics-certs.json",
+            "workloads/kubebuilder-cert-manager.json",
+        ] {
+            let v = review_with(&fixture(name), &s, Some(&c));
+            assert!(
+                v.report.warnings.is_empty(),
+                "{name}: {:?}",
+                v.report.warnings
+            );
+            assert!(v.report.is_clean(), "{name}: {:?}", v.report.violations);
+        }
+        assert!(c.calls.borrow().is_empty());
+    }
+
+    #[test]
+    fn requests_no_rule_needs_make_no_lookup() {
+        let c = FakeCluster::refusing("must not be asked");
+        let s = settings(json!({}));
+        for name in [
+            "cross-object/grafana-configmap-plain.json",
+            "routing/deployment-clean.json",
+            "monitors/kueue-insecure.json",
+            "certificates/webhook-serving-cert.json",
+        ] {
+            let v = review_with(&fixture(name), &s, Some(&c));
+            assert!(
+                !v.report.warnings.iter().any(|w| w.contains("cross-object")),
+                "{name}: {:?}",
+                v.report.warnings
+            );
+        }
+        assert!(c.calls.borrow().is_empty(), "{:?}", c.calls.borrow());
+    }
+
+    #[test]
+    fn config_maps_are_routed_and_compared_on_their_data() {
+        let mut req = fixture("cross-object/kueue-manager-config-internal-certs.json");
+        assert_eq!(Target::of(&req.kind), Some(Target::ConfigMap));
+        assert_eq!(Target::ConfigMap.compared_fields(), ["data", "binaryData"]);
+        let s = settings(json!({"certManagement": "external"}));
+        // An UPDATE that changes only a label is accepted untouched...
+        req.operation = "UPDATE".into();
+        req.old_object = req.object.clone();
+        req.object["metadata"]["labels"]["team"] = json!("batch");
+        assert!(review_with(&req, &s, None).report.is_clean());
+        // ... one that changes the data is judged.
+        req.object["data"]["extra"] = json!("x");
+        assert_eq!(
+            ids(&review_with(&req, &s, None)),
+            vec![(Rule::X4, "data[controller_manager_config.yaml]")]
+        );
+    }
+}
