@@ -210,7 +210,6 @@ pub(crate) fn review(
     let Some(data) = object.get("data").and_then(|d| d.as_object()) else {
         return;
     };
-    let data_path = object.path_of("data");
     let mut found = Vec::new();
     for (key, value) in data {
         // Only a value that can hold a Configuration is read (and type-checked).
@@ -218,7 +217,7 @@ pub(crate) fn review(
             continue;
         };
         for f in configurations(text) {
-            found.push((data_path.key(key), f));
+            found.push((object.path_of("data").key(key), f));
         }
     }
     if found.is_empty() {
@@ -371,6 +370,11 @@ controller:
                 vec![],
             ),
             ("plain text", "just some text".into(), vec![]),
+            (
+                "only a look-alike group",
+                KUEUE_CONFIG.replace("config.kueue.x-k8s.io", "config.kueue.x-k8s.iq"),
+                vec![],
+            ),
         ];
         for (name, text, want) in cases {
             assert_eq!(configurations(&text), want, "{name}");

@@ -90,7 +90,10 @@ impl Target {
 /// the policy repaired the request.
 #[derive(Debug)]
 pub struct Verdict {
-    /// `Kind namespace/name`, the subject of the rejection message.
+    /// `Kind namespace/name`, the subject of the rejection message; built
+    /// only when there is something to reject (empty otherwise: every
+    /// request pays for it, and a plain ConfigMap must stay near the
+    /// parse-only baseline).
     pub subject: String,
     pub report: Report,
     pub mutated: Option<Value>,
@@ -145,12 +148,11 @@ pub(crate) fn review_with(
     settings: &Settings,
     cluster: Option<&dyn Cluster>,
 ) -> Verdict {
-    let subject = subject(req);
     let Some(target) = Target::of(&req.kind) else {
-        return Verdict::untouched(subject);
+        return Verdict::untouched(String::new());
     };
     if !matches!(req.operation.as_str(), "CREATE" | "UPDATE") || !req.sub_resource.is_empty() {
-        return Verdict::untouched(subject);
+        return Verdict::untouched(String::new());
     }
     let mut report = Report::new();
     let Some(object) = Obj::at(&req.object, FieldPath::root(), &mut report) else {
@@ -162,14 +164,14 @@ pub(crate) fn review_with(
             );
         }
         return Verdict {
-            subject,
+            subject: subject(req),
             report,
             mutated: None,
         };
     };
     let update = req.operation == "UPDATE";
     if update && (terminating(&req.old_object) || unchanged(target, req)) {
-        return Verdict::untouched(subject);
+        return Verdict::untouched(String::new());
     }
     let lookups = cluster.map(Lookups::new);
     let ctx = Ctx {
@@ -210,7 +212,11 @@ pub(crate) fn review_with(
         report.warn(failure.rule, &failure.at, &failure);
     }
     Verdict {
-        subject,
+        subject: if report.is_clean() {
+            String::new()
+        } else {
+            subject(req)
+        },
         report,
         mutated,
     }
