@@ -109,6 +109,28 @@ pub fn review(object: &Obj, ctx: &Ctx, report: &mut Report) {
     c2_names(&cert, report);
     c3_usages(&cert, report);
     c4_not_ca(&cert, report);
+    r3_services(&cert, ctx, report);
+}
+
+/// R3 (SPEC section 12): the Services the metrics certificate names in its
+/// namespace exist; looked up only when it names one.
+fn r3_services(cert: &CertificateView, ctx: &Ctx, report: &mut Report) {
+    use crate::crosscheck::{r3_missing_services, r3_services};
+    let Some(lookups) = ctx.lookups else {
+        return;
+    };
+    let names: Vec<(FieldPath, &str)> = cert
+        .dns_names
+        .iter()
+        .map(|(i, n)| (cert.spec.child("dnsNames").index(*i), *n))
+        .collect();
+    let wanted = r3_services(&names, &cert.namespace);
+    let Some((first, _)) = wanted.first() else {
+        return;
+    };
+    if let Some(services) = lookups.services(&cert.namespace, (Rule::R3, first)) {
+        r3_missing_services(&wanted, &services, &cert.namespace, report);
+    }
 }
 
 /// C1: with `certManagement: internal`, a cert-manager metrics certificate is

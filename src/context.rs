@@ -3,6 +3,7 @@
 //! A leaf module: the router builds a [`Ctx`] for each request and hands it
 //! down; rules read it and never import from their caller.
 
+use crate::cluster::Lookups;
 use crate::rule::RuleSet;
 use crate::settings::Settings;
 
@@ -20,6 +21,9 @@ pub struct Ctx<'a> {
     /// section 11): their violations become warnings, and an excepted W5 or
     /// X3 triggers no injection.
     pub excepted: RuleSet,
+    /// Lookups of related objects for the cross-object rules (SPEC section
+    /// 12); `None` with `crossObjectChecks: false` (no lookup is made).
+    pub(crate) lookups: Option<&'a Lookups<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -30,6 +34,7 @@ impl<'a> Ctx<'a> {
             request_namespace,
             may_patch: true,
             excepted: RuleSet::EMPTY,
+            lookups: None,
         }
     }
 }

@@ -12,8 +12,11 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::{protocol_version_guest, wapc_guest as guest};
 
 pub mod certificates;
+mod cluster;
 pub mod context;
+mod crosscheck;
 pub(crate) mod exceptions;
+mod kueue;
 pub mod monitors;
 pub mod names;
 pub mod report;

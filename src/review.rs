@@ -15,16 +15,17 @@
 //! - an UPDATE of a Pod or a Job is never patched (their pod spec is
 //!   immutable): what injection would repair is reported instead.
 
+use crate::cluster::{Cluster, Lookups};
 use crate::context::Ctx;
 use crate::exceptions::{Applied, Subject};
 use crate::report::{FieldPath, Report};
 use crate::settings::Settings;
 use crate::view::Obj;
 use crate::workloads::WorkloadKind;
-use crate::{certificates, monitors, workloads};
+use crate::{certificates, kueue, monitors, workloads};
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::{CronJob, Job};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use k8s_openapi::Resource;
 use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
 use serde_json::Value;
@@ -51,6 +52,8 @@ pub enum Target {
     ScrapeClassSource,
     Certificate,
     Workload(WorkloadKind),
+    /// A ConfigMap that may hold a Kueue `Configuration` (X4).
+    ConfigMap,
 }
 
 const CERT_MANAGER_GROUP: &str = "cert-manager.io";
@@ -72,6 +75,7 @@ impl Target {
         }
         let t = match (group, version, kind) {
             (CERT_MANAGER_GROUP, "v1", "Certificate") => Target::Certificate,
+            _ if is::<ConfigMap>(gvk) => Target::ConfigMap,
             _ if is::<Pod>(gvk) => Target::Workload(WorkloadKind::Pod),
             _ if is::<Deployment>(gvk) => Target::Workload(WorkloadKind::Deployment),
             _ if is::<StatefulSet>(gvk) => Target::Workload(WorkloadKind::StatefulSet),
@@ -86,7 +90,10 @@ impl Target {
 
     /// The top-level fields an UPDATE is compared on (SPEC sections 8 and 13).
     pub fn compared_fields(self) -> &'static [&'static str] {
-        &["spec"]
+        match self {
+            Target::ConfigMap => &["data", "binaryData"],
+            _ => &["spec"],
+        }
     }
 
     /// Pods and Jobs: the API server refuses a change of their pod spec on
@@ -103,7 +110,10 @@ impl Target {
 /// the policy repaired the request.
 #[derive(Debug)]
 pub struct Verdict {
-    /// `Kind namespace/name`, the subject of the rejection message.
+    /// `Kind namespace/name`, the subject of the rejection message; built
+    /// only when there is something to reject (empty otherwise: every
+    /// request pays for it, and a plain ConfigMap must stay near the
+    /// parse-only baseline).
     pub subject: String,
     pub report: Report,
     pub mutated: Option<Value>,
@@ -138,9 +148,27 @@ fn subject(req: &KubernetesAdmissionRequest) -> String {
     }
 }
 
-/// Evaluates one admission request.
+/// Evaluates one admission request. In the policy (WebAssembly) related
+/// objects are looked up through the Kubewarden host; a native build (unit
+/// tests, fuzzing) has no host and runs the per-object rules only.
 pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
-    let mut verdict = judge(req, settings);
+    #[cfg(target_arch = "wasm32")]
+    let cluster: Option<&dyn Cluster> = Some(&crate::cluster::Host);
+    #[cfg(not(target_arch = "wasm32"))]
+    let cluster: Option<&dyn Cluster> = None;
+    review_with(req, settings, cluster)
+}
+
+/// Evaluates one admission request with `cluster` answering the lookups of
+/// the cross-object rules (SPEC section 12). With `crossObjectChecks: false`
+/// (or no cluster) no lookup is made; a failed lookup becomes the request's
+/// one warning.
+pub(crate) fn review_with(
+    req: &KubernetesAdmissionRequest,
+    settings: &Settings,
+    cluster: Option<&dyn Cluster>,
+) -> Verdict {
+    let mut verdict = judge(req, settings, cluster);
     // The subject only names the object in a rejection message: built then.
     if !verdict.report.is_clean() {
         verdict.subject = subject(req);
@@ -148,13 +176,16 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
     verdict
 }
 
-fn judge(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
-    let subject = String::new();
+fn judge(
+    req: &KubernetesAdmissionRequest,
+    settings: &Settings,
+    cluster: Option<&dyn Cluster>,
+) -> Verdict {
     let Some(target) = Target::of(&req.kind) else {
-        return Verdict::untouched(subject);
+        return Verdict::untouched(String::new());
     };
     if !matches!(req.operation.as_str(), "CREATE" | "UPDATE") || !req.sub_resource.is_empty() {
-        return Verdict::untouched(subject);
+        return Verdict::untouched(String::new());
     }
     let mut report = Report::new();
     let Some(object) = Obj::at(&req.object, FieldPath::root(), &mut report) else {
@@ -166,19 +197,21 @@ fn judge(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
             );
         }
         return Verdict {
-            subject,
+            subject: subject(req),
             report,
             mutated: None,
         };
     };
     let update = req.operation == "UPDATE";
     if update && (terminating(&req.old_object) || unchanged(target, req)) {
-        return Verdict::untouched(subject);
+        return Verdict::untouched(String::new());
     }
     let applied = Applied::for_object(&settings.exceptions, &exception_subject(req));
+    let lookups = cluster.map(Lookups::new);
     let ctx = Ctx {
         may_patch: !(update && target.has_immutable_pod_spec()),
         excepted: applied.rules(),
+        lookups: lookups.as_ref().filter(|_| settings.cross_object_checks),
         ..Ctx::new(settings, &req.namespace)
     };
     let mutated = match target {
@@ -195,10 +228,17 @@ fn judge(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
             None
         }
         Target::Workload(kind) => workloads::review(kind, &req.object, &ctx, &mut report),
+        Target::ConfigMap => {
+            kueue::review(&object, settings, &req.namespace, ctx.lookups, &mut report);
+            None
+        }
     };
     applied.apply(&mut report);
+    if let Some(failure) = lookups.as_ref().and_then(Lookups::failure) {
+        report.warn(failure.rule, &failure.at, &failure);
+    }
     Verdict {
-        subject,
+        subject: String::new(),
         report,
         mutated,
     }

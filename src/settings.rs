@@ -78,6 +78,9 @@ pub struct Settings {
     pub(crate) deny_file_references: bool,
     /// Scoped, reasoned exceptions (SPEC section 11).
     pub(crate) exceptions: Vec<Exception>,
+    /// Look up related objects in the cluster (SPEC section 12): R1-R3 in
+    /// every mode, X4 in `auto` mode.
+    pub(crate) cross_object_checks: bool,
 }
 
 /// One entry of the `scrapeClasses` setting: a class of the cluster's
@@ -106,6 +109,7 @@ impl Default for Settings {
             scrape_classes: Vec::new(),
             deny_file_references: false,
             exceptions: Vec::new(),
+            cross_object_checks: true,
         }
     }
 }
@@ -121,7 +125,7 @@ struct Key {
 }
 
 /// Every settings key, in the order of the README's settings table.
-const TABLE: [Key; 13] = [
+const TABLE: [Key; 14] = [
     Key {
         name: "certManagement",
         read: |s, v, p, r| {
@@ -223,6 +227,14 @@ const TABLE: [Key; 13] = [
     Key {
         name: "exceptions",
         read: |s, v, p, r| s.exceptions = exceptions::read(v, p, r),
+    },
+    Key {
+        name: "crossObjectChecks",
+        read: |s, v, p, r| {
+            if let Some(b) = read_bool(v, p, r) {
+                s.cross_object_checks = b;
+            }
+        },
     },
 ];
 

@@ -12,10 +12,10 @@
 use secure_metrics_policy::rule::Rule;
 use std::path::{Path, PathBuf};
 
-/// Rules of the SPEC that the code does not raise yet (X4, R1-R3: the
-/// cross-object checks). The emission check skips them, and fails once one of
-/// them is emitted, so that it leaves this list.
-const NOT_YET_EMITTED: &[Rule] = &[Rule::X4, Rule::R1, Rule::R2, Rule::R3];
+/// Rules of the SPEC that the code does not raise yet. The emission check
+/// skips them, and fails once one of them is emitted, so that it leaves this
+/// list. Empty: every rule is raised.
+const NOT_YET_EMITTED: &[Rule] = &[];
 
 const BEGIN: &str = "<!-- RULES:BEGIN";
 const END: &str = "<!-- RULES:END";

@@ -47,6 +47,7 @@ fn kind_of(resource: &str) -> &'static str {
         "replicasets" => "ReplicaSet",
         "jobs" => "Job",
         "cronjobs" => "CronJob",
+        "configmaps" => "ConfigMap",
         other => panic!("policy-metadata.yml lists {other}, which the policy does not route"),
     }
 }
@@ -76,9 +77,47 @@ fn metadata_rules_are_the_routed_kinds() {
     }
     assert_eq!(
         kinds.len(),
-        22,
-        "every kind of SPEC sections 2 and 10: {kinds:?}"
+        23,
+        "every kind of SPEC sections 2, 10 and 12: {kinds:?}"
     );
+}
+
+/// SPEC section 12: the policy reads Certificates and Services, never
+/// Secrets, through the one host capability it uses; artifacthub repeats it.
+#[test]
+fn metadata_declares_the_context_aware_resources() {
+    let meta = yaml("policy-metadata.yml");
+    let resources: Vec<(String, String)> = meta["contextAwareResources"]
+        .as_sequence()
+        .expect("contextAwareResources")
+        .iter()
+        .map(|r| {
+            (
+                r["apiVersion"].as_str().unwrap().to_string(),
+                r["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        resources,
+        vec![
+            ("cert-manager.io/v1".to_string(), "Certificate".to_string()),
+            ("v1".to_string(), "Service".to_string())
+        ]
+    );
+    assert!(!resources.iter().any(|(_, k)| k == "Secret"));
+    assert_eq!(
+        strings(&meta["hostCapabilities"]),
+        vec!["kubernetes/list_resources_by_namespace"]
+    );
+    let pkg = yaml("artifacthub-pkg.yml");
+    let listed: Value = serde_yaml::from_str(
+        pkg["annotations"]["kubewarden/contextAwareResources"]
+            .as_str()
+            .expect("kubewarden/contextAwareResources"),
+    )
+    .unwrap();
+    assert_eq!(listed, meta["contextAwareResources"]);
 }
 
 #[test]

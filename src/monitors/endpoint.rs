@@ -236,23 +236,31 @@ impl<'a> EndpointView<'a> {
     }
 
     /// For cross-object checks: the effective `serverName`.
-    #[allow(dead_code)]
     pub(crate) fn server_name(&self) -> Option<&'a str> {
         self.tls().and_then(|t| t.server_name)
     }
 
-    /// For cross-object checks: every Secret the effective TLS reads a CA,
-    /// certificate or key from, with the path of the reference.
-    #[allow(dead_code)]
-    pub(crate) fn secrets(&self) -> Vec<(FieldPath, &'a str)> {
+    /// For cross-object checks: every Secret the effective TLS reads a CA
+    /// (slot 0), certificate (1) or key (2) from, with the path of the
+    /// reference.
+    pub(crate) fn secrets(&self) -> Vec<(usize, FieldPath, &'a str)> {
         let Some(t) = self.tls() else {
             return Vec::new();
         };
         let key = t.names.key_field();
         let mut out = Vec::new();
-        for (field, src) in [("ca", t.ca), ("cert", t.cert), (key, t.key)] {
+        for (slot, (field, src)) in [("ca", t.ca), ("cert", t.cert), (key, t.key)]
+            .into_iter()
+            .enumerate()
+        {
             if let Some(name) = src.secret_name {
-                out.push((self.tls_field(field), name));
+                // The reference's `name`: `keySecret.name`, else
+                // `<field>.secret.name` (GKE's `tls.key.secret.name` too).
+                let at = match field {
+                    "keySecret" => self.tls_field(field),
+                    _ => self.tls_field(field).child("secret"),
+                };
+                out.push((slot, at.child("name"), name));
             }
         }
         out

@@ -67,6 +67,7 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
         Endpoints::Spec => {
             let view = endpoint::read(&spec, &spec, kind, &class, report);
             rules::check(&view, &scope, report);
+            cross_check(&view, own_namespace, ctx, report);
         }
         Endpoints::List(key) => {
             let Some(endpoints) = spec.list(key, report) else {
@@ -75,12 +76,55 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
             for (_, ep) in endpoints.objs(report) {
                 let view = endpoint::read(&ep, &spec, kind, &class, report);
                 rules::check(&view, &scope, report);
+                cross_check(&view, own_namespace, ctx, report);
             }
         }
     }
     if kind.sd_configs {
         sd_configs(&spec, kind, ctx, report);
     }
+}
+
+/// R1 and R2 for one endpoint (SPEC sections 12 and 13), on its effective
+/// TLS: every scrape kind that reads Secrets; the Certificates of the
+/// namespace are looked up only when the endpoint reads any Secret.
+fn cross_check(view: &endpoint::EndpointView, namespace: &str, ctx: &Ctx, report: &mut Report) {
+    use crate::crosscheck::{r1_server_name, r2_issued, ScrapeTls, SecretRef};
+    let Some(lookups) = ctx.lookups else {
+        return;
+    };
+    const HOLDS: [&str; 3] = ["CA", "client certificate", "client key"];
+    let secrets: Vec<SecretRef> = view
+        .secrets()
+        .into_iter()
+        .map(|(slot, path, secret)| SecretRef {
+            path,
+            secret,
+            holds: HOLDS[slot],
+        })
+        .collect();
+    let scrape = ScrapeTls {
+        ca_secret: view.ca_secret(),
+        server_name: view
+            .server_name()
+            .map(|n| (view.tls_field("serverName"), n)),
+        verifies: view.verifies(),
+        secrets,
+    };
+    if !scrape.needs_lookup() {
+        return;
+    }
+    let Some(certs) = lookups.certificates(namespace, (Rule::R2, &scrape.secrets[0].path)) else {
+        return;
+    };
+    r1_server_name(&scrape, &certs, namespace, report);
+    r2_issued(
+        &scrape.secrets,
+        &certs,
+        namespace,
+        &ctx.settings.metrics_cert_secret_name,
+        report,
+    );
 }
 
 /// `spec.*SDConfigs[i].tlsConfig`: M1, M3, M7 (SPEC 10).

@@ -1062,14 +1062,20 @@ fn resolved_view_exposes_secrets() {
     let secrets: Vec<(String, &str)> = v
         .secrets()
         .into_iter()
-        .map(|(p, s)| (p.as_str().to_string(), s))
+        .map(|(_, p, s)| (p.as_str().to_string(), s))
         .collect();
     assert_eq!(
         secrets,
         vec![
-            ("spec.endpoints[0].tls.ca".to_string(), "ca-s"),
-            ("spec.endpoints[0].tls.cert".to_string(), "client"),
-            ("spec.endpoints[0].tls.key".to_string(), "client"),
+            ("spec.endpoints[0].tls.ca.secret.name".to_string(), "ca-s"),
+            (
+                "spec.endpoints[0].tls.cert.secret.name".to_string(),
+                "client"
+            ),
+            (
+                "spec.endpoints[0].tls.key.secret.name".to_string(),
+                "client"
+            ),
         ]
     );
     assert_eq!(v.path.as_str(), "spec.endpoints[0]");

@@ -108,9 +108,11 @@ pub(crate) fn review(
             ));
         }
         inject::report_unrepaired(&analysis.needs, kind, ctx, report);
+        cross_check(kind, object, ctx, report);
         return None;
     }
     if analysis.needs.is_empty() {
+        cross_check(kind, object, ctx, report);
         return None;
     }
     let plan = match inject::plan(&analysis.pod, &analysis.needs, s) {
@@ -144,5 +146,89 @@ pub(crate) fn review(
         s,
         report,
     );
-    ok.then_some(mutated)
+    let mutated = ok.then_some(mutated);
+    cross_check(kind, mutated.as_ref().unwrap_or(object), ctx, report);
+    mutated
+}
+
+/// R2 (SPEC section 12): the metrics certificate Secrets the workload mounts
+/// (`metricsCertSecretName`, or any Secret mounted at a container's metrics
+/// certificate directory; including one the policy injects) are written by a
+/// Certificate of its namespace. Looked up only when it mounts one.
+fn cross_check(kind: WorkloadKind, object: &Value, ctx: &Ctx, report: &mut Report) {
+    use crate::crosscheck::{r2_issued, SecretRef};
+    use mounts::VolumeSource;
+    let Some(lookups) = ctx.lookups else {
+        return;
+    };
+    // The object was read (and its types reported) already.
+    let mut scratch = Report::new();
+    let Some(w) = Workload::read(kind, object, ctx, &mut scratch) else {
+        return;
+    };
+    let pod = certs::Pod::read(&w, &mut scratch);
+    let settings = ctx.settings;
+    let mut found: Vec<(&mounts::Volume, &str)> = Vec::new();
+    for cv in &pod.views {
+        let metrics = &settings.metrics_cert_secret_name;
+        if let Some(v) = pod
+            .secret_mount(cv, metrics)
+            .and_then(|m| pod.volume(m.name))
+        {
+            found.extend(
+                volume_secrets(v)
+                    .into_iter()
+                    .filter(|s| s == metrics)
+                    .map(|s| (v, s)),
+            );
+        }
+        let dir = cv
+            .named
+            .first()
+            .map_or_else(|| certs::default_dir(settings), |n| n.dir.clone());
+        if let Some((_, v)) = pod.secret_at(cv, &dir) {
+            found.extend(volume_secrets(v).into_iter().map(|s| (v, s)));
+        }
+    }
+    let mut refs: Vec<SecretRef> = Vec::new();
+    for (v, secret) in found {
+        if refs.iter().any(|r| r.secret == secret) {
+            continue;
+        }
+        let path = match v.source {
+            VolumeSource::Secret(_) => v.path.child("secret").child("secretName"),
+            _ => v.path.clone(),
+        };
+        refs.push(SecretRef {
+            path,
+            secret,
+            holds: "the metrics certificate",
+        });
+    }
+    if refs.is_empty() {
+        return;
+    }
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str)
+        .filter(|ns| !ns.is_empty())
+        .unwrap_or(ctx.request_namespace);
+    if let Some(found) = lookups.certificates(namespace, (crate::rule::Rule::R2, &refs[0].path)) {
+        r2_issued(
+            &refs,
+            &found,
+            namespace,
+            &settings.metrics_cert_secret_name,
+            report,
+        );
+    }
+}
+
+/// The Secrets a volume carries.
+fn volume_secrets<'a>(v: &mounts::Volume<'a>) -> Vec<&'a str> {
+    match &v.source {
+        mounts::VolumeSource::Secret(Some(name)) => vec![name],
+        mounts::VolumeSource::Projected { secrets, .. } => secrets.clone(),
+        _ => Vec::new(),
+    }
 }

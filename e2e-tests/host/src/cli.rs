@@ -7,13 +7,16 @@ pub const USAGE: &str = "\
 policy-host: minimal kwctl stand-in that runs a Kubewarden waPC policy under wasmtime
 
 USAGE:
-    policy-host run -r|--request-path FILE [--settings-json JSON | -s|--settings-path FILE] POLICY.wasm
+    policy-host run -r|--request-path FILE [--settings-json JSON | -s|--settings-path FILE]
+                    [--allow-context-aware --replay-host-capabilities-interactions SESSION.yml] POLICY.wasm
     policy-host patched-request -r|--request-path FILE --response-path RESPONSE
     policy-host bench [--settings-json JSON | -s|--settings-path FILE] [--iterations N] [--warmup N]
                       [--max-ms MS] [--baseline BASELINE.wasm] [--json] POLICY.wasm REQUEST_FILE...
     policy-host help
 
-run              evaluate one request; print the AdmissionResponse as one JSON line (like kwctl run)
+run              evaluate one request; print the AdmissionResponse as one JSON line (like kwctl run);
+                 Kubernetes lookups are answered from SESSION.yml (kwctl's recorded-session format)
+                 with --allow-context-aware, and refused otherwise
 patched-request  apply the JSONPatch of a `run` response to the request's object and print the request
 bench            time `validate` calls (defaults: --iterations 2000, --warmup 200); with
                  --baseline, both modules in turn, call by call, and the ratio of their medians;
@@ -42,6 +45,10 @@ pub struct RunArgs {
     pub request_path: PathBuf,
     pub settings: SettingsSource,
     pub policy: PathBuf,
+    /// `--allow-context-aware`: the policy may use the Kubernetes capability.
+    pub allow_context_aware: bool,
+    /// `--replay-host-capabilities-interactions`: a recorded session.
+    pub replay: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -103,6 +110,8 @@ const WARMUP: Spec = ("warmup", None, true);
 const JSON: Spec = ("json", None, false);
 const MAX_MS: Spec = ("max-ms", None, true);
 const BASELINE: Spec = ("baseline", None, true);
+const ALLOW_CONTEXT_AWARE: Spec = ("allow-context-aware", None, false);
+const REPLAY: Spec = ("replay-host-capabilities-interactions", None, true);
 
 fn split_options(cmd: &str, args: &[String], specs: &[Spec]) -> Result<Parsed, String> {
     let mut parsed = Parsed::default();
@@ -202,9 +211,20 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
     match cmd.as_str() {
         "help" | "--help" | "-h" => Ok(Command::Help),
         "run" => {
-            let mut p = split_options(cmd, rest, &[REQUEST_PATH, SETTINGS_PATH, SETTINGS_JSON])?;
+            let specs = [
+                REQUEST_PATH,
+                SETTINGS_PATH,
+                SETTINGS_JSON,
+                ALLOW_CONTEXT_AWARE,
+                REPLAY,
+            ];
+            let mut p = split_options(cmd, rest, &specs)?;
             let request_path = PathBuf::from(required(&mut p, cmd, "request-path")?);
             let settings = settings_source(&mut p)?;
+            let allow_context_aware = p.flag("allow-context-aware");
+            let replay = p
+                .take("replay-host-capabilities-interactions")
+                .map(PathBuf::from);
             let policy = match p.positionals.as_slice() {
                 [one] => policy_path(one)?,
                 [] => return Err("'run' needs the policy wasm file".to_string()),
@@ -214,6 +234,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 request_path,
                 settings,
                 policy,
+                allow_context_aware,
+                replay,
             }))
         }
         "patched-request" => {
@@ -296,6 +318,8 @@ mod tests {
                 request_path: "req.json".into(),
                 settings: SettingsSource::Json(r#"{"a":1}"#.into()),
                 policy: "policy.wasm".into(),
+                allow_context_aware: false,
+                replay: None,
             })
         );
     }
@@ -316,6 +340,8 @@ mod tests {
                 request_path: "req.json".into(),
                 settings: SettingsSource::Path("s.json".into()),
                 policy: "/tmp/p.wasm".into(),
+                allow_context_aware: false,
+                replay: None,
             })
         );
         let Command::Run(run) = parse(&args(&["run", "-r", "r.json", "p.wasm"])).unwrap() else {

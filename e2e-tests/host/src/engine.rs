@@ -3,11 +3,13 @@
 
 use std::error::Error;
 use std::path::Path;
+use std::sync::Arc;
 
 use serde_json::Value;
 use wapc::{WapcHost, WasiParams};
 use wasmtime_provider::WasmtimeEngineProviderBuilder;
 
+use crate::replay::Session;
 use crate::response::{SettingsValidationResponse, ValidationResponse};
 
 /// Environment variable that turns on printing of the policy's log events.
@@ -15,14 +17,19 @@ pub const LOG_ENV: &str = "POLICY_HOST_LOG";
 
 type CallbackResult = Result<Vec<u8>, Box<dyn Error + Send + Sync>>;
 
-/// Answers the guest's `host_call`s. Only `kubewarden/tracing/log` is provided:
-/// it must always succeed, since the SDK's log drain panics the guest otherwise.
+/// Answers the guest's `host_call`s. `kubewarden/tracing/log` always
+/// succeeds, since the SDK's log drain panics the guest otherwise;
+/// `kubewarden/kubernetes/*` is answered from a recorded session when the run
+/// has one (`--allow-context-aware --replay-host-capabilities-interactions`),
+/// and refused otherwise, as kwctl refuses a policy it was not allowed to
+/// run context-aware.
 pub fn host_callback(
     binding: &str,
     namespace: &str,
     operation: &str,
     payload: &[u8],
     print_logs: bool,
+    session: Option<&Session>,
 ) -> CallbackResult {
     match (binding, namespace, operation) {
         ("kubewarden", "tracing", "log") => {
@@ -31,6 +38,9 @@ pub fn host_callback(
             }
             Ok(Vec::new())
         }
+        ("kubewarden", "kubernetes", op) if session.is_some() => session
+            .map_or(Ok(Vec::new()), |s| s.answer(op, payload))
+            .map_err(Into::into),
         _ => Err(format!(
             "policy-host does not provide host capability {binding}/{namespace}/{operation}"
         )
@@ -45,12 +55,23 @@ pub struct Policy {
 
 impl Policy {
     pub fn load(path: &Path) -> Result<Self, String> {
-        let bytes = std::fs::read(path)
-            .map_err(|e| format!("cannot read policy module {}: {e}", path.display()))?;
-        Self::from_bytes(&bytes).map_err(|e| format!("cannot load policy {}: {e}", path.display()))
+        Self::load_with(path, None)
     }
 
+    /// Loads a policy whose Kubernetes host calls `session` answers.
+    pub fn load_with(path: &Path, session: Option<Session>) -> Result<Self, String> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| format!("cannot read policy module {}: {e}", path.display()))?;
+        Self::from_bytes_with(&bytes, session)
+            .map_err(|e| format!("cannot load policy {}: {e}", path.display()))
+    }
+
+    #[cfg(test)]
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        Self::from_bytes_with(bytes, None)
+    }
+
+    fn from_bytes_with(bytes: &[u8], session: Option<Session>) -> Result<Self, String> {
         // wasmtime would also try the text format; a policy is always binary.
         if !bytes.starts_with(b"\0asm") {
             return Err("not a WebAssembly module (no \\0asm header)".to_string());
@@ -61,8 +82,9 @@ impl Policy {
             .build()
             .map_err(|e| format!("cannot compile the wasm module: {e}"))?;
         let print_logs = std::env::var_os(LOG_ENV).is_some();
+        let session = session.map(Arc::new);
         let callback = move |_id: u64, binding: &str, ns: &str, op: &str, payload: &[u8]| {
-            host_callback(binding, ns, op, payload, print_logs)
+            host_callback(binding, ns, op, payload, print_logs, session.as_deref())
         };
         let host = WapcHost::new(Box::new(engine), Some(Box::new(callback)))
             .map_err(|e| format!("cannot initialize the waPC guest: {e}"))?;
@@ -130,10 +152,12 @@ mod tests {
     fn log_callback_always_succeeds() {
         let payload = br#"{"level":"info","message":"hi"}"#;
         assert_eq!(
-            host_callback("kubewarden", "tracing", "log", payload, false).unwrap(),
+            host_callback("kubewarden", "tracing", "log", payload, false, None).unwrap(),
             Vec::<u8>::new()
         );
-        assert!(host_callback("kubewarden", "tracing", "log", b"\xff not utf8", true).is_ok());
+        assert!(
+            host_callback("kubewarden", "tracing", "log", b"\xff not utf8", true, None).is_ok()
+        );
     }
 
     #[test]
@@ -144,13 +168,14 @@ mod tests {
             "list_resources_by_namespace",
             b"{}",
             false,
+            None,
         )
         .unwrap_err();
         assert_eq!(
             err.to_string(),
             "policy-host does not provide host capability kubewarden/kubernetes/list_resources_by_namespace"
         );
-        assert!(host_callback("other", "tracing", "log", b"", false).is_err());
+        assert!(host_callback("other", "tracing", "log", b"", false, None).is_err());
     }
 
     #[test]

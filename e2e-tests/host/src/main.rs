@@ -4,6 +4,7 @@
 mod bench;
 mod cli;
 mod engine;
+mod replay;
 mod request;
 mod response;
 
@@ -33,7 +34,11 @@ fn run(args: &RunArgs) -> Result<(), String> {
     // Inputs are checked before the (slower) module compilation.
     let doc = RequestDocument::load(&args.request_path)?;
     let settings = load_settings(&args.settings)?;
-    let policy = Policy::load(&args.policy)?;
+    let session = match (&args.replay, args.allow_context_aware) {
+        (Some(path), true) => Some(replay::Session::load(path)?),
+        _ => None,
+    };
+    let policy = Policy::load_with(&args.policy, session)?;
     policy.require_valid_settings(&settings)?;
 
     let verdict = policy.validate(&doc.validate_payload(&settings)?)?;

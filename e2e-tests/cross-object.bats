@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# Cross-object checks R1-R3 and X4 (SPEC section 12). The cluster's answers
+# come from recorded sessions (test_data/cross-object/sessions/), in the format
+# of `kwctl run --replay-host-capabilities-interactions`, so every case runs
+# unchanged with the bundled host and with a real kwctl (KWCTL=kwctl), which
+# gets the policy annotated with policy-metadata.yml (its contextAwareResources).
+
+load common
+
+SESSIONS="${TEST_DATA}/cross-object/sessions"
+
+setup_file() {
+  if [ "$(basename "$KWCTL")" != "policy-host" ]; then
+    "$KWCTL" annotate -m "${REPO_ROOT}/policy-metadata.yml" -u "${REPO_ROOT}/README.md" \
+      -o "${BATS_FILE_TMPDIR}/annotated.wasm" "$POLICY"
+    export POLICY="${BATS_FILE_TMPDIR}/annotated.wasm"
+  fi
+}
+
+# cross FIXTURE SESSION [SETTINGS_JSON]: evaluates FIXTURE (under
+# test_data/cross-object/ unless it names a folder) context-aware, the
+# lookups answered from SESSION. Cross-object checks are on unless SETTINGS says.
+cross() {
+  local fixture="$1" session="$2" settings="${3:-}"
+  [[ "$fixture" = */* ]] || fixture="cross-object/${fixture}"
+  [ -n "$settings" ] || settings='{}'
+  settings="$(jq -c '{"crossObjectChecks": true} + .' <<<"$settings")"
+  evaluate "$fixture" "$settings" --allow-context-aware \
+    --replay-host-capabilities-interactions "${SESSIONS}/${session}"
+}
+
+warning_count() { field '(.warnings // []) | length'; }
+
+@test "R1: Kueue's monitor whose serverName its Certificate lists is accepted untouched" {
+  cross kueue-servicemonitor-verified.json kueue-certificates.yml
+  assert_allowed
+  assert_no_warnings
+  assert_no_patch
+}
+
+@test "R1: a serverName the Certificate does not list is rejected, naming the Certificate and its names" {
+  cross kueue-servicemonitor-servername-mismatch.json kueue-certificates.yml
+  assert_rejected
+  assert_message_contains "spec.endpoints[0].tlsConfig.serverName: Invalid value:" \
+    "Certificate kueue-system/kueue-metrics-cert" \
+    '"kueue-controller-manager-metrics-service.kueue-system.svc"' "x509" "[R1]"
+  [ "$(violation_count)" -eq 1 ]
+}
+
+@test "R1: a wildcard name certifies exactly one label" {
+  cross kueue-servicemonitor-servername-mismatch.json kueue-wildcard-certificate.yml
+  assert_allowed
+  assert_no_warnings
+  cross kueue-servicemonitor-verified.json kueue-wildcard-certificate.yml
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "R1: with no Certificate for the CA Secret there is nothing to compare; R2 warns instead" {
+  cross kueue-servicemonitor-servername-mismatch.json kueue-no-certificates.yml
+  assert_allowed
+  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret "kueue-metrics-server-cert" (CA) is written by no cert-manager Certificate'
+  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.keySecret.name:'
+  [ "$(warning_count)" -eq 3 ]
+}
+
+@test "R2: Kueue's monitor reading metrics-server-cert gets a \"did you mean\" for kueue-metrics-server-cert" {
+  cross kueue-servicemonitor-reads-metrics-server-cert.json kueue-certificates.yml
+  assert_allowed
+  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret "metrics-server-cert" (CA) is written by no cert-manager Certificate in namespace "kueue-system"'
+  assert_warning_contains 'did you mean "kueue-metrics-server-cert" (written by Certificate kueue-metrics-cert)?'
+  # Only metrics Certificates are candidates.
+  [ "$(field '[.warnings[] | select(contains("kueue-webhook-server-cert"))] | length')" -eq 0 ]
+  [ "$(warning_count)" -eq 3 ]
+}
+
+@test "R2: a Deployment mounting a metrics Secret no Certificate writes gets a \"did you mean\"" {
+  cross workloads/kubebuilder-cert-manager.json guestbook-certificates-prefixed.yml
+  assert_allowed
+  assert_no_patch
+  assert_warning_contains '[R2] spec.template.spec.volumes[0].secret.secretName: Secret "metrics-server-cert" (the metrics certificate)'
+  assert_warning_contains 'did you mean "guestbook-metrics-server-cert"'
+  [ "$(warning_count)" -eq 1 ]
+}
+
+@test "R3: Kubebuilder's metrics Certificate naming an existing Service is accepted untouched" {
+  cross certificates/kubebuilder-metrics-certs.json project-services.yml
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "R3: a metrics Certificate naming a Service that does not exist is warned about" {
+  cross certificates/kubebuilder-metrics-certs.json project-services-no-metrics.yml
+  assert_allowed
+  assert_warning_contains '[R3] spec.dnsNames[0]: the Service "project-controller-manager-metrics-service" does not exist in namespace "project-system"'
+  assert_warning_contains '[R3] spec.dnsNames[1]:'
+  [ "$(warning_count)" -eq 2 ]
+}
+
+@test "X4 external: Kueue with internalCertManagement (absent means true) is rejected; enable false is accepted" {
+  cross kueue-manager-config-internal-certs.json no-lookups.yml '{"certManagement":"external"}'
+  assert_rejected
+  assert_message_contains "data[controller_manager_config.yaml]: Invalid value:" "self-signed" "[X4]"
+  cross kueue-manager-config-cert-manager.json no-lookups.yml '{"certManagement":"external"}'
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "X4 internal: Kueue with internalCertManagement.enable false is rejected; the default is accepted" {
+  cross kueue-manager-config-cert-manager.json no-lookups.yml '{"certManagement":"internal"}'
+  assert_rejected
+  assert_message_contains "data[controller_manager_config.yaml]: Invalid value:" "enable false" "[X4]"
+  cross kueue-manager-config-internal-certs.json no-lookups.yml '{"certManagement":"internal"}'
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "X4 auto: internal certificate management next to a cert-manager metrics Certificate is rejected (KEP-4377)" {
+  cross kueue-manager-config-internal-certs.json kueue-certificates.yml
+  assert_rejected
+  assert_message_contains "data[controller_manager_config.yaml]: Invalid value:" "kueue-metrics-cert" "KEP-4377" "[X4]"
+  cross kueue-manager-config-internal-certs.json kueue-no-certificates.yml
+  assert_allowed
+  assert_no_warnings
+  cross kueue-manager-config-cert-manager.json no-lookups.yml
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "X4: internalCertManagement.enable of the wrong type is a type violation at the data key" {
+  cross kueue-manager-config-enable-string.json no-lookups.yml '{"certManagement":"external"}'
+  assert_rejected
+  assert_message_contains "data[controller_manager_config.yaml]: Invalid type:" "expected boolean, got string" "[type]"
+}
+
+@test "X4: a ConfigMap that holds no Kueue Configuration is accepted untouched without a lookup" {
+  cross grafana-configmap-plain.json no-lookups.yml
+  assert_allowed
+  assert_no_warnings
+  assert_no_patch
+}
+
+@test "lookups refused: the cross-object rules are skipped with one warning, per-object rules still apply" {
+  cross kueue-servicemonitor-servername-mismatch.json kueue-lookup-refused.yml
+  assert_allowed
+  [ "$(warning_count)" -eq 1 ]
+  assert_warning_contains "cross-object checks (R1-R3, X4) skipped: cannot list cert-manager.io/v1 Certificates in namespace \"kueue-system\""
+  assert_warning_contains "has not been granted access"
+  cross kueue-manager-config-internal-certs.json kueue-lookup-refused.yml
+  assert_allowed
+  [ "$(warning_count)" -eq 1 ]
+  assert_warning_contains "[X4] data[controller_manager_config.yaml]: cross-object checks"
+}
+
+@test "lookups refused: without --allow-context-aware the policy still evaluates, with the warning" {
+  evaluate cross-object/kueue-servicemonitor-verified.json '{"crossObjectChecks":true}'
+  assert_allowed
+  [ "$(warning_count)" -eq 1 ]
+  assert_warning_contains "[R2] spec.endpoints[0].tlsConfig.ca.secret.name: cross-object checks (R1-R3, X4) skipped"
+}
+
+@test "crossObjectChecks false: no lookup is made and no warning is given" {
+  cross kueue-servicemonitor-servername-mismatch.json no-lookups.yml '{"crossObjectChecks":false}'
+  assert_allowed
+  assert_no_warnings
+  cross kueue-manager-config-internal-certs.json no-lookups.yml '{"crossObjectChecks":false}'
+  assert_allowed
+  assert_no_warnings
+  cross certificates/kubebuilder-metrics-certs.json no-lookups.yml '{"crossObjectChecks":false}'
+  assert_allowed
+  assert_no_warnings
+}
