@@ -32,7 +32,7 @@ jp() { apply_patch "$2" <<<"$1"; }
 }
 
 @test "jsonpatch: the policy's own injection patch applies to its request" {
-  evaluate workloads/kubebuilder-scaffold.json '{"certManagement":"external"}'
+  evaluate workloads/kubebuilder-webhooks-without-metrics-cert.json
   assert_allowed
   patched_object | jq -e '.spec.template.spec as $s
     | ($s.volumes | any(.name == "metrics-certs" and .secret.secretName == "metrics-server-cert"))
