@@ -11,21 +11,26 @@ use kubewarden_policy_sdk::request::ValidationRequest;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::{protocol_version_guest, wapc_guest as guest};
 
-pub mod certificates;
+mod certificates;
 mod cluster;
-pub mod context;
+mod context;
 mod crosscheck;
-pub(crate) mod exceptions;
+mod exceptions;
 mod kueue;
-pub mod monitors;
-pub mod names;
-pub mod report;
-pub mod response;
-pub mod review;
+mod monitors;
+mod names;
+mod report;
+mod response;
+mod review;
 pub mod rule;
-pub mod settings;
-pub mod view;
-pub mod workloads;
+
+/// The deliberate surface for `tests/` and `fuzz/` besides the waPC entry
+/// points: the settings keys (packaging tests) and the routed kinds.
+pub use review::Target;
+pub use settings::KEYS;
+mod settings;
+mod view;
+mod workloads;
 
 #[cfg(test)]
 pub mod testing;

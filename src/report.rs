@@ -294,8 +294,8 @@ impl Report {
         self.violations.is_empty()
     }
 
-    /// Whether a violation of `rule` is present (used by tests and by the
-    /// injection logic to tell repairable findings from the rest).
+    /// Whether a violation of `rule` is present (for tests).
+    #[cfg(test)]
     pub fn has_rule(&self, rule: Rule) -> bool {
         self.violations.iter().any(|v| v.rule == rule)
     }
@@ -305,12 +305,6 @@ impl Report {
     pub fn sort(&mut self) {
         self.violations
             .sort_by(|a, b| a.path.document_order(&b.path));
-    }
-
-    /// Appends another report.
-    pub fn extend(&mut self, other: Report) {
-        self.violations.extend(other.violations);
-        self.warnings.extend(other.warnings);
     }
 }
 

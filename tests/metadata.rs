@@ -3,8 +3,8 @@
 //! questions cover every setting, and the versions agree.
 
 use kubewarden_policy_sdk::request::GroupVersionKind;
-use secure_metrics_policy::review::Target;
-use secure_metrics_policy::settings::KEYS;
+use secure_metrics_policy::Target;
+use secure_metrics_policy::KEYS;
 use serde_yaml::Value;
 use std::collections::BTreeSet;
 

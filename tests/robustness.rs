@@ -28,7 +28,7 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::TestCaseError;
-use secure_metrics_policy::settings::KEYS;
+use secure_metrics_policy::KEYS;
 use serde_json::{json, Map, Value};
 use std::path::Path;
 use std::sync::OnceLock;
