@@ -31,19 +31,6 @@ moved() {
   echo "$out"
 }
 
-# refuse_settings SETTINGS_JSON TEXT...: the settings are refused and the
-# message contains every TEXT.
-refuse_settings() {
-  local settings="$1" t
-  shift
-  run --separate-stderr "$KWCTL" run --request-path "${TEST_DATA}/exceptions/kube-prometheus-kubelet.json" \
-    --settings-json "$settings" "$POLICY"
-  [ "$status" -ne 0 ] || { echo "settings $settings were accepted: $output" >&2; return 1; }
-  for t in "$@"; do
-    [[ "$output$stderr" == *"$t"* ]] || { echo "no '$t' in: $output $stderr" >&2; return 1; }
-  done
-}
-
 @test "exceptions: without them, 9 of the 13 kube-prometheus monitors are rejected, for M1 and M5 only" {
   local entry name count
   for entry in $REJECTED_BY_DEFAULT; do

@@ -185,19 +185,6 @@ EXTERNAL='{"certManagement":"external"}'
 
 OCP_CLASS='{"certManagement":"external","scrapeClasses":[{"name":"tls-client-certificate-auth","tlsConfig":{"caFile":"/etc/prometheus/configmaps/serving-certs-ca-bundle/service-ca.crt","certFile":"/etc/prometheus/secrets/metrics-client-certs/tls.crt","keyFile":"/etc/prometheus/secrets/metrics-client-certs/tls.key"}}]}'
 
-# refuse_monitor_settings SETTINGS_JSON TEXT...: the settings are refused and
-# the output names every TEXT.
-refuse_monitor_settings() {
-  local settings="$1" t
-  shift
-  run --separate-stderr "$KWCTL" run --request-path "${TEST_DATA}/monitors/probe-blackbox.json" \
-    --settings-json "$settings" "$POLICY"
-  [ "$status" -ne 0 ] || { echo "settings $settings were accepted: $output" >&2; return 1; }
-  for t in "$@"; do
-    [[ "$output$stderr" == *"$t"* ]] || { echo "no '$t' in: $output $stderr" >&2; return 1; }
-  done
-}
-
 @test "M1/M5: kube-prometheus' kubelet monitor is rejected with advice for the kubelet, not the metrics Secret" {
   evaluate monitors/kube-prometheus-kubelet.json
   assert_rejected
@@ -242,11 +229,11 @@ refuse_monitor_settings() {
 }
 
 @test "scrape classes setting: a class that skips verification is refused outside internal mode" {
-  refuse_monitor_settings '{"scrapeClasses":[{"name":"default","default":true,"tlsConfig":{"insecureSkipVerify":true}}]}' \
+  refuse_settings '{"scrapeClasses":[{"name":"default","default":true,"tlsConfig":{"insecureSkipVerify":true}}]}' \
     "scrapeClasses[0].tlsConfig.insecureSkipVerify"
-  refuse_monitor_settings '{"scrapeClasses":[{"name":"a"},{"name":"a"}]}' "scrapeClasses[1].name"
-  refuse_monitor_settings '{"scrapeClasses":{"name":"a"}}' "scrapeClasses: Invalid type: expected a list"
-  refuse_monitor_settings '{"denyFileReferences":"yes"}' "denyFileReferences: Invalid type: expected a boolean"
+  refuse_settings '{"scrapeClasses":[{"name":"a"},{"name":"a"}]}' "scrapeClasses[1].name"
+  refuse_settings '{"scrapeClasses":{"name":"a"}}' "scrapeClasses: Invalid type: expected a list"
+  refuse_settings '{"denyFileReferences":"yes"}' "denyFileReferences: Invalid type: expected a boolean"
   evaluate monitors/probe-blackbox.json '{"certManagement":"internal","allowInsecureSkipVerify":true,"scrapeClasses":[{"name":"default","default":true,"tlsConfig":{"insecureSkipVerify":true}}]}'
   assert_allowed
 }

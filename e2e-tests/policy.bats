@@ -3,19 +3,6 @@
 
 load common
 
-# refuse_settings SETTINGS_JSON TEXT...: the policy refuses the settings and
-# the message (stdout or stderr, as kwctl prints it) contains every TEXT.
-refuse_settings() {
-  local settings="$1" t
-  shift
-  run --separate-stderr "$KWCTL" run --request-path "${TEST_DATA}/routing/deployment-clean.json" \
-    --settings-json "$settings" "$POLICY"
-  [ "$status" -ne 0 ] || { echo "settings $settings were accepted: $output" >&2; return 1; }
-  for t in "$@"; do
-    [[ "$output$stderr" == *"$t"* ]] || { echo "no '$t' in: $output $stderr" >&2; return 1; }
-  done
-}
-
 @test "settings: defaults are valid" {
   evaluate routing/deployment-clean.json '{}'
   assert_allowed
