@@ -27,7 +27,7 @@ pub mod rule;
 /// The deliberate surface for `tests/` and `fuzz/` besides the waPC entry
 /// points: the settings keys (packaging tests) and the routed kinds.
 pub use review::Target;
-pub use settings::KEYS;
+pub use settings::{setting_type, SettingType, KEYS};
 mod settings;
 mod view;
 mod workloads;

@@ -118,9 +118,32 @@ impl Default for Settings {
 /// problem under the key's path.
 type ReadFn = fn(&mut Settings, &Value, &FieldPath, &mut Report);
 
-/// A settings key: its name and how its value is read.
+/// The JSON type a settings key takes (besides `null`, which means the
+/// default). The readers check it with their own messages; the tests hold
+/// the declaration to them, to the Artifact Hub questions and to the
+/// property tests' generators.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SettingType {
+    Boolean,
+    String,
+    List,
+}
+
+impl SettingType {
+    /// Whether `v` is of this type.
+    pub fn accepts(self, v: &Value) -> bool {
+        match self {
+            SettingType::Boolean => v.is_boolean(),
+            SettingType::String => v.is_string(),
+            SettingType::List => v.is_array(),
+        }
+    }
+}
+
+/// A settings key: its name, its JSON type and how its value is read.
 struct Key {
     name: &'static str,
+    ty: SettingType,
     read: ReadFn,
 }
 
@@ -128,6 +151,7 @@ struct Key {
 const TABLE: [Key; 14] = [
     Key {
         name: "certManagement",
+        ty: SettingType::String,
         read: |s, v, p, r| {
             if let Some(m) = read_cert_management(v, p, r) {
                 s.cert_management = m;
@@ -136,6 +160,7 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "metricsCertSecretName",
+        ty: SettingType::String,
         read: |s, v, p, r| {
             if let Some(name) = read_name(v, p, r) {
                 if !is_dns1123_subdomain(&name) {
@@ -149,6 +174,7 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "metricsCertVolumeName",
+        ty: SettingType::String,
         read: |s, v, p, r| {
             if let Some(name) = read_name(v, p, r) {
                 if !is_dns1123_label(&name) {
@@ -162,6 +188,7 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "metricsCertMountPath",
+        ty: SettingType::String,
         read: |s, v, p, r| {
             if let Some(path) = read_absolute_path(v, p, r) {
                 s.metrics_cert_mount_path = path;
@@ -170,6 +197,7 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "webhookCertMountPath",
+        ty: SettingType::String,
         read: |s, v, p, r| {
             if let Some(path) = read_absolute_path(v, p, r) {
                 s.webhook_cert_mount_path = path;
@@ -178,6 +206,7 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "metricsContainerName",
+        ty: SettingType::String,
         read: |s, v, p, r| {
             if let Some(name) = read_name(v, p, r) {
                 s.metrics_container_name = name;
@@ -186,6 +215,7 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "injectMetricsCertMount",
+        ty: SettingType::Boolean,
         read: |s, v, p, r| {
             if let Some(b) = read_bool(v, p, r) {
                 s.inject_metrics_cert_mount = b;
@@ -194,6 +224,7 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "allowInsecureSkipVerify",
+        ty: SettingType::Boolean,
         read: |s, v, p, r| {
             if let Some(b) = read_bool(v, p, r) {
                 s.allow_insecure_skip_verify = b;
@@ -202,6 +233,7 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "requireHttps",
+        ty: SettingType::Boolean,
         read: |s, v, p, r| {
             if let Some(b) = read_bool(v, p, r) {
                 s.require_https = b;
@@ -210,14 +242,17 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "certKeyPairs",
+        ty: SettingType::List,
         read: |s, v, p, r| s.cert_key_pairs = read_pairs(v, p, r),
     },
     Key {
         name: "scrapeClasses",
+        ty: SettingType::List,
         read: |s, v, p, r| s.scrape_classes = read_scrape_classes(v, p, r),
     },
     Key {
         name: "denyFileReferences",
+        ty: SettingType::Boolean,
         read: |s, v, p, r| {
             if let Some(b) = read_bool(v, p, r) {
                 s.deny_file_references = b;
@@ -226,10 +261,12 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "exceptions",
+        ty: SettingType::List,
         read: |s, v, p, r| s.exceptions = exceptions::read(v, p, r),
     },
     Key {
         name: "crossObjectChecks",
+        ty: SettingType::Boolean,
         read: |s, v, p, r| {
             if let Some(b) = read_bool(v, p, r) {
                 s.cross_object_checks = b;
@@ -250,6 +287,11 @@ const fn names<const N: usize>(table: &[Key; N]) -> [&'static str; N] {
 
 /// Every settings key, in the order of the README's settings table.
 pub const KEYS: [&str; TABLE.len()] = names(&TABLE);
+
+/// The JSON type of a settings key; `None` for a key that is not one.
+pub fn setting_type(key: &str) -> Option<SettingType> {
+    TABLE.iter().find(|k| k.name == key).map(|k| k.ty)
+}
 
 /// A settings problem of the wrong JSON type.
 fn type_invalid(report: &mut Report, path: &FieldPath, expected: &str, found: &Value) {
@@ -831,6 +873,39 @@ mod tests {
         sorted.sort_unstable();
         sorted.dedup();
         assert_eq!(sorted.len(), KEYS.len(), "a key is listed once");
+    }
+
+    /// Each key's declared type is the one its reader takes: a value of
+    /// every other type is refused as `TypeInvalid` at the key's path, a
+    /// value of the declared type never is.
+    #[test]
+    fn declared_types_are_the_readers_types() {
+        let samples = [
+            (SettingType::Boolean, json!(true)),
+            (SettingType::String, json!("x")),
+            (SettingType::List, json!([])),
+        ];
+        let others = [json!(1), json!({"a": 1})];
+        for key in KEYS {
+            let ty = setting_type(key).expect(key);
+            let type_problem = |v: &Value| {
+                Settings::read(&json!({ key: v })).err().is_some_and(|vs| {
+                    vs.iter()
+                        .any(|p| p.path.as_str() == key && p.kind == ErrorType::TypeInvalid)
+                })
+            };
+            for (t, v) in &samples {
+                assert_eq!(
+                    type_problem(v),
+                    *t != ty,
+                    "{key} declared {ty:?}, value {v}"
+                );
+            }
+            for v in &others {
+                assert!(type_problem(v), "{key} took {v}");
+            }
+        }
+        assert_eq!(setting_type("nope"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use kubewarden_policy_sdk::request::GroupVersionKind;
 use secure_metrics_policy::Target;
-use secure_metrics_policy::KEYS;
+use secure_metrics_policy::{setting_type, SettingType, KEYS};
 use serde_yaml::Value;
 use std::collections::BTreeSet;
 
@@ -145,6 +145,23 @@ fn artifacthub_package_matches_metadata_and_settings() {
         KEYS.to_vec(),
         "one question per setting, in order"
     );
+    for q in questions["questions"].as_sequence().unwrap() {
+        let key = q["variable"].as_str().unwrap();
+        let shown = q["type"].as_str().unwrap_or_default();
+        let declared = match setting_type(key) {
+            Some(SettingType::Boolean) => shown == "boolean",
+            Some(SettingType::String) => shown == "string" || shown == "enum",
+            Some(SettingType::List) => {
+                shown.starts_with("sequence[") || shown.starts_with("array[")
+            }
+            None => false,
+        };
+        assert!(
+            declared,
+            "question {key} has type {shown:?}, the policy reads {:?}",
+            setting_type(key)
+        );
+    }
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(pkg["version"].as_str(), Some(version));
     assert_eq!(

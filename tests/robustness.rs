@@ -28,7 +28,7 @@ use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
 use proptest::sample::{select, Index};
 use proptest::test_runner::TestCaseError;
-use secure_metrics_policy::KEYS;
+use secure_metrics_policy::{setting_type, SettingType, KEYS};
 use serde_json::{json, Map, Value};
 use std::path::Path;
 use std::sync::OnceLock;
@@ -344,7 +344,7 @@ fn setting_value(key: &str) -> BoxedStrategy<Value> {
         "certManagement" => select(&["auto", "external", "internal", "Auto", ""][..])
             .prop_map(Value::from)
             .boxed(),
-        "injectMetricsCertMount" | "allowInsecureSkipVerify" | "requireHttps" => {
+        k if setting_type(k) == Some(SettingType::Boolean) => {
             any::<bool>().prop_map(Value::Bool).boxed()
         }
         "certKeyPairs" => vec(
@@ -359,6 +359,9 @@ fn setting_value(key: &str) -> BoxedStrategy<Value> {
         )
         .prop_map(Value::Array)
         .boxed(),
+        k if setting_type(k) == Some(SettingType::List) => {
+            vec(value(), 0..3).prop_map(Value::Array).boxed()
+        }
         _ => prop_oneof![
             select(
                 &[
@@ -389,16 +392,10 @@ fn settings() -> BoxedStrategy<Map<String, Value>> {
         .boxed()
 }
 
-/// The JSON types a settings key accepts (besides `null`).
+/// The JSON type a settings key accepts (besides `null`), as the crate
+/// declares it.
 fn setting_type_ok(key: &str, v: &Value) -> bool {
-    match key {
-        "injectMetricsCertMount"
-        | "allowInsecureSkipVerify"
-        | "requireHttps"
-        | "denyFileReferences" => v.is_boolean(),
-        "certKeyPairs" | "scrapeClasses" | "exceptions" => v.is_array(),
-        _ => v.is_string(),
-    }
+    setting_type(key).is_some_and(|t| t.accepts(v))
 }
 
 // --- generated workloads
