@@ -76,10 +76,18 @@ load common
   assert_no_patch
 }
 
-@test "requests: a kind the policy does not handle is accepted untouched" {
-  evaluate routing/configmap-unhandled.json
+@test "requests: a kind the policy does not handle is accepted untouched (Kubebuilder's metrics Service)" {
+  evaluate routing/service-kubebuilder-metrics-unhandled.json
   assert_allowed
   assert_no_patch
+  assert_no_warnings
+}
+
+@test "requests: a ConfigMap that holds no Kueue Configuration is accepted untouched" {
+  evaluate routing/configmap-not-kueue.json
+  assert_allowed
+  assert_no_patch
+  assert_no_warnings
 }
 
 @test "requests: an UPDATE of an object being deleted is not blocked" {
