@@ -16,6 +16,7 @@ use crate::names::{is_dns1123_label, is_dns1123_subdomain};
 use crate::report::{json_type, ErrorType, FieldPath, Report, Violation};
 use crate::rule::Rule;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -59,14 +60,18 @@ pub struct CertKeyPair {
     pub key: String,
 }
 
+/// A name or path setting: the default is a static string, so reading the
+/// settings of a request allocates nothing for the keys it does not set.
+pub type Name = Cow<'static, str>;
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub cert_management: CertManagement,
-    pub metrics_cert_secret_name: String,
-    pub metrics_cert_volume_name: String,
-    pub metrics_cert_mount_path: String,
-    pub webhook_cert_mount_path: String,
-    pub metrics_container_name: String,
+    pub metrics_cert_secret_name: Name,
+    pub metrics_cert_volume_name: Name,
+    pub metrics_cert_mount_path: Name,
+    pub webhook_cert_mount_path: Name,
+    pub metrics_container_name: Name,
     pub inject_metrics_cert_mount: bool,
     pub allow_insecure_skip_verify: bool,
     pub require_https: bool,
@@ -97,11 +102,11 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             cert_management: CertManagement::Auto,
-            metrics_cert_secret_name: "metrics-server-cert".into(),
-            metrics_cert_volume_name: "metrics-certs".into(),
-            metrics_cert_mount_path: "/tmp/k8s-metrics-server/metrics-certs".into(),
-            webhook_cert_mount_path: "/tmp/k8s-webhook-server/serving-certs".into(),
-            metrics_container_name: "manager".into(),
+            metrics_cert_secret_name: Cow::Borrowed("metrics-server-cert"),
+            metrics_cert_volume_name: Cow::Borrowed("metrics-certs"),
+            metrics_cert_mount_path: Cow::Borrowed("/tmp/k8s-metrics-server/metrics-certs"),
+            webhook_cert_mount_path: Cow::Borrowed("/tmp/k8s-webhook-server/serving-certs"),
+            metrics_container_name: Cow::Borrowed("manager"),
             inject_metrics_cert_mount: true,
             allow_insecure_skip_verify: false,
             require_https: false,
@@ -168,7 +173,7 @@ const TABLE: [Key; 14] = [
                         "{name:?} is not a valid Secret name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters)"
                     ));
                 }
-                s.metrics_cert_secret_name = name;
+                s.metrics_cert_secret_name = name.into();
             }
         },
     },
@@ -182,7 +187,7 @@ const TABLE: [Key; 14] = [
                         "{name:?} is not a valid volume name (a DNS-1123 label: lower-case letters, digits and '-', at most 63 characters)"
                     ));
                 }
-                s.metrics_cert_volume_name = name;
+                s.metrics_cert_volume_name = name.into();
             }
         },
     },
@@ -191,7 +196,7 @@ const TABLE: [Key; 14] = [
         ty: SettingType::String,
         read: |s, v, p, r| {
             if let Some(path) = read_absolute_path(v, p, r) {
-                s.metrics_cert_mount_path = path;
+                s.metrics_cert_mount_path = path.into();
             }
         },
     },
@@ -200,7 +205,7 @@ const TABLE: [Key; 14] = [
         ty: SettingType::String,
         read: |s, v, p, r| {
             if let Some(path) = read_absolute_path(v, p, r) {
-                s.webhook_cert_mount_path = path;
+                s.webhook_cert_mount_path = path.into();
             }
         },
     },
@@ -209,7 +214,7 @@ const TABLE: [Key; 14] = [
         ty: SettingType::String,
         read: |s, v, p, r| {
             if let Some(name) = read_name(v, p, r) {
-                s.metrics_container_name = name;
+                s.metrics_container_name = name.into();
             }
         },
     },
@@ -503,19 +508,24 @@ impl Settings {
                 return Err(report.violations);
             }
         };
-        for key in map.keys() {
-            if !KEYS.contains(&key.as_str()) {
-                report.push(
+        // One pass over the keys given (usually none or a few): each is found
+        // in the table or reported as unknown; the values are then read in
+        // the table's order, so problems are listed in the README's order.
+        let mut given: [Option<&Value>; TABLE.len()] = [None; TABLE.len()];
+        for (key, v) in map {
+            match KEYS.iter().position(|k| *k == key.as_str()) {
+                Some(i) => given[i] = Some(v).filter(|v| !v.is_null()),
+                None => report.push(
                     Rule::Settings,
                     FieldPath::root().child(key),
                     ErrorType::Forbidden,
                     format!("unknown setting; the settings are {}", KEYS.join(", ")),
-                );
+                ),
             }
         }
         let mut s = Settings::default();
-        for key in &TABLE {
-            if let Some(v) = map.get(key.name).filter(|v| !v.is_null()) {
+        for (key, v) in TABLE.iter().zip(given) {
+            if let Some(v) = v {
                 (key.read)(&mut s, v, &FieldPath::root().child(key.name), &mut report);
             }
         }

@@ -205,7 +205,7 @@ fn m2_tls(tls: &TlsView, report: &mut Report) {
 /// the class could complete is a warning.
 pub(crate) fn m2_half_client_pair(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     let Some(tls) = ep.tls() else { return };
-    let secret = scope.settings.metrics_cert_secret_name.as_str();
+    let secret = &*scope.settings.metrics_cert_secret_name;
     let key_field = tls.names.key_field();
     let undeclared = match &ep.class {
         ClassUse::Undeclared(n) => Some(n),

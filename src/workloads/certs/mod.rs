@@ -255,7 +255,8 @@ impl<'w, 'a> Pod<'w, 'a> {
 
 /// `metricsCertMountPath`, cleaned.
 pub(crate) fn default_dir(s: &Settings) -> String {
-    mounts::clean(&s.metrics_cert_mount_path).unwrap_or_else(|| s.metrics_cert_mount_path.clone())
+    mounts::clean(&s.metrics_cert_mount_path)
+        .unwrap_or_else(|| s.metrics_cert_mount_path.to_string())
 }
 
 /// What triggered a repair.

@@ -96,7 +96,7 @@ pub(crate) fn plan<'n>(
     needs: &'n [Need],
     s: &Settings,
 ) -> Result<Plan<'n>, Vec<Conflict>> {
-    let secret = s.metrics_cert_secret_name.as_str();
+    let secret = &*s.metrics_cert_secret_name;
     let mut edits: Vec<Edit> = Vec::new();
     let mut index: HashMap<(usize, String), usize> = HashMap::new();
     for n in needs {
@@ -140,7 +140,7 @@ pub(crate) fn plan<'n>(
             None => e.add_mount = true,
         }
     }
-    let mut volume = (s.metrics_cert_volume_name.clone(), false);
+    let mut volume = (s.metrics_cert_volume_name.to_string(), false);
     if edits.iter().any(|e| e.add_mount) {
         let named = pod.volume(&volume.0);
         let reuse = named
