@@ -173,7 +173,21 @@ fn components(path: &str) -> Option<Vec<&str>> {
 /// The cleaned form of an absolute path (`/a/b/` -> `/a/b`); `None` when
 /// the path is relative.
 pub(crate) fn clean(path: &str) -> Option<String> {
+    if is_clean(path) {
+        return Some(path.to_string());
+    }
     components(path).map(|c| format!("/{}", c.join("/")))
+}
+
+/// Whether an absolute path is already in its cleaned form (`/` or
+/// `/a/b`: no empty, `.` or `..` component), as most paths in manifests
+/// and settings are; `clean` then copies it as it is.
+fn is_clean(path: &str) -> bool {
+    match path.strip_prefix('/') {
+        Some("") => true,
+        Some(rest) => rest.split('/').all(|c| !matches!(c, "" | "." | "..")),
+        None => false,
+    }
 }
 
 /// Whether a mount at `mount_path` covers directory `dir`: `mount_path` is
@@ -296,6 +310,21 @@ mod tests {
     fn paths_clean_split_and_resolve() {
         assert_eq!(clean("/a//b/./c/").as_deref(), Some("/a/b/c"));
         assert_eq!(clean("/").as_deref(), Some("/"));
+        for p in [
+            "/a/b",
+            "/a/b/",
+            "/a/./b",
+            "/a/../b",
+            "//a",
+            "/a/..",
+            "/.",
+            "/..",
+            "/a/b/.hidden",
+        ] {
+            let slow = components(p).map(|c| format!("/{}", c.join("/")));
+            assert_eq!(clean(p), slow, "{p}");
+            assert_eq!(is_clean(p), slow.as_deref() == Some(p), "{p}");
+        }
         assert_eq!(clean("a/b"), None);
         assert!(same_dir("/a/b/", "/a//b"));
         assert!(!same_dir("/a/b", "/a"));

@@ -227,6 +227,9 @@ impl<'w, 'a> Pod<'w, 'a> {
 
     /// Evidence that `cv` mounts external metrics certificates.
     pub(crate) fn external_metrics(&self, cv: &CertView<'w, 'a>, s: &Settings) -> Option<String> {
+        if cv.mounts.is_empty() {
+            return None;
+        }
         let secret = &s.metrics_cert_secret_name;
         if let Some(m) = self.secret_mount(cv, secret) {
             return Some(format!(
