@@ -52,7 +52,11 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
             .is_some_and(|s| s.contains(&"kube-system"));
     let scope = Scope {
         settings: ctx.settings,
-        server_name: suggest_server_name(kind.kind, name, namespace),
+        server_name: ServerNameAdvice {
+            kind: kind.kind,
+            name,
+            namespace,
+        },
         system,
     };
     let class = classes::resolve(&spec, kind, ctx.settings, report);
@@ -186,19 +190,45 @@ fn selected_namespaces<'a>(spec: &Obj<'a>, report: &mut Report) -> Option<Vec<&'
 /// Service `<p>-metrics-service`; other ServiceMonitors are commonly named
 /// like their Service (kube-prometheus, Helm charts), which the suggestion
 /// says is a guess. Other kinds name no Service.
+#[cfg(test)]
 pub(crate) fn suggest_server_name(kind: &str, name: Option<&str>, namespace: &str) -> String {
-    let ns = if namespace.is_empty() {
-        "<namespace>"
-    } else {
-        namespace
-    };
-    let name = name.filter(|n| !n.is_empty());
-    let service_kind = matches!(kind, "ServiceMonitor" | "VMServiceScrape");
-    match (service_kind, name) {
-        (true, Some(n)) => match n.strip_suffix("-metrics-monitor") {
-            Some(prefix) if !prefix.is_empty() => format!("{prefix}-metrics-service.{ns}.svc"),
-            _ => format!("{n}.{ns}.svc (if {n} is the name of the Service it scrapes)"),
-        },
-        _ => format!("<service>.{ns}.svc"),
+    ServerNameAdvice {
+        kind,
+        name,
+        namespace,
+    }
+    .to_string()
+}
+
+/// The `serverName` advice for a monitor, written only when a message
+/// needs it (most monitors get no message).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ServerNameAdvice<'a> {
+    pub(crate) kind: &'a str,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) namespace: &'a str,
+}
+
+impl std::fmt::Display for ServerNameAdvice<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ns = if self.namespace.is_empty() {
+            "<namespace>"
+        } else {
+            self.namespace
+        };
+        let name = self.name.filter(|n| !n.is_empty());
+        let service_kind = matches!(self.kind, "ServiceMonitor" | "VMServiceScrape");
+        match (service_kind, name) {
+            (true, Some(n)) => match n.strip_suffix("-metrics-monitor") {
+                Some(prefix) if !prefix.is_empty() => {
+                    write!(f, "{prefix}-metrics-service.{ns}.svc")
+                }
+                _ => write!(
+                    f,
+                    "{n}.{ns}.svc (if {n} is the name of the Service it scrapes)"
+                ),
+            },
+            _ => write!(f, "<service>.{ns}.svc"),
+        }
     }
 }

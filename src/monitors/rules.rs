@@ -19,7 +19,7 @@ use crate::settings::{CertManagement, Settings};
 pub(crate) struct Scope<'a> {
     pub(crate) settings: &'a Settings,
     /// The `serverName` to suggest, e.g. `<service>.kueue-system.svc`.
-    pub(crate) server_name: String,
+    pub(crate) server_name: super::ServerNameAdvice<'a>,
     /// The monitor scrapes the kubelet, control-plane components or Istio
     /// workloads (namespace `kube-system`, a node scrape kind): the metrics
     /// certificate Secret and `<svc>.<ns>.svc` are never the right advice.
