@@ -142,7 +142,12 @@ const ENTRY_KEYS: [&str; 5] = ["rules", "kinds", "namespaces", "names", "reason"
 /// entries without problems are returned.
 pub(crate) fn read(v: &Value, path: &FieldPath, report: &mut Report) -> Vec<Exception> {
     let Value::Array(items) = v else {
-        type_invalid(report, path, "a list of exception entries", v);
+        report.type_invalid_for(
+            Rule::Settings,
+            path.clone(),
+            "a list of exception entries",
+            v,
+        );
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -158,9 +163,9 @@ pub(crate) fn read(v: &Value, path: &FieldPath, report: &mut Report) -> Vec<Exce
 
 fn read_entry(item: &Value, at: &FieldPath, report: &mut Report) -> Option<Exception> {
     let Value::Object(m) = item else {
-        type_invalid(
-            report,
-            at,
+        report.type_invalid_for(
+            Rule::Settings,
+            at.clone(),
             "an object {rules, kinds, namespaces, names, reason}",
             item,
         );
@@ -203,7 +208,7 @@ fn read_entry(item: &Value, at: &FieldPath, report: &mut Report) -> Option<Excep
         None => String::new(),
         Some(Value::String(s)) => s.trim().to_string(),
         Some(other) => {
-            type_invalid(report, &at.child("reason"), "a string", other);
+            report.type_invalid_for(Rule::Settings, at.child("reason"), "a string", other);
             return None;
         }
     };
@@ -228,7 +233,7 @@ fn read_rules(v: Option<&Value>, path: &FieldPath, report: &mut Report) -> Vec<R
         None => &[],
         Some(Value::Array(items)) => items,
         Some(other) => {
-            type_invalid(report, path, "a list of rule ids", other);
+            report.type_invalid_for(Rule::Settings, path.clone(), "a list of rule ids", other);
             return Vec::new();
         }
     };
@@ -243,7 +248,7 @@ fn read_rules(v: Option<&Value>, path: &FieldPath, report: &mut Report) -> Vec<R
     for (j, item) in items.iter().enumerate() {
         let at = path.index(j);
         let Value::String(id) = item else {
-            type_invalid(report, &at, "a rule id (a string)", item);
+            report.type_invalid_for(Rule::Settings, at.clone(), "a rule id (a string)", item);
             continue;
         };
         match Rule::from_id(id) {
@@ -280,7 +285,7 @@ fn read_list(v: Option<&Value>, path: &FieldPath, report: &mut Report) -> Vec<St
         None => return Vec::new(),
         Some(Value::Array(items)) => items,
         Some(other) => {
-            type_invalid(report, path, "a list of strings", other);
+            report.type_invalid_for(Rule::Settings, path.clone(), "a list of strings", other);
             return Vec::new();
         }
     };
@@ -293,22 +298,10 @@ fn read_list(v: Option<&Value>, path: &FieldPath, report: &mut Report) -> Vec<St
                 path.index(j),
                 "must not be empty; `*` matches any name",
             ),
-            other => type_invalid(report, &path.index(j), "a string", other),
+            other => report.type_invalid_for(Rule::Settings, path.index(j), "a string", other),
         }
     }
     out
-}
-
-fn type_invalid(report: &mut Report, path: &FieldPath, expected: &str, found: &Value) {
-    report.push(
-        Rule::Settings,
-        path.clone(),
-        ErrorType::TypeInvalid,
-        format!(
-            "expected {expected}, got {}",
-            crate::report::json_type(found)
-        ),
-    );
 }
 
 #[cfg(test)]

@@ -276,8 +276,20 @@ impl Report {
     /// A field of the wrong JSON type. `expected` reads like "string" or
     /// "list of objects"; `found` is the JSON type actually received.
     pub fn type_invalid(&mut self, path: FieldPath, expected: &str, found: &serde_json::Value) {
+        self.type_invalid_for(Rule::Type, path, expected, found);
+    }
+
+    /// A value of the wrong JSON type, under `rule` (`settings` for the
+    /// policy's own settings).
+    pub fn type_invalid_for(
+        &mut self,
+        rule: Rule,
+        path: FieldPath,
+        expected: &str,
+        found: &serde_json::Value,
+    ) {
         self.push(
-            Rule::Type,
+            rule,
             path,
             ErrorType::TypeInvalid,
             format!("expected {expected}, got {}", json_type(found)),

@@ -13,7 +13,7 @@
 
 use crate::exceptions::{self, Exception};
 use crate::names::{is_dns1123_label, is_dns1123_subdomain};
-use crate::report::{json_type, ErrorType, FieldPath, Report, Violation};
+use crate::report::{ErrorType, FieldPath, Report, Violation};
 use crate::rule::Rule;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
@@ -298,22 +298,12 @@ pub fn setting_type(key: &str) -> Option<SettingType> {
     TABLE.iter().find(|k| k.name == key).map(|k| k.ty)
 }
 
-/// A settings problem of the wrong JSON type.
-fn type_invalid(report: &mut Report, path: &FieldPath, expected: &str, found: &Value) {
-    report.push(
-        Rule::Settings,
-        path.clone(),
-        ErrorType::TypeInvalid,
-        format!("expected {expected}, got {}", json_type(found)),
-    );
-}
-
 /// A string value, or a type problem.
 fn read_string(v: &Value, path: &FieldPath, report: &mut Report) -> Option<String> {
     match v {
         Value::String(s) => Some(s.clone()),
         other => {
-            type_invalid(report, path, "a string", other);
+            report.type_invalid_for(Rule::Settings, path.clone(), "a string", other);
             None
         }
     }
@@ -323,7 +313,12 @@ fn read_bool(v: &Value, path: &FieldPath, report: &mut Report) -> Option<bool> {
     match v {
         Value::Bool(b) => Some(*b),
         other => {
-            type_invalid(report, path, "a boolean (true or false)", other);
+            report.type_invalid_for(
+                Rule::Settings,
+                path.clone(),
+                "a boolean (true or false)",
+                other,
+            );
             None
         }
     }
@@ -363,7 +358,12 @@ fn read_cert_management(
     report: &mut Report,
 ) -> Option<CertManagement> {
     let Value::String(s) = v else {
-        type_invalid(report, path, "a string (auto, external or internal)", v);
+        report.type_invalid_for(
+            Rule::Settings,
+            path.clone(),
+            "a string (auto, external or internal)",
+            v,
+        );
         return None;
     };
     let found = CertManagement::ALL.into_iter().find(|m| m.as_str() == s);
@@ -380,14 +380,24 @@ fn read_cert_management(
 
 fn read_pairs(v: &Value, path: &FieldPath, report: &mut Report) -> Vec<CertKeyPair> {
     let Value::Array(items) = v else {
-        type_invalid(report, path, "a list of {cert, key} objects", v);
+        report.type_invalid_for(
+            Rule::Settings,
+            path.clone(),
+            "a list of {cert, key} objects",
+            v,
+        );
         return Vec::new();
     };
     let mut pairs = Vec::new();
     for (i, item) in items.iter().enumerate() {
         let at = path.index(i);
         let Value::Object(m) = item else {
-            type_invalid(report, &at, "an object with keys cert and key", item);
+            report.type_invalid_for(
+                Rule::Settings,
+                at.clone(),
+                "an object with keys cert and key",
+                item,
+            );
             continue;
         };
         unknown_keys(m, &["cert", "key"], &at, report);
@@ -429,9 +439,9 @@ fn read_scrape_classes(
     report: &mut Report,
 ) -> Vec<ScrapeClassSetting> {
     let Value::Array(items) = v else {
-        type_invalid(
-            report,
-            path,
+        report.type_invalid_for(
+            Rule::Settings,
+            path.clone(),
             "a list of {name, default, tlsConfig, authorization} objects",
             v,
         );
@@ -441,7 +451,7 @@ fn read_scrape_classes(
     for (i, item) in items.iter().enumerate() {
         let at = path.index(i);
         let Value::Object(m) = item else {
-            type_invalid(report, &at, "an object with a name", item);
+            report.type_invalid_for(Rule::Settings, at.clone(), "an object with a name", item);
             continue;
         };
         let get = |k: &str| m.get(k).filter(|v| !v.is_null());
@@ -464,7 +474,7 @@ fn read_scrape_classes(
             None => None,
             Some(v @ Value::Object(_)) => Some(v.clone()),
             Some(other) => {
-                type_invalid(report, &at.child(key), "an object", other);
+                report.type_invalid_for(Rule::Settings, at.child(key), "an object", other);
                 None
             }
         };
@@ -504,7 +514,7 @@ impl Settings {
             Value::Object(m) => m,
             Value::Null => &empty,
             other => {
-                type_invalid(&mut report, &FieldPath::root(), "an object", other);
+                report.type_invalid_for(Rule::Settings, FieldPath::root(), "an object", other);
                 return Err(report.violations);
             }
         };
