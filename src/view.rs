@@ -45,7 +45,18 @@ impl<'a> Obj<'a> {
 
     /// The raw value of `key`; `None` when absent or `null`.
     pub fn get(&self, key: &str) -> Option<&'a Value> {
-        match self.map.get(key) {
+        // Most objects have a handful of keys: a scan that compares lengths
+        // first rejects almost every key without comparing bytes, where the
+        // ordered search compares bytes at each step.
+        let found = if self.map.len() <= 8 {
+            self.map
+                .iter()
+                .find(|(k, _)| k.len() == key.len() && k.as_str() == key)
+                .map(|(_, v)| v)
+        } else {
+            self.map.get(key)
+        };
+        match found {
             None | Some(Value::Null) => None,
             Some(v) => Some(v),
         }
