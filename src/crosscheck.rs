@@ -476,7 +476,7 @@ mod review_tests {
         let c = kueue();
         let s = settings(json!({}));
         let v = review_with(
-            &fixture("cross-object/kueue-servicemonitor-servername-mismatch.json"),
+            &mut fixture("cross-object/kueue-servicemonitor-servername-mismatch.json"),
             &s,
             Some(&c),
         );
@@ -486,7 +486,7 @@ mod review_tests {
         );
         assert!(v.report.warnings.is_empty(), "{:?}", v.report.warnings);
         let v = review_with(
-            &fixture("cross-object/kueue-servicemonitor-verified.json"),
+            &mut fixture("cross-object/kueue-servicemonitor-verified.json"),
             &s,
             Some(&c),
         );
@@ -498,7 +498,7 @@ mod review_tests {
     fn r2_fixture_kueue_did_you_mean() {
         let c = kueue();
         let v = review_with(
-            &fixture("cross-object/kueue-servicemonitor-reads-metrics-server-cert.json"),
+            &mut fixture("cross-object/kueue-servicemonitor-reads-metrics-server-cert.json"),
             &settings(json!({})),
             Some(&c),
         );
@@ -514,7 +514,7 @@ mod review_tests {
         // auto mode; no Certificate of its namespace writes it.
         let c = FakeCluster::default();
         let v = review_with(
-            &fixture("workloads/kubebuilder-webhooks-without-metrics-cert.json"),
+            &mut fixture("workloads/kubebuilder-webhooks-without-metrics-cert.json"),
             &settings(json!({})),
             Some(&c),
         );
@@ -546,11 +546,18 @@ mod review_tests {
         };
         let req = fixture("certificates/kubebuilder-metrics-certs.json");
         let s = settings(json!({}));
-        let v = review_with(&req, &s, Some(&services(&["project-webhook-service"])));
+        let v = review_with(
+            &mut req.clone(),
+            &s,
+            Some(&services(&["project-webhook-service"])),
+        );
         assert_eq!(v.report.warnings.len(), 2, "{:?}", v.report.warnings);
         assert!(v.report.warnings[0].starts_with("[R3] spec.dnsNames[0]: "));
         let ok = services(&["project-controller-manager-metrics-service"]);
-        assert!(review_with(&req, &s, Some(&ok)).report.warnings.is_empty());
+        assert!(review_with(&mut req.clone(), &s, Some(&ok))
+            .report
+            .warnings
+            .is_empty());
     }
 
     #[test]
@@ -569,7 +576,7 @@ mod review_tests {
         ];
         for (mode, req, cluster, want) in cases {
             let v = review_with(
-                req,
+                &mut req.clone(),
                 &settings(json!({ "certManagement": mode })),
                 Some(&cluster),
             );
@@ -582,7 +589,7 @@ mod review_tests {
             );
         }
         let v = review_with(
-            &fixture("cross-object/kueue-manager-config-enable-string.json"),
+            &mut fixture("cross-object/kueue-manager-config-enable-string.json"),
             &settings(json!({"certManagement": "external"})),
             None,
         );
@@ -593,7 +600,7 @@ mod review_tests {
     fn lookups_refused_give_one_warning() {
         let c = FakeCluster::refusing("Policy has not been granted access");
         let v = review_with(
-            &fixture("cross-object/kueue-servicemonitor-servername-mismatch.json"),
+            &mut fixture("cross-object/kueue-servicemonitor-servername-mismatch.json"),
             &settings(json!({})),
             Some(&c),
         );
@@ -614,7 +621,7 @@ mod review_tests {
             "certificates/kubebuilder-metrics-certs.json",
             "workloads/kubebuilder-cert-manager.json",
         ] {
-            let v = review_with(&fixture(name), &s, Some(&c));
+            let v = review_with(&mut fixture(name), &s, Some(&c));
             assert!(
                 v.report.warnings.is_empty(),
                 "{name}: {:?}",
@@ -635,7 +642,7 @@ mod review_tests {
             "monitors/kueue-insecure.json",
             "certificates/webhook-serving-cert.json",
         ] {
-            let v = review_with(&fixture(name), &s, Some(&c));
+            let v = review_with(&mut fixture(name), &s, Some(&c));
             assert!(
                 !v.report.warnings.iter().any(|w| w.contains("cross-object")),
                 "{name}: {:?}",
@@ -655,11 +662,11 @@ mod review_tests {
         req.operation = "UPDATE".into();
         req.old_object = req.object.clone();
         req.object["metadata"]["labels"]["team"] = json!("batch");
-        assert!(review_with(&req, &s, None).report.is_clean());
+        assert!(review_with(&mut req.clone(), &s, None).report.is_clean());
         // ... one that changes the data is judged.
         req.object["data"]["extra"] = json!("x");
         assert_eq!(
-            ids(&review_with(&req, &s, None)),
+            ids(&review_with(&mut req.clone(), &s, None)),
             vec![(Rule::X4, "data[controller_manager_config.yaml]")]
         );
     }

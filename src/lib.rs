@@ -49,11 +49,11 @@ pub extern "C" fn wapc_init() {
 /// A payload that cannot be read is answered with a rejection that says why,
 /// not with a failed call, so the API server shows the reason.
 pub fn validate(payload: &[u8]) -> CallResult {
-    let request = match ValidationRequest::<Settings>::new(payload) {
+    let mut request = match ValidationRequest::<Settings>::new(payload) {
         Ok(r) => r,
         Err(e) => return response::unreadable(&unreadable_reason(&e)),
     };
-    let answer = review::review(&request.request, &request.settings);
+    let answer = review::review(&mut request.request, &request.settings);
     response::respond(answer)
 }
 

@@ -151,7 +151,10 @@ fn subject(req: &KubernetesAdmissionRequest) -> String {
 /// Evaluates one admission request. In the policy (WebAssembly) related
 /// objects are looked up through the Kubewarden host; a native build (unit
 /// tests, fuzzing) has no host and runs the per-object rules only.
-pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
+///
+/// A repair is made on `req.object` itself and moved into the verdict
+/// (`mutated`); the request is not read again afterwards.
+pub fn review(req: &mut KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
     #[cfg(target_arch = "wasm32")]
     let cluster: Option<&dyn Cluster> = Some(&crate::cluster::Host);
     #[cfg(not(target_arch = "wasm32"))]
@@ -164,28 +167,32 @@ pub fn review(req: &KubernetesAdmissionRequest, settings: &Settings) -> Verdict 
 /// (or no cluster) no lookup is made; a failed lookup becomes the request's
 /// one warning.
 pub(crate) fn review_with(
-    req: &KubernetesAdmissionRequest,
+    req: &mut KubernetesAdmissionRequest,
     settings: &Settings,
     cluster: Option<&dyn Cluster>,
 ) -> Verdict {
-    let mut verdict = judge(req, settings, cluster);
+    let (mut verdict, repaired) = judge(req, settings, cluster);
     // The subject only names the object in a rejection message: built then.
     if !verdict.report.is_clean() {
         verdict.subject = subject(req);
     }
+    if repaired {
+        verdict.mutated = Some(std::mem::take(&mut req.object));
+    }
     verdict
 }
 
+/// The verdict, and whether `req.object` was repaired in place.
 fn judge(
-    req: &KubernetesAdmissionRequest,
+    req: &mut KubernetesAdmissionRequest,
     settings: &Settings,
     cluster: Option<&dyn Cluster>,
-) -> Verdict {
+) -> (Verdict, bool) {
     let Some(target) = Target::of(&req.kind) else {
-        return Verdict::untouched(String::new());
+        return (Verdict::untouched(String::new()), false);
     };
     if !matches!(req.operation.as_str(), "CREATE" | "UPDATE") || !req.sub_resource.is_empty() {
-        return Verdict::untouched(String::new());
+        return (Verdict::untouched(String::new()), false);
     }
     let mut report = Report::new();
     let Some(object) = Obj::at(&req.object, FieldPath::root(), &mut report) else {
@@ -196,15 +203,18 @@ fn judge(
                 "the request carries no object",
             );
         }
-        return Verdict {
-            subject: subject(req),
-            report,
-            mutated: None,
-        };
+        return (
+            Verdict {
+                subject: subject(req),
+                report,
+                mutated: None,
+            },
+            false,
+        );
     };
     let update = req.operation == "UPDATE";
     if update && (terminating(&req.old_object) || unchanged(target, req)) {
-        return Verdict::untouched(String::new());
+        return (Verdict::untouched(String::new()), false);
     }
     // Matched only when there are exceptions: reading the subject costs
     // four map lookups that most policies never need.
@@ -220,34 +230,37 @@ fn judge(
         lookups: lookups.as_ref().filter(|_| settings.cross_object_checks),
         ..Ctx::new(settings, &req.namespace)
     };
-    let mutated = match target {
+    let repaired = match target {
         Target::Scrape(ScrapeTarget(kind)) => {
             monitors::review(kind, &object, &ctx, &mut report);
-            None
+            false
         }
         Target::ScrapeClassSource => {
             monitors::review_class_source(&object, &ctx, &mut report);
-            None
+            false
         }
         Target::Certificate => {
             certificates::review(&object, &ctx, &mut report);
-            None
+            false
         }
-        Target::Workload(kind) => workloads::review(kind, &req.object, &ctx, &mut report),
+        Target::Workload(kind) => workloads::review(kind, &mut req.object, &ctx, &mut report),
         Target::ConfigMap => {
             kueue::review(&object, settings, &req.namespace, ctx.lookups, &mut report);
-            None
+            false
         }
     };
     applied.apply(&mut report);
     if let Some(failure) = lookups.as_ref().and_then(Lookups::failure) {
         report.warn(failure.rule, &failure.at, &failure);
     }
-    Verdict {
-        subject: String::new(),
-        report,
-        mutated,
-    }
+    (
+        Verdict {
+            subject: String::new(),
+            report,
+            mutated: None,
+        },
+        repaired,
+    )
 }
 
 /// What the `exceptions` setting matches an object on (SPEC section 11): its
@@ -413,7 +426,7 @@ mod tests {
             let mut req = request("ServiceMonitor", "ns", object);
             req.operation = op.into();
             req.old_object = old;
-            let v = review(&req, &settings);
+            let v = review(&mut req.clone(), &settings);
             assert_eq!(
                 v.report.has_rule(Rule::M1),
                 evaluated,
@@ -453,7 +466,9 @@ mod tests {
         let mut req = request("ServiceMonitor", "ns", insecure_monitor());
         req.resource.kind = "ServiceMonitor".into();
         req.user_info = Default::default();
-        assert!(review(&req, &Settings::default()).report.has_rule(Rule::M1));
+        assert!(review(&mut req.clone(), &Settings::default())
+            .report
+            .has_rule(Rule::M1));
     }
 
     fn kubelet_monitor(metadata: Value) -> Value {
@@ -514,7 +529,7 @@ mod tests {
         for (meta, ns, name, excepted) in cases {
             let mut req = request("ServiceMonitor", ns, kubelet_monitor(meta.clone()));
             req.name = name.to_string();
-            let v = review(&req, &s);
+            let v = review(&mut req.clone(), &s);
             let rules: Vec<Rule> = v.report.violations.iter().map(|v| v.rule).collect();
             if excepted {
                 assert!(rules.is_empty(), "{meta} in {ns}: {rules:?}");

@@ -60,10 +60,19 @@ pub fn evaluate(kind: &str, object: Value, settings: Value) -> ValidationRespons
 }
 
 /// Runs the review without building a response: the raw report and the
-/// mutated object, for table tests that check rule ids and paths.
+/// mutated object, for table tests that check rule ids and paths. The review
+/// repairs the request's object in place; an object it does not repair must
+/// be left exactly as received (a refused repair is taken back).
 pub fn report(kind: &str, object: Value, settings: &Settings) -> (Report, Option<Value>) {
-    let req = request(kind, "default", object);
-    let v = review(&req, settings);
+    let mut req = request(kind, "default", object);
+    let received = req.object.clone();
+    let v = review(&mut req, settings);
+    if v.mutated.is_none() {
+        assert_eq!(
+            req.object, received,
+            "an unrepaired object must stay as received"
+        );
+    }
     (v.report, v.mutated)
 }
 

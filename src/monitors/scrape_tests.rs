@@ -39,7 +39,7 @@ fn run_gvk(group: &str, version: &str, kind: &str, spec: Value, s: &Value) -> Re
         }),
         ..Default::default()
     };
-    review(&req, &settings(s)).report
+    review(&mut req.clone(), &settings(s)).report
 }
 
 /// Evaluates `spec` as `kind` in the first group of its row.
@@ -981,7 +981,7 @@ fn advice_fits_the_target() {
             object: json!({"metadata": {"name": "kubelet", "namespace": ns}, "spec": spec}),
             ..Default::default()
         };
-        let r = review(&req, &settings(&ext)).report;
+        let r = review(&mut req.clone(), &settings(&ext)).report;
         r.violations
             .iter()
             .map(|v| v.to_string())

@@ -90,13 +90,43 @@ fn analyse<'w, 'a>(w: &'w Workload<'a>, ctx: &Ctx, report: &mut Report) -> certs
     certs::analyze(w, ctx, report)
 }
 
-/// Reviews a workload; returns the mutated object when the policy repaired it.
+/// Reviews a workload; `true` when the policy repaired it: `object`, the
+/// request's own JSON, then holds the repaired workload.
 pub(crate) fn review(
+    kind: WorkloadKind,
+    object: &mut Value,
+    ctx: &Ctx,
+    report: &mut Report,
+) -> bool {
+    let Some(repair) = review_and_plan(kind, object, ctx, report) else {
+        return false;
+    };
+    let Some(applied) = inject::apply(kind, &repair, object, ctx.settings) else {
+        return false;
+    };
+    let mut after = Report::new();
+    let needs_after = match Workload::read(kind, object, ctx, &mut after) {
+        Some(w) => analyse(&w, ctx, &mut after).needs,
+        None => Vec::new(),
+    };
+    let ok = inject::verify(repair, &after, &needs_after, report);
+    if !ok {
+        inject::revert(kind, applied, object);
+    }
+    cross_check(kind, object, ctx, report);
+    ok
+}
+
+/// Reads and analyses the workload (the one reading of the request's object)
+/// and plans its repair; `None` when there is nothing to repair, or the repair
+/// is not allowed, or a violation rejects the object anyway (then the
+/// cross-object checks have run already).
+fn review_and_plan(
     kind: WorkloadKind,
     object: &Value,
     ctx: &Ctx,
     report: &mut Report,
-) -> Option<Value> {
+) -> Option<inject::Repair> {
     let s = ctx.settings;
     let workload = Workload::read(kind, object, ctx, report)?;
     let analysis = analyse(&workload, ctx, report);
@@ -131,24 +161,12 @@ pub(crate) fn review(
     {
         return None;
     }
-    let mutated = inject::apply(kind, &analysis.pod, &plan, object, s)?;
-    let mut after = Report::new();
-    let needs_after = match Workload::read(kind, &mutated, ctx, &mut after) {
-        Some(w) => analyse(&w, ctx, &mut after).needs,
-        None => Vec::new(),
-    };
-    let ok = inject::verify(
-        &analysis.pod,
-        &plan,
-        &analysis.needs,
-        &after,
-        &needs_after,
-        s,
-        report,
-    );
-    let mutated = ok.then_some(mutated);
-    cross_check(kind, mutated.as_ref().unwrap_or(object), ctx, report);
-    mutated
+    let repair = inject::Repair::new(&analysis.pod, &plan, &analysis.needs, s);
+    if !repair.changes() {
+        cross_check(kind, object, ctx, report);
+        return None;
+    }
+    Some(repair)
 }
 
 /// R2 (SPEC section 12): the metrics certificate Secrets the workload mounts

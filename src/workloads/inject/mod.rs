@@ -3,9 +3,10 @@
 //! comparison that *verifies* the result.
 //!
 //! [`super::certs::analyze`] says what is needed ([`Need`]); [`plan`] turns
-//! the needs into edits or typed [`Conflict`]s (pure); [`apply`] makes the
-//! edits on a clone of the request's JSON (so every field it does not touch,
-//! known to k8s-openapi or not, survives as received); [`verify`] compares
+//! the needs into edits or typed [`Conflict`]s (pure), made into an owned
+//! [`Repair`]; [`apply`] makes the edits on the request's own JSON (so every
+//! field it does not touch, known to k8s-openapi or not, survives as
+//! received, and nothing is copied), [`revert`] takes them back; [`verify`] compares
 //! the same analysis run on the result with the original's findings by rule
 //! and path: an injection that would leave the object breaking a rule, or
 //! still needing a repair, is refused and reported instead.
@@ -182,62 +183,211 @@ pub(crate) fn report_conflicts(conflicts: Vec<Conflict>, s: &Settings, report: &
     }
 }
 
-/// Appends `value` to the list `key` of `map`, creating it when absent.
-fn push_to(map: &mut Map<String, Value>, key: &str, value: Value) -> Option<()> {
-    let slot = map.entry(key).or_insert(Value::Null);
-    if slot.is_null() {
-        *slot = Value::Array(Vec::new());
+/// A plan made independent of the reading it came from: what to edit, where,
+/// and every word the verdict will need. Built before the edits, so that the
+/// edits can be made on the request's own object (no copy of it): the reading
+/// borrows the object, the repair does not.
+#[derive(Debug)]
+pub(crate) struct Repair {
+    volume: String,
+    new_volume: bool,
+    edits: Vec<Target>,
+    /// On success: one warning per edit that injects something.
+    injected: Vec<(Rule, FieldPath, String)>,
+    /// On failure: each need, once per rule and path, with its finding.
+    refused: Vec<(Rule, FieldPath, String)>,
+    /// What the repair injects, in words.
+    summary: String,
+}
+
+/// One container's edit.
+#[derive(Debug)]
+struct Target {
+    list: &'static str,
+    index: usize,
+    dir: String,
+    add_mount: bool,
+    append_flag: bool,
+}
+
+impl Repair {
+    pub(crate) fn new(pod: &Pod, plan: &Plan, needs: &[Need], s: &Settings) -> Repair {
+        let secret = &s.metrics_cert_secret_name;
+        let what = summarize(pod, plan, s);
+        let mut injected = Vec::new();
+        let mut refused = Vec::new();
+        let mut listed: HashSet<(Rule, &str)> = HashSet::new();
+        for n in needs {
+            if listed.insert((n.trigger.rule(), n.path.as_str())) {
+                refused.push((n.trigger.rule(), n.path.clone(), n.why.clone()));
+            }
+        }
+        for (e, what) in plan.edits.iter().zip(&what) {
+            if !what.is_empty() {
+                injected.push((
+                    e.needs[0].trigger.rule(),
+                    pod.views[e.container].c.path().clone(),
+                    format!(
+                        "injected {what}, because {}; Secret {secret:?} must exist in the namespace before the pod can start",
+                        reasons(&e.needs)
+                    ),
+                ));
+            }
+        }
+        Repair {
+            volume: plan.volume.clone(),
+            new_volume: plan.new_volume,
+            edits: plan
+                .edits
+                .iter()
+                .map(|e| {
+                    let at = &pod.views[e.container].c.at;
+                    Target {
+                        list: at.list,
+                        index: at.index,
+                        dir: e.dir.clone(),
+                        add_mount: e.add_mount,
+                        append_flag: e.append_flag,
+                    }
+                })
+                .collect(),
+            injected,
+            refused,
+            summary: what.join("; "),
+        }
     }
-    slot.as_array_mut()?.push(value);
+
+    /// Whether applying the repair changes the object at all.
+    pub(crate) fn changes(&self) -> bool {
+        self.new_volume || self.edits.iter().any(|e| e.add_mount || e.append_flag)
+    }
+}
+
+/// Where an edit was made, to take it back.
+#[derive(Debug)]
+enum Undo {
+    /// An item was appended to the list `key` of the pod spec (`None`) or of
+    /// a container; `created` when the list itself was added.
+    Pushed {
+        container: Option<(&'static str, usize)>,
+        key: &'static str,
+        created: bool,
+    },
+}
+
+/// The edits made by [`apply`], newest last.
+#[derive(Debug, Default)]
+pub(crate) struct Applied(Vec<Undo>);
+
+/// Appends `value` to the list `key` of `map`, creating it when absent
+/// (`Some(true)`); `None`, changing nothing, when `key` holds something else.
+fn push_to(map: &mut Map<String, Value>, key: &str, value: Value) -> Option<bool> {
+    match map.get_mut(key) {
+        Some(Value::Array(list)) => {
+            list.push(value);
+            Some(false)
+        }
+        Some(Value::Null) | None => {
+            map.insert(key.to_string(), Value::Array(vec![value]));
+            Some(true)
+        }
+        Some(_) => None,
+    }
+}
+
+fn container_mut<'v>(
+    spec: &'v mut Map<String, Value>,
+    (list, index): (&str, usize),
+) -> Option<&'v mut Map<String, Value>> {
+    spec.get_mut(list)?
+        .as_array_mut()?
+        .get_mut(index)?
+        .as_object_mut()
+}
+
+/// Makes the repair's edits on `object`, the request's own JSON (JSON edits
+/// only: every field it does not touch, known to k8s-openapi or not, stays as
+/// received). `None` when the object's shape is not what the reading side saw
+/// (a type violation is then already reported); the edits made so far are
+/// taken back first.
+pub(crate) fn apply(
+    kind: WorkloadKind,
+    repair: &Repair,
+    object: &mut Value,
+    s: &Settings,
+) -> Option<Applied> {
+    let mut done = Applied::default();
+    if edit(kind, repair, object, s, &mut done).is_none() {
+        revert(kind, done, object);
+        return None;
+    }
+    Some(done)
+}
+
+fn edit(
+    kind: WorkloadKind,
+    repair: &Repair,
+    object: &mut Value,
+    s: &Settings,
+    done: &mut Applied,
+) -> Option<()> {
+    let spec = podspec::find_mut(kind, object)?;
+    if repair.new_volume {
+        let volume = json!({"name": repair.volume, "secret": {"secretName": s.metrics_cert_secret_name, "optional": false}});
+        let created = push_to(spec, "volumes", volume)?;
+        done.0.push(Undo::Pushed {
+            container: None,
+            key: "volumes",
+            created,
+        });
+    }
+    for e in &repair.edits {
+        let at = (e.list, e.index);
+        if e.add_mount {
+            let mount = json!({"name": repair.volume, "mountPath": e.dir, "readOnly": true});
+            let created = push_to(container_mut(spec, at)?, "volumeMounts", mount)?;
+            done.0.push(Undo::Pushed {
+                container: Some(at),
+                key: "volumeMounts",
+                created,
+            });
+        }
+        if e.append_flag {
+            let flag = Value::String(format!("--metrics-cert-path={}", e.dir));
+            let created = push_to(container_mut(spec, at)?, "args", flag)?;
+            done.0.push(Undo::Pushed {
+                container: Some(at),
+                key: "args",
+                created,
+            });
+        }
+    }
     Some(())
 }
 
-/// Applies the plan to a clone of `object` (JSON edits only); `None` if its
-/// shape is not what the reading side saw (then a type violation is already
-/// reported) or when the plan changes nothing.
-pub(crate) fn apply(
-    kind: WorkloadKind,
-    pod: &Pod,
-    plan: &Plan,
-    object: &Value,
-    s: &Settings,
-) -> Option<Value> {
-    let changes = plan.new_volume || plan.edits.iter().any(|e| e.add_mount || e.append_flag);
-    if !changes {
-        return None;
-    }
-    let mut out = object.clone();
-    let spec = podspec::find_mut(kind, &mut out)?;
-    if plan.new_volume {
-        push_to(
-            spec,
-            "volumes",
-            json!({"name": plan.volume, "secret": {"secretName": s.metrics_cert_secret_name, "optional": false}}),
-        )?;
-    }
-    for e in &plan.edits {
-        let at = &pod.views[e.container].c.at;
-        let c = spec
-            .get_mut(at.list)?
-            .as_array_mut()?
-            .get_mut(at.index)?
-            .as_object_mut()?;
-        if e.add_mount {
-            push_to(
-                c,
-                "volumeMounts",
-                json!({"name": plan.volume, "mountPath": e.dir, "readOnly": true}),
-            )?;
-        }
-        if e.append_flag {
-            push_to(
-                c,
-                "args",
-                Value::String(format!("--metrics-cert-path={}", e.dir)),
-            )?;
+/// Takes back the edits of [`apply`], newest first: `object` is again as
+/// received.
+pub(crate) fn revert(kind: WorkloadKind, done: Applied, object: &mut Value) {
+    let Some(spec) = podspec::find_mut(kind, object) else {
+        return;
+    };
+    for undo in done.0.into_iter().rev() {
+        let Undo::Pushed {
+            container,
+            key,
+            created,
+        } = undo;
+        let map = match container {
+            None => Some(&mut *spec),
+            Some(at) => container_mut(spec, at),
+        };
+        let Some(map) = map else { continue };
+        if created {
+            map.remove(key);
+        } else if let Some(Value::Array(list)) = map.get_mut(key) {
+            list.pop();
         }
     }
-    Some(out)
 }
 
 /// What each edit injects, in words (empty when it injects nothing).
@@ -313,16 +463,14 @@ pub(crate) fn report_unrepaired(
 }
 
 /// Compares the analysis of the patched object (`after`, and the needs it
-/// still has) with the original's findings (`before`) by rule and path. On
-/// success, adds the warnings that say what was injected; otherwise reports
-/// each need as a violation that names what the injection would break.
+/// still has) with the original's findings (the violations already in
+/// `report`) by rule and path. On success, adds the warnings that say what was
+/// injected; otherwise reports each need as a violation that names what the
+/// injection would break.
 pub(crate) fn verify(
-    pod: &Pod,
-    plan: &Plan,
-    needs: &[Need],
+    repair: Repair,
     after: &Report,
     needs_after: &[Need],
-    s: &Settings,
     report: &mut Report,
 ) -> bool {
     let before: HashSet<(Rule, &str)> = report
@@ -344,33 +492,18 @@ pub(crate) fn verify(
             n.trigger.rule()
         )
     }));
-    let summary = summarize(pod, plan, s);
     if !broken.is_empty() {
-        let mut listed: HashSet<(Rule, &str)> = HashSet::new();
-        for n in needs {
-            if !listed.insert((n.trigger.rule(), n.path.as_str())) {
-                continue;
-            }
-            report.push(n.trigger.rule(), n.path.clone(), ErrorType::Forbidden, format!(
-                "{}; the policy cannot repair this: injecting {} would leave the workload with: {}; configure the certificates yourself",
-                n.why, summary.join("; "), broken.join("; ")
+        let broken = broken.join("; ");
+        for (rule, path, why) in repair.refused {
+            report.push(rule, path, ErrorType::Forbidden, format!(
+                "{why}; the policy cannot repair this: injecting {} would leave the workload with: {broken}; configure the certificates yourself",
+                repair.summary
             ));
         }
         return false;
     }
-    let secret = &s.metrics_cert_secret_name;
-    for (e, what) in plan.edits.iter().zip(summary) {
-        if !what.is_empty() {
-            let cv = &pod.views[e.container];
-            report.warn(
-                e.needs[0].trigger.rule(),
-                cv.c.path(),
-                format!(
-                    "injected {what}, because {}; Secret {secret:?} must exist in the namespace before the pod can start",
-                    reasons(&e.needs)
-                ),
-            );
-        }
+    for (rule, path, text) in repair.injected {
+        report.warn(rule, &path, text);
     }
     true
 }

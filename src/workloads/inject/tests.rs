@@ -781,6 +781,8 @@ fn inject_two_containers_share_one_new_volume() {
 }
 
 /// Runs the workload review directly with a context the router would build.
+/// The review repairs the object in place; when it does not repair it, the
+/// object must be exactly as given (a refused repair is taken back).
 fn review_with(
     object: &Value,
     s: &Settings,
@@ -789,13 +791,20 @@ fn review_with(
     let mut ctx = crate::testing::ctx(s);
     edit(&mut ctx);
     let mut r = Report::new();
-    let m = crate::workloads::review(
+    let mut patched = object.clone();
+    let repaired = crate::workloads::review(
         crate::workloads::WorkloadKind::Deployment,
-        object,
+        &mut patched,
         &ctx,
         &mut r,
     );
-    (r, m)
+    if !repaired {
+        assert_eq!(
+            &patched, object,
+            "an unrepaired object must stay as received"
+        );
+    }
+    (r, repaired.then_some(patched))
 }
 
 #[test]
@@ -853,4 +862,51 @@ fn inject_excepted_violations_elsewhere_do_not_block_the_repair() {
         "the excepted W1 becomes a warning: the W5 repair is made"
     );
     assert!(r.warnings.iter().any(|w| w.starts_with("[W5]")), "{r:?}");
+}
+
+#[test]
+fn apply_edits_in_place_and_revert_takes_them_back() {
+    use super::{apply, revert, Repair, Target};
+    use crate::workloads::WorkloadKind::Deployment;
+    let repair = |new_volume| Repair {
+        volume: "metrics-certs".into(),
+        new_volume,
+        edits: vec![Target {
+            list: "containers",
+            index: 0,
+            dir: "/certs".into(),
+            add_mount: true,
+            append_flag: true,
+        }],
+        injected: Vec::new(),
+        refused: Vec::new(),
+        summary: String::new(),
+    };
+    let s = Settings::default();
+    // The shape the reading side saw: edits made, then taken back exactly
+    // (a list that existed is popped, a list the edit created is removed).
+    let mut obj = json!({"spec": {"template": {"spec": {"volumes": [],
+        "containers": [{"name": "manager", "args": ["--leader-elect"]}]}}}});
+    let received = obj.clone();
+    let done = apply(Deployment, &repair(true), &mut obj, &s).unwrap();
+    let c = &obj["spec"]["template"]["spec"];
+    assert_eq!(
+        c["volumes"][0]["secret"]["secretName"],
+        "metrics-server-cert"
+    );
+    assert_eq!(c["containers"][0]["volumeMounts"][0]["mountPath"], "/certs");
+    assert_eq!(c["containers"][0]["args"][1], "--metrics-cert-path=/certs");
+    revert(Deployment, done, &mut obj);
+    assert_eq!(obj, received);
+    // Another shape (args is not a list): nothing is left half-edited.
+    let mut obj = json!({"spec": {"template": {"spec": {
+        "containers": [{"name": "manager", "args": "--leader-elect"}]}}}});
+    let received = obj.clone();
+    assert!(apply(Deployment, &repair(true), &mut obj, &s).is_none());
+    assert_eq!(obj, received);
+    // A repair that changes nothing says so.
+    let mut nothing = repair(false);
+    nothing.edits[0].add_mount = false;
+    nothing.edits[0].append_flag = false;
+    assert!(!nothing.changes() && repair(false).changes());
 }
