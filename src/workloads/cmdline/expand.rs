@@ -61,6 +61,16 @@ fn is_marker(c: char) -> bool {
     matches!(c, UNKNOWN_OPEN | UNKNOWN_CLOSE | IP_OPEN | IP_CLOSE)
 }
 
+/// The first byte of every marker character's UTF-8 encoding (they are
+/// U+E000 to U+E003): text without it holds no marker. A byte search is much
+/// cheaper than decoding every character, and nearly all text has none.
+const MARKER_LEAD: u8 = 0xEE;
+
+/// Whether `text` may hold a marker character (a quick, conservative test).
+pub(crate) fn may_hold_marker(text: &str) -> bool {
+    text.as_bytes().contains(&MARKER_LEAD)
+}
+
 /// How names that `env` does not define are read (SPEC 13, "Undefined names").
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Undefined {
@@ -90,7 +100,7 @@ pub(crate) fn kubelet<'i, 'b, 'c: 'b>(
     lookup: impl Fn(&str) -> Option<&'b Binding<'c>>,
     undefined: Undefined,
 ) -> Cow<'i, str> {
-    if !input.contains(['$', UNKNOWN_OPEN, UNKNOWN_CLOSE, IP_OPEN, IP_CLOSE]) {
+    if !input.as_bytes().contains(&b'$') && !may_hold_marker(input) {
         return Cow::Borrowed(input);
     }
     let mut out = String::with_capacity(input.len());
@@ -144,6 +154,9 @@ impl<'t> Text<'t> {
 
     fn names(self, open: char, close: char) -> Vec<&'t str> {
         let mut out = Vec::new();
+        if !may_hold_marker(self.0) {
+            return out;
+        }
         let mut rest = self.0;
         while let Some(i) = rest.find(open) {
             let after = &rest[i + open.len_utf8()..];
@@ -157,6 +170,9 @@ impl<'t> Text<'t> {
     /// The known text, with every pod/host IP read as [`IP_STANDIN`];
     /// `None` when some part is unknown.
     pub(crate) fn known(self) -> Option<String> {
+        if !may_hold_marker(self.0) {
+            return Some(self.0.to_string());
+        }
         if self.0.contains(UNKNOWN_OPEN) {
             return None;
         }

@@ -383,8 +383,11 @@ fn split_flag(text: &str) -> Option<(&str, Option<&str>)> {
     }
 }
 
-fn val(text: &str) -> (Val, Vec<String>) {
-    let t = Text(text);
+fn val(text: String) -> (Val, Vec<String>) {
+    if !expand::may_hold_marker(&text) {
+        return (Val::Known(text), Vec::new());
+    }
+    let t = Text(&text);
     let ips = t.ips().into_iter().map(str::to_string).collect();
     match t.known() {
         Some(k) => (Val::Known(k), ips),
@@ -411,12 +414,12 @@ fn read_flags(
             .or_else(|| extra.contains(&name).then_some(Takes::Value))
     };
     // The latest occurrence of each flag since the last stop point.
-    let mut pending: Vec<(String, Setting)> = Vec::new();
-    let flush = |pending: &mut Vec<(String, Setting)>, line: &mut CommandLine| {
+    let mut pending: Vec<(&str, Setting)> = Vec::new();
+    let flush = |pending: &mut Vec<(&str, Setting)>, line: &mut CommandLine| {
         for (name, s) in pending.drain(..) {
-            match line.readings.iter_mut().find(|(n, _)| *n == name) {
+            match line.readings.iter_mut().find(|(n, _)| n == name) {
                 Some((_, r)) => r.push(s),
-                None => line.readings.push((name, vec![s])),
+                None => line.readings.push((name.to_string(), vec![s])),
             }
         }
     };
@@ -426,11 +429,14 @@ fn read_flags(
         let w = &words[i];
         i += 1;
         // The flag name must be known text (before any unknown part).
-        let known_prefix = w
-            .text
-            .split([expand::UNKNOWN_OPEN, expand::IP_OPEN])
-            .next()
-            .unwrap_or("");
+        let known_prefix = if expand::may_hold_marker(&w.text) {
+            w.text
+                .split([expand::UNKNOWN_OPEN, expand::IP_OPEN])
+                .next()
+                .unwrap_or("")
+        } else {
+            &w.text
+        };
         let whole = known_prefix.len() == w.text.len();
         let flag = split_flag(&w.text).filter(|(_, v)| whole || v.is_some());
         let flag = flag.filter(|(n, _)| known_prefix.len() > n.len() || whole);
@@ -484,7 +490,7 @@ fn read_flags(
             None if kind == Takes::Value => words[i - 1].written.to_string(),
             None => "true".to_string(),
         };
-        let (value, ips) = val(&value_text);
+        let (value, ips) = val(value_text);
         if kind == Takes::Bool {
             if let Val::Known(v) = &value {
                 if parse_go_bool(v).is_none() {
@@ -505,9 +511,9 @@ fn read_flags(
             path,
             ips,
         };
-        match pending.iter_mut().find(|(n, _)| n == name) {
+        match pending.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = setting,
-            None => pending.push((name.to_string(), setting)),
+            None => pending.push((name, setting)),
         }
     }
     flush(&mut pending, line);

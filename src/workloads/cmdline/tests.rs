@@ -398,3 +398,21 @@ fn shell_scripts_are_not_appendable() {
     let (l, _, _) = read_c(&c, false);
     assert!(l.script && !l.appendable);
 }
+
+#[test]
+fn the_marker_byte_test_sees_every_marker_and_nothing_else() {
+    use super::expand::{may_hold_marker, IP_CLOSE, IP_OPEN, UNKNOWN_CLOSE, UNKNOWN_OPEN};
+    for m in [UNKNOWN_OPEN, UNKNOWN_CLOSE, IP_OPEN, IP_CLOSE] {
+        assert!(may_hold_marker(&format!(
+            "--metrics-bind-address={m}POD_IP{m}:8443"
+        )));
+    }
+    for plain in [
+        "",
+        "--metrics-bind-address=:8443",
+        "$(POD_IP)",
+        "ünïcödé ✓ 127.0.0.1",
+    ] {
+        assert!(!may_hold_marker(plain), "{plain}");
+    }
+}
