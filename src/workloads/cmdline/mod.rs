@@ -347,7 +347,7 @@ fn read_env<'a>(
 }
 
 /// One word of the command line after expansion, and the token it came from.
-struct Word<'a> {
+pub(crate) struct Word<'a> {
     text: Cow<'a, str>,
     /// The token as written (for messages).
     written: Cow<'a, str>,
@@ -355,19 +355,22 @@ struct Word<'a> {
     at: (bool, usize),
 }
 
-/// The paths of `command` and `args`: a token's path is built only when a
-/// rule needs it.
-struct Paths {
-    command: FieldPath,
-    args: FieldPath,
+/// The paths of `command` and `args` tokens: a token's path is built only
+/// when a rule needs it.
+struct Paths<'p> {
+    container: &'p FieldPath,
 }
 
-impl Paths {
+impl AsRef<str> for Word<'_> {
+    fn as_ref(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Paths<'_> {
     fn of(&self, (in_args, index): (bool, usize)) -> FieldPath {
-        match in_args {
-            true => self.args.index(index),
-            false => self.command.index(index),
-        }
+        let list = if in_args { "args" } else { "command" };
+        self.container.child(list).index(index)
     }
 }
 
@@ -537,51 +540,45 @@ pub(crate) fn read<'a>(
     };
     let (env, bindings) = read_env(container, undefined, report);
     let paths = Paths {
-        command: container.path_of("command"),
-        args: container.path_of("args"),
+        container: &container.path,
     };
-    let mut raw: Vec<(&'a str, (bool, usize))> = Vec::new();
+    // The tokens, expanded as the kubelet expands them.
+    let mut words: Vec<Word<'a>> = Vec::new();
     for (in_args, key) in [(false, "command"), (true, "args")] {
         if let Some(list) = container.list(key, report) {
             for (index, text) in list.strs(report) {
-                raw.push((text, (in_args, index)));
+                words.push(Word {
+                    text: expand::kubelet(text, |n| bindings.get(n), undefined),
+                    written: Cow::Borrowed(text),
+                    at: (in_args, index),
+                });
             }
         }
     }
     let mut line = CommandLine::default();
-    let expanded: Vec<Cow<'a, str>> = raw
-        .iter()
-        .map(|(t, _)| expand::kubelet(t, |n| bindings.get(n), undefined))
-        .collect();
-    let texts: Vec<&str> = expanded.iter().map(|t| t.as_ref()).collect();
-    let mut words = Vec::with_capacity(raw.len());
-    let script = shell::script_index(&texts);
+    let script = shell::script_index(&words);
     line.script = script.is_some();
-    for (k, ((written, at), text)) in raw.iter().zip(expanded.iter()).enumerate() {
-        if Some(k) == script {
-            match shell::commands(text, |n| bindings.get(n)) {
-                Some(commands) => {
-                    for word in commands.into_iter().flatten() {
-                        words.push(Word {
-                            written: Cow::Owned(Text(&word).shown()),
-                            text: Cow::Owned(word),
-                            at: *at,
-                        });
-                    }
+    if let Some(k) = script {
+        // The script is read as the words of the commands it runs.
+        let at = words[k].at;
+        let mut split = Vec::new();
+        match shell::commands(&words[k].text, |n| bindings.get(n)) {
+            Some(commands) => {
+                for word in commands.into_iter().flatten() {
+                    split.push(Word {
+                        written: Cow::Owned(Text(&word).shown()),
+                        text: Cow::Owned(word),
+                        at,
+                    });
                 }
-                None => report.warn(
-                    Rule::Invalid,
-                    &paths.of(*at),
-                    "the shell script has an unbalanced quote and cannot be split into words, so the policy did not read its flags (and the shell would refuse it)",
-                ),
             }
-            continue;
+            None => report.warn(
+                Rule::Invalid,
+                &paths.of(at),
+                "the shell script has an unbalanced quote and cannot be split into words, so the policy did not read its flags (and the shell would refuse it)",
+            ),
         }
-        words.push(Word {
-            text: text.clone(),
-            written: Cow::Borrowed(written),
-            at: *at,
-        });
+        words.splice(k..=k, split);
     }
     read_flags(&words, &paths, extra, &mut line, report);
     (line, env)

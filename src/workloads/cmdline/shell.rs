@@ -16,22 +16,22 @@ const SHELLS: [&str; 5] = ["sh", "bash", "ash", "dash", "zsh"];
 
 /// Where the script is among the tokens, when `tokens[0]` is a shell run with
 /// `-c`: the index of the script token.
-pub(crate) fn script_index(tokens: &[&str]) -> Option<usize> {
-    let program = tokens.first()?;
+pub(crate) fn script_index<T: AsRef<str>>(tokens: &[T]) -> Option<usize> {
+    let program = tokens.first()?.as_ref();
     let base = program.rsplit('/').next().unwrap_or(program);
     if !SHELLS.contains(&base) {
         return None;
     }
     let mut saw_c = false;
     let mut i = 1;
-    while let Some(t) = tokens.get(i) {
-        if *t == "-o" || *t == "+o" {
+    while let Some(t) = tokens.get(i).map(AsRef::as_ref) {
+        if t == "-o" || t == "+o" {
             i += 2;
             continue;
         }
         let is_option = (t.starts_with('-') || t.starts_with('+')) && t.len() > 1;
-        if !is_option || *t == "--" {
-            let at = if *t == "--" { i + 1 } else { i };
+        if !is_option || t == "--" {
+            let at = if t == "--" { i + 1 } else { i };
             return (saw_c && at < tokens.len()).then_some(at);
         }
         if !t.starts_with("--") && t[1..].contains('c') {
