@@ -104,23 +104,35 @@ pub(crate) fn review(
     let Some(applied) = inject::apply(kind, &repair, object, ctx.settings) else {
         return false;
     };
+    // Verify: the same analysis on the repaired object. Its reading also
+    // serves the cross-object check of what is admitted.
     let mut after = Report::new();
-    let needs_after = match Workload::read(kind, object, ctx, &mut after) {
-        Some(w) => analyse(&w, ctx, &mut after).needs,
-        None => Vec::new(),
+    let ok = match Workload::read(kind, object, ctx, &mut after) {
+        Some(w) => {
+            let analysis = analyse(&w, ctx, &mut after);
+            let ok = inject::verify(repair, &after, &analysis.needs, report);
+            if ok {
+                cross_check(&analysis.pod, object, ctx, report);
+            }
+            ok
+        }
+        None => inject::verify(repair, &after, &[], report),
     };
-    let ok = inject::verify(repair, &after, &needs_after, report);
     if !ok {
         inject::revert(kind, applied, object);
+        // Rare (a refused repair): the object as received is read again.
+        let mut scratch = Report::new();
+        if let Some(w) = Workload::read(kind, object, ctx, &mut scratch) {
+            cross_check(&certs::Pod::read(&w, &mut scratch), object, ctx, report);
+        }
     }
-    cross_check(kind, object, ctx, report);
     ok
 }
 
 /// Reads and analyses the workload (the one reading of the request's object)
 /// and plans its repair; `None` when there is nothing to repair, or the repair
-/// is not allowed, or a violation rejects the object anyway (then the
-/// cross-object checks have run already).
+/// is not allowed, or a violation rejects the object anyway (the cross-object
+/// checks have then run already, on this reading).
 fn review_and_plan(
     kind: WorkloadKind,
     object: &Value,
@@ -138,11 +150,11 @@ fn review_and_plan(
             ));
         }
         inject::report_unrepaired(&analysis.needs, kind, ctx, report);
-        cross_check(kind, object, ctx, report);
+        cross_check(&analysis.pod, object, ctx, report);
         return None;
     }
     if analysis.needs.is_empty() {
-        cross_check(kind, object, ctx, report);
+        cross_check(&analysis.pod, object, ctx, report);
         return None;
     }
     let plan = match inject::plan(&analysis.pod, &analysis.needs, s) {
@@ -163,7 +175,7 @@ fn review_and_plan(
     }
     let repair = inject::Repair::new(&analysis.pod, &plan, &analysis.needs, s);
     if !repair.changes() {
-        cross_check(kind, object, ctx, report);
+        cross_check(&analysis.pod, object, ctx, report);
         return None;
     }
     Some(repair)
@@ -173,18 +185,14 @@ fn review_and_plan(
 /// (`metricsCertSecretName`, or any Secret mounted at a container's metrics
 /// certificate directory; including one the policy injects) are written by a
 /// Certificate of its namespace. Looked up only when it mounts one.
-fn cross_check(kind: WorkloadKind, object: &Value, ctx: &Ctx, report: &mut Report) {
+/// `pod` is the certificate reading of `object` the rules made (no second
+/// reading of the object).
+fn cross_check(pod: &certs::Pod, object: &Value, ctx: &Ctx, report: &mut Report) {
     use crate::crosscheck::{r2_issued, SecretRef};
     use mounts::VolumeSource;
     let Some(lookups) = ctx.lookups else {
         return;
     };
-    // The object was read (and its types reported) already.
-    let mut scratch = Report::new();
-    let Some(w) = Workload::read(kind, object, ctx, &mut scratch) else {
-        return;
-    };
-    let pod = certs::Pod::read(&w, &mut scratch);
     let settings = ctx.settings;
     let mut found: Vec<(&mounts::Volume, &str)> = Vec::new();
     for cv in &pod.views {
