@@ -341,9 +341,14 @@ fn check_container(c: &Container, report: &mut Report) {
         .then(|| c.cmd.unknown_tokens().first())
         .flatten();
     // Metrics: only when the bind address is given, or may be (SPEC 7, 13).
+    // The evidence is written only when both halves are found (a secure
+    // server on every interface is the common case).
     if c.cmd.mentions("metrics-bind-address") || unknown.is_some() {
-        let address = exposed_address(c, "metrics-bind-address", None, unknown);
         let plain = insecure_value(c, "metrics-secure", false, unknown);
+        let address = plain
+            .is_some()
+            .then(|| exposed_address(c, "metrics-bind-address", None, unknown))
+            .flatten();
         if let (Some(address), Some(plain)) = (address, plain) {
             report.forbidden(
                 W3,

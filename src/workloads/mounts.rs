@@ -9,6 +9,7 @@
 
 use crate::report::{FieldPath, Report};
 use crate::view::Obj;
+use std::borrow::Cow;
 
 /// Where a volume's content comes from, as far as the rules care.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,8 +74,9 @@ impl Volume<'_> {
 pub(crate) struct Mount<'a> {
     pub(crate) name: &'a str,
     pub(crate) mount_path: &'a str,
-    /// The components of `mount_path`, cleaned once (`None` when relative).
-    parts: Option<Vec<&'a str>>,
+    /// `mount_path` cleaned once (`None` when relative); borrowed when it is
+    /// clean already, as nearly every mount path is.
+    clean: Option<Cow<'a, str>>,
     /// `...containers[0].volumeMounts[1]`
     pub(crate) path: FieldPath,
 }
@@ -143,7 +145,7 @@ pub(crate) fn mounts<'a>(container: &Obj<'a>, report: &mut Report) -> Vec<Mount<
             out.push(Mount {
                 name,
                 mount_path,
-                parts: components(mount_path),
+                clean: clean_cow(mount_path),
                 path: m.path.clone(),
             });
         }
@@ -173,10 +175,23 @@ fn components(path: &str) -> Option<Vec<&str>> {
 /// The cleaned form of an absolute path (`/a/b/` -> `/a/b`); `None` when
 /// the path is relative.
 pub(crate) fn clean(path: &str) -> Option<String> {
+    clean_cow(path).map(Cow::into_owned)
+}
+
+/// [`clean`], borrowing a path that is clean already.
+fn clean_cow(path: &str) -> Option<Cow<'_, str>> {
     if is_clean(path) {
-        return Some(path.to_string());
+        return Some(Cow::Borrowed(path));
     }
-    components(path).map(|c| format!("/{}", c.join("/")))
+    components(path).map(|c| Cow::Owned(format!("/{}", c.join("/"))))
+}
+
+/// Whether the clean directory `dir` is the clean directory `mount` or lies
+/// below it (compared by whole components: `/a/bc` is not below `/a/b`).
+fn under(dir: &str, mount: &str) -> bool {
+    mount == "/"
+        || (dir.starts_with(mount)
+            && (dir.len() == mount.len() || dir.as_bytes()[mount.len()] == b'/'))
 }
 
 /// Whether an absolute path is already in its cleaned form (`/` or
@@ -230,26 +245,28 @@ pub(crate) fn resolve(path: &str, working_dir: Option<&str>) -> Option<String> {
 /// The mount through which a process sees `dir`: the deepest mount covering
 /// it (a nested mount hides what its parent provides at that place).
 pub(crate) fn visible_at<'m, 'a>(mounts: &'m [Mount<'a>], dir: &str) -> Option<&'m Mount<'a>> {
-    let dir = components(dir)?;
+    let dir = clean_cow(dir)?;
+    // Every mount that covers `dir` is a prefix of it: the longest is the
+    // deepest.
     mounts
         .iter()
-        .filter(|m| m.parts.as_ref().is_some_and(|p| dir.starts_with(p)))
-        .max_by_key(|m| m.parts.as_ref().map_or(0, Vec::len))
+        .filter(|m| m.clean.as_deref().is_some_and(|p| under(&dir, p)))
+        .max_by_key(|m| m.clean.as_deref().map_or(0, str::len))
 }
 
 impl Mount<'_> {
     /// Whether this mount covers `dir` (see [`covers`]), with the mount's
     /// path cleaned once.
     pub(crate) fn covers(&self, dir: &str) -> bool {
-        match (&self.parts, components(dir)) {
-            (Some(m), Some(d)) => d.starts_with(m),
+        match (&self.clean, clean_cow(dir)) {
+            (Some(m), Some(d)) => under(&d, m),
             _ => false,
         }
     }
 
     /// Whether this mount is at `dir` (see [`same_dir`]).
     pub(crate) fn is_at(&self, dir: &str) -> bool {
-        match (&self.parts, components(dir)) {
+        match (&self.clean, clean_cow(dir)) {
             (Some(m), Some(d)) => *m == d,
             _ => false,
         }
@@ -263,6 +280,61 @@ mod tests {
 
     fn obj(v: &Value) -> Obj<'_> {
         Obj::at(v, FieldPath::root().child("spec"), &mut Report::new()).unwrap()
+    }
+
+    /// A mount's cleaned-string comparisons agree with the component
+    /// reading on every pair of a table of awkward paths.
+    #[test]
+    fn mount_comparisons_agree_with_components() {
+        let paths = [
+            "/",
+            "//",
+            "/.",
+            "/..",
+            "/a",
+            "/a/",
+            "/a/b",
+            "/a/b/",
+            "/a//b",
+            "/a/./b",
+            "/a/../b",
+            "/b",
+            "/a/bc",
+            "/ab",
+            "/a/b/c",
+            "/a/b/../c",
+            "relative",
+            "",
+            "./a",
+            "/tmp/k8s-metrics-server/metrics-certs",
+        ];
+        for m in paths {
+            let mount = Mount {
+                name: "v",
+                mount_path: m,
+                clean: clean_cow(m),
+                path: FieldPath::root(),
+            };
+            for d in paths {
+                assert_eq!(mount.covers(d), covers(m, d), "covers({m:?}, {d:?})");
+                assert_eq!(mount.is_at(d), same_dir(m, d), "is_at({m:?}, {d:?})");
+            }
+        }
+        // The deepest covering mount wins, whatever the spelling.
+        let mounts: Vec<Mount> = ["/a/", "/a/b/./", "/a/bc", "/"]
+            .iter()
+            .map(|m| Mount {
+                name: m,
+                mount_path: m,
+                clean: clean_cow(m),
+                path: FieldPath::root(),
+            })
+            .collect();
+        let at = |d| visible_at(&mounts, d).map(|m| m.mount_path);
+        assert_eq!(at("/a/b/c"), Some("/a/b/./"));
+        assert_eq!(at("/a/bcd"), Some("/a/"));
+        assert_eq!(at("/x"), Some("/"));
+        assert_eq!(at("relative"), None);
     }
 
     #[test]
