@@ -224,13 +224,18 @@ impl Repair {
         }
         for (e, what) in plan.edits.iter().zip(&what) {
             if !what.is_empty() {
+                let mut text = String::with_capacity(what.len() + 160);
+                text.push_str("injected ");
+                text.push_str(what);
+                text.push_str(", because ");
+                text.push_str(&reasons(&e.needs));
+                text.push_str("; Secret ");
+                quote(&mut text, secret);
+                text.push_str(" must exist in the namespace before the pod can start");
                 injected.push((
                     e.needs[0].trigger.rule(),
                     pod.views[e.container].c.path().clone(),
-                    format!(
-                        "injected {what}, because {}; Secret {secret:?} must exist in the namespace before the pod can start",
-                        reasons(&e.needs)
-                    ),
+                    text,
                 ));
             }
         }
@@ -390,45 +395,74 @@ pub(crate) fn revert(kind: WorkloadKind, done: Applied, object: &mut Value) {
     }
 }
 
-/// What each edit injects, in words (empty when it injects nothing).
+/// What each edit injects, in words (empty when it injects nothing). Written
+/// piece by piece: these words are in every repaired workload's warnings.
 fn summarize(pod: &Pod, plan: &Plan, s: &Settings) -> Vec<String> {
-    let secret = &s.metrics_cert_secret_name;
+    let secret = &*s.metrics_cert_secret_name;
     let mut volume_told = false;
     plan.edits
         .iter()
         .map(|e| {
             let cv = &pod.views[e.container];
-            let mut parts = Vec::new();
+            let mut out = String::new();
             if e.add_mount {
                 if plan.new_volume && !volume_told {
                     volume_told = true;
-                    parts.push(format!(
-                        "volume {:?} from Secret {secret:?} (optional: false)",
-                        plan.volume
-                    ));
+                    out.push_str("volume ");
+                    quote(&mut out, &plan.volume);
+                    out.push_str(" from Secret ");
+                    quote(&mut out, secret);
+                    out.push_str(" (optional: false), ");
                 }
-                let of = if plan.new_volume {
-                    String::new()
-                } else {
-                    format!(" (Secret {secret:?})")
-                };
-                parts.push(format!(
-                    "a read-only mount of volume {:?}{of} at {} into container {}",
-                    plan.volume,
-                    e.dir,
-                    cv.label()
-                ));
+                out.push_str("a read-only mount of volume ");
+                quote(&mut out, &plan.volume);
+                if !plan.new_volume {
+                    out.push_str(" (Secret ");
+                    quote(&mut out, secret);
+                    out.push(')');
+                }
+                out.push_str(" at ");
+                out.push_str(&e.dir);
+                out.push_str(" into container ");
+                push_label(&mut out, cv);
             }
             if e.append_flag {
-                parts.push(format!(
-                    "--metrics-cert-path={} into the args of container {}",
-                    e.dir,
-                    cv.label()
-                ));
+                if !out.is_empty() {
+                    out.push_str(", ");
+                }
+                out.push_str("--metrics-cert-path=");
+                out.push_str(&e.dir);
+                out.push_str(" into the args of container ");
+                push_label(&mut out, cv);
             }
-            parts.join(", ")
+            out
         })
         .collect()
+}
+
+/// `{:?}` of a string, without the formatter for the usual plain name.
+fn quote(out: &mut String, s: &str) {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        use std::fmt::Write;
+        let _ = write!(out, "{s:?}");
+    }
+}
+
+/// [`CertView::label`](super::certs::CertView::label), appended to `out`.
+fn push_label(out: &mut String, cv: &super::certs::CertView) {
+    let name = cv.c.at.name;
+    if name.is_empty() {
+        out.push_str("at ");
+        out.push_str(cv.c.path().as_str());
+    } else {
+        quote(out, name);
+    }
 }
 
 /// Reports every need as a violation that says why it is not repaired here.

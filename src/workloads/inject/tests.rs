@@ -910,3 +910,22 @@ fn apply_edits_in_place_and_revert_takes_them_back() {
     nothing.edits[0].append_flag = false;
     assert!(!nothing.changes() && repair(false).changes());
 }
+
+#[test]
+fn quote_is_the_debug_form_of_a_string() {
+    for s in [
+        "metrics-certs",
+        "",
+        "a b",
+        "quo\"te",
+        "back\\slash",
+        "tab\t",
+        "ünï",
+        "\u{7f}",
+        "\u{e000}",
+    ] {
+        let mut out = String::new();
+        super::quote(&mut out, s);
+        assert_eq!(out, format!("{s:?}"), "{s}");
+    }
+}
