@@ -17,10 +17,26 @@ use std::fmt;
 /// value itself: building one copies a few bytes and allocates nothing; longer
 /// paths spill to the heap.
 #[derive(Clone)]
+#[repr(align(8))]
 pub struct FieldPath(Repr);
 
-/// The longest path kept inline (the value is `INLINE + 2` bytes).
-pub const INLINE: usize = 62;
+/// The longest path kept inline.
+pub const INLINE: usize = 54;
+
+// Sizes for WebAssembly (4-byte pointers): LLVM copies a value of up to 8
+// aligned stores inline, so 8-byte alignment keeps a copy of up to 64 bytes
+// inline where a 4-byte aligned one of more than 32 becomes `memory.copy`,
+// which wasmtime runs as a call into the runtime. A view ([`Obj`],
+// [`List`]: a reference and a path) is moved for every field a rule reads.
+//
+// [`Obj`]: crate::view::Obj
+// [`List`]: crate::view::List
+#[cfg(target_arch = "wasm32")]
+const _: () = {
+    assert!(std::mem::size_of::<FieldPath>() == 56);
+    assert!(std::mem::size_of::<crate::view::Obj>() == 64);
+    assert!(std::mem::size_of::<crate::view::List>() == 64);
+};
 
 #[derive(Clone)]
 enum Repr {
