@@ -9,6 +9,21 @@
 use crate::rule::Rule;
 use std::fmt;
 
+/// Appends `{:?}` of `s` to `out` (a quoted name in a message), without the
+/// formatter for the usual plain name.
+pub(crate) fn push_quoted(out: &mut String, s: &str) {
+    if s.bytes()
+        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
+    {
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    } else {
+        use std::fmt::Write;
+        let _ = write!(out, "{s:?}");
+    }
+}
+
 /// A field path such as `spec.endpoints[2].tlsConfig.keySecret`.
 ///
 /// Every [`Obj`](crate::view::Obj) and [`List`](crate::view::List) carries
@@ -351,6 +366,25 @@ pub fn json_type(v: &serde_json::Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn push_quoted_is_the_debug_form_of_a_string() {
+        for s in [
+            "metrics-certs",
+            "",
+            "a b",
+            "quo\"te",
+            "back\\slash",
+            "tab\t",
+            "ünï",
+            "\u{7f}",
+            "\u{e000}",
+        ] {
+            let mut out = String::new();
+            push_quoted(&mut out, s);
+            assert_eq!(out, format!("{s:?}"), "{s}");
+        }
+    }
     use serde_json::json;
 
     #[test]

@@ -67,13 +67,19 @@ pub fn report(kind: &str, object: Value, settings: &Settings) -> (Report, Option
     let mut req = request(kind, "default", object);
     let received = req.object.clone();
     let v = review(&mut req, settings);
-    if v.mutated.is_none() {
+    assert_kept_unless_repaired(v.mutated.is_some(), &req.object, &received);
+    (v.report, v.mutated)
+}
+
+/// The review edits the request's object in place: one it did not repair
+/// must be exactly as received (a refused repair is taken back).
+pub fn assert_kept_unless_repaired(repaired: bool, object: &Value, received: &Value) {
+    if !repaired {
         assert_eq!(
-            req.object, received,
+            object, received,
             "an unrepaired object must stay as received"
         );
     }
-    (v.report, v.mutated)
 }
 
 /// A context for calling a rule function directly.

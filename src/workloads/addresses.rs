@@ -341,14 +341,13 @@ fn check_container(c: &Container, report: &mut Report) {
         .then(|| c.cmd.unknown_tokens().first())
         .flatten();
     // Metrics: only when the bind address is given, or may be (SPEC 7, 13).
-    // The evidence is written only when both halves are found (a secure
-    // server on every interface is the common case).
+    // The plaintext half first: the address evidence is written only when
+    // both are found (a secure server on every interface is the common case).
     if c.cmd.mentions("metrics-bind-address") || unknown.is_some() {
         let plain = insecure_value(c, "metrics-secure", false, unknown);
         let address = plain
-            .is_some()
-            .then(|| exposed_address(c, "metrics-bind-address", None, unknown))
-            .flatten();
+            .as_ref()
+            .and_then(|_| exposed_address(c, "metrics-bind-address", None, unknown));
         if let (Some(address), Some(plain)) = (address, plain) {
             report.forbidden(
                 W3,

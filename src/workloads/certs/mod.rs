@@ -84,10 +84,19 @@ pub(crate) struct CertView<'w, 'a> {
 impl CertView<'_, '_> {
     /// `"manager"`, or the path of a nameless container.
     pub(crate) fn label(&self) -> String {
-        if self.c.at.name.is_empty() {
-            format!("at {}", self.c.path())
+        let mut out = String::new();
+        self.push_label(&mut out);
+        out
+    }
+
+    /// [`label`](Self::label), appended to `out`.
+    pub(crate) fn push_label(&self, out: &mut String) {
+        let name = self.c.at.name;
+        if name.is_empty() {
+            out.push_str("at ");
+            out.push_str(self.c.path().as_str());
         } else {
-            format!("{:?}", self.c.at.name)
+            crate::report::push_quoted(out, name);
         }
     }
 

@@ -167,6 +167,15 @@ impl<'t> Text<'t> {
         out
     }
 
+    /// The text before the first unknown value or pod/host IP (all of it
+    /// when there is none).
+    pub(crate) fn known_prefix(self) -> &'t str {
+        if !may_hold_marker(self.0) {
+            return self.0;
+        }
+        self.0.split([UNKNOWN_OPEN, IP_OPEN]).next().unwrap_or("")
+    }
+
     /// The known text, with every pod/host IP read as [`IP_STANDIN`];
     /// `None` when some part is unknown.
     pub(crate) fn known(self) -> Option<String> {

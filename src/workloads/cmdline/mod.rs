@@ -347,7 +347,7 @@ fn read_env<'a>(
 }
 
 /// One word of the command line after expansion, and the token it came from.
-pub(crate) struct Word<'a> {
+struct Word<'a> {
     text: Cow<'a, str>,
     /// The token as written (for messages).
     written: Cow<'a, str>,
@@ -355,22 +355,16 @@ pub(crate) struct Word<'a> {
     at: (bool, usize),
 }
 
-/// The paths of `command` and `args` tokens: a token's path is built only
-/// when a rule needs it.
-struct Paths<'p> {
-    container: &'p FieldPath,
+/// The path of a `command` or `args` token of the container at `container`:
+/// built only when a rule needs it.
+fn token_path(container: &FieldPath, (in_args, index): (bool, usize)) -> FieldPath {
+    let list = if in_args { "args" } else { "command" };
+    container.child(list).index(index)
 }
 
 impl AsRef<str> for Word<'_> {
     fn as_ref(&self) -> &str {
         &self.text
-    }
-}
-
-impl Paths<'_> {
-    fn of(&self, (in_args, index): (bool, usize)) -> FieldPath {
-        let list = if in_args { "args" } else { "command" };
-        self.container.child(list).index(index)
     }
 }
 
@@ -404,7 +398,7 @@ fn val(text: String) -> (Val, Vec<String>) {
 /// Reads the words into flag readings.
 fn read_flags(
     words: &[Word],
-    paths: &Paths,
+    container: &FieldPath,
     extra: &[&str],
     line: &mut CommandLine,
     report: &mut Report,
@@ -432,14 +426,7 @@ fn read_flags(
         let w = &words[i];
         i += 1;
         // The flag name must be known text (before any unknown part).
-        let known_prefix = if expand::may_hold_marker(&w.text) {
-            w.text
-                .split([expand::UNKNOWN_OPEN, expand::IP_OPEN])
-                .next()
-                .unwrap_or("")
-        } else {
-            &w.text
-        };
+        let known_prefix = Text(&w.text).known_prefix();
         let whole = known_prefix.len() == w.text.len();
         let flag = split_flag(&w.text).filter(|(_, v)| whole || v.is_some());
         let flag = flag.filter(|(n, _)| known_prefix.len() > n.len() || whole);
@@ -447,7 +434,7 @@ fn read_flags(
             let vars = Text(&w.text).unknown();
             if !vars.is_empty() {
                 line.unknown.push(UnknownToken {
-                    path: paths.of(w.at),
+                    path: token_path(container, w.at),
                     written: w.written.to_string(),
                     vars: vars.into_iter().map(str::to_string).collect(),
                 });
@@ -469,7 +456,7 @@ fn read_flags(
             .next()
             .unwrap_or(&w.written)
             .to_string();
-        let path = paths.of(w.at);
+        let path = token_path(container, w.at);
         let value_text = match (kind, inline) {
             (_, Some(v)) => v.to_string(),
             (Takes::Bool, None) => "true".to_string(),
@@ -539,9 +526,6 @@ pub(crate) fn read<'a>(
         service_links: pod.service_links,
     };
     let (env, bindings) = read_env(container, undefined, report);
-    let paths = Paths {
-        container: &container.path,
-    };
     // The tokens, expanded as the kubelet expands them.
     let mut words: Vec<Word<'a>> = Vec::new();
     for (in_args, key) in [(false, "command"), (true, "args")] {
@@ -574,13 +558,13 @@ pub(crate) fn read<'a>(
             }
             None => report.warn(
                 Rule::Invalid,
-                &paths.of(at),
+                &token_path(&container.path, at),
                 "the shell script has an unbalanced quote and cannot be split into words, so the policy did not read its flags (and the shell would refuse it)",
             ),
         }
         words.splice(k..=k, split);
     }
-    read_flags(&words, &paths, extra, &mut line, report);
+    read_flags(&words, &container.path, extra, &mut line, report);
     (line, env)
 }
 

@@ -15,7 +15,7 @@ use super::certs::{Need, Pod};
 use super::mounts;
 use super::podspec::{self, WorkloadKind};
 use crate::context::Ctx;
-use crate::report::{ErrorType, FieldPath, Report};
+use crate::report::{push_quoted, ErrorType, FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
@@ -230,7 +230,7 @@ impl Repair {
                 text.push_str(", because ");
                 text.push_str(&reasons(&e.needs));
                 text.push_str("; Secret ");
-                quote(&mut text, secret);
+                push_quoted(&mut text, secret);
                 text.push_str(" must exist in the namespace before the pod can start");
                 injected.push((
                     e.needs[0].trigger.rule(),
@@ -409,22 +409,22 @@ fn summarize(pod: &Pod, plan: &Plan, s: &Settings) -> Vec<String> {
                 if plan.new_volume && !volume_told {
                     volume_told = true;
                     out.push_str("volume ");
-                    quote(&mut out, &plan.volume);
+                    push_quoted(&mut out, &plan.volume);
                     out.push_str(" from Secret ");
-                    quote(&mut out, secret);
+                    push_quoted(&mut out, secret);
                     out.push_str(" (optional: false), ");
                 }
                 out.push_str("a read-only mount of volume ");
-                quote(&mut out, &plan.volume);
+                push_quoted(&mut out, &plan.volume);
                 if !plan.new_volume {
                     out.push_str(" (Secret ");
-                    quote(&mut out, secret);
+                    push_quoted(&mut out, secret);
                     out.push(')');
                 }
                 out.push_str(" at ");
                 out.push_str(&e.dir);
                 out.push_str(" into container ");
-                push_label(&mut out, cv);
+                cv.push_label(&mut out);
             }
             if e.append_flag {
                 if !out.is_empty() {
@@ -433,36 +433,11 @@ fn summarize(pod: &Pod, plan: &Plan, s: &Settings) -> Vec<String> {
                 out.push_str("--metrics-cert-path=");
                 out.push_str(&e.dir);
                 out.push_str(" into the args of container ");
-                push_label(&mut out, cv);
+                cv.push_label(&mut out);
             }
             out
         })
         .collect()
-}
-
-/// `{:?}` of a string, without the formatter for the usual plain name.
-fn quote(out: &mut String, s: &str) {
-    if s.bytes()
-        .all(|b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\')
-    {
-        out.push('"');
-        out.push_str(s);
-        out.push('"');
-    } else {
-        use std::fmt::Write;
-        let _ = write!(out, "{s:?}");
-    }
-}
-
-/// [`CertView::label`](super::certs::CertView::label), appended to `out`.
-fn push_label(out: &mut String, cv: &super::certs::CertView) {
-    let name = cv.c.at.name;
-    if name.is_empty() {
-        out.push_str("at ");
-        out.push_str(cv.c.path().as_str());
-    } else {
-        quote(out, name);
-    }
 }
 
 /// Reports every need as a violation that says why it is not repaired here.
