@@ -11,6 +11,7 @@ use kubewarden_policy_sdk::request::ValidationRequest;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use kubewarden_policy_sdk::{protocol_version_guest, wapc_guest as guest};
 
+mod bytes;
 mod certificates;
 mod cluster;
 mod context;

@@ -73,28 +73,35 @@ impl FieldPath {
     }
 
     /// The concatenation of `parts`, each the bytes of a `str`.
+    #[cfg(test)]
     fn joined(parts: &[&[u8]]) -> Self {
-        let len: usize = parts.iter().map(|p| p.len()).sum();
-        if len <= INLINE {
-            let mut buf = [0; INLINE];
-            let mut at = 0;
-            for p in parts {
-                buf[at..at + p.len()].copy_from_slice(p);
-                at += p.len();
+        Self::root().extended(parts)
+    }
+
+    /// This path followed by `parts`, each the bytes of a `str`. An inline
+    /// path is extended in a copy of its whole buffer (a copy of fixed size,
+    /// made with a few stores), so only the new parts are copied by length.
+    fn extended(&self, parts: &[&[u8]]) -> Self {
+        let added: usize = parts.iter().map(|p| p.len()).sum();
+        if let Repr::Inline { len, buf } = &self.0 {
+            let mut at = usize::from(*len);
+            if at + added <= INLINE {
+                let mut buf = *buf;
+                for p in parts {
+                    crate::bytes::copy_into(&mut buf[at..], p);
+                    at += p.len();
+                }
+                return FieldPath(Repr::Inline { len: at as u8, buf });
             }
-            FieldPath(Repr::Inline {
-                len: len as u8,
-                buf,
-            })
-        } else {
-            let mut bytes = Vec::with_capacity(len);
-            for p in parts {
-                bytes.extend_from_slice(p);
-            }
-            FieldPath(Repr::Heap(String::from_utf8(bytes).unwrap_or_else(|e| {
-                String::from_utf8_lossy(e.as_bytes()).into_owned()
-            })))
         }
+        let mut bytes = Vec::with_capacity(self.bytes().len() + added);
+        bytes.extend_from_slice(self.bytes());
+        for p in parts {
+            bytes.extend_from_slice(p);
+        }
+        FieldPath(Repr::Heap(String::from_utf8(bytes).unwrap_or_else(|e| {
+            String::from_utf8_lossy(e.as_bytes()).into_owned()
+        })))
     }
 
     fn bytes(&self) -> &[u8] {
@@ -107,8 +114,8 @@ impl FieldPath {
     /// `spec` -> `spec.endpoints`
     pub fn child(&self, name: &str) -> Self {
         match self.bytes() {
-            [] => Self::joined(&[name.as_bytes()]),
-            parent => Self::joined(&[parent, b".", name.as_bytes()]),
+            [] => self.extended(&[name.as_bytes()]),
+            _ => self.extended(&[b".", name.as_bytes()]),
         }
     }
 
@@ -125,12 +132,12 @@ impl FieldPath {
                 break;
             }
         }
-        Self::joined(&[self.bytes(), b"[", &digits[at..], b"]"])
+        self.extended(&[b"[", &digits[at..], b"]"])
     }
 
     /// `metadata.annotations` -> `metadata.annotations[secure-metrics/container]`
     pub fn key(&self, key: &str) -> Self {
-        Self::joined(&[self.bytes(), b"[", key.as_bytes(), b"]"])
+        self.extended(&[b"[", key.as_bytes(), b"]"])
     }
 
     pub fn as_str(&self) -> &str {

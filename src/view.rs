@@ -45,10 +45,11 @@ impl<'a> Obj<'a> {
 
     /// The raw value of `key`; `None` when absent or `null`.
     pub fn get(&self, key: &str) -> Option<&'a Value> {
-        // Most objects have a handful of keys: a scan that compares lengths
-        // first rejects almost every key without comparing bytes, where the
-        // ordered search compares bytes at each step.
-        let found = if self.map.len() <= 8 {
+        // Most objects have a few keys, a pod spec or a container a dozen or
+        // two: a scan that compares lengths first rejects almost every key
+        // without comparing bytes, where the ordered search compares bytes
+        // (a `memcmp` call) at each step. Large maps keep the search.
+        let found = if self.map.len() <= 24 {
             self.map
                 .iter()
                 .find(|(k, _)| k.len() == key.len() && k.as_str() == key)

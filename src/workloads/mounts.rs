@@ -198,25 +198,14 @@ fn under(dir: &str, mount: &str) -> bool {
 /// `/a/b`: no empty, `.` or `..` component), as most paths in manifests
 /// and settings are; `clean` then copies it as it is.
 fn is_clean(path: &str) -> bool {
-    // One pass over the bytes: each component between slashes is non-empty
-    // and neither `.` nor `..`.
-    let b = path.as_bytes();
-    if b.first() != Some(&b'/') {
-        return false;
+    // Each component between slashes is non-empty and neither `.` nor `..`.
+    match path.as_bytes() {
+        [b'/'] => true,
+        [b'/', rest @ ..] => rest
+            .split(|&c| c == b'/')
+            .all(|c| !matches!(c, b"" | b"." | b"..")),
+        _ => false,
     }
-    if b.len() == 1 {
-        return true;
-    }
-    let mut start = 1;
-    for i in 1..=b.len() {
-        if i == b.len() || b[i] == b'/' {
-            if matches!(&b[start..i], b"" | b"." | b"..") {
-                return false;
-            }
-            start = i + 1;
-        }
-    }
-    true
 }
 
 /// Whether a mount at `mount_path` covers directory `dir`: `mount_path` is
