@@ -31,7 +31,7 @@ use serde_json::Value;
 #[derive(Clone, Debug)]
 pub(crate) struct Container<'a> {
     pub(crate) at: ContainerRef<'a>,
-    pub(crate) cmd: CommandLine,
+    pub(crate) cmd: CommandLine<'a>,
     pub(crate) env: Env<'a>,
 }
 

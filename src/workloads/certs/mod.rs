@@ -135,8 +135,8 @@ fn named_dirs(c: &Container, wd: Option<&str>) -> Vec<NamedDir> {
             out.push(NamedDir {
                 needed: dir.clone(),
                 dir,
-                source: hit.spelled.clone(),
-                value: hit.written.clone(),
+                source: hit.spelled.to_string(),
+                value: hit.written.to_string(),
                 path: hit.path.clone(),
                 files: vec![
                     first_known("metrics-cert-name", "tls.crt"),

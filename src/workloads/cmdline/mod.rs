@@ -82,28 +82,29 @@ pub(crate) fn parse_go_bool(s: &str) -> Option<bool> {
 
 /// A value as far as the policy can know it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) enum Val {
-    /// Known text (a pod/host IP read as [`expand::IP_STANDIN`]).
-    Known(String),
+pub(crate) enum Val<'a> {
+    /// Known text (a pod/host IP read as [`expand::IP_STANDIN`]); borrowed
+    /// from the object when the token needed no expansion.
+    Known(Cow<'a, str>),
     /// Depends on variables whose values the policy cannot see.
     Unknown(Vec<String>),
 }
 
 /// One reading of a flag: the value one of the parsers gives it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Setting {
-    pub(crate) value: Val,
+pub(crate) struct Setting<'a> {
+    pub(crate) value: Val<'a>,
     /// The value as written in the object (`$(POD_IP):8080`).
-    pub(crate) written: String,
+    pub(crate) written: Cow<'a, str>,
     /// The flag as the container spells it (`--metrics-bind-address`).
-    pub(crate) spelled: String,
+    pub(crate) spelled: Cow<'a, str>,
     /// The token that holds the flag (`...containers[0].args[3]`).
     pub(crate) path: FieldPath,
     /// The downward-API variables (pod or host IP) the value reads.
     pub(crate) ips: Vec<String>,
 }
 
-impl Setting {
+impl Setting<'_> {
     /// The known value, if any.
     pub(crate) fn known(&self) -> Option<&str> {
         match &self.value {
@@ -133,9 +134,9 @@ fn names(vars: &[String]) -> String {
 
 /// A boolean flag's reading: `None` when the value is unknown.
 #[derive(Clone, Debug)]
-pub(crate) struct BoolReading<'s> {
+pub(crate) struct BoolReading<'s, 'a> {
     pub(crate) value: Option<bool>,
-    pub(crate) setting: &'s Setting,
+    pub(crate) setting: &'s Setting<'a>,
 }
 
 /// A token the policy cannot read: it may set any flag.
@@ -154,10 +155,10 @@ impl UnknownToken {
 
 /// A container's command line, resolved once.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct CommandLine {
+pub(crate) struct CommandLine<'a> {
     /// Flag name (no dashes) and its readings, in token order (a handful of
-    /// names: those of [`FLAGS`] and the `certKeyPairs` flags).
-    readings: Vec<(String, Vec<Setting>)>,
+    /// names: those of [`FLAGS`], static, and the `certKeyPairs` flags).
+    readings: Vec<(Cow<'static, str>, Vec<Setting<'a>>)>,
     unknown: Vec<UnknownToken>,
     /// Whether the program is a shell run with `-c SCRIPT`: a flag appended
     /// to `args` would reach the script, not the binary it starts.
@@ -168,10 +169,10 @@ pub(crate) struct CommandLine {
     pub(crate) appendable: bool,
 }
 
-impl CommandLine {
+impl<'a> CommandLine<'a> {
     /// Every reading of flag `name` (with or without dashes), empty values
     /// included (an empty value means unset).
-    pub(crate) fn readings(&self, name: &str) -> &[Setting] {
+    pub(crate) fn readings(&self, name: &str) -> &[Setting<'a>] {
         let name = name.trim_start_matches('-');
         self.readings
             .iter()
@@ -180,14 +181,14 @@ impl CommandLine {
     }
 
     /// The readings that set the flag (a non-empty value, known or not).
-    pub(crate) fn values(&self, name: &str) -> impl Iterator<Item = &Setting> {
+    pub(crate) fn values(&self, name: &str) -> impl Iterator<Item = &Setting<'a>> {
         self.readings(name)
             .iter()
             .filter(|s| !matches!(&s.value, Val::Known(v) if v.is_empty()))
     }
 
     /// The first reading that sets the flag.
-    pub(crate) fn value(&self, name: &str) -> Option<&Setting> {
+    pub(crate) fn value(&self, name: &str) -> Option<&Setting<'a>> {
         self.values(name).next()
     }
 
@@ -198,7 +199,7 @@ impl CommandLine {
 
     /// A boolean flag's readings (values Go cannot parse were reported as
     /// `invalid` when the line was read, and are left out).
-    pub(crate) fn booleans(&self, name: &str) -> impl Iterator<Item = BoolReading<'_>> {
+    pub(crate) fn booleans(&self, name: &str) -> impl Iterator<Item = BoolReading<'_, 'a>> {
         self.readings(name).iter().filter_map(|s| match &s.value {
             Val::Known(v) => parse_go_bool(v).map(|b| BoolReading {
                 value: Some(b),
@@ -380,14 +381,31 @@ fn split_flag(text: &str) -> Option<(&str, Option<&str>)> {
     }
 }
 
-fn val(text: String) -> (Val, Vec<String>) {
+/// The bytes `range` of a word's `text`, borrowed from the object when the
+/// text is (no expansion, no shell script).
+fn slice<'a>(text: &Cow<'a, str>, range: std::ops::Range<usize>) -> Cow<'a, str> {
+    match text {
+        Cow::Borrowed(t) => Cow::Borrowed(&t[range]),
+        Cow::Owned(t) => Cow::Owned(t[range].to_string()),
+    }
+}
+
+/// `text` up to its first `=` (all of it without one), and what follows it.
+fn at_equals<'a>(text: &Cow<'a, str>) -> (Cow<'a, str>, Cow<'a, str>) {
+    match text.find('=') {
+        Some(k) => (slice(text, 0..k), slice(text, k + 1..text.len())),
+        None => (text.clone(), Cow::Borrowed("")),
+    }
+}
+
+fn val(text: Cow<'_, str>) -> (Val<'_>, Vec<String>) {
     if !expand::may_hold_marker(&text) {
         return (Val::Known(text), Vec::new());
     }
     let t = Text(&text);
     let ips = t.ips().into_iter().map(str::to_string).collect();
     match t.known() {
-        Some(k) => (Val::Known(k), ips),
+        Some(k) => (Val::Known(Cow::Owned(k)), ips),
         None => (
             Val::Unknown(t.unknown().into_iter().map(str::to_string).collect()),
             ips,
@@ -396,11 +414,11 @@ fn val(text: String) -> (Val, Vec<String>) {
 }
 
 /// Reads the words into flag readings.
-fn read_flags(
-    words: &[Word],
+fn read_flags<'a>(
+    words: &[Word<'a>],
     container: &FieldPath,
     extra: &[&str],
-    line: &mut CommandLine,
+    line: &mut CommandLine<'a>,
     report: &mut Report,
 ) {
     let takes = |name: &str| {
@@ -411,12 +429,18 @@ fn read_flags(
             .or_else(|| extra.contains(&name).then_some(Takes::Value))
     };
     // The latest occurrence of each flag since the last stop point.
-    let mut pending: Vec<(&str, Setting)> = Vec::new();
-    let flush = |pending: &mut Vec<(&str, Setting)>, line: &mut CommandLine| {
+    let mut pending: Vec<(&str, Setting<'a>)> = Vec::new();
+    let flush = |pending: &mut Vec<(&str, Setting<'a>)>, line: &mut CommandLine<'a>| {
         for (name, s) in pending.drain(..) {
             match line.readings.iter_mut().find(|(n, _)| n == name) {
                 Some((_, r)) => r.push(s),
-                None => line.readings.push((name.to_string(), vec![s])),
+                None => {
+                    let name = FLAGS
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map_or_else(|| Cow::Owned(name.to_string()), |(n, _)| Cow::Borrowed(*n));
+                    line.readings.push((name, vec![s]));
+                }
             }
         }
     };
@@ -450,20 +474,16 @@ fn read_flags(
         let Some(kind) = takes(name) else {
             continue;
         };
-        let spelled = w
-            .written
-            .split('=')
-            .next()
-            .unwrap_or(&w.written)
-            .to_string();
+        let (spelled, written_inline) = at_equals(&w.written);
         let path = token_path(container, w.at);
         let value_text = match (kind, inline) {
-            (_, Some(v)) => v.to_string(),
-            (Takes::Bool, None) => "true".to_string(),
+            // The inline value is the end of the text.
+            (_, Some(v)) => slice(&w.text, w.text.len() - v.len()..w.text.len()),
+            (Takes::Bool, None) => Cow::Borrowed("true"),
             (Takes::Value, None) => match words.get(i) {
                 Some(next) => {
                     i += 1;
-                    next.text.to_string()
+                    next.text.clone()
                 }
                 None => {
                     report.invalid(
@@ -476,9 +496,9 @@ fn read_flags(
             },
         };
         let written = match inline {
-            Some(_) => w.written.split_once('=').map_or("", |(_, v)| v).to_string(),
-            None if kind == Takes::Value => words[i - 1].written.to_string(),
-            None => "true".to_string(),
+            Some(_) => written_inline,
+            None if kind == Takes::Value => words[i - 1].written.clone(),
+            None => Cow::Borrowed("true"),
         };
         let (value, ips) = val(value_text);
         if kind == Takes::Bool {
@@ -520,7 +540,7 @@ pub(crate) fn read<'a>(
     pod: PodEnv,
     extra: &[&str],
     report: &mut Report,
-) -> (CommandLine, Env<'a>) {
+) -> (CommandLine<'a>, Env<'a>) {
     let undefined = Undefined {
         env_from: container.has("envFrom"),
         service_links: pod.service_links,

@@ -20,7 +20,7 @@ fn readings_of(line: &CommandLine, flag: &str) -> String {
         .iter()
         .map(|s| {
             let v = match &s.value {
-                Val::Known(v) => v.clone(),
+                Val::Known(v) => v.to_string(),
                 Val::Unknown(vars) => format!("?{}", vars.join(",")),
             };
             format!("{v}@{}", s.path.as_str().trim_start_matches("c."))
