@@ -111,12 +111,16 @@ impl CertView<'_, '_> {
     }
 }
 
+/// Up to this many volumes, [`Pod::volume`] scans them.
+const SCANNED_VOLUMES: usize = 16;
+
 /// The pod's volumes and every container's view.
 #[derive(Debug)]
 pub(crate) struct Pod<'w, 'a> {
     pub(crate) volumes: Vec<Volume<'a>>,
-    /// Volume name -> index of its first entry in `volumes`.
-    by_name: HashMap<&'a str, usize>,
+    /// Volume name -> index of its first entry in `volumes`, for a pod with
+    /// many volumes (a scan finds one among a few faster than hashing).
+    by_name: Option<HashMap<&'a str, usize>>,
     pub(crate) views: Vec<CertView<'w, 'a>>,
 }
 
@@ -170,10 +174,13 @@ fn named_dirs(c: &Container, wd: Option<&str>) -> Vec<NamedDir> {
 impl<'w, 'a> Pod<'w, 'a> {
     pub(crate) fn read(w: &'w Workload<'a>, report: &mut Report) -> Pod<'w, 'a> {
         let volumes = mounts::volumes(&w.pod.spec, report);
-        let mut by_name = HashMap::with_capacity(volumes.len());
-        for (i, v) in volumes.iter().enumerate() {
-            by_name.entry(v.name).or_insert(i);
-        }
+        let by_name = (volumes.len() > SCANNED_VOLUMES).then(|| {
+            let mut by_name = HashMap::with_capacity(volumes.len());
+            for (i, v) in volumes.iter().enumerate() {
+                by_name.entry(v.name).or_insert(i);
+            }
+            by_name
+        });
         let views = w
             .containers
             .iter()
@@ -202,7 +209,10 @@ impl<'w, 'a> Pod<'w, 'a> {
     }
 
     pub(crate) fn volume(&self, name: &str) -> Option<&Volume<'a>> {
-        self.by_name.get(name).map(|&i| &self.volumes[i])
+        match &self.by_name {
+            Some(by_name) => by_name.get(name).map(|&i| &self.volumes[i]),
+            None => self.volumes.iter().find(|v| v.name == name),
+        }
     }
 
     /// The first mount of `cv` whose volume holds Secret `secret`.
