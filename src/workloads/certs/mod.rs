@@ -43,6 +43,7 @@ use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
 use std::collections::HashMap;
+use std::fmt;
 
 #[cfg(test)]
 pub(crate) mod tests;
@@ -244,26 +245,23 @@ impl<'w, 'a> Pod<'w, 'a> {
             .map_or_else(|| default_dir(s), |n| n.dir.clone())
     }
 
-    /// Evidence that `cv` mounts external metrics certificates.
-    pub(crate) fn external_metrics(&self, cv: &CertView<'w, 'a>, s: &Settings) -> Option<String> {
+    /// Evidence that `cv` mounts external metrics certificates: the mount and
+    /// its volume (described only for a message, see [`MetricsMount`]).
+    pub(crate) fn external_metrics<'m>(
+        &'m self,
+        cv: &'m CertView<'w, 'a>,
+        s: &'m Settings,
+    ) -> Option<MetricsMount<'m, 'a>> {
         if cv.mounts.is_empty() {
             return None;
         }
         let secret = &s.metrics_cert_secret_name;
         if let Some(m) = self.secret_mount(cv, secret) {
-            return Some(format!(
-                "Secret {secret:?} (volume {:?}) at {}",
-                m.name, m.mount_path
-            ));
+            return Some(MetricsMount::Named(secret, m));
         }
         let dir = self.metrics_dir(cv, s);
         let (m, v) = self.secret_at(cv, &dir)?;
-        Some(format!(
-            "{} (volume {:?}) at {}",
-            v.describe(),
-            m.name,
-            m.mount_path
-        ))
+        Some(MetricsMount::AtDir(v, m))
     }
 
     /// The webhook certificate directory, `None` when it cannot be known.
@@ -271,6 +269,31 @@ impl<'w, 'a> Pod<'w, 'a> {
         match cv.c.cmd.value("webhook-cert-path") {
             Some(hit) => mounts::resolve(hit.known()?, cv.working_dir),
             None => mounts::clean(&s.webhook_cert_mount_path),
+        }
+    }
+}
+
+/// A container's external metrics certificates: the mount of Secret
+/// `metricsCertSecretName`, or a Secret-backed mount at its metrics
+/// certificate directory.
+pub(crate) enum MetricsMount<'m, 'a> {
+    Named(&'m str, &'m Mount<'a>),
+    AtDir(&'m Volume<'a>, &'m Mount<'a>),
+}
+
+impl fmt::Display for MetricsMount<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetricsMount::Named(secret, m) => {
+                write!(f, "Secret {secret:?} (volume {:?}) at {}", m.name, m.mount_path)
+            }
+            MetricsMount::AtDir(v, m) => write!(
+                f,
+                "{} (volume {:?}) at {}",
+                v.describe(),
+                m.name,
+                m.mount_path
+            ),
         }
     }
 }
@@ -421,17 +444,20 @@ fn x2(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
     let Some(metrics) = pod.external_metrics(cv, s) else {
         return;
     };
-    let serves = match cv.c.cmd.value("webhook-cert-path") {
-        Some(hit) => hit.shown(),
-        None if cv.webhook_port => "port webhook-server".to_string(),
-        None => return,
-    };
+    let webhook_flag = cv.c.cmd.value("webhook-cert-path");
+    if webhook_flag.is_none() && !cv.webhook_port {
+        return;
+    }
     let Some(dir) = pod.webhook_dir(cv, s) else {
         return;
     };
     if pod.secret_at(cv, &dir).is_some() {
         return;
     }
+    let serves = match webhook_flag {
+        Some(hit) => hit.shown(),
+        None => "port webhook-server".to_string(),
+    };
     report.forbidden(Rule::X2, cv.c.path().clone(), format!(
         "container {} mounts external metrics certificates ({metrics}) and serves webhooks ({serves}), but no Secret is mounted at its webhook certificate directory {dir}, so its webhooks use internal certificates: external metrics with internal webhook certificates is KEP-4377's unsupported option; mount the webhook certificate Secret (for example from cert-manager) at {dir}, or remove the metrics certificate mount",
         cv.label()
