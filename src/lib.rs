@@ -55,7 +55,7 @@ pub fn validate(payload: &[u8]) -> CallResult {
         Err(e) => return response::unreadable(&unreadable_reason(&e)),
     };
     let answer = review::review(&mut request.request, &request.settings);
-    response::respond(answer)
+    response::respond(answer, payload.len())
 }
 
 /// Why a payload could not be read: the parser's own error, which names the

@@ -19,8 +19,16 @@ pub fn unreadable(error: &str) -> CallResult {
     })
 }
 
-pub fn respond(verdict: Verdict) -> CallResult {
-    encode(build(verdict))
+/// `request_len` is the size of the request's payload: a repaired object is
+/// most of the response and about as large as the object received, so its
+/// buffer is reserved once instead of doubling up to that size.
+pub fn respond(verdict: Verdict, request_len: usize) -> CallResult {
+    let response = build(verdict);
+    let capacity = match response.mutated_object {
+        Some(_) => request_len.saturating_add(1024),
+        None => 128,
+    };
+    encode_into(Vec::with_capacity(capacity), &response)
 }
 
 /// Builds the response (separate from encoding for tests).
@@ -67,7 +75,12 @@ pub fn build(verdict: Verdict) -> ValidationResponse {
 }
 
 fn encode(r: ValidationResponse) -> CallResult {
-    Ok(serde_json::to_vec(&r)?)
+    encode_into(Vec::with_capacity(128), &r)
+}
+
+fn encode_into(mut out: Vec<u8>, r: &ValidationResponse) -> CallResult {
+    serde_json::to_writer(&mut out, r)?;
+    Ok(out)
 }
 
 #[cfg(test)]
