@@ -62,9 +62,19 @@ impl PodSpecView<'_> {
             .into_iter()
             .flatten()
         {
-            if let Some(annotations) = meta.obj("annotations", report) {
-                if let Some(v) = annotations.get(key) {
-                    let path = annotations.path.key(key);
+            // The path is built only for an annotation that is there.
+            let annotations = match meta.get("annotations") {
+                Some(Value::Object(map)) => map,
+                Some(_) => {
+                    meta.obj("annotations", report); // reports the wrong type
+                    continue;
+                }
+                None => continue,
+            };
+            match annotations.get(key) {
+                None | Some(Value::Null) => {}
+                Some(v) => {
+                    let path = meta.path_of("annotations").key(key);
                     match v {
                         Value::String(s) => return Some((path, s.clone())),
                         other => report.type_invalid(path, "string", other),
@@ -214,6 +224,31 @@ mod tests {
         );
         assert_eq!(p.annotation("only-outer", &mut r).unwrap().1, "x");
         assert!(p.annotation("absent", &mut r).is_none());
+    }
+
+    #[test]
+    fn wrong_annotation_types_are_reported_and_null_is_absent() {
+        let v = json!({
+            "metadata": {"annotations": "not-a-map"},
+            "spec": {"template": {
+                "metadata": {"annotations": {"a": null, "b": 3}},
+                "spec": {}
+            }}
+        });
+        let mut r = Report::new();
+        let root = Obj::at(&v, FieldPath::root(), &mut r).unwrap();
+        let p = find(WorkloadKind::Deployment, &root, &mut r).unwrap();
+        assert!(p.annotation("a", &mut r).is_none());
+        assert!(p.annotation("b", &mut r).is_none());
+        let found: Vec<&str> = r.violations.iter().map(|v| v.path.as_str()).collect();
+        assert_eq!(
+            found,
+            [
+                "metadata.annotations",
+                "spec.template.metadata.annotations[b]",
+                "metadata.annotations"
+            ]
+        );
     }
 
     #[test]

@@ -285,7 +285,11 @@ impl fmt::Display for MetricsMount<'_, '_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             MetricsMount::Named(secret, m) => {
-                write!(f, "Secret {secret:?} (volume {:?}) at {}", m.name, m.mount_path)
+                write!(
+                    f,
+                    "Secret {secret:?} (volume {:?}) at {}",
+                    m.name, m.mount_path
+                )
             }
             MetricsMount::AtDir(v, m) => write!(
                 f,
