@@ -6,7 +6,7 @@ use super::*;
 use serde_json::{json, Value};
 
 /// Reads a container; the model and the report.
-fn read_c(c: &Value, service_links: bool) -> (CommandLine, Env<'_>, Report) {
+fn read_c(c: &Value, service_links: bool) -> (CommandLine<'_>, Env<'_>, Report) {
     let mut r = Report::new();
     let obj = Obj::at(c, FieldPath::root().child("c"), &mut r).unwrap();
     let (line, env) = read(&obj, PodEnv { service_links }, &["client-cert"], &mut r);
