@@ -373,6 +373,7 @@ pub fn json_type(v: &serde_json::Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn push_quoted_is_the_debug_form_of_a_string() {
@@ -392,7 +393,6 @@ mod tests {
             assert_eq!(out, format!("{s:?}"), "{s}");
         }
     }
-    use serde_json::json;
 
     #[test]
     fn paths_render_in_api_server_notation() {

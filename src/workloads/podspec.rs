@@ -65,8 +65,8 @@ impl PodSpecView<'_> {
             // The path is built only for an annotation that is there.
             let annotations = match meta.get("annotations") {
                 Some(Value::Object(map)) => map,
-                Some(_) => {
-                    meta.obj("annotations", report); // reports the wrong type
+                Some(other) => {
+                    report.type_invalid(meta.path_of("annotations"), "object", other);
                     continue;
                 }
                 None => continue,

@@ -421,26 +421,27 @@ fn read_flags<'a>(
     line: &mut CommandLine<'a>,
     report: &mut Report,
 ) {
-    let takes = |name: &str| {
+    // A flag the policy reads: its name as the table spells it (static, so
+    // a reading keeps it without a copy) and how it takes its value.
+    let known = |name: &str| -> Option<(Cow<'static, str>, Takes)> {
         FLAGS
             .iter()
             .find(|(n, _)| *n == name)
-            .map(|(_, t)| *t)
-            .or_else(|| extra.contains(&name).then_some(Takes::Value))
+            .map(|(n, t)| (Cow::Borrowed(*n), *t))
+            .or_else(|| {
+                extra
+                    .contains(&name)
+                    .then(|| (Cow::Owned(name.to_string()), Takes::Value))
+            })
     };
     // The latest occurrence of each flag since the last stop point.
-    let mut pending: Vec<(&str, Setting<'a>)> = Vec::new();
-    let flush = |pending: &mut Vec<(&str, Setting<'a>)>, line: &mut CommandLine<'a>| {
+    let mut pending: Vec<(Cow<'static, str>, Setting<'a>)> = Vec::new();
+    let flush = |pending: &mut Vec<(Cow<'static, str>, Setting<'a>)>,
+                 line: &mut CommandLine<'a>| {
         for (name, s) in pending.drain(..) {
-            match line.readings.iter_mut().find(|(n, _)| n == name) {
+            match line.readings.iter_mut().find(|(n, _)| *n == name) {
                 Some((_, r)) => r.push(s),
-                None => {
-                    let name = FLAGS
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .map_or_else(|| Cow::Owned(name.to_string()), |(n, _)| Cow::Borrowed(*n));
-                    line.readings.push((name, vec![s]));
-                }
+                None => line.readings.push((name, vec![s])),
             }
         }
     };
@@ -471,7 +472,7 @@ fn read_flags<'a>(
             flush(&mut pending, line);
             continue;
         };
-        let Some(kind) = takes(name) else {
+        let Some((name, kind)) = known(name) else {
             continue;
         };
         let (spelled, written_inline) = at_equals(&w.written);
