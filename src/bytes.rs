@@ -1,14 +1,16 @@
-//! Short copies without a call into the engine.
+//! Short copies and comparisons without a call into the engine.
 //!
 //! LLVM compiles a copy whose length it does not know to WebAssembly's
 //! `memory.copy`, and wasmtime (the engine of kwctl and policy-server) runs
 //! every `memory.copy` as a call into the runtime: about 130 instructions
 //! before the first byte moves (callgrind over the JIT code, CONTRIBUTING
-//! "Bench"). A field path is built for every field a rule reads, from parts
-//! of a few bytes each: those are copied here, eight bytes at a time; longer
-//! copies still use `memory.copy`. (Writing the response's JSON through such
-//! a copy was tried too, as an `io::Write` for `serde_json`: it cost more
-//! instructions than the calls it saved.)
+//! "Bench"); the equality of two `str`s is a call to `memcmp`, a loop over
+//! single bytes. A field path is built for every field a rule reads, from
+//! parts of a few bytes each, and every key is found by comparing names of a
+//! few words: those copies and comparisons go eight bytes at a time here;
+//! longer copies still use `memory.copy`. The response's JSON is written a
+//! word at a time too (`response.rs`); writing it through an `io::Write` for
+//! `serde_json` that copied here cost more than the calls it saved.
 
 /// The longest copy made here; longer ones use `memory.copy`.
 const SHORT: usize = 64;
@@ -42,6 +44,49 @@ pub(crate) fn copy_into(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// Whether `a` and `b` hold the same bytes, compared eight at a time. The
+/// equality of `str`s calls `memcmp`, a byte loop in WebAssembly; the
+/// names and keys the rules compare are a few words long.
+#[inline]
+pub(crate) fn eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut x = a.chunks_exact(8);
+    let mut y = b.chunks_exact(8);
+    for (p, q) in (&mut x).zip(&mut y) {
+        if word(p) != word(q) {
+            return false;
+        }
+    }
+    short_word(x.remainder()) == short_word(y.remainder())
+}
+
+/// Eight bytes as a little-endian word.
+#[inline]
+pub(crate) fn word(chunk: &[u8]) -> u64 {
+    let w: [u8; 8] = chunk.try_into().unwrap_or_default();
+    u64::from_le_bytes(w)
+}
+
+/// Up to seven bytes as the low bytes of a little-endian word, the others
+/// zero. Read as two overlapping pieces whose common bytes are the same (a
+/// loop over the bytes costs more than the whole comparison).
+#[inline]
+pub(crate) fn short_word(rest: &[u8]) -> u64 {
+    let n = rest.len();
+    let byte = |i: usize| u64::from(rest[i]) << (8 * i);
+    let four = |i: usize| {
+        let w: [u8; 4] = rest[i..i + 4].try_into().unwrap_or_default();
+        u64::from(u32::from_le_bytes(w)) << (8 * i)
+    };
+    match n {
+        0 => 0,
+        1..=3 => byte(0) | byte(n / 2) | byte(n - 1),
+        _ => four(0) | four(n - 4),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -54,6 +99,25 @@ mod tests {
             copy_into(&mut dst, &src[..n]);
             assert_eq!(&dst[..n], &src[..n]);
             assert!(dst[n..].iter().all(|&b| b == 0xff), "wrote past {n}");
+        }
+    }
+
+    #[test]
+    fn compares_every_length_and_every_position() {
+        let a: Vec<u8> = (1..=40u8).collect();
+        for n in 0..=a.len() {
+            assert!(eq(&a[..n], &a[..n]));
+            assert!(!eq(&a[..n], &a[..n.saturating_sub(1)]) || n == 0);
+            for k in 0..n {
+                let mut b = a[..n].to_vec();
+                b[k] ^= 0x80;
+                assert!(!eq(&a[..n], &b), "missed a difference at {k} of {n}");
+            }
+        }
+        for n in 0..8 {
+            let w = short_word(&a[..n]);
+            assert_eq!(w.to_le_bytes()[..n], a[..n], "{n}");
+            assert!(w.to_le_bytes()[n..].iter().all(|&b| b == 0), "{n}");
         }
     }
 }

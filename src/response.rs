@@ -5,6 +5,7 @@
 use crate::review::Verdict;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
+use serde_json::Value;
 
 /// The response to a request the policy could not read at all.
 pub fn unreadable(error: &str) -> CallResult {
@@ -78,9 +79,156 @@ fn encode(r: ValidationResponse) -> CallResult {
     encode_into(Vec::with_capacity(128), &r)
 }
 
+/// Encodes the response as the SDK's `Serialize` does, byte for byte (a test
+/// compares them), except that a mutated object is written by
+/// [`write_value`]: it is most of the response, and `serde_json` escapes a
+/// string one byte at a time and appends every piece with `memory.copy`,
+/// which wasmtime runs as a call into the engine (CONTRIBUTING, "Bench").
 fn encode_into(mut out: Vec<u8>, r: &ValidationResponse) -> CallResult {
-    serde_json::to_writer(&mut out, r)?;
+    // Every field by name, so that a field added to the SDK's response stops
+    // the build here instead of going missing from the JSON.
+    let ValidationResponse {
+        accepted,
+        message,
+        code,
+        mutated_object,
+        audit_annotations,
+        warnings,
+    } = r;
+    let Some(object) = mutated_object else {
+        serde_json::to_writer(&mut out, r)?;
+        return Ok(out);
+    };
+    out.extend_from_slice(match accepted {
+        true => b"{\"accepted\":true,\"message\":",
+        false => b"{\"accepted\":false,\"message\":",
+    });
+    match message {
+        Some(message) => write_str(&mut out, message)?,
+        None => out.extend_from_slice(b"null"),
+    }
+    out.extend_from_slice(b",\"code\":");
+    serde_json::to_writer(&mut out, code)?;
+    out.extend_from_slice(b",\"mutated_object\":");
+    write_value(&mut out, object)?;
+    out.extend_from_slice(b",\"audit_annotations\":");
+    serde_json::to_writer(&mut out, audit_annotations)?;
+    out.extend_from_slice(b",\"warnings\":");
+    match warnings {
+        Some(warnings) => {
+            out.push(b'[');
+            for (i, warning) in warnings.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(&mut out, warning)?;
+            }
+            out.push(b']');
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+    out.push(b'}');
     Ok(out)
+}
+
+/// Writes `value` as `serde_json::to_writer` does (compact, keys in the
+/// map's order). Structure and strings that need no escape are written here;
+/// numbers and strings that need an escape are left to `serde_json`.
+fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(n) => serde_json::to_writer(&mut *out, n)?,
+        Value::String(s) => write_str(out, s)?,
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            out.push(b'{');
+            for (i, (key, item)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, key)?;
+                out.push(b':');
+                write_value(out, item)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+/// Writes a JSON string. The bytes are checked and copied eight at a time
+/// (an 8-byte copy is a plain load and store, not `memory.copy`), the last
+/// few padded with spaces to a word whose padding is then cut off again. A
+/// word with `"` or `\` is written byte by byte with a backslash before
+/// them; a string with a control character is written again by `serde_json`.
+fn write_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+    let start = out.len();
+    out.reserve(s.len() + 10);
+    out.push(b'"');
+    let mut words = s.as_bytes().chunks_exact(8);
+    for word in &mut words {
+        if !needs_escape(crate::bytes::word(word)) {
+            out.extend_from_slice(&crate::bytes::word(word).to_le_bytes());
+        } else if !push_escaped(out, word) {
+            out.truncate(start);
+            return serde_json::to_writer(&mut *out, s);
+        }
+    }
+    let rest = words.remainder();
+    if !rest.is_empty() {
+        let word = crate::bytes::short_word(rest) | SPACES << (8 * rest.len());
+        if !needs_escape(word) {
+            out.extend_from_slice(&word.to_le_bytes());
+            out.truncate(out.len() - (8 - rest.len()));
+        } else if !push_escaped(out, rest) {
+            out.truncate(start);
+            return serde_json::to_writer(&mut *out, s);
+        }
+    }
+    out.push(b'"');
+    Ok(())
+}
+
+/// Pushes `bytes` with a backslash before `"` and `\`, as `serde_json`
+/// escapes them; false at a control character, whose escapes are left to
+/// `serde_json`.
+fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
+    for &b in bytes {
+        if b < 0x20 {
+            return false;
+        }
+        if b == b'"' || b == b'\\' {
+            out.push(b'\\');
+        }
+        out.push(b);
+    }
+    true
+}
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const SPACES: u64 = ONES * 0x20;
+
+/// Whether any of the eight bytes is below 0x20, `"` or `\` (the word-at-a-
+/// time tests of "Bit Twiddling Hacks": a byte below `n`, a zero byte after
+/// an exclusive or). A false alarm only sends the string to `serde_json`.
+fn needs_escape(word: u64) -> bool {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
+    let control = below(word, 0x20);
+    let quote = below(word ^ (ONES * u64::from(b'"')), 1);
+    let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
+    control | quote | backslash != 0
 }
 
 #[cfg(test)]
@@ -136,5 +284,95 @@ mod tests {
         assert_eq!(resp.warnings.unwrap().len(), 1);
         let resp = build(verdict(Report::new(), None));
         assert!(resp.accepted && resp.warnings.is_none() && resp.mutated_object.is_none());
+    }
+
+    /// Strings that take every path of `write_str`: empty, shorter and
+    /// longer than a word, clean, with `"` or `\` in a full word and in the
+    /// tail, with control characters, non-ASCII and bytes near the limits.
+    const AWKWARD: &[&str] = &[
+        "",
+        "a",
+        "abcdefg",
+        "abcdefgh",
+        "abcdefghi",
+        "/metrics",
+        "say \"hi\"",
+        "C:\\certs\\tls.crt and more",
+        "tab\there",
+        "line\nbreak in a long string of several words",
+        "\u{1f}\u{7f} \u{0}",
+        "ü€😀 grüße",
+        "!#$%&'()*+,-./0123456789:;<=>?@[]^_`{|}~",
+    ];
+
+    #[test]
+    fn a_mutated_response_is_the_sdk_json_byte_for_byte() {
+        for accepted in [true, false] {
+            for message in [None, Some(AWKWARD.concat())] {
+                for warnings in [
+                    None,
+                    Some(vec![]),
+                    Some(AWKWARD.iter().map(|s| s.to_string()).collect()),
+                ] {
+                    let object = json!({
+                        "apiVersion": "apps/v1",
+                        "spec": {"replicas": 3, "ratio": -0.5, "big": u64::MAX, "neg": i64::MIN,
+                                 "paused": false, "x": null, "list": AWKWARD, "nested": [[], {}]},
+                    });
+                    let r = ValidationResponse {
+                        accepted,
+                        message: message.clone(),
+                        code: accepted.then_some(403),
+                        mutated_object: Some(object),
+                        audit_annotations: None,
+                        warnings: warnings.clone(),
+                    };
+                    let ours = encode_into(Vec::new(), &r).unwrap();
+                    let sdk = serde_json::to_vec(&r).unwrap();
+                    assert_eq!(
+                        String::from_utf8(ours).unwrap(),
+                        String::from_utf8(sdk).unwrap()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_awkward_string_is_written_as_serde_json_writes_it() {
+        for s in AWKWARD {
+            let mut ours = Vec::new();
+            write_str(&mut ours, s).unwrap();
+            assert_eq!(ours, serde_json::to_vec(s).unwrap(), "{s:?}");
+        }
+    }
+
+    fn any_value() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<u64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,40}".prop_map(Value::String),
+            "[\\x00-\\x7f]{0,24}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 48, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map(".{0,12}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_value_is_written_as_serde_json_writes_it(value in any_value()) {
+            let mut ours = Vec::new();
+            write_value(&mut ours, &value).unwrap();
+            proptest::prop_assert_eq!(ours, serde_json::to_vec(&value).unwrap());
+        }
     }
 }

@@ -52,7 +52,7 @@ impl<'a> Obj<'a> {
         let found = if self.map.len() <= 24 {
             self.map
                 .iter()
-                .find(|(k, _)| k.len() == key.len() && k.as_str() == key)
+                .find(|(k, _)| crate::bytes::eq(k.as_bytes(), key.as_bytes()))
                 .map(|(_, v)| v)
         } else {
             self.map.get(key)
