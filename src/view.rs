@@ -116,16 +116,25 @@ impl<'a> List<'a> {
         self.items.is_empty()
     }
 
-    /// The elements that are objects, with their index; other elements are
-    /// reported as type errors (`null` elements are skipped silently).
-    pub fn objs(&self, report: &mut Report) -> Vec<(usize, Obj<'a>)> {
+    /// The elements that are objects; other elements are reported as type
+    /// errors (`null` elements are skipped silently). A view is 64 bytes, so
+    /// pushing one is a copy of known size (with its index it would be 72,
+    /// copied by `memory.copy`): the index is the last part of its path, and
+    /// [`List::obj`] reads one element with its index.
+    pub fn objs(&self, report: &mut Report) -> Vec<Obj<'a>> {
         let mut out = Vec::with_capacity(self.items.len());
         for (i, v) in self.items.iter().enumerate() {
             if let Some(o) = Obj::at(v, self.path.index(i), report) {
-                out.push((i, o));
+                out.push(o);
             }
         }
         out
+    }
+
+    /// Element `i` when it is an object; otherwise reported as [`List::objs`]
+    /// reports it.
+    pub fn obj(&self, i: usize, report: &mut Report) -> Option<Obj<'a>> {
+        Obj::at(self.items.get(i)?, self.path.index(i), report)
     }
 
     /// The elements that are strings, with their index; other elements are
@@ -162,7 +171,12 @@ mod tests {
         assert_eq!(spec.str("scheme", &mut r), Some("https"));
         assert_eq!(spec.bool("flag", &mut r), None);
         let items = spec.list("items", &mut r).unwrap();
-        assert_eq!(items.objs(&mut r).len(), 1);
+        let objs = items.objs(&mut r);
+        assert_eq!(objs.len(), 1);
+        assert_eq!(objs[0].path.to_string(), "spec.items[0]");
+        let one_by_one: Vec<_> = (0..4).map(|i| items.obj(i, &mut Report::new())).collect();
+        assert_eq!(one_by_one[0].as_ref().map(|o| o.path.to_string()), Some("spec.items[0]".into()));
+        assert!(one_by_one[1..].iter().all(Option::is_none));
         let names = spec.list("names", &mut r).unwrap();
         assert_eq!(names.strs(&mut r), vec![(0, "a")]);
         let rendered: Vec<String> = r.violations.iter().map(|v| v.to_string()).collect();

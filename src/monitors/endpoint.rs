@@ -366,7 +366,7 @@ fn read_scheme_rewrite<'a>(
 ) -> Option<SchemeRewrite<'a>> {
     let list = ep.list(key, report)?;
     let mut found = None;
-    for (_, rc) in list.objs(report) {
+    for rc in list.objs(report) {
         let action = rc.str("action", report).unwrap_or("replace");
         let target = match rc.get("targetLabel") {
             Some(_) => rc.str("targetLabel", report),

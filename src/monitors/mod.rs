@@ -77,7 +77,7 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
             let Some(endpoints) = spec.list(key, report) else {
                 return;
             };
-            for (_, ep) in endpoints.objs(report) {
+            for ep in endpoints.objs(report) {
                 let view = endpoint::read(&ep, &spec, kind, &class, report);
                 rules::check(&view, &scope, report);
                 cross_check(&view, own_namespace, ctx, report);
@@ -143,7 +143,7 @@ fn sd_configs(spec: &Obj, kind: &ScrapeKind, ctx: &Ctx, report: &mut Report) {
         let Some(list) = spec.list(key, report) else {
             continue;
         };
-        for (_, sd) in list.objs(report) {
+        for sd in list.objs(report) {
             if let Some(t) = sd.obj("tlsConfig", report) {
                 let tls = read_tls(&t, kind.tls_names, report);
                 rules::check_tls_source(&tls, ctx.settings, false, report);
@@ -162,7 +162,7 @@ pub(crate) fn review_class_source(object: &Obj, ctx: &Ctx, report: &mut Report) 
     let Some(list) = spec.list("scrapeClasses", report) else {
         return;
     };
-    for (_, class) in list.objs(report) {
+    for class in list.objs(report) {
         if let Some(t) = class.obj("tlsConfig", report) {
             let tls = read_tls(&t, PO_TLS, report);
             rules::check_tls_source(&tls, ctx.settings, true, report);

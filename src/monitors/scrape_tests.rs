@@ -1051,7 +1051,7 @@ fn resolved_view_exposes_secrets() {
     let o = Obj::at(&spec, FieldPath::root().child("spec"), &mut r).unwrap();
     let eps = o.list("endpoints", &mut r).unwrap().objs(&mut r);
     let v = read(
-        &eps[0].1,
+        &eps[0],
         &o,
         by_kind("PodMonitoring"),
         &ClassRef::None,

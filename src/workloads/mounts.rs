@@ -88,7 +88,7 @@ pub(crate) fn volumes<'a>(pod_spec: &Obj<'a>, report: &mut Report) -> Vec<Volume
         return Vec::new();
     };
     let mut out = Vec::with_capacity(list.len());
-    for (_, v) in list.objs(report) {
+    for v in list.objs(report) {
         let name = v.str("name", report).unwrap_or("");
         let source = if let Some(secret) = v.obj("secret", report) {
             VolumeSource::Secret(secret.str("secretName", report))
@@ -96,7 +96,7 @@ pub(crate) fn volumes<'a>(pod_spec: &Obj<'a>, report: &mut Report) -> Vec<Volume
             let mut secrets = Vec::new();
             let mut has_secret = false;
             if let Some(sources) = projected.list("sources", report) {
-                for (_, src) in sources.objs(report) {
+                for src in sources.objs(report) {
                     if let Some(secret) = src.obj("secret", report) {
                         has_secret = true;
                         if let Some(n) = secret.str("name", report) {
@@ -136,7 +136,7 @@ pub(crate) fn mounts<'a>(container: &Obj<'a>, report: &mut Report) -> Vec<Mount<
         return Vec::new();
     };
     let mut out = Vec::with_capacity(list.len());
-    for (_, m) in list.objs(report) {
+    for m in list.objs(report) {
         let name = m.str("name", report);
         let mount_path = m.str("mountPath", report);
         // Read for its type only: no rule depends on it.

@@ -112,7 +112,10 @@ impl<'a> PodSpecView<'a> {
         let mut out = Vec::new();
         for list in ["initContainers", "containers"] {
             if let Some(items) = self.spec.list(list, report) {
-                for (index, obj) in items.objs(report) {
+                for index in 0..items.len() {
+                    let Some(obj) = items.obj(index, report) else {
+                        continue;
+                    };
                     let name = obj.str("name", report).unwrap_or("");
                     out.push(ContainerRef {
                         obj,
@@ -271,8 +274,9 @@ mod tests {
                 ("spec.containers[1]", "", false),
             ]
         );
+        // In the order of the elements.
         let bad: Vec<&str> = r.violations.iter().map(|v| v.path.as_str()).collect();
-        assert_eq!(bad, vec!["spec.containers[2]", "spec.containers[1].name"]);
+        assert_eq!(bad, vec!["spec.containers[1].name", "spec.containers[2]"]);
     }
 
     #[test]

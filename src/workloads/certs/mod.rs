@@ -189,7 +189,7 @@ impl<'w, 'a> Pod<'w, 'a> {
                 let working_dir = c.at.obj.str("workingDir", report);
                 let mut webhook_port = false;
                 if let Some(ports) = c.at.obj.list("ports", report) {
-                    for (_, p) in ports.objs(report) {
+                    for p in ports.objs(report) {
                         webhook_port |= p.str("name", report) == Some("webhook-server");
                     }
                 }

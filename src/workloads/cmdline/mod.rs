@@ -302,7 +302,7 @@ fn read_env<'a>(
     let Some(list) = container.list("env", report) else {
         return (env, bindings);
     };
-    for (_, entry) in list.objs(report) {
+    for entry in list.objs(report) {
         let Some(name) = entry.str("name", report) else {
             continue;
         };
