@@ -170,8 +170,8 @@ fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
 /// Writes a JSON string. The bytes are checked and copied eight at a time
 /// (an 8-byte copy is a plain load and store, not `memory.copy`), the last
 /// few padded with spaces to a word whose padding is then cut off again. A
-/// word with `"` or `\` is written byte by byte with a backslash before
-/// them; a string with a control character is written again by `serde_json`.
+/// word with `"` or `\` goes through [`push_escaped`]; a string with a
+/// control character is written again by `serde_json`.
 fn write_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
     let start = out.len();
     out.reserve(s.len() + 10);
@@ -200,19 +200,27 @@ fn write_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
     Ok(())
 }
 
-/// Pushes `bytes` with a backslash before `"` and `\`, as `serde_json`
-/// escapes them; false at a control character, whose escapes are left to
-/// `serde_json`.
+/// Pushes `bytes` (at most eight) with a backslash before `"` and `\`, as
+/// `serde_json` escapes them; false at a control character, whose escapes
+/// are left to `serde_json`. The escaped bytes are gathered in a buffer of
+/// known size and appended with one copy: a `push` per byte costs a
+/// capacity check and a store of the length each time.
 fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
-    for &b in bytes {
+    let mut buf = [0u8; 16];
+    let mut n = 0;
+    for &b in bytes.iter().take(8) {
         if b < 0x20 {
             return false;
         }
         if b == b'"' || b == b'\\' {
-            out.push(b'\\');
+            buf[n] = b'\\';
+            n += 1;
         }
-        out.push(b);
+        buf[n] = b;
+        n += 1;
     }
+    out.extend_from_slice(&buf);
+    out.truncate(out.len() - (buf.len() - n));
     true
 }
 

@@ -175,7 +175,10 @@ mod tests {
         assert_eq!(objs.len(), 1);
         assert_eq!(objs[0].path.to_string(), "spec.items[0]");
         let one_by_one: Vec<_> = (0..4).map(|i| items.obj(i, &mut Report::new())).collect();
-        assert_eq!(one_by_one[0].as_ref().map(|o| o.path.to_string()), Some("spec.items[0]".into()));
+        assert_eq!(
+            one_by_one[0].as_ref().map(|o| o.path.to_string()),
+            Some("spec.items[0]".into())
+        );
         assert!(one_by_one[1..].iter().all(Option::is_none));
         let names = spec.list("names", &mut r).unwrap();
         assert_eq!(names.strs(&mut r), vec![(0, "a")]);
