@@ -62,6 +62,41 @@ pub(crate) fn eq(a: &[u8], b: &[u8]) -> bool {
     short_word(x.remainder()) == short_word(y.remainder())
 }
 
+/// One in every byte of a word.
+pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte of a word.
+pub(crate) const HIGH: u64 = ONES * 0x80;
+
+/// The high bit of each byte of `w` that is zero, and maybe of bytes above
+/// one that is (the borrow of "Bit Twiddling Hacks"' `haszero`): the lowest
+/// bit set is exact, and the result is zero exactly when no byte is.
+#[inline]
+pub(crate) fn zero_bytes(w: u64) -> u64 {
+    w.wrapping_sub(ONES) & !w & HIGH
+}
+
+/// The index of the first `needle` in `hay`, eight bytes at a time (a
+/// `str`'s `find` of a `char` costs a searcher and a `memchr` call, more
+/// than the whole scan of a command-line token).
+#[inline]
+pub(crate) fn find(hay: &[u8], needle: u8) -> Option<usize> {
+    let pattern = ONES * u64::from(needle);
+    let mut words = hay.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut words {
+        let z = zero_bytes(word(chunk) ^ pattern);
+        if z != 0 {
+            return Some(at + (z.trailing_zeros() / 8) as usize);
+        }
+        at += 8;
+    }
+    let rest = words.remainder();
+    // The padding of the short word is not part of `hay`.
+    let valid = (1u64 << (8 * rest.len())) - 1;
+    let z = zero_bytes(short_word(rest) ^ pattern) & valid;
+    (z != 0).then(|| at + (z.trailing_zeros() / 8) as usize)
+}
+
 /// Eight bytes as a little-endian word.
 #[inline]
 pub(crate) fn word(chunk: &[u8]) -> u64 {
@@ -118,6 +153,36 @@ mod tests {
             let w = short_word(&a[..n]);
             assert_eq!(w.to_le_bytes()[..n], a[..n], "{n}");
             assert!(w.to_le_bytes()[n..].iter().all(|&b| b == 0), "{n}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn finds_the_first_byte_as_position_does(
+            hay in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..40),
+            needle in proptest::prelude::any::<u8>(),
+        ) {
+            proptest::prop_assert_eq!(find(&hay, needle), hay.iter().position(|&b| b == needle));
+        }
+    }
+
+    #[test]
+    fn finds_at_every_position_and_not_in_the_padding() {
+        for n in 0..=24 {
+            for k in 0..n {
+                let mut hay = vec![b'a'; n];
+                hay[k] = b'=';
+                if k + 1 < n {
+                    hay[k + 1] = b'=';
+                }
+                assert_eq!(find(&hay, b'='), Some(k), "{n} {k}");
+            }
+            assert_eq!(
+                find(&vec![1u8; n], 0),
+                None,
+                "zero padding read as a byte at {n}"
+            );
+            assert_eq!(find(&vec![1u8; n], b'='), None);
         }
     }
 }

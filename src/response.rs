@@ -2,6 +2,7 @@
 //! one rejection listing every violation, or an acceptance (possibly with a
 //! mutated object), with warnings either way.
 
+use crate::bytes::{HIGH, ONES};
 use crate::review::Verdict;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
@@ -224,14 +225,12 @@ fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     true
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
 const SPACES: u64 = ONES * 0x20;
 
 /// Whether any of the eight bytes is below 0x20, `"` or `\` (the word-at-a-
 /// time tests of "Bit Twiddling Hacks": a byte below `n`, a zero byte after
 /// an exclusive or). A false alarm only sends the string to `serde_json`.
 fn needs_escape(word: u64) -> bool {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
     let control = below(word, 0x20);
     let quote = below(word ^ (ONES * u64::from(b'"')), 1);

@@ -68,7 +68,7 @@ const MARKER_LEAD: u8 = 0xEE;
 
 /// Whether `text` may hold a marker character (a quick, conservative test).
 pub(crate) fn may_hold_marker(text: &str) -> bool {
-    text.as_bytes().contains(&MARKER_LEAD)
+    crate::bytes::find(text.as_bytes(), MARKER_LEAD).is_some()
 }
 
 /// How names that `env` does not define are read (SPEC 13, "Undefined names").
@@ -100,7 +100,7 @@ pub(crate) fn kubelet<'i, 'b, 'c: 'b>(
     lookup: impl Fn(&str) -> Option<&'b Binding<'c>>,
     undefined: Undefined,
 ) -> Cow<'i, str> {
-    if !input.as_bytes().contains(&b'$') && !may_hold_marker(input) {
+    if crate::bytes::find(input.as_bytes(), b'$').is_none() && !may_hold_marker(input) {
         return Cow::Borrowed(input);
     }
     let mut out = String::with_capacity(input.len());

@@ -375,8 +375,8 @@ fn split_flag(text: &str) -> Option<(&str, Option<&str>)> {
     if body.is_empty() || body.starts_with('-') || body.starts_with('=') {
         return None;
     }
-    match body.split_once('=') {
-        Some((name, value)) => Some((name, Some(value))),
+    match crate::bytes::find(body.as_bytes(), b'=') {
+        Some(k) => Some((&body[..k], Some(&body[k + 1..]))),
         None => Some((body, None)),
     }
 }
@@ -392,7 +392,7 @@ fn slice<'a>(text: &Cow<'a, str>, range: std::ops::Range<usize>) -> Cow<'a, str>
 
 /// `text` up to its first `=` (all of it without one), and what follows it.
 fn at_equals<'a>(text: &Cow<'a, str>) -> (Cow<'a, str>, Cow<'a, str>) {
-    match text.find('=') {
+    match crate::bytes::find(text.as_bytes(), b'=') {
         Some(k) => (slice(text, 0..k), slice(text, k + 1..text.len())),
         None => (text.clone(), Cow::Borrowed("")),
     }
