@@ -212,7 +212,10 @@ impl<'w, 'a> Pod<'w, 'a> {
     pub(crate) fn volume(&self, name: &str) -> Option<&Volume<'a>> {
         match &self.by_name {
             Some(by_name) => by_name.get(name).map(|&i| &self.volumes[i]),
-            None => self.volumes.iter().find(|v| v.name == name),
+            None => self
+                .volumes
+                .iter()
+                .find(|v| crate::bytes::eq(v.name.as_bytes(), name.as_bytes())),
         }
     }
 

@@ -176,7 +176,7 @@ impl<'a> CommandLine<'a> {
         let name = name.trim_start_matches('-');
         self.readings
             .iter()
-            .find(|(n, _)| n == name)
+            .find(|(n, _)| crate::bytes::eq(n.as_bytes(), name.as_bytes()))
             .map_or(&[], |(_, r)| r.as_slice())
     }
 
