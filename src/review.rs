@@ -251,7 +251,7 @@ fn judge(
     };
     applied.apply(&mut report);
     if let Some(failure) = lookups.as_ref().and_then(Lookups::failure) {
-        report.warn(failure.rule, &failure.at, &failure);
+        report.warn(failure.rule, &failure.at, failure.to_string());
     }
     (
         Verdict {
