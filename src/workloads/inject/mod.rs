@@ -19,6 +19,7 @@ use crate::report::{push_quoted, ErrorType, FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::Settings;
 use serde_json::{json, Map, Value};
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 #[cfg(test)]
@@ -79,14 +80,17 @@ impl Conflict {
     }
 }
 
-fn reasons(needs: &[&Need]) -> String {
+fn reasons<'n>(needs: &[&'n Need]) -> Cow<'n, str> {
     let mut seen: Vec<&str> = Vec::new();
     for n in needs {
         if !seen.contains(&n.why.as_str()) {
             seen.push(&n.why);
         }
     }
-    seen.join("; ")
+    match seen.as_slice() {
+        [one] => Cow::Borrowed(one),
+        _ => Cow::Owned(seen.join("; ")),
+    }
 }
 
 /// Plans the edits for `needs`: grouped by container and directory, each
@@ -136,7 +140,7 @@ pub(crate) fn plan<'n>(
                     .map_or("an undeclared volume".into(), |v| v.describe()),
                 dir: e.dir.clone(),
                 container: cv.label(),
-                reasons: reasons(&e.needs),
+                reasons: reasons(&e.needs).into_owned(),
             }),
             None => e.add_mount = true,
         }
@@ -160,7 +164,7 @@ pub(crate) fn plan<'n>(
                     at: v.path.clone(),
                     volume: v.name.to_string(),
                     source: v.describe(),
-                    reasons: reasons(&why),
+                    reasons: reasons(&why).into_owned(),
                 });
             }
             (None, None) => volume.1 = true,
@@ -224,11 +228,12 @@ impl Repair {
         }
         for (e, what) in plan.edits.iter().zip(&what) {
             if !what.is_empty() {
-                let mut text = String::with_capacity(what.len() + 160);
+                let because = reasons(&e.needs);
+                let mut text = String::with_capacity(what.len() + because.len() + 128);
                 text.push_str("injected ");
                 text.push_str(what);
                 text.push_str(", because ");
-                text.push_str(&reasons(&e.needs));
+                text.push_str(&because);
                 text.push_str("; Secret ");
                 push_quoted(&mut text, secret);
                 text.push_str(" must exist in the namespace before the pod can start");
