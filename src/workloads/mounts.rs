@@ -7,7 +7,7 @@
 //! `path.Clean` does. Everything is read through the view accessors, so a
 //! field of the wrong JSON type is a `type` violation, never a panic.
 
-use crate::report::{FieldPath, Report};
+use crate::report::{push_quoted, FieldPath, Report};
 use crate::view::Obj;
 use std::borrow::Cow;
 
@@ -58,15 +58,30 @@ impl Volume<'_> {
     /// The source for messages: `Secret "x"`, `projected Secret "a", "b"`,
     /// `configMap`, `emptyDir`.
     pub(crate) fn describe(&self) -> String {
+        let mut out = String::new();
+        self.push_description(&mut out);
+        out
+    }
+
+    /// [`describe`](Self::describe), appended to `out`.
+    pub(crate) fn push_description(&self, out: &mut String) {
         match &self.source {
-            VolumeSource::Secret(Some(name)) => format!("Secret {name:?}"),
-            VolumeSource::Secret(None) => "a Secret".to_string(),
-            VolumeSource::Projected { secrets, .. } if !secrets.is_empty() => {
-                let names: Vec<String> = secrets.iter().map(|s| format!("{s:?}")).collect();
-                format!("projected Secret {}", names.join(", "))
+            VolumeSource::Secret(Some(name)) => {
+                out.push_str("Secret ");
+                push_quoted(out, name);
             }
-            VolumeSource::Projected { .. } => "projected".to_string(),
-            VolumeSource::Other(kind) => kind.to_string(),
+            VolumeSource::Secret(None) => out.push_str("a Secret"),
+            VolumeSource::Projected { secrets, .. } if !secrets.is_empty() => {
+                out.push_str("projected Secret ");
+                for (i, name) in secrets.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    push_quoted(out, name);
+                }
+            }
+            VolumeSource::Projected { .. } => out.push_str("projected"),
+            VolumeSource::Other(kind) => out.push_str(kind),
         }
     }
 }

@@ -493,8 +493,9 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
     {
         return;
     }
-    let because = match s.cert_management {
-        CertManagement::External => "certManagement is external".to_string(),
+    // In auto mode, the webhook certificates the binary is given.
+    let webhook = match s.cert_management {
+        CertManagement::External => None,
         _ => {
             let Some(dir) = pod.webhook_dir(cv, s) else {
                 return;
@@ -502,10 +503,7 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
             let Some((_, v)) = pod.secret_at(cv, &dir) else {
                 return;
             };
-            format!(
-                "its webhook certificates come from {} mounted at {dir} (certManagement: auto)",
-                v.describe()
-            )
+            Some((v, dir))
         }
     };
     let secret = &s.metrics_cert_secret_name;
@@ -513,10 +511,31 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
         .secret_mount(cv, secret)
         .and_then(|m| mounts::clean(m.mount_path))
         .unwrap_or_else(|| default_dir(s));
-    let why = format!(
-        "container {} serves secure metrics ({} {where_}) with internal self-signed certificates: it has no --metrics-cert-path while {because}",
-        cv.label(), bind.shown()
-    );
+    // The reason, for a warning or a message: a paragraph, built in place.
+    let mut why = String::with_capacity(384);
+    why.push_str("container ");
+    cv.push_label(&mut why);
+    for piece in [
+        " serves secure metrics (",
+        &bind.spelled,
+        "=",
+        &bind.written,
+        " ",
+        &where_,
+    ] {
+        why.push_str(piece);
+    }
+    why.push_str(") with internal self-signed certificates: it has no --metrics-cert-path while ");
+    match &webhook {
+        None => why.push_str("certManagement is external"),
+        Some((v, dir)) => {
+            why.push_str("its webhook certificates come from ");
+            v.push_description(&mut why);
+            for piece in [" mounted at ", dir, " (certManagement: auto)"] {
+                why.push_str(piece);
+            }
+        }
+    }
     let path = cv.c.path().clone();
     let evidence = (EVIDENCE_FLAGS.iter().any(|f| cmd.mentions(f)) || opt_in) && cmd.appendable;
     if excepted(ctx, Rule::X3) {
