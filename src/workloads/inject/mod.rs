@@ -363,7 +363,7 @@ fn edit(
             });
         }
         if e.append_flag {
-            let flag = Value::String(format!("--metrics-cert-path={}", e.dir));
+            let flag = Value::String(["--metrics-cert-path=", &e.dir].concat());
             let created = push_to(container_mut(spec, at)?, "args", flag)?;
             done.0.push(Undo::Pushed {
                 container: Some(at),
