@@ -140,7 +140,11 @@ fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
-        Value::Number(n) => serde_json::to_writer(&mut *out, n)?,
+        Value::Number(n) => match (n.as_u64(), n.as_i64()) {
+            (Some(u), _) => write_integer(out, u, false),
+            (None, Some(i)) => write_integer(out, i.unsigned_abs(), true),
+            _ => serde_json::to_writer(&mut *out, n)?,
+        },
         Value::String(s) => write_str(out, s)?,
         Value::Array(items) => {
             out.push(b'[');
@@ -166,6 +170,29 @@ fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Writes an integer as `serde_json` does (`-` and its decimal digits). The
+/// digits are written left-aligned in a buffer of known size, which is
+/// appended whole and cut back to them: a copy of unknown length would be a
+/// `memory.copy`.
+fn write_integer(out: &mut Vec<u8>, n: u64, negative: bool) {
+    let mut buf = [0u8; 24];
+    let mut len = usize::from(negative);
+    let mut rest = n;
+    while rest >= 10 {
+        len += 1;
+        rest /= 10;
+    }
+    len += 1;
+    buf[0] = b'-';
+    let mut rest = n;
+    for at in (usize::from(negative)..len).rev() {
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    out.extend_from_slice(&buf);
+    out.truncate(out.len() - (buf.len() - len));
 }
 
 /// Writes a JSON string. The bytes are checked and copied eight at a time
@@ -324,7 +351,8 @@ mod tests {
                     let object = json!({
                         "apiVersion": "apps/v1",
                         "spec": {"replicas": 3, "ratio": -0.5, "big": u64::MAX, "neg": i64::MIN,
-                                 "paused": false, "x": null, "list": AWKWARD, "nested": [[], {}]},
+                                 "paused": false, "x": null, "list": AWKWARD, "nested": [[], {}],
+                                 "zero": 0, "minus": -1, "ten": 10, "exp": 1e300},
                     });
                     let r = ValidationResponse {
                         accepted,
