@@ -141,13 +141,18 @@ impl<'a> List<'a> {
     /// reported as type errors.
     pub fn strs(&self, report: &mut Report) -> Vec<(usize, &'a str)> {
         let mut out = Vec::with_capacity(self.items.len());
+        self.each_str(report, |i, s| out.push((i, s)));
+        out
+    }
+
+    /// [`List::strs`], handed to `f` one by one instead of collected.
+    pub fn each_str(&self, report: &mut Report, mut f: impl FnMut(usize, &'a str)) {
         for (i, v) in self.items.iter().enumerate() {
             match v {
-                Value::String(s) => out.push((i, s.as_str())),
+                Value::String(s) => f(i, s.as_str()),
                 other => report.type_invalid(self.path.index(i), "string", other),
             }
         }
-        out
     }
 }
 

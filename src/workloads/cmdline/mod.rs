@@ -25,7 +25,7 @@ mod tests;
 
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
-use crate::view::Obj;
+use crate::view::{List, Obj};
 use expand::{Binding, Text, Undefined};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -548,16 +548,24 @@ pub(crate) fn read<'a>(
     };
     let (env, bindings) = read_env(container, undefined, report);
     // The tokens, expanded as the kubelet expands them.
-    let mut words: Vec<Word<'a>> = Vec::new();
-    for (in_args, key) in [(false, "command"), (true, "args")] {
-        if let Some(list) = container.list(key, report) {
-            for (index, text) in list.strs(report) {
+    let lists = [
+        (false, container.list("command", report)),
+        (true, container.list("args", report)),
+    ];
+    let tokens = lists
+        .iter()
+        .map(|(_, l)| l.as_ref().map_or(0, List::len))
+        .sum();
+    let mut words: Vec<Word<'a>> = Vec::with_capacity(tokens);
+    for (in_args, list) in lists {
+        if let Some(list) = list {
+            list.each_str(report, |index, text| {
                 words.push(Word {
                     text: expand::kubelet(text, |n| bindings.get(n), undefined),
                     written: Cow::Borrowed(text),
                     at: (in_args, index),
-                });
-            }
+                })
+            });
         }
     }
     let mut line = CommandLine::default();
