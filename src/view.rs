@@ -119,8 +119,9 @@ impl<'a> List<'a> {
     /// The elements that are objects; other elements are reported as type
     /// errors (`null` elements are skipped silently). A view is 64 bytes, so
     /// pushing one is a copy of known size (with its index it would be 72,
-    /// copied by `memory.copy`): the index is the last part of its path, and
-    /// [`List::obj`] reads one element with its index.
+    /// copied by `memory.copy`): the index is the last part of its path. The
+    /// lists a workload has one of per container (its env, mounts, ports)
+    /// are read element by element with [`List::obj`], without the vector.
     pub fn objs(&self, report: &mut Report) -> Vec<Obj<'a>> {
         let mut out = Vec::with_capacity(self.items.len());
         for (i, v) in self.items.iter().enumerate() {
@@ -132,7 +133,7 @@ impl<'a> List<'a> {
     }
 
     /// Element `i` when it is an object; otherwise reported as [`List::objs`]
-    /// reports it.
+    /// reports it (`for i in 0..list.len()` reads a list in order).
     pub fn obj(&self, i: usize, report: &mut Report) -> Option<Obj<'a>> {
         Obj::at(self.items.get(i)?, self.path.index(i), report)
     }

@@ -105,7 +105,10 @@ pub(crate) fn volumes<'a>(pod_spec: &Obj<'a>, report: &mut Report) -> Vec<Volume
         return Vec::new();
     };
     let mut out = Vec::with_capacity(list.len());
-    for v in list.objs(report) {
+    for i in 0..list.len() {
+        let Some(v) = list.obj(i, report) else {
+            continue;
+        };
         let name = v.str("name", report).unwrap_or("");
         let source = if let Some(secret) = v.obj("secret", report) {
             VolumeSource::Secret(secret.str("secretName", report))
@@ -153,7 +156,10 @@ pub(crate) fn mounts<'a>(container: &Obj<'a>, report: &mut Report) -> Vec<Mount<
         return Vec::new();
     };
     let mut out = Vec::with_capacity(list.len());
-    for m in list.objs(report) {
+    for i in 0..list.len() {
+        let Some(m) = list.obj(i, report) else {
+            continue;
+        };
         let name = m.str("name", report);
         let mount_path = m.str("mountPath", report);
         // Read for its type only: no rule depends on it.
@@ -550,10 +556,10 @@ mod tests {
         assert_eq!(
             paths,
             vec![
-                "spec.volumes[3]",
                 "spec.volumes[0].secret.secretName",
                 "spec.volumes[1].projected.sources",
                 "spec.volumes[2].secret",
+                "spec.volumes[3]",
             ]
         );
         let c = json!({"volumeMounts": [{"name": "a", "mountPath": 1, "readOnly": "yes"}]});

@@ -189,8 +189,10 @@ impl<'w, 'a> Pod<'w, 'a> {
                 let working_dir = c.at.obj.str("workingDir", report);
                 let mut webhook_port = false;
                 if let Some(ports) = c.at.obj.list("ports", report) {
-                    for p in ports.objs(report) {
-                        webhook_port |= p.str("name", report) == Some("webhook-server");
+                    for i in 0..ports.len() {
+                        if let Some(p) = ports.obj(i, report) {
+                            webhook_port |= p.str("name", report) == Some("webhook-server");
+                        }
                     }
                 }
                 CertView {

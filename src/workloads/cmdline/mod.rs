@@ -302,7 +302,10 @@ fn read_env<'a>(
     let Some(list) = container.list("env", report) else {
         return (env, bindings);
     };
-    for entry in list.objs(report) {
+    for i in 0..list.len() {
+        let Some(entry) = list.obj(i, report) else {
+            continue;
+        };
         let Some(name) = entry.str("name", report) else {
             continue;
         };
