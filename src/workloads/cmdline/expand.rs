@@ -94,7 +94,9 @@ impl Undefined {
 
 /// Expands `$(NAME)` and `$$` in `input` as the kubelet does, looking names
 /// up with `lookup`. Marker characters written in the input are read as
-/// unknown (nothing the object writes may pass for a resolved value).
+/// unknown (nothing the object writes may pass for a resolved value). The
+/// result borrows `input` exactly when it holds no `$` and no marker (so a
+/// borrowed result holds no marker: the command-line reading relies on it).
 pub(crate) fn kubelet<'i, 'b, 'c: 'b>(
     input: &'i str,
     lookup: impl Fn(&str) -> Option<&'b Binding<'c>>,

@@ -357,13 +357,22 @@ struct Word<'a> {
     written: Cow<'a, str>,
     /// The token: in `args` (else `command`), and its index there.
     at: (bool, usize),
+    /// `text` holds no marker: it is the token itself, which the kubelet
+    /// leaves as it is (no `$`, no marker character). The readings below
+    /// then skip their searches for markers.
+    plain: bool,
 }
 
-/// The path of a `command` or `args` token of the container at `container`:
-/// built only when a rule needs it.
-fn token_path(container: &FieldPath, (in_args, index): (bool, usize)) -> FieldPath {
-    let list = if in_args { "args" } else { "command" };
-    container.child(list).index(index)
+/// The container's `command` and `args`, when present.
+type Lists<'a> = [Option<List<'a>>; 2];
+
+/// The path of a `command` or `args` token: built only for a flag the policy
+/// reads or a token it cannot.
+fn token_path(lists: &Lists, (in_args, index): (bool, usize)) -> FieldPath {
+    match &lists[usize::from(in_args)] {
+        Some(list) => list.path.index(index),
+        None => FieldPath::root(),
+    }
 }
 
 impl AsRef<str> for Word<'_> {
@@ -401,8 +410,8 @@ fn at_equals<'a>(text: &Cow<'a, str>) -> (Cow<'a, str>, Cow<'a, str>) {
     }
 }
 
-fn val(text: Cow<'_, str>) -> (Val<'_>, Vec<String>) {
-    if !expand::may_hold_marker(&text) {
+fn val(text: Cow<'_, str>, plain: bool) -> (Val<'_>, Vec<String>) {
+    if plain || !expand::may_hold_marker(&text) {
         return (Val::Known(text), Vec::new());
     }
     let t = Text(&text);
@@ -419,7 +428,7 @@ fn val(text: Cow<'_, str>) -> (Val<'_>, Vec<String>) {
 /// Reads the words into flag readings.
 fn read_flags<'a>(
     words: &[Word<'a>],
-    container: &FieldPath,
+    lists: &Lists,
     extra: &[&str],
     line: &mut CommandLine<'a>,
     report: &mut Report,
@@ -454,15 +463,21 @@ fn read_flags<'a>(
         let w = &words[i];
         i += 1;
         // The flag name must be known text (before any unknown part).
-        let known_prefix = Text(&w.text).known_prefix();
+        let known_prefix = match w.plain {
+            true => &*w.text,
+            false => Text(&w.text).known_prefix(),
+        };
         let whole = known_prefix.len() == w.text.len();
         let flag = split_flag(&w.text).filter(|(_, v)| whole || v.is_some());
         let flag = flag.filter(|(n, _)| known_prefix.len() > n.len() || whole);
         let Some((name, inline)) = flag else {
-            let vars = Text(&w.text).unknown();
+            let vars = match w.plain {
+                true => Vec::new(),
+                false => Text(&w.text).unknown(),
+            };
             if !vars.is_empty() {
                 line.unknown.push(UnknownToken {
-                    path: token_path(container, w.at),
+                    path: token_path(lists, w.at),
                     written: w.written.to_string(),
                     vars: vars.into_iter().map(str::to_string).collect(),
                 });
@@ -479,15 +494,18 @@ fn read_flags<'a>(
             continue;
         };
         let (spelled, written_inline) = at_equals(&w.written);
-        let path = token_path(container, w.at);
-        let value_text = match (kind, inline) {
+        let path = token_path(lists, w.at);
+        let (value_text, plain) = match (kind, inline) {
             // The inline value is the end of the text.
-            (_, Some(v)) => slice(&w.text, w.text.len() - v.len()..w.text.len()),
-            (Takes::Bool, None) => Cow::Borrowed("true"),
+            (_, Some(v)) => (
+                slice(&w.text, w.text.len() - v.len()..w.text.len()),
+                w.plain,
+            ),
+            (Takes::Bool, None) => (Cow::Borrowed("true"), true),
             (Takes::Value, None) => match words.get(i) {
                 Some(next) => {
                     i += 1;
-                    next.text.clone()
+                    (next.text.clone(), next.plain)
                 }
                 None => {
                     report.invalid(
@@ -504,7 +522,7 @@ fn read_flags<'a>(
             None if kind == Takes::Value => words[i - 1].written.clone(),
             None => Cow::Borrowed("true"),
         };
-        let (value, ips) = val(value_text);
+        let (value, ips) = val(value_text, plain);
         if kind == Takes::Bool {
             if let Val::Known(v) = &value {
                 if parse_go_bool(v).is_none() {
@@ -551,20 +569,21 @@ pub(crate) fn read<'a>(
     };
     let (env, bindings) = read_env(container, undefined, report);
     // The tokens, expanded as the kubelet expands them.
-    let lists = [
-        (false, container.list("command", report)),
-        (true, container.list("args", report)),
+    let lists: Lists = [
+        container.list("command", report),
+        container.list("args", report),
     ];
-    let tokens = lists
-        .iter()
-        .map(|(_, l)| l.as_ref().map_or(0, List::len))
-        .sum();
+    let tokens = lists.iter().flatten().map(List::len).sum();
     let mut words: Vec<Word<'a>> = Vec::with_capacity(tokens);
-    for (in_args, list) in lists {
+    for (in_args, list) in [false, true].into_iter().zip(&lists) {
         if let Some(list) = list {
             list.each_str(report, |index, text| {
+                let expanded = expand::kubelet(text, |n| bindings.get(n), undefined);
                 words.push(Word {
-                    text: expand::kubelet(text, |n| bindings.get(n), undefined),
+                    // The kubelet's reading borrows only a token it leaves
+                    // as written.
+                    plain: matches!(expanded, Cow::Borrowed(_)),
+                    text: expanded,
                     written: Cow::Borrowed(text),
                     at: (in_args, index),
                 })
@@ -585,18 +604,19 @@ pub(crate) fn read<'a>(
                         written: Cow::Owned(Text(&word).shown()),
                         text: Cow::Owned(word),
                         at,
+                        plain: false,
                     });
                 }
             }
             None => report.warn(
                 Rule::Invalid,
-                &token_path(&container.path, at),
+                &token_path(&lists, at),
                 "the shell script has an unbalanced quote and cannot be split into words, so the policy did not read its flags (and the shell would refuse it)",
             ),
         }
         words.splice(k..=k, split);
     }
-    read_flags(&words, &container.path, extra, &mut line, report);
+    read_flags(&words, &lists, extra, &mut line, report);
     (line, env)
 }
 

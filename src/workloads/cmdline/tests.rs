@@ -110,6 +110,18 @@ fn expansion_undefined_names() {
         };
         assert_eq!(shown, expected, "{input}");
     }
+    // A borrowed expansion is the token as written, with no marker: the
+    // command-line reading skips its marker searches for it.
+    for (input, borrowed) in [
+        ("--metrics-bind-address=:8443", true),
+        ("$$", false),
+        ("$(X)", false),
+        ("a\u{E000}b", false),
+        ("a\u{E003}", false),
+    ] {
+        let out = expand::kubelet(input, none, undefined(false, false));
+        assert_eq!(matches!(out, Cow::Borrowed(_)), borrowed, "{input}");
+    }
     // envFrom on the container makes undefined names unknown.
     let c = json!({"args": ["--metrics-bind-address=$(ADDR)"], "envFrom": [{"configMapRef": {"name": "c"}}]});
     let (l, _, _) = read_c(&c, false);
