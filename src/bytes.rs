@@ -62,17 +62,39 @@ pub(crate) fn eq(a: &[u8], b: &[u8]) -> bool {
     short_word(x.remainder()) == short_word(y.remainder())
 }
 
+/// [`eq`] for two `str`s: the names and keys the rules look up.
+#[inline]
+pub(crate) fn same(a: &str, b: &str) -> bool {
+    eq(a.as_bytes(), b.as_bytes())
+}
+
 /// One in every byte of a word.
 pub(crate) const ONES: u64 = 0x0101_0101_0101_0101;
 /// The high bit of every byte of a word.
 pub(crate) const HIGH: u64 = ONES * 0x80;
 
-/// The high bit of each byte of `w` that is zero, and maybe of bytes above
-/// one that is (the borrow of "Bit Twiddling Hacks"' `haszero`): the lowest
-/// bit set is exact, and the result is zero exactly when no byte is.
+/// The high bit of each byte of `w` below `n` (at most 128), and maybe of
+/// bytes above one that is (the borrow of "Bit Twiddling Hacks"' `hasless`):
+/// the lowest bit set is exact, and the result is zero exactly when no byte
+/// is below `n`.
+#[inline]
+pub(crate) fn below(w: u64, n: u8) -> u64 {
+    w.wrapping_sub(ONES * u64::from(n)) & !w & HIGH
+}
+
+/// [`below`] 1: the bytes of `w` that are zero.
 #[inline]
 pub(crate) fn zero_bytes(w: u64) -> u64 {
-    w.wrapping_sub(ONES) & !w & HIGH
+    below(w, 1)
+}
+
+/// Appends the first `len` bytes of `buf` with one copy of `N` bytes, a
+/// size known when compiled (inline stores, where a copy of `len` bytes
+/// would be `memory.copy`), then cuts the rest off again.
+#[inline]
+pub(crate) fn append_prefix<const N: usize>(out: &mut Vec<u8>, buf: &[u8; N], len: usize) {
+    out.extend_from_slice(buf);
+    out.truncate(out.len() - (N - len));
 }
 
 /// The index of the first `needle` in `hay`, eight bytes at a time (a

@@ -335,10 +335,9 @@ impl Report {
     }
 
     /// A warning returned with the response (accepted or not). It starts
-    /// with the rule id in brackets (SPEC section 13): `[X3] spec...: ...`.
-    /// Adds the warning `[RULE] PATH: DETAIL`, built at its length (a
-    /// repair's warning is a paragraph, which `format!` would grow several
-    /// times).
+    /// with the rule id in brackets (SPEC section 13): `[X3] spec...: ...`,
+    /// and is built at its length (a repair's warning is a paragraph, which
+    /// `format!` would grow several times).
     pub fn warn(&mut self, rule: Rule, path: &FieldPath, detail: impl AsRef<str>) {
         let (rule, path, detail) = (rule.id(), path.as_str(), detail.as_ref());
         let mut warning = String::with_capacity(rule.len() + path.len() + detail.len() + 5);

@@ -2,7 +2,7 @@
 //! one rejection listing every violation, or an acceptance (possibly with a
 //! mutated object), with warnings either way.
 
-use crate::bytes::{HIGH, ONES};
+use crate::bytes::ONES;
 use crate::review::Verdict;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
@@ -172,10 +172,8 @@ fn write_value(out: &mut Vec<u8>, value: &Value) -> serde_json::Result<()> {
     Ok(())
 }
 
-/// Writes an integer as `serde_json` does (`-` and its decimal digits). The
-/// digits are written left-aligned in a buffer of known size, which is
-/// appended whole and cut back to them: a copy of unknown length would be a
-/// `memory.copy`.
+/// Writes an integer as `serde_json` does (`-` and its decimal digits),
+/// left-aligned in a buffer appended with [`crate::bytes::append_prefix`].
 fn write_integer(out: &mut Vec<u8>, n: u64, negative: bool) {
     let mut buf = [0u8; 24];
     let mut len = usize::from(negative);
@@ -191,8 +189,7 @@ fn write_integer(out: &mut Vec<u8>, n: u64, negative: bool) {
         buf[at] = b'0' + (rest % 10) as u8;
         rest /= 10;
     }
-    out.extend_from_slice(&buf);
-    out.truncate(out.len() - (buf.len() - len));
+    crate::bytes::append_prefix(out, &buf, len);
 }
 
 /// Writes a JSON string. The bytes are checked and copied eight at a time
@@ -217,8 +214,7 @@ fn write_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
     if !rest.is_empty() {
         let word = crate::bytes::short_word(rest) | SPACES << (8 * rest.len());
         if !needs_escape(word) {
-            out.extend_from_slice(&word.to_le_bytes());
-            out.truncate(out.len() - (8 - rest.len()));
+            crate::bytes::append_prefix(out, &word.to_le_bytes(), rest.len());
         } else if !push_escaped(out, rest) {
             out.truncate(start);
             return serde_json::to_writer(&mut *out, s);
@@ -230,9 +226,9 @@ fn write_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
 
 /// Pushes `bytes` (at most eight) with a backslash before `"` and `\`, as
 /// `serde_json` escapes them; false at a control character, whose escapes
-/// are left to `serde_json`. The escaped bytes are gathered in a buffer of
-/// known size and appended with one copy: a `push` per byte costs a
-/// capacity check and a store of the length each time.
+/// are left to `serde_json`. The escaped bytes are gathered in a buffer and
+/// appended with one copy: a `push` per byte costs a capacity check and a
+/// store of the length each time.
 fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
     let mut buf = [0u8; 16];
     let mut n = 0;
@@ -247,21 +243,19 @@ fn push_escaped(out: &mut Vec<u8>, bytes: &[u8]) -> bool {
         buf[n] = b;
         n += 1;
     }
-    out.extend_from_slice(&buf);
-    out.truncate(out.len() - (buf.len() - n));
+    crate::bytes::append_prefix(out, &buf, n);
     true
 }
 
 const SPACES: u64 = ONES * 0x20;
 
-/// Whether any of the eight bytes is below 0x20, `"` or `\` (the word-at-a-
-/// time tests of "Bit Twiddling Hacks": a byte below `n`, a zero byte after
-/// an exclusive or). A false alarm only sends the string to `serde_json`.
+/// Whether any of the eight bytes is below 0x20, `"` or `\` (a byte below
+/// 0x20, or a zero byte after an exclusive or with the character).
 fn needs_escape(word: u64) -> bool {
-    let below = |w: u64, n: u64| w.wrapping_sub(ONES * n) & !w & HIGH;
+    use crate::bytes::{below, zero_bytes};
     let control = below(word, 0x20);
-    let quote = below(word ^ (ONES * u64::from(b'"')), 1);
-    let backslash = below(word ^ (ONES * u64::from(b'\\')), 1);
+    let quote = zero_bytes(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero_bytes(word ^ (ONES * u64::from(b'\\')));
     control | quote | backslash != 0
 }
 

@@ -52,7 +52,7 @@ impl<'a> Obj<'a> {
         let found = if self.map.len() <= 24 {
             self.map
                 .iter()
-                .find(|(k, _)| crate::bytes::eq(k.as_bytes(), key.as_bytes()))
+                .find(|(k, _)| crate::bytes::same(k, key))
                 .map(|(_, v)| v)
         } else {
             self.map.get(key)

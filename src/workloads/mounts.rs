@@ -47,9 +47,7 @@ impl Volume<'_> {
     /// Whether the volume carries the content of Secret `secret`.
     pub(crate) fn uses_secret(&self, secret: &str) -> bool {
         match &self.source {
-            VolumeSource::Secret(name) => {
-                name.is_some_and(|n| crate::bytes::eq(n.as_bytes(), secret.as_bytes()))
-            }
+            VolumeSource::Secret(name) => name.is_some_and(|n| crate::bytes::same(n, secret)),
             VolumeSource::Projected { secrets, .. } => secrets.contains(&secret),
             VolumeSource::Other(_) => false,
         }

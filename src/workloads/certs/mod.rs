@@ -217,7 +217,7 @@ impl<'w, 'a> Pod<'w, 'a> {
             None => self
                 .volumes
                 .iter()
-                .find(|v| crate::bytes::eq(v.name.as_bytes(), name.as_bytes())),
+                .find(|v| crate::bytes::same(v.name, name)),
         }
     }
 

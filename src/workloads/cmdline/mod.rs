@@ -176,7 +176,7 @@ impl<'a> CommandLine<'a> {
         let name = name.trim_start_matches('-');
         self.readings
             .iter()
-            .find(|(n, _)| crate::bytes::eq(n.as_bytes(), name.as_bytes()))
+            .find(|(n, _)| crate::bytes::same(n, name))
             .map_or(&[], |(_, r)| r.as_slice())
     }
 
@@ -371,6 +371,7 @@ type Lists<'a> = [Option<List<'a>>; 2];
 fn token_path(lists: &Lists, (in_args, index): (bool, usize)) -> FieldPath {
     match &lists[usize::from(in_args)] {
         Some(list) => list.path.index(index),
+        // No token comes from a list that is absent.
         None => FieldPath::root(),
     }
 }
