@@ -881,6 +881,41 @@ mod tests {
         assert_eq!(found, "type@spec.template.spec.hostNetwork");
     }
 
+    /// The W3 fixtures of the unplaceable and hostNetwork readings, and the
+    /// `kubectl debug` ephemeral containers, through the whole review: the
+    /// findings as `rule@path`, and whether the object was patched.
+    #[test]
+    fn w3_fixtures_through_the_review() {
+        let w4_excepted = json!({"exceptions": [{"rules": ["W4"], "namespaces": ["guestbook-system"],
+            "reason": "the base image resolves named ports"}]});
+        let cases = [
+            ("w3-kubebuilder-named-port-plaintext", json!({}), "W4@spec.template.spec.containers[0].args[0] W3@spec.template.spec.containers[0].args[0]"),
+            ("w3-kubebuilder-named-port-plaintext", w4_excepted.clone(), "W3@spec.template.spec.containers[0].args[0]"),
+            ("w3-kubebuilder-named-port-secure", w4_excepted, ""),
+            ("w3-host-network-node-exporter-style-loopback-plaintext", json!({}), "W3@spec.template.spec.containers[0].args[0]"),
+            ("w3-host-network-node-exporter-style-loopback-secure", json!({}), ""),
+            ("ephemeral-kubectl-debug-manager-plaintext", json!({}), "W3@spec.ephemeralContainers[0].command[1]"),
+            ("ephemeral-kubectl-debug-busybox", json!({}), ""),
+            ("ephemeral-audit-debugged-pod-cert-path-not-mounted", json!({}), "W5@spec.ephemeralContainers[0].command[2]"),
+        ];
+        for (name, settings, expected) in cases {
+            let file = format!(
+                "{}/test_data/workloads/{name}.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let mut req: kubewarden_policy_sdk::request::KubernetesAdmissionRequest =
+                serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+            let settings = crate::review::validate_settings(&settings).unwrap();
+            let v = crate::review::review(&mut req, &settings);
+            let found: Vec<String> = testing::findings(&v.report)
+                .into_iter()
+                .map(|(rule, path)| format!("{rule}@{path}"))
+                .collect();
+            assert_eq!(found.join(" "), expected, "{name}");
+            assert!(v.mutated.is_none(), "{name}: patched");
+        }
+    }
+
     /// Env of the SPEC 9 cases: a downward-API pod IP, a ConfigMap value,
     /// literals, a chain, and a whole flag from a ConfigMap.
     fn spec9_env() -> Value {
