@@ -1037,3 +1037,83 @@ fn inject_opt_in_never_targets_an_ephemeral_container() {
         r.violations[0].detail
     );
 }
+
+/// Every workload rule reads an ephemeral container like a container, with
+/// its own path (SPEC 5 and 9; `kubectl debug` adds them to a running Pod).
+#[test]
+fn ephemeral_containers_are_read_by_every_rule() {
+    const E0: &str = "spec.ephemeralContainers[0]";
+    let plain = json!(["--leader-elect"]);
+    let metrics_volume = secret_volume("metrics-certs", "metrics-server-cert");
+    let cases: Vec<(&str, Value, Value, &str, String)> = vec![
+        // W1: half a pair.
+        (
+            "auto",
+            debugger(json!(["--tls-cert-file=/certs/tls.crt"]), json!([])),
+            json!([]),
+            "W1",
+            format!("{E0}.args[0]"),
+        ),
+        // W2: a TLS version below 1.2.
+        (
+            "auto",
+            {
+                let mut d = debugger(json!([]), json!([]));
+                d["env"] = json!([{"name": "METRICS_PROMETHEUS_TLS_MIN_VERSION", "value": "1.0"}]);
+                d
+            },
+            json!([]),
+            "W2",
+            format!("{E0}.env[0].value"),
+        ),
+        // W3 and W4.
+        (
+            "auto",
+            debugger(
+                json!(["--metrics-bind-address=:8080", "--metrics-secure=false"]),
+                json!([]),
+            ),
+            json!([]),
+            "W3",
+            format!("{E0}.args[0]"),
+        ),
+        (
+            "auto",
+            debugger(json!(["--health-probe-bind-address=8081"]), json!([])),
+            json!([]),
+            "W4",
+            format!("{E0}.args[0]"),
+        ),
+        // X1: internal mode, the metrics Secret mounted in it.
+        (
+            "internal",
+            debugger(json!([]), json!([mount("metrics-certs", "/certs")])),
+            json!([metrics_volume.clone()]),
+            "X1",
+            format!("{E0}.volumeMounts[0]"),
+        ),
+        // X2: external metrics certificates, webhooks without their Secret.
+        (
+            "auto",
+            debugger(
+                json!(["--webhook-cert-path=/tmp/webhook-certs"]),
+                json!([mount("metrics-certs", METRICS_DIR)]),
+            ),
+            json!([metrics_volume]),
+            "X2",
+            E0.to_string(),
+        ),
+    ];
+    for (mode, debugger, volumes, rule, path) in cases {
+        let mut obj = debugged_pod(plain.clone(), debugger);
+        obj["spec"]["volumes"]
+            .as_array_mut()
+            .unwrap()
+            .extend(volumes.as_array().unwrap().iter().cloned());
+        let s = settings(json!({"certManagement": mode}));
+        let (r, m) = report("Pod", obj, &s);
+        assert!(m.is_none(), "{rule}");
+        let found: Vec<(String, String)> = findings(&r);
+        assert_eq!(found, vec![f(rule, &path)], "{rule}: {:?}", r.violations);
+    }
+}
