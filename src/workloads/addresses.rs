@@ -233,7 +233,7 @@ fn loopback_of_unplaceable(addr: &str) -> Option<Host> {
 /// Why the pod's network matters to W3: with `hostNetwork: true` every
 /// address is the node's, and its loopback is shared by every process on
 /// the node.
-const NODE: &str = " of the node (the pod sets hostNetwork: true)";
+const NODE: &str = " (the node's network, because the pod sets hostNetwork: true)";
 
 /// W3's reading of a listen address (SPEC 9 "Fail closed"): where it may
 /// expose its server, `None` when it cannot (`0`, or loopback in the pod's
@@ -470,7 +470,7 @@ fn check_container(c: &Container, host_network: bool, report: &mut Report) {
     }
 }
 
-/// W3 and W4 for every container and init container.
+/// W3 and W4 for every container, init container and ephemeral container.
 pub(crate) fn check(workload: &Workload, _ctx: &Ctx, report: &mut Report) {
     for c in &workload.containers {
         check_container(c, workload.host_network, report);
@@ -873,7 +873,9 @@ mod tests {
             &["--metrics-bind-address=:8080", "--metrics-secure=false"],
         );
         assert!(
-            details[0].contains("on every interface of the node (the pod sets hostNetwork: true)"),
+            details[0].contains(
+                "on every interface (the node's network, because the pod sets hostNetwork: true)"
+            ),
             "{details:?}"
         );
         // A hostNetwork of the wrong type is reported, and read as not set.
