@@ -34,6 +34,14 @@ load common
   refuse_settings '{"webhookCertMountPath":"serving-certs"}' "webhookCertMountPath" "not an absolute path"
 }
 
+@test "settings: mount paths must not clean to / or a system directory" {
+  refuse_settings '{"metricsCertMountPath":"/tmp/.."}' "metricsCertMountPath: Invalid value" "cleans to /, which is the root directory" "[settings]"
+  refuse_settings '{"metricsCertMountPath":"//"}' "metricsCertMountPath" "cleans to /,"
+  refuse_settings '{"webhookCertMountPath":"/etc/./"}' "webhookCertMountPath: Invalid value" "cleans to /etc, which is a system directory"
+  evaluate routing/deployment-clean.json '{"metricsCertMountPath":"/etc/kueue/metrics/certs","webhookCertMountPath":"/tmp/k8s-webhook-server/serving-certs/"}'
+  assert_allowed
+}
+
 @test "settings: the volume name must be a DNS-1123 label" {
   refuse_settings '{"metricsCertVolumeName":"Metrics_Certs"}' "metricsCertVolumeName" "DNS-1123 label"
 }

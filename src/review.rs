@@ -13,7 +13,10 @@
 //! - an UPDATE that changes neither `spec` (`data`/`binaryData` for a
 //!   ConfigMap) nor a `secure-metrics/*` annotation is accepted untouched;
 //! - an UPDATE of a Pod or a Job is never patched (their pod spec is
-//!   immutable): what injection would repair is reported instead.
+//!   immutable): what injection would repair is reported instead;
+//! - of the subresources, only `pods/ephemeralcontainers` (`kubectl debug`)
+//!   is evaluated: an UPDATE of the Pod, its ephemeral containers read like
+//!   containers.
 
 use crate::cluster::{Cluster, Lookups};
 use crate::context::Ctx;
@@ -191,7 +194,9 @@ fn judge(
     let Some(target) = Target::of(&req.kind) else {
         return (Verdict::untouched(String::new()), false);
     };
-    if !matches!(req.operation.as_str(), "CREATE" | "UPDATE") || !req.sub_resource.is_empty() {
+    if !matches!(req.operation.as_str(), "CREATE" | "UPDATE")
+        || !(req.sub_resource.is_empty() || adds_ephemeral_containers(target, req))
+    {
         return (Verdict::untouched(String::new()), false);
     }
     let mut report = Report::new();
@@ -261,6 +266,17 @@ fn judge(
         },
         repaired,
     )
+}
+
+/// `kubectl debug` adds ephemeral containers to a running Pod with an UPDATE
+/// of the `pods/ephemeralcontainers` subresource whose object is the whole
+/// Pod: judged like an UPDATE of the Pod (never patched, SPEC 8), so that an
+/// ephemeral container cannot bring in what a container may not. Every other
+/// subresource (`status`, `binding`, `exec`, ...) is accepted untouched.
+fn adds_ephemeral_containers(target: Target, req: &KubernetesAdmissionRequest) -> bool {
+    target == Target::Workload(WorkloadKind::Pod)
+        && req.operation == "UPDATE"
+        && req.sub_resource == "ephemeralcontainers"
 }
 
 /// What the `exceptions` setting matches an object on (SPEC section 11): its
@@ -459,6 +475,47 @@ mod tests {
         .collect();
         assert_eq!(immutable, vec!["Pod", "Job"]);
         assert!(!Target::ScrapeClassSource.has_immutable_pod_spec());
+    }
+
+    /// `kubectl debug`: an UPDATE of `pods/ephemeralcontainers` is judged
+    /// (never patched); other subresources and other kinds are not.
+    #[test]
+    fn the_ephemeral_containers_subresource_is_judged() {
+        let manager = json!({"name": "manager", "image": "example.com/guestbook:v0.0.1",
+            "args": ["--metrics-bind-address=127.0.0.1:8080", "--metrics-secure=false"]});
+        let old = json!({"metadata": {"name": "guestbook-controller-manager-7d4b9", "namespace": "guestbook-system"},
+            "spec": {"containers": [manager]}});
+        let debugged = with(
+            old.clone(),
+            "/spec/ephemeralContainers",
+            json!([{"name": "debugger-x7k2p", "image": "example.com/guestbook:v0.0.1",
+                    "targetContainerName": "manager",
+                    "command": ["/manager", "--metrics-bind-address=:8081", "--metrics-secure=false"]}]),
+        );
+        let cases = [
+            ("Pod", "UPDATE", "ephemeralcontainers", true),
+            ("Pod", "UPDATE", "status", false),
+            ("Pod", "CREATE", "ephemeralcontainers", false),
+            ("Deployment", "UPDATE", "ephemeralcontainers", false),
+        ];
+        for (kind, op, sub, judged) in cases {
+            let mut req = request(kind, "guestbook-system", debugged.clone());
+            req.operation = op.into();
+            req.sub_resource = sub.into();
+            req.old_object = old.clone();
+            let v = review(&mut req, &Settings::default());
+            let found: Vec<(String, String)> = crate::testing::findings(&v.report);
+            let expected = if judged {
+                vec![(
+                    "W3".to_string(),
+                    "spec.ephemeralContainers[0].command[1]".to_string(),
+                )]
+            } else {
+                vec![]
+            };
+            assert_eq!(found, expected, "{kind} {op} {sub}");
+            assert!(v.mutated.is_none());
+        }
     }
 
     #[test]

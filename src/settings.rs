@@ -104,8 +104,8 @@ impl Default for Settings {
             cert_management: CertManagement::Auto,
             metrics_cert_secret_name: Cow::Borrowed("metrics-server-cert"),
             metrics_cert_volume_name: Cow::Borrowed("metrics-certs"),
-            metrics_cert_mount_path: Cow::Borrowed("/tmp/k8s-metrics-server/metrics-certs"),
-            webhook_cert_mount_path: Cow::Borrowed("/tmp/k8s-webhook-server/serving-certs"),
+            metrics_cert_mount_path: Cow::Borrowed(DEFAULT_METRICS_CERT_MOUNT_PATH),
+            webhook_cert_mount_path: Cow::Borrowed(DEFAULT_WEBHOOK_CERT_MOUNT_PATH),
             metrics_container_name: Cow::Borrowed("manager"),
             inject_metrics_cert_mount: true,
             allow_insecure_skip_verify: false,
@@ -195,7 +195,7 @@ const TABLE: [Key; 14] = [
         name: "metricsCertMountPath",
         ty: SettingType::String,
         read: |s, v, p, r| {
-            if let Some(path) = read_absolute_path(v, p, r) {
+            if let Some(path) = read_mount_path(v, p, r, DEFAULT_METRICS_CERT_MOUNT_PATH) {
                 s.metrics_cert_mount_path = path.into();
             }
         },
@@ -204,7 +204,7 @@ const TABLE: [Key; 14] = [
         name: "webhookCertMountPath",
         ty: SettingType::String,
         read: |s, v, p, r| {
-            if let Some(path) = read_absolute_path(v, p, r) {
+            if let Some(path) = read_mount_path(v, p, r, DEFAULT_WEBHOOK_CERT_MOUNT_PATH) {
                 s.webhook_cert_mount_path = path.into();
             }
         },
@@ -339,7 +339,89 @@ fn read_name(v: &Value, path: &FieldPath, report: &mut Report) -> Option<String>
     Some(s)
 }
 
-fn read_absolute_path(v: &Value, path: &FieldPath, report: &mut Report) -> Option<String> {
+const DEFAULT_METRICS_CERT_MOUNT_PATH: &str = "/tmp/k8s-metrics-server/metrics-certs";
+const DEFAULT_WEBHOOK_CERT_MOUNT_PATH: &str = "/tmp/k8s-webhook-server/serving-certs";
+
+/// Directories a certificate mount path may not clean to: `/`, the top-level
+/// directories of the Filesystem Hierarchy Standard, and the system
+/// directories below them that images and the kubelet fill (binaries and
+/// libraries, the CA bundle, the service-account token). The policy mounts a
+/// Secret at `metricsCertMountPath` (X3, W5, the opt-in) and judges webhook
+/// certificates at `webhookCertMountPath`: a Secret mounted at one of these
+/// hides what the image or the kubelet put there, and the container breaks.
+/// A directory of its own below them (`/etc/kueue/metrics/certs`,
+/// `/tmp/k8s-metrics-server/metrics-certs`) is fine.
+const SYSTEM_DIRS: [&str; 35] = [
+    "/",
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/etc/pki",
+    "/etc/pki/tls",
+    "/etc/ssl",
+    "/etc/ssl/certs",
+    "/home",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/media",
+    "/mnt",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/run/secrets",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/usr/bin",
+    "/usr/lib",
+    "/usr/local",
+    "/usr/sbin",
+    "/var",
+    "/var/run",
+    "/var/run/secrets",
+    "/var/run/secrets/kubernetes.io",
+    "/var/run/secrets/kubernetes.io/serviceaccount",
+];
+
+/// `path` cleaned lexically, as Go's `path.Clean` and the kubelet read a
+/// mount path: empty and `.` components dropped, `..` takes back the
+/// component before it (`/..` is `/`). Linear in the path's length.
+fn clean_lexically(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            part => parts.push(part),
+        }
+    }
+    let mut out = String::with_capacity(path.len() + 1);
+    for part in &parts {
+        out.push('/');
+        out.push_str(part);
+    }
+    if out.is_empty() {
+        out.push('/');
+    }
+    out
+}
+
+/// An absolute mount path that does not clean to `/` or a system directory
+/// ([`SYSTEM_DIRS`]); `example` is the key's default, for the advice.
+fn read_mount_path(
+    v: &Value,
+    path: &FieldPath,
+    report: &mut Report,
+    example: &str,
+) -> Option<String> {
     let s = read_name(v, path, report)?;
     if !s.starts_with('/') {
         report.push(
@@ -347,6 +429,24 @@ fn read_absolute_path(v: &Value, path: &FieldPath, report: &mut Report) -> Optio
             path.clone(),
             ErrorType::Invalid,
             format!("{s:?} is not an absolute path; use a path starting with '/'"),
+        );
+        return Some(s);
+    }
+    let clean = clean_lexically(&s);
+    if SYSTEM_DIRS.contains(&clean.as_str()) {
+        let cleaned = if clean == s {
+            String::new()
+        } else {
+            format!(" cleans to {clean}, which")
+        };
+        report.push(
+            Rule::Settings,
+            path.clone(),
+            ErrorType::Invalid,
+            format!(
+                "{s:?}{cleaned} is {}: a Secret mounted there would hide what the image or the kubelet put there; use a directory of its own, such as {example}",
+                if clean == "/" { "the root directory" } else { "a system directory" }
+            ),
         );
     }
     Some(s)
@@ -734,6 +834,42 @@ mod tests {
                 "\"certs\" is not an absolute path",
             ),
             (
+                json!({"metricsCertMountPath": "/tmp/.."}),
+                "metricsCertMountPath",
+                Invalid,
+                "\"/tmp/..\" cleans to /, which is the root directory",
+            ),
+            (
+                json!({"metricsCertMountPath": "//"}),
+                "metricsCertMountPath",
+                Invalid,
+                "\"//\" cleans to /, which is the root directory",
+            ),
+            (
+                json!({"metricsCertMountPath": "/tmp"}),
+                "metricsCertMountPath",
+                Invalid,
+                "\"/tmp\" is a system directory",
+            ),
+            (
+                json!({"webhookCertMountPath": "/etc/./"}),
+                "webhookCertMountPath",
+                Invalid,
+                "\"/etc/./\" cleans to /etc, which is a system directory: a Secret mounted there would hide what the image or the kubelet put there; use a directory of its own, such as /tmp/k8s-webhook-server/serving-certs",
+            ),
+            (
+                json!({"webhookCertMountPath": "/var/run/secrets/kubernetes.io/serviceaccount/x/.."}),
+                "webhookCertMountPath",
+                Invalid,
+                "cleans to /var/run/secrets/kubernetes.io/serviceaccount, which is a system directory",
+            ),
+            (
+                json!({"metricsCertMountPath": "/usr//lib/"}),
+                "metricsCertMountPath",
+                Invalid,
+                "such as /tmp/k8s-metrics-server/metrics-certs",
+            ),
+            (
                 json!({"metricsCertVolumeName": "Metrics_Certs"}),
                 "metricsCertVolumeName",
                 Invalid,
@@ -837,6 +973,52 @@ mod tests {
             let (p, k, d) = &got[0];
             assert_eq!((p.as_str(), *k), (path, kind), "{input}: {d}");
             assert!(d.contains(detail), "{input}: {d:?} lacks {detail:?}");
+        }
+    }
+
+    /// Mount paths are judged cleaned: a directory of its own below a system
+    /// directory is fine, the system directory itself (however written) is not.
+    #[test]
+    fn mount_paths_clean_to_a_directory_of_their_own() {
+        for (written, clean) in [
+            ("/", "/"),
+            ("//", "/"),
+            ("/tmp/..", "/"),
+            ("/../..", "/"),
+            ("/etc/./", "/etc"),
+            ("/a/./b//c/../d", "/a/b/d"),
+            (
+                "/tmp/k8s-metrics-server/metrics-certs",
+                "/tmp/k8s-metrics-server/metrics-certs",
+            ),
+        ] {
+            assert_eq!(clean_lexically(written), clean, "{written}");
+        }
+        for fine in [
+            "/tmp/k8s-metrics-server/metrics-certs",
+            "/tmp/k8s-metrics-server/serving-certs/",
+            "/etc/kueue/metrics/certs",
+            "/etc/metrics",
+            "/var/run/certs",
+            "/tmp/../certs",
+        ] {
+            for key in ["metricsCertMountPath", "webhookCertMountPath"] {
+                let s = check(json!({ key: fine })).unwrap_or_else(|e| panic!("{fine}: {e}"));
+                let got = match key {
+                    "metricsCertMountPath" => &s.metrics_cert_mount_path,
+                    _ => &s.webhook_cert_mount_path,
+                };
+                assert_eq!(got, fine);
+            }
+        }
+        for dir in SYSTEM_DIRS {
+            for written in [dir.to_string(), format!("{dir}/"), format!("{dir}/x/..")] {
+                for key in ["metricsCertMountPath", "webhookCertMountPath"] {
+                    let got = problems(&json!({ key: written }));
+                    assert_eq!(got.len(), 1, "{written}");
+                    assert_eq!((got[0].0.as_str(), got[0].1), (key, ErrorType::Invalid));
+                }
+            }
         }
     }
 

@@ -59,11 +59,20 @@ fn metadata_rules_are_the_routed_kinds() {
     assert_eq!(meta["backgroundAudit"], Value::Bool(true));
     assert_eq!(meta["executionMode"].as_str(), Some("kubewarden-wapc"));
     let mut kinds = BTreeSet::new();
+    let mut subresources = Vec::new();
     for rule in meta["rules"].as_sequence().unwrap() {
-        assert_eq!(strings(&rule["operations"]), vec!["CREATE", "UPDATE"]);
+        let operations = strings(&rule["operations"]);
         for group in strings(&rule["apiGroups"]) {
             for version in strings(&rule["apiVersions"]) {
                 for resource in strings(&rule["resources"]) {
+                    // `kubectl debug` adds ephemeral containers with an
+                    // UPDATE of this subresource (its object is the Pod).
+                    if let Some((resource, sub)) = resource.split_once('/') {
+                        subresources.push(format!("{group}/{version}/{resource}/{sub}"));
+                        assert_eq!(operations, vec!["UPDATE"], "{resource}/{sub}");
+                        continue;
+                    }
+                    assert_eq!(operations, vec!["CREATE", "UPDATE"], "{resource}");
                     let gvk = GroupVersionKind {
                         group: group.clone(),
                         version: version.clone(),
@@ -80,6 +89,7 @@ fn metadata_rules_are_the_routed_kinds() {
         23,
         "every kind of SPEC sections 2, 10 and 12: {kinds:?}"
     );
+    assert_eq!(subresources, vec!["/v1/pods/ephemeralcontainers"]);
 }
 
 /// SPEC section 12: the policy reads Certificates and Services, never

@@ -16,6 +16,22 @@
 //!   that enables the server is given, except that the diagnostics endpoint
 //!   defaults to `:8443`.
 //!
+//! Two readings that close gaps in "non-loopback" (SPEC 9, "Fail closed"):
+//!
+//! - **An address W3 cannot place counts as every interface**, whatever W4,
+//!   or an exception for W4, says: Go's `net.Listen` serves `:http` on port
+//!   80 of every interface (a named port resolves through /etc/services),
+//!   and W3 cannot tell what else garbage such as `:8080x` would do. Only a
+//!   host that is itself loopback (`127.0.0.1:http`) keeps it loopback. X3
+//!   reads [`exposed`], which leaves such an address to W4.
+//! - **`hostNetwork: true` makes loopback the node's**: every process on the
+//!   node reaches `127.0.0.1` of a host-network pod (kube-proxy and
+//!   node-exporter style DaemonSets), so W3 applies to a loopback server too,
+//!   and its message says so. X3 keeps SPEC 9's "loopback servers are not
+//!   exposed": it is about where certificates come from, not exposure, and a
+//!   server behind a TLS proxy sidecar is the same with or without the
+//!   node's network.
+//!
 //! Paths: the token that holds the address flag (`...args[2]`); for an
 //! insecure diagnostics endpoint on its default address, the token of
 //! `--insecure-diagnostics`.
@@ -49,8 +65,13 @@ const LISTEN_FLAGS: [&str; 3] = [
 /// Cluster API's default `--diagnostics-address`.
 const DEFAULT_DIAGNOSTICS_ADDRESS: &str = ":8443";
 
-const REMEDY: &str = "serve metrics over TLS or bind to 127.0.0.1 behind an \
-authenticating proxy such as kube-rbac-proxy";
+const REMEDY_METRICS: &str = "serve metrics over TLS or bind to 127.0.0.1 behind an \
+authenticating proxy such as kube-rbac-proxy (drop --metrics-secure=false and mount a \
+certificate with --metrics-cert-path, or use --metrics-bind-address=127.0.0.1:PORT)";
+
+const REMEDY_DIAGNOSTICS: &str = "serve metrics over TLS or bind to 127.0.0.1 behind an \
+authenticating proxy such as kube-rbac-proxy (set --insecure-diagnostics=false, the \
+default, or use --diagnostics-address=127.0.0.1:8443)";
 
 /// The host part of a `host:port` listen address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -198,6 +219,59 @@ pub(crate) fn exposed(s: &Setting) -> Option<String> {
     }
 }
 
+/// The host of an address [`parse_listen`] refuses, when it is loopback
+/// (`127.0.0.1:http`, `[::1]:8080x`): Go's `net.Listen` then listens on
+/// loopback or not at all (a named port resolves through /etc/services).
+fn loopback_of_unplaceable(addr: &str) -> Option<Host> {
+    let host = match addr.strip_prefix('[') {
+        Some(rest) => Host::Ip(IpAddr::V6(rest.split_once(']')?.0.parse().ok()?)),
+        None => parse_host(addr.rsplit_once(':')?.0).ok()?,
+    };
+    is_loopback_host(&host).then_some(host)
+}
+
+/// Why the pod's network matters to W3: with `hostNetwork: true` every
+/// address is the node's, and its loopback is shared by every process on
+/// the node.
+const NODE: &str = " (the node's network, because the pod sets hostNetwork: true)";
+
+/// W3's reading of a listen address (SPEC 9 "Fail closed"): where it may
+/// expose its server, `None` when it cannot (`0`, or loopback in the pod's
+/// own network namespace). Unlike [`exposed`], which X3 reads, an address
+/// W3 cannot place (a named port such as `:http`, which Go serves on port 80
+/// on every interface; garbage such as `:8080x`) counts as every interface
+/// whatever W4 (or an exception for it) says; with `hostNetwork: true`
+/// loopback is the node's loopback, which every process on the node reaches.
+fn w3_exposed(s: &Setting, host_network: bool) -> Option<String> {
+    let node = if host_network { NODE } else { "" };
+    let Val::Known(v) = &s.value else {
+        return exposed(s).map(|w| w + node);
+    };
+    let loopback = match parse_listen(v) {
+        Ok(Listen::Off) => return None,
+        Ok(Listen::On(host, _)) if is_loopback_host(&host) => host,
+        Ok(Listen::On(host, _)) => return Some(describe(&host, &s.ips) + node),
+        Err(why) => match loopback_of_unplaceable(v) {
+            Some(host) => host,
+            None => {
+                return Some(format!(
+                    "on an address the policy cannot place ({why}), so counted as every interface{node}"
+                ))
+            }
+        },
+    };
+    host_network.then(|| {
+        let shown = match loopback {
+            Host::Ip(ip) => ip.to_string(),
+            Host::Name(name) => name,
+            Host::Any => String::new(),
+        };
+        format!(
+            "on {shown} (the node's loopback, because the pod sets hostNetwork: true: every process on the node can reach it)"
+        )
+    })
+}
+
 /// W4 for the listen-address flags: every known reading.
 fn check_listen(c: &Container, name: &str, report: &mut Report) {
     for s in c.cmd.values(name) {
@@ -266,9 +340,10 @@ fn exposed_address(
     flag: &str,
     default: Option<&str>,
     unknown: Option<&UnknownToken>,
+    host_network: bool,
 ) -> Option<Evidence> {
     for s in c.cmd.values(flag) {
-        if let Some(where_) = exposed(s) {
+        if let Some(where_) = w3_exposed(s, host_network) {
             return Some(Evidence {
                 path: s.path.clone(),
                 text: format!("{} {where_}", s.shown()),
@@ -276,9 +351,10 @@ fn exposed_address(
         }
     }
     if let (Some(d), false) = (default, c.cmd.mentions(flag)) {
+        let node = if host_network { NODE } else { "" };
         return Some(Evidence {
             path: FieldPath::root(),
-            text: format!("the default --{flag}={d} on every interface"),
+            text: format!("the default --{flag}={d} on every interface{node}"),
         });
     }
     unknown.map(|u| Evidence {
@@ -330,7 +406,7 @@ fn insecure_value(
     })
 }
 
-fn check_container(c: &Container, report: &mut Report) {
+fn check_container(c: &Container, host_network: bool, report: &mut Report) {
     for name in LISTEN_FLAGS {
         check_listen(c, name, report);
     }
@@ -347,15 +423,20 @@ fn check_container(c: &Container, report: &mut Report) {
         let plain = insecure_value(c, "metrics-secure", false, unknown);
         let address = plain
             .as_ref()
-            .and_then(|_| exposed_address(c, "metrics-bind-address", None, unknown));
+            .and_then(|_| exposed_address(c, "metrics-bind-address", None, unknown, host_network));
         if let (Some(address), Some(plain)) = (address, plain) {
+            let remedy = if host_network {
+                "serve metrics over TLS (drop --metrics-secure=false and mount a certificate \
+                 with --metrics-cert-path), or run the pod without hostNetwork: true and bind \
+                 to 127.0.0.1 behind an authenticating proxy such as kube-rbac-proxy"
+            } else {
+                REMEDY_METRICS
+            };
             report.forbidden(
                 W3,
                 address.path,
                 format!(
-                    "{} with {} serves metrics in plaintext and without authentication: {REMEDY} \
-                     (drop --metrics-secure=false and mount a certificate with --metrics-cert-path, \
-                     or use --metrics-bind-address=127.0.0.1:PORT)",
+                    "{} with {} serves metrics in plaintext and without authentication: {remedy}",
                     address.text, plain.text
                 ),
             );
@@ -364,17 +445,24 @@ fn check_container(c: &Container, report: &mut Report) {
     let open = insecure_value(c, "insecure-diagnostics", true, unknown);
     if let Some(open) = open {
         let default = Some(DEFAULT_DIAGNOSTICS_ADDRESS);
-        if let Some(mut address) = exposed_address(c, "diagnostics-address", default, unknown) {
+        if let Some(mut address) =
+            exposed_address(c, "diagnostics-address", default, unknown, host_network)
+        {
             if address.path == FieldPath::root() {
                 address.path = open.path.clone();
             }
+            let remedy = if host_network {
+                "set --insecure-diagnostics=false (the default), or run the pod without \
+                 hostNetwork: true and use --diagnostics-address=127.0.0.1:8443"
+            } else {
+                REMEDY_DIAGNOSTICS
+            };
             report.forbidden(
                 W3,
                 address.path,
                 format!(
                     "{} with {} serves the diagnostics endpoint (metrics) in plaintext and \
-                     without authentication: {REMEDY} (set --insecure-diagnostics=false, the \
-                     default, or use --diagnostics-address=127.0.0.1:8443)",
+                     without authentication: {remedy}",
                     open.text, address.text
                 ),
             );
@@ -382,10 +470,10 @@ fn check_container(c: &Container, report: &mut Report) {
     }
 }
 
-/// W3 and W4 for every container and init container.
+/// W3 and W4 for every container, init container and ephemeral container.
 pub(crate) fn check(workload: &Workload, _ctx: &Ctx, report: &mut Report) {
     for c in &workload.containers {
-        check_container(c, report);
+        check_container(c, workload.host_network, report);
     }
 }
 
@@ -516,8 +604,9 @@ mod tests {
              --metrics-bind-address=:8443 --metrics-secure false =>
              # W3 applies only when the bind address is given (default 0).
              --metrics-secure=false =>
-             # A bad address is W4 only; a bad boolean is reported, not guessed.
-             --metrics-bind-address=8080 --metrics-secure=false => W4@[0]
+             # A bad address is W4, and W3 cannot place it: every interface.
+             # A bad boolean is reported, not guessed.
+             --metrics-bind-address=8080 --metrics-secure=false => W4@[0] W3@[0]
              --metrics-bind-address=:8080 --metrics-secure=no => invalid@[1]
              --metrics-secure=no => invalid@[0]
              --insecure-diagnostics=yes --diagnostics-address=:8443 => invalid@[0]",
@@ -538,7 +627,8 @@ mod tests {
              --diagnostics-address=127.0.0.1:8443 --insecure-diagnostics =>
              --diagnostics-address=localhost:8443 --insecure-diagnostics=true =>
              --diagnostics-address=0 --insecure-diagnostics =>
-             --diagnostics-address=:http --insecure-diagnostics => W4@[0]",
+             --diagnostics-address=:http --insecure-diagnostics => W4@[0] W3@[0]
+             --diagnostics-address=:http --insecure-diagnostics=false => W4@[0]",
         );
     }
 
@@ -621,6 +711,213 @@ mod tests {
         }
     }
 
+    /// W3 fails closed on an address it cannot place, whatever W4 says: Go's
+    /// `net.Listen` serves `:http` on port 80 of every interface (named ports
+    /// resolve through /etc/services). A loopback host stays loopback.
+    #[test]
+    fn w3_unplaceable_addresses_count_as_every_interface() {
+        table(
+            "--metrics-bind-address=:http --metrics-secure=false => W4@[0] W3@[0]
+             --metrics-bind-address=metrics-host:http --metrics-secure=false => W4@[0] W3@[0]
+             --metrics-bind-address=:8080x --metrics-secure=false => W4@[0] W3@[0]
+             --metrics-bind-address=0.0.0.0:99999 --metrics-secure=false => W4@[0] W3@[0]
+             --metrics-bind-address=[::1:8080 --metrics-secure=false => W4@[0] W3@[0]
+             --metrics-bind-address=my_host:8080 --metrics-secure=false => W4@[0] W3@[0]
+             --diagnostics-address=:https --insecure-diagnostics => W4@[0] W3@[0]
+             # Loopback hosts with a port Go may resolve: still loopback.
+             --metrics-bind-address=127.0.0.1:http --metrics-secure=false => W4@[0]
+             --metrics-bind-address=localhost:8080x --metrics-secure=false => W4@[0]
+             --metrics-bind-address=[::1]:metrics --metrics-secure=false => W4@[0]
+             # Secure, or off: W4 alone.
+             --metrics-bind-address=:http => W4@[0]
+             --metrics-bind-address=:http --metrics-secure=true => W4@[0]",
+        );
+        let (_, details) = manager(
+            &["--metrics-bind-address=:http", "--metrics-secure=false"],
+            json!([]),
+        );
+        assert!(
+            details[1].starts_with(
+                "--metrics-bind-address=:http on an address the policy cannot place (the port \"http\" \
+                 is not a number (service names are not accepted)), so counted as every interface \
+                 with --metrics-secure=false serves metrics in plaintext"
+            ),
+            "{details:?}"
+        );
+    }
+
+    /// An exception for W4 does not switch W3 off: through the whole review,
+    /// W4 becomes the excepted warning and W3 still rejects.
+    #[test]
+    fn w3_is_not_excepted_with_w4() {
+        let object = |address: &str, secure: &str| {
+            json!({"metadata": {"name": "controller-manager", "namespace": "system"},
+                "spec": {"template": {"spec": {"containers": [{"name": "manager",
+                "command": ["/manager"], "args": [address, secure]}]}}}})
+        };
+        let settings = Settings::read(&json!({"exceptions": [{"rules": ["W4"],
+            "namespaces": ["system"], "reason": "named ports are resolved by our base image"}]}))
+        .unwrap();
+        let args = "spec.template.spec.containers[0].args[0]";
+        let (r, _) = testing::report(
+            "Deployment",
+            object("--metrics-bind-address=:http", "--metrics-secure=false"),
+            &settings,
+        );
+        assert_eq!(
+            testing::findings(&r),
+            [("W3".to_string(), args.to_string())]
+        );
+        assert!(r.violations[0].detail.contains("cannot place"), "{r:?}");
+        assert!(
+            r.warnings[0].starts_with("[W4] excepted"),
+            "{:?}",
+            r.warnings
+        );
+        // Fixed: TLS on; W4 stays the excepted warning.
+        let (r, _) = testing::report(
+            "Deployment",
+            object("--metrics-bind-address=:http", "--metrics-secure=true"),
+            &settings,
+        );
+        assert!(r.is_clean(), "{:?}", r.violations);
+        assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    }
+
+    /// A hostNetwork pod (kube-proxy, node-exporter): its loopback is the
+    /// node's, so W3 applies to loopback addresses too.
+    #[test]
+    fn w3_host_network_loopback_is_the_nodes() {
+        let pod = |host_network: Value, args: &[&str]| {
+            let object = json!({"spec": {"template": {"spec": {"hostNetwork": host_network,
+                "containers": [{"name": "manager", "command": ["/manager"], "args": args}]}}}});
+            run(
+                WorkloadKind::DaemonSet,
+                &object,
+                "spec.template.spec.containers[0].args",
+            )
+        };
+        let insecure_loopback = [
+            "--metrics-bind-address=127.0.0.1:8080",
+            "--metrics-secure=false",
+        ];
+        let cases: [(Value, &[&str], &str); 10] = [
+            (json!(true), &insecure_loopback, "W3@[0]"),
+            (
+                json!(true),
+                &[
+                    "--metrics-bind-address=localhost:8080",
+                    "--metrics-secure=false",
+                ],
+                "W3@[0]",
+            ),
+            (
+                json!(true),
+                &["--metrics-bind-address=[::1]:8080", "--metrics-secure=0"],
+                "W3@[0]",
+            ),
+            (
+                json!(true),
+                &[
+                    "--metrics-bind-address=127.0.0.1:http",
+                    "--metrics-secure=false",
+                ],
+                "W4@[0] W3@[0]",
+            ),
+            (
+                json!(true),
+                &[
+                    "--diagnostics-address=127.0.0.1:8443",
+                    "--insecure-diagnostics",
+                ],
+                "W3@[0]",
+            ),
+            (
+                json!(true),
+                &["--metrics-bind-address=:8080", "--metrics-secure=false"],
+                "W3@[0]",
+            ),
+            // Fixed: secure, or off.
+            (json!(true), &["--metrics-bind-address=127.0.0.1:8443"], ""),
+            (
+                json!(true),
+                &["--metrics-bind-address=0", "--metrics-secure=false"],
+                "",
+            ),
+            // Without hostNetwork, loopback is the pod's own.
+            (json!(false), &insecure_loopback, ""),
+            (Value::Null, &insecure_loopback, ""),
+        ];
+        for (host_network, args, expected) in cases {
+            assert_eq!(
+                pod(host_network.clone(), args).0,
+                expected,
+                "{host_network} {args:?}"
+            );
+        }
+        let (_, details) = pod(json!(true), &insecure_loopback);
+        assert!(
+            details[0].starts_with(
+                "--metrics-bind-address=127.0.0.1:8080 on 127.0.0.1 (the node's loopback, because \
+                 the pod sets hostNetwork: true: every process on the node can reach it) with \
+                 --metrics-secure=false serves metrics in plaintext"
+            ),
+            "{details:?}"
+        );
+        assert!(
+            details[0].contains("without hostNetwork: true"),
+            "{details:?}"
+        );
+        let (_, details) = pod(
+            json!(true),
+            &["--metrics-bind-address=:8080", "--metrics-secure=false"],
+        );
+        assert!(
+            details[0].contains(
+                "on every interface (the node's network, because the pod sets hostNetwork: true)"
+            ),
+            "{details:?}"
+        );
+        // A hostNetwork of the wrong type is reported, and read as not set.
+        let (found, _) = pod(json!("true"), &insecure_loopback);
+        assert_eq!(found, "type@spec.template.spec.hostNetwork");
+    }
+
+    /// The W3 fixtures of the unplaceable and hostNetwork readings, and the
+    /// `kubectl debug` ephemeral containers, through the whole review: the
+    /// findings as `rule@path`, and whether the object was patched.
+    #[test]
+    fn w3_fixtures_through_the_review() {
+        let w4_excepted = json!({"exceptions": [{"rules": ["W4"], "namespaces": ["guestbook-system"],
+            "reason": "the base image resolves named ports"}]});
+        let cases = [
+            ("w3-kubebuilder-named-port-plaintext", json!({}), "W4@spec.template.spec.containers[0].args[0] W3@spec.template.spec.containers[0].args[0]"),
+            ("w3-kubebuilder-named-port-plaintext", w4_excepted.clone(), "W3@spec.template.spec.containers[0].args[0]"),
+            ("w3-kubebuilder-named-port-secure", w4_excepted, ""),
+            ("w3-host-network-node-exporter-style-loopback-plaintext", json!({}), "W3@spec.template.spec.containers[0].args[0]"),
+            ("w3-host-network-node-exporter-style-loopback-secure", json!({}), ""),
+            ("ephemeral-kubectl-debug-manager-plaintext", json!({}), "W3@spec.ephemeralContainers[0].command[1]"),
+            ("ephemeral-kubectl-debug-busybox", json!({}), ""),
+            ("ephemeral-audit-debugged-pod-cert-path-not-mounted", json!({}), "W5@spec.ephemeralContainers[0].command[2]"),
+        ];
+        for (name, settings, expected) in cases {
+            let file = format!(
+                "{}/test_data/workloads/{name}.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let mut req: kubewarden_policy_sdk::request::KubernetesAdmissionRequest =
+                serde_json::from_str(&std::fs::read_to_string(file).unwrap()).unwrap();
+            let settings = crate::review::validate_settings(&settings).unwrap();
+            let v = crate::review::review(&mut req, &settings);
+            let found: Vec<String> = testing::findings(&v.report)
+                .into_iter()
+                .map(|(rule, path)| format!("{rule}@{path}"))
+                .collect();
+            assert_eq!(found.join(" "), expected, "{name}");
+            assert!(v.mutated.is_none(), "{name}: patched");
+        }
+    }
+
     /// Env of the SPEC 9 cases: a downward-API pod IP, a ConfigMap value,
     /// literals, a chain, and a whole flag from a ConfigMap.
     fn spec9_env() -> Value {
@@ -677,7 +974,7 @@ mod tests {
             ("--metrics-bind-address=127.0.0.1:8080 --metrics-secure=false --diagnostics-address=127.0.0.1:8443 $(EXTRA_FLAGS)", "W3@[3] W3@[3]"),
             // A value flag without `=` consumes the next token, whatever it is.
             ("--metrics-secure=false --metrics-bind-address :8080", "W3@[1]"),
-            ("--metrics-secure=false --metrics-bind-address --leader-elect", "W4@[1]"),
+            ("--metrics-secure=false --metrics-bind-address --leader-elect", "W4@[1] W3@[1]"),
             ("--metrics-secure=false --metrics-bind-address", "invalid@[1]"),
             // Neither `--` nor a positional ends the reading; every reading counts.
             ("--metrics-secure=false -- --metrics-bind-address=:8080", "W3@[2]"),
@@ -742,7 +1039,7 @@ mod tests {
             ("/manager --metrics-bind-address=$ADDR --metrics-secure=false", "W3@args[0]"),
             ("ADDR=127.0.0.1:8080; /manager --metrics-bind-address=$ADDR --metrics-secure=false", "W3@args[0]"),
             ("/manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false # --metrics-bind-address=:8080", ""),
-            ("/manager --metrics-bind-address='$LISTEN' --metrics-secure=false", "W4@args[0]"),
+            ("/manager --metrics-bind-address='$LISTEN' --metrics-secure=false", "W4@args[0] W3@args[0]"),
             ("/manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false && echo done", ""),
             ("/manager --metrics-bind-address=:8443 \"$@\"", "W3@args[0] W3@args[0]"),
         ];

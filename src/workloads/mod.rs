@@ -46,6 +46,9 @@ impl Container<'_> {
 pub struct Workload<'a> {
     pub(crate) pod: PodSpecView<'a>,
     pub(crate) containers: Vec<Container<'a>>,
+    /// `hostNetwork: true`: the pod shares the node's network, loopback
+    /// included (W3).
+    pub(crate) host_network: bool,
 }
 
 impl<'a> Workload<'a> {
@@ -58,6 +61,7 @@ impl<'a> Workload<'a> {
     ) -> Option<Workload<'a>> {
         let root = Obj::at(object, FieldPath::root(), report)?;
         let pod = podspec::find(kind, &root, report)?;
+        let host_network = pod.spec.bool("hostNetwork", report) == Some(true);
         let pod_env = PodEnv {
             service_links: pod.spec.bool("enableServiceLinks", report) != Some(false),
         };
@@ -77,7 +81,11 @@ impl<'a> Workload<'a> {
                 Container { at, cmd, env }
             })
             .collect();
-        Some(Workload { pod, containers })
+        Some(Workload {
+            pod,
+            containers,
+            host_network,
+        })
     }
 }
 

@@ -3,6 +3,15 @@
 //! StatefulSet, DaemonSet, ReplicaSet and Job, and
 //! `spec.jobTemplate.spec.template.spec` for CronJob. Reading and editing use
 //! the same table, so the paths in messages and the paths edited agree.
+//!
+//! A pod spec's containers are its `initContainers`, `containers` and
+//! `ephemeralContainers`. Ephemeral containers are added to a running Pod by
+//! `kubectl debug` through the `pods/ephemeralcontainers` subresource, and
+//! the audit scanner replays them as part of the Pod; a pod template may
+//! carry the field too (the API server refuses it there, after mutating
+//! admission): wherever it appears, every workload rule reads them like
+//! containers (a fail-closed reading). No repair ever edits one: the API
+//! server lets nothing change an ephemeral container once added.
 
 use crate::report::{FieldPath, Report};
 use crate::view::Obj;
@@ -92,7 +101,7 @@ pub(crate) struct ContainerRef<'a> {
     /// The container object; its path is `...spec.containers[0]` or
     /// `...spec.initContainers[0]`.
     pub(crate) obj: Obj<'a>,
-    /// `containers` or `initContainers`.
+    /// `containers`, `initContainers` or `ephemeralContainers`.
     pub(crate) list: &'static str,
     pub(crate) index: usize,
     /// The container's name (empty when missing or of the wrong type).
@@ -103,14 +112,23 @@ impl ContainerRef<'_> {
     pub(crate) fn is_init(&self) -> bool {
         self.list == "initContainers"
     }
+
+    /// An ephemeral container (`kubectl debug`): read by every rule, never
+    /// edited.
+    pub(crate) fn is_ephemeral(&self) -> bool {
+        self.list == EPHEMERAL
+    }
 }
 
+/// The list of ephemeral containers.
+pub(crate) const EPHEMERAL: &str = "ephemeralContainers";
+
 impl<'a> PodSpecView<'a> {
-    /// Every init container and container, init containers first (the order
-    /// the kubelet starts them). Entries of the wrong type are reported.
+    /// Every init container, container and ephemeral container, in the
+    /// order the kubelet starts them. Entries of the wrong type are reported.
     pub(crate) fn containers(&self, report: &mut Report) -> Vec<ContainerRef<'a>> {
         let mut out = Vec::new();
-        for list in ["initContainers", "containers"] {
+        for list in ["initContainers", "containers", EPHEMERAL] {
             if let Some(items) = self.spec.list(list, report) {
                 for index in 0..items.len() {
                     let Some(obj) = items.obj(index, report) else {
@@ -277,6 +295,47 @@ mod tests {
         // In the order of the elements.
         let bad: Vec<&str> = r.violations.iter().map(|v| v.path.as_str()).collect();
         assert_eq!(bad, vec!["spec.containers[1].name", "spec.containers[2]"]);
+    }
+
+    #[test]
+    fn lists_ephemeral_containers_last_wherever_they_appear() {
+        // A Pod after `kubectl debug`, and a template that carries the field
+        // (the API server refuses it there, after admission: read anyway).
+        let pod = json!({"spec": {"containers": [{"name": "manager"}],
+            "ephemeralContainers": [{"name": "debugger-x7k2p", "targetContainerName": "manager"}, 3]}});
+        let templated = json!({"spec": {"template": {"spec": {
+            "ephemeralContainers": [{"name": "debugger"}]}}}});
+        for (kind, v, expected) in [
+            (
+                WorkloadKind::Pod,
+                &pod,
+                vec![
+                    ("spec.containers[0]", false),
+                    ("spec.ephemeralContainers[0]", true),
+                ],
+            ),
+            (
+                WorkloadKind::Deployment,
+                &templated,
+                vec![("spec.template.spec.ephemeralContainers[0]", true)],
+            ),
+        ] {
+            let mut r = Report::new();
+            let root = Obj::at(v, FieldPath::root(), &mut r).unwrap();
+            let p = find(kind, &root, &mut r).unwrap();
+            let cs = p.containers(&mut r);
+            let seen: Vec<(&str, bool)> = cs
+                .iter()
+                .map(|c| (c.obj.path.as_str(), c.is_ephemeral()))
+                .collect();
+            assert_eq!(seen, expected);
+            let bad: Vec<&str> = r.violations.iter().map(|v| v.path.as_str()).collect();
+            let expected_bad: &[&str] = match kind {
+                WorkloadKind::Pod => &["spec.ephemeralContainers[1]"],
+                _ => &[],
+            };
+            assert_eq!(bad, expected_bad);
+        }
     }
 
     #[test]

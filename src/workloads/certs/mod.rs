@@ -30,6 +30,9 @@
 //!   rejection in `external` mode.
 //! - An excepted W5 or X3 (SPEC 11) is reported as a plain violation and
 //!   triggers no injection; the exceptions layer turns it into a warning.
+//! - Ephemeral containers (`kubectl debug`) are read like every container;
+//!   what injection would repair in one is reported instead (nothing may
+//!   change an ephemeral container), and none is ever an injection target.
 //! - Lookups go through maps (volumes by name), so the cost stays linear in
 //!   the number of volumes and mounts (SPEC 9, "Cost").
 
@@ -584,15 +587,24 @@ fn target(pod: &Pod, by_annotation: Option<usize>, s: &Settings) -> Result<usize
             .collect::<Vec<_>>()
             .join(", ")
     };
+    // An ephemeral container is never a target: nothing may edit one.
+    let editable = |i: &usize| !pod.views[*i].c.at.is_ephemeral();
     let carriers: Vec<usize> = (0..pod.views.len())
         .filter(|&i| pod.views[i].carries_metrics_config())
+        .filter(editable)
         .collect();
     let by_setting = pod
         .views
         .iter()
-        .position(|cv| cv.c.at.name == s.metrics_container_name);
+        .position(|cv| cv.c.at.name == s.metrics_container_name && !cv.c.at.is_ephemeral());
     if carriers.len() == 1 {
         return Ok(carriers[0]);
+    }
+    if let Some(i) = by_annotation.filter(|i| !editable(i)) {
+        return Err(format!(
+            "{CONTAINER_ANNOTATION} names container {}, an ephemeral container (kubectl debug), which the policy never edits",
+            pod.views[i].label()
+        ));
     }
     if carriers.len() > 1 {
         return [by_annotation, by_setting]
@@ -608,6 +620,7 @@ fn target(pod: &Pod, by_annotation: Option<usize>, s: &Settings) -> Result<usize
     }
     let regular: Vec<usize> = (0..pod.views.len())
         .filter(|&i| !pod.views[i].c.at.is_init())
+        .filter(editable)
         .collect();
     match (by_annotation, by_setting) {
         (Some(i), _) | (None, Some(i)) => Ok(i),
@@ -729,5 +742,27 @@ pub(crate) fn analyze<'w, 'a>(
     if let Some(path) = &opt_in {
         opt_in_need(&pod, path, by_annotation, bad_name, s, report, &mut needs);
     }
+    needs.retain(|n| !ephemeral_unrepaired(&pod, n, s, report));
     Analysis { pod, needs, opt_in }
+}
+
+/// A need of an ephemeral container is reported, never repaired: the API
+/// server lets nothing change an ephemeral container once added, and a Pod
+/// (the only object that has them) is never patched on UPDATE (SPEC 8).
+/// `true` when `n` was such a need.
+fn ephemeral_unrepaired(pod: &Pod, n: &Need, s: &Settings, report: &mut Report) -> bool {
+    let cv = &pod.views[n.container];
+    if !cv.c.at.is_ephemeral() {
+        return false;
+    }
+    let flag = if n.append_flag {
+        format!(" and --metrics-cert-path={} in its args", n.dir)
+    } else {
+        String::new()
+    };
+    report.required(n.trigger.rule(), n.path.clone(), format!(
+        "{}; container {} is an ephemeral container (kubectl debug), which nothing may change once it is added, so the policy does not repair it: add it with a read-only volume mount of Secret {:?} at {} (from a volume the pod already has){flag}, or without the metrics configuration",
+        n.why, cv.label(), s.metrics_cert_secret_name, n.dir
+    ));
+    true
 }

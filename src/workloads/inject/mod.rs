@@ -105,6 +105,11 @@ pub(crate) fn plan<'n>(
     let mut edits: Vec<Edit> = Vec::new();
     let mut index: HashMap<(usize, String), usize> = HashMap::new();
     for n in needs {
+        // The analysis reports these instead (nothing may edit one).
+        debug_assert!(
+            !pod.views[n.container].c.at.is_ephemeral(),
+            "a need of an ephemeral container"
+        );
         let key = (
             n.container,
             mounts::clean(&n.dir).unwrap_or_else(|| n.dir.clone()),

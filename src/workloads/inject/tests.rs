@@ -903,3 +903,217 @@ fn apply_edits_in_place_and_revert_takes_them_back() {
     nothing.edits[0].append_flag = false;
     assert!(!nothing.changes() && repair(false).changes());
 }
+
+/// A Pod as the audit scanner replays it after `kubectl debug`: the manager
+/// and an ephemeral copy of it started with other flags.
+fn debugged_pod(manager_args: Value, debugger: Value) -> Value {
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "controller-manager-6d9f7c8b5-x2x7q", "namespace": "project-system"},
+        "spec": {
+            "volumes": [webhook_volume()],
+            "containers": [manager(manager_args, json!([webhook_mount()]))],
+            "ephemeralContainers": [debugger]
+        }
+    })
+}
+
+fn debugger(args: Value, mounts: Value) -> Value {
+    json!({"name": "debugger-x7k2p", "image": "controller:latest", "command": ["/manager"],
+           "args": args, "volumeMounts": mounts, "targetContainerName": "manager",
+           "stdin": true, "tty": true})
+}
+
+/// No patch ever targets an ephemeral container: what injection would repair
+/// there (W5, X3) is reported instead, with its path.
+#[test]
+fn inject_never_edits_an_ephemeral_container() {
+    const E0: &str = "spec.ephemeralContainers[0]";
+    let secure = json!([
+        "--metrics-bind-address=:8443",
+        EVIDENCE,
+        format!("--metrics-cert-path={METRICS_DIR}")
+    ]);
+    let with_certs = json!([webhook_mount(), mount("metrics-certs", METRICS_DIR)]);
+    let cases = [
+        // W5: the directory it names is not mounted in it.
+        (
+            debugger(
+                json!([format!("--metrics-cert-path={METRICS_DIR}")]),
+                json!([]),
+            ),
+            "W5",
+            format!("{E0}.args[0]"),
+        ),
+        // X3 with evidence: would get the mount and the flag.
+        (
+            debugger(
+                json!(["--metrics-bind-address=:8443", EVIDENCE]),
+                json!([webhook_mount()]),
+            ),
+            "X3",
+            E0.to_string(),
+        ),
+    ];
+    let pod_volumes = json!([
+        webhook_volume(),
+        secret_volume("metrics-certs", "metrics-server-cert")
+    ]);
+    for (debugger, rule, path) in cases {
+        let mut obj = debugged_pod(secure.clone(), debugger.clone());
+        obj["spec"]["volumes"] = pod_volumes.clone();
+        obj["spec"]["containers"][0]["volumeMounts"] = with_certs.clone();
+        let (r, m) = report("Pod", obj, &Settings::default());
+        assert!(m.is_none(), "{rule}: patched {m:?}");
+        assert_eq!(findings(&r), vec![f(rule, &path)], "{rule}");
+        let detail = &r.violations[0].detail;
+        assert!(
+            detail.contains("container \"debugger-x7k2p\" is an ephemeral container (kubectl debug), which nothing may change once it is added, so the policy does not repair it"),
+            "{detail}"
+        );
+        assert!(detail.contains(METRICS_DIR), "{detail}");
+        // Fixed: the ephemeral container mounts the pod's metrics volume.
+        let mut fixed = debugged_pod(secure.clone(), debugger);
+        fixed["spec"]["volumes"] = pod_volumes.clone();
+        fixed["spec"]["containers"][0]["volumeMounts"] = with_certs.clone();
+        fixed["spec"]["ephemeralContainers"][0]["volumeMounts"] = with_certs.clone();
+        if rule == "X3" {
+            fixed["spec"]["ephemeralContainers"][0]["args"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!(format!("--metrics-cert-path={METRICS_DIR}")));
+        }
+        let (r, m) = report("Pod", fixed, &Settings::default());
+        assert!(r.is_clean() && m.is_none(), "{rule}: {:?}", r.violations);
+    }
+}
+
+/// The opt-in picks a target among the containers that may be edited: an
+/// ephemeral container carrying metrics flags is not a candidate, and the
+/// `secure-metrics/container` annotation cannot name one.
+#[test]
+fn inject_opt_in_never_targets_an_ephemeral_container() {
+    let opt_in = |container: Option<&str>| {
+        let mut a = json!({"secure-metrics/inject-metrics-certs": "true"});
+        if let Some(c) = container {
+            a["secure-metrics/container"] = json!(c);
+        }
+        a
+    };
+    // The only carrier of metrics flags is ephemeral: the manager is the target.
+    let mut obj = debugged_pod(
+        json!(["--leader-elect"]),
+        debugger(json!(["--metrics-bind-address=127.0.0.1:8080"]), json!([])),
+    );
+    obj["metadata"]["annotations"] = opt_in(None);
+    let (r, m) = report("Pod", obj.clone(), &Settings::default());
+    assert!(r.is_clean(), "{:?}", r.violations);
+    let m = m.expect("the manager is repaired");
+    assert_eq!(
+        m["spec"]["containers"][0]["volumeMounts"],
+        json!([webhook_mount(), mount("metrics-certs", METRICS_DIR)])
+    );
+    assert_eq!(
+        m["spec"]["ephemeralContainers"],
+        obj["spec"]["ephemeralContainers"]
+    );
+    // Named by the annotation: refused, with the reason.
+    obj["metadata"]["annotations"] = opt_in(Some("debugger-x7k2p"));
+    let (r, m) = report("Pod", obj, &Settings::default());
+    assert!(m.is_none());
+    assert_eq!(
+        findings(&r),
+        vec![f(
+            "invalid",
+            "metadata.annotations[secure-metrics/inject-metrics-certs]"
+        )]
+    );
+    assert!(
+        r.violations[0].detail.contains(
+            "secure-metrics/container names container \"debugger-x7k2p\", an ephemeral container (kubectl debug), which the policy never edits"
+        ),
+        "{}",
+        r.violations[0].detail
+    );
+}
+
+/// Every workload rule reads an ephemeral container like a container, with
+/// its own path (SPEC 5 and 9; `kubectl debug` adds them to a running Pod).
+#[test]
+fn ephemeral_containers_are_read_by_every_rule() {
+    const E0: &str = "spec.ephemeralContainers[0]";
+    let plain = json!(["--leader-elect"]);
+    let metrics_volume = secret_volume("metrics-certs", "metrics-server-cert");
+    let cases: Vec<(&str, Value, Value, &str, String)> = vec![
+        // W1: half a pair.
+        (
+            "auto",
+            debugger(json!(["--tls-cert-file=/certs/tls.crt"]), json!([])),
+            json!([]),
+            "W1",
+            format!("{E0}.args[0]"),
+        ),
+        // W2: a TLS version below 1.2.
+        (
+            "auto",
+            {
+                let mut d = debugger(json!([]), json!([]));
+                d["env"] = json!([{"name": "METRICS_PROMETHEUS_TLS_MIN_VERSION", "value": "1.0"}]);
+                d
+            },
+            json!([]),
+            "W2",
+            format!("{E0}.env[0].value"),
+        ),
+        // W3 and W4.
+        (
+            "auto",
+            debugger(
+                json!(["--metrics-bind-address=:8080", "--metrics-secure=false"]),
+                json!([]),
+            ),
+            json!([]),
+            "W3",
+            format!("{E0}.args[0]"),
+        ),
+        (
+            "auto",
+            debugger(json!(["--health-probe-bind-address=8081"]), json!([])),
+            json!([]),
+            "W4",
+            format!("{E0}.args[0]"),
+        ),
+        // X1: internal mode, the metrics Secret mounted in it.
+        (
+            "internal",
+            debugger(json!([]), json!([mount("metrics-certs", "/certs")])),
+            json!([metrics_volume.clone()]),
+            "X1",
+            format!("{E0}.volumeMounts[0]"),
+        ),
+        // X2: external metrics certificates, webhooks without their Secret.
+        (
+            "auto",
+            debugger(
+                json!(["--webhook-cert-path=/tmp/webhook-certs"]),
+                json!([mount("metrics-certs", METRICS_DIR)]),
+            ),
+            json!([metrics_volume]),
+            "X2",
+            E0.to_string(),
+        ),
+    ];
+    for (mode, debugger, volumes, rule, path) in cases {
+        let mut obj = debugged_pod(plain.clone(), debugger);
+        obj["spec"]["volumes"]
+            .as_array_mut()
+            .unwrap()
+            .extend(volumes.as_array().unwrap().iter().cloned());
+        let s = settings(json!({"certManagement": mode}));
+        let (r, m) = report("Pod", obj, &s);
+        assert!(m.is_none(), "{rule}");
+        let found: Vec<(String, String)> = findings(&r);
+        assert_eq!(found, vec![f(rule, &path)], "{rule}: {:?}", r.violations);
+    }
+}
