@@ -419,7 +419,7 @@ mod tests {
             };
             r2_issued(
                 &refs("metrics-server-cert"),
-                &[kueue_webhook.clone()],
+                std::slice::from_ref(&kueue_webhook),
                 "kueue-system",
                 &s,
                 &mut r,
