@@ -56,16 +56,19 @@ warning_count() { field '(.warnings // []) | length'; }
   assert_no_warnings
 }
 
-@test "R1: with no Certificate for the CA Secret there is nothing to compare; R2 warns instead" {
+@test "R1: with no Certificate for the CA Secret there is nothing to compare; R2 warns instead in external mode, and says nothing in auto mode" {
   cross kueue-servicemonitor-servername-mismatch.json kueue-no-certificates.yml
+  assert_allowed
+  assert_no_warnings
+  cross kueue-servicemonitor-servername-mismatch.json kueue-no-certificates.yml '{"certManagement": "external"}'
   assert_allowed
   assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret "kueue-metrics-server-cert" (CA) is written by no cert-manager Certificate'
   assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.keySecret.name:'
   [ "$(warning_count)" -eq 3 ]
 }
 
-@test "R2: Kueue's monitor reading metrics-server-cert gets a \"did you mean\" for kueue-metrics-server-cert" {
-  cross kueue-servicemonitor-reads-metrics-server-cert.json kueue-certificates.yml
+@test "R2 (external mode): Kueue's monitor reading metrics-server-cert gets a \"did you mean\" for kueue-metrics-server-cert" {
+  cross kueue-servicemonitor-reads-metrics-server-cert.json kueue-certificates.yml '{"certManagement": "external"}'
   assert_allowed
   assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret "metrics-server-cert" (CA) is written by no cert-manager Certificate in namespace "kueue-system"'
   assert_warning_contains 'did you mean "kueue-metrics-server-cert" (written by Certificate kueue-metrics-cert)?'
@@ -74,8 +77,8 @@ warning_count() { field '(.warnings // []) | length'; }
   [ "$(warning_count)" -eq 3 ]
 }
 
-@test "R2: a Deployment mounting a metrics Secret no Certificate writes gets a \"did you mean\"" {
-  cross workloads/kubebuilder-cert-manager.json guestbook-certificates-prefixed.yml
+@test "R2 (external mode): a Deployment mounting a metrics Secret no Certificate writes gets a \"did you mean\"" {
+  cross workloads/kubebuilder-cert-manager.json guestbook-certificates-prefixed.yml '{"certManagement": "external"}'
   assert_allowed
   assert_no_patch
   assert_warning_contains '[R2] spec.template.spec.volumes[0].secret.secretName: Secret "metrics-server-cert" (the metrics certificate)'

@@ -44,7 +44,7 @@ pub fn read<'a>(object: &Obj<'a>, ctx: &Ctx, report: &mut Report) -> Option<Cert
     let secret_name = spec.as_ref().and_then(|s| s.str("secretName", report));
     let annotated = metadata.as_ref().and_then(|m| annotated(m, report));
     let (recognised_at, recognised_why) = match (&spec, secret_name, annotated) {
-        (Some(s), Some(name), _) if name == ctx.settings.metrics_cert_secret_name => (
+        (Some(s), Some(name), _) if ctx.settings.is_metrics_secret(name) => (
             s.path_of("secretName"),
             format!("its Secret {name:?} is the policy's metricsCertSecretName"),
         ),

@@ -113,9 +113,9 @@ impl CertInfo {
     /// X4 looks for): it writes the metrics Secret, is annotated as one, or
     /// its name or Secret says "metrics" (Kueue's `kueue-metrics-cert`
     /// writing `kueue-metrics-server-cert`). Webhook certificates are not.
-    pub(crate) fn is_metrics(&self, metrics_secret: &str) -> bool {
+    pub(crate) fn is_metrics(&self, settings: &crate::settings::Settings) -> bool {
         self.annotated_metrics
-            || self.secret_name == metrics_secret
+            || settings.is_metrics_secret(&self.secret_name)
             || self.secret_name.contains("metrics")
             || self.name.contains("metrics")
     }
@@ -349,7 +349,7 @@ mod tests {
             .unwrap();
         assert_eq!(certs.len(), 1);
         assert_eq!(certs[0].secret_name, "kueue-metrics-server-cert");
-        assert!(certs[0].is_metrics("metrics-server-cert"));
+        assert!(certs[0].is_metrics(&crate::settings::Settings::default()));
         l.certificates("kueue-system", (Rule::R1, &FieldPath::root()))
             .unwrap();
         assert_eq!(cluster.calls.borrow().len(), 1);

@@ -128,20 +128,26 @@ pub(crate) fn r1_server_name(
 }
 
 /// R2: every Secret referenced is written by a Certificate of the namespace.
+/// Only in `external` mode (SPEC 16): there the admin declared cert-manager
+/// the metrics issuer; elsewhere operators (CloudNativePG), Jobs
+/// (kube-webhook-certgen) and OpenShift's service CA write such Secrets.
 pub(crate) fn r2_issued(
     refs: &[SecretRef],
     certs: &[CertInfo],
     namespace: &str,
-    metrics_secret: &str,
+    settings: &crate::settings::Settings,
     report: &mut Report,
 ) {
+    if settings.cert_management != crate::settings::CertManagement::External {
+        return;
+    }
     for r in refs {
         if certs.iter().any(|c| c.secret_name == r.secret) {
             continue;
         }
         let mut candidates: Vec<String> = certs
             .iter()
-            .filter(|c| c.is_metrics(metrics_secret))
+            .filter(|c| c.is_metrics(settings))
             .map(|c| format!("{:?} (written by Certificate {})", c.secret_name, c.name))
             .collect();
         candidates.dedup();
@@ -350,9 +356,14 @@ mod tests {
         assert!(!certifies(&cert("dns", "s", &["10.0.0.1"]), "10.0.0.1"));
     }
 
+    /// R2 in `external` mode, the only mode it warns in (SPEC 16).
     fn r2(refs: &[SecretRef], certs: &[CertInfo]) -> Report {
         let mut r = Report::new();
-        r2_issued(refs, certs, "kueue-system", "metrics-server-cert", &mut r);
+        let external = crate::settings::Settings {
+            cert_management: crate::settings::CertManagement::External,
+            ..Default::default()
+        };
+        r2_issued(refs, certs, "kueue-system", &external, &mut r);
         r
     }
 
@@ -395,6 +406,26 @@ mod tests {
         )
         .warnings
         .is_empty());
+        // Not in auto or internal mode, where operators, Jobs and
+        // OpenShift's service CA write such Secrets themselves.
+        for mode in [
+            crate::settings::CertManagement::Auto,
+            crate::settings::CertManagement::Internal,
+        ] {
+            let mut r = Report::new();
+            let s = crate::settings::Settings {
+                cert_management: mode,
+                ..Default::default()
+            };
+            r2_issued(
+                &refs("metrics-server-cert"),
+                std::slice::from_ref(&kueue_webhook),
+                "kueue-system",
+                &s,
+                &mut r,
+            );
+            assert!(r.warnings.is_empty(), "{mode}: {:?}", r.warnings);
+        }
         // No metrics Certificate: no guess, advice to create one.
         let r = r2(&refs("metrics-server-cert"), &[kueue_webhook]);
         assert!(!r.warnings[0].contains("did you mean"), "{:?}", r.warnings);
@@ -499,7 +530,7 @@ mod review_tests {
         let c = kueue();
         let v = review_with(
             &mut fixture("cross-object/kueue-servicemonitor-reads-metrics-server-cert.json"),
-            &settings(json!({})),
+            &settings(json!({"certManagement": "external"})),
             Some(&c),
         );
         assert!(v.report.is_clean());
@@ -508,28 +539,25 @@ mod review_tests {
     }
 
     #[test]
-    fn r2_workload_fixture_including_an_injected_mount() {
+    fn x3_injects_no_mount_of_a_secret_no_certificate_writes() {
         // Kubebuilder with cert-manager webhooks (and --webhook-cert-path,
-        // the evidence SPEC 9 asks for) gets metrics-server-cert injected in
-        // auto mode; no Certificate of its namespace writes it.
+        // the evidence SPEC 9 asks for): with lookups and no Certificate of
+        // its namespace writing metrics-server-cert, nothing is injected
+        // (SPEC 14) and X3 warns in auto mode; R2 stays silent (SPEC 16).
         let c = FakeCluster::default();
         let v = review_with(
             &mut fixture("workloads/kubebuilder-webhooks-without-metrics-cert.json"),
             &settings(json!({})),
             Some(&c),
         );
-        assert!(v.mutated.is_some(), "{v:?}");
-        let r2: Vec<&String> = v
-            .report
-            .warnings
-            .iter()
-            .filter(|w| w.starts_with("[R2]"))
-            .collect();
-        assert_eq!(r2.len(), 1, "{:?}", v.report.warnings);
+        assert!(v.mutated.is_none(), "{v:?}");
+        assert_eq!(v.report.warnings.len(), 1, "{:?}", v.report.warnings);
+        let w = &v.report.warnings[0];
         assert!(
-            r2[0].contains("secret.secretName: Secret \"metrics-server-cert\""),
-            "{r2:?}"
+            w.starts_with("[X3] spec.template.spec.containers[0]: "),
+            "{w}"
         );
+        assert!(w.contains("no cert-manager Certificate in namespace \"guestbook-system\" writes Secret \"metrics-server-cert\""), "{w}");
     }
 
     #[test]

@@ -123,7 +123,7 @@ fn metrics_certificates(
     Some(
         certs
             .iter()
-            .filter(|c| c.is_metrics(&settings.metrics_cert_secret_name))
+            .filter(|c| c.is_metrics(settings))
             .map(|c| format!("{} (Secret {:?})", c.name, c.secret_name))
             .collect(),
     )

@@ -16,6 +16,7 @@ mod certificates;
 mod cluster;
 mod context;
 mod crosscheck;
+mod dialect;
 mod exceptions;
 mod kueue;
 mod monitors;

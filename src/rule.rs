@@ -7,118 +7,70 @@
 
 use std::fmt;
 
-/// A rule of the SPEC, or one of the three kinds of problem that are not
-/// rules of their own (`type`, `invalid`, `settings`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Rule {
-    M1,
-    M2,
-    M3,
-    M4,
-    M5,
-    M6,
-    M7,
-    M8,
-    M9,
-    M10,
+/// Writes the catalogue once: the enum, [`Rule::ALL`] in the README's order
+/// and [`Rule::id`] all come from one list of `Variant => "id"` rows.
+macro_rules! catalogue {
+    ($($(#[$doc:meta])* $variant:ident => $id:literal,)+) => {
+        /// A rule of the SPEC, or one of the three kinds of problem that are
+        /// not rules of their own (`type`, `invalid`, `settings`).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $($(#[$doc])* $variant,)+
+        }
+
+        impl Rule {
+            /// Every id, in the order of the README's rule table.
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)+];
+
+            /// The id as the SPEC writes it (`M1`, `W-serverName`, `type`).
+            pub const fn id(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $id,)+
+                }
+            }
+        }
+    };
+}
+
+catalogue! {
+    M1 => "M1",
+    M2 => "M2",
+    M3 => "M3",
+    M4 => "M4",
+    M5 => "M5",
+    M6 => "M6",
+    M7 => "M7",
+    M8 => "M8",
+    M9 => "M9",
+    M10 => "M10",
     /// The `serverName` warning of section 3.
-    WServerName,
-    C1,
-    C2,
-    C3,
-    C4,
-    W1,
-    W2,
-    W3,
-    W4,
-    W5,
-    X1,
-    X2,
-    X3,
-    X4,
-    R1,
-    R2,
-    R3,
+    WServerName => "W-serverName",
+    C1 => "C1",
+    C2 => "C2",
+    C3 => "C3",
+    C4 => "C4",
+    W1 => "W1",
+    W2 => "W2",
+    W3 => "W3",
+    W4 => "W4",
+    W5 => "W5",
+    X1 => "X1",
+    X2 => "X2",
+    X3 => "X3",
+    X4 => "X4",
+    R1 => "R1",
+    R2 => "R2",
+    R3 => "R3",
     /// A field a rule reads has the wrong JSON type.
-    Type,
+    Type => "type",
     /// A value its consumer would refuse (a scheme other than http/https, a
     /// boolean flag Go cannot parse, an annotation value the policy defines).
-    Invalid,
+    Invalid => "invalid",
     /// A problem with the policy's own settings.
-    Settings,
+    Settings => "settings",
 }
 
 impl Rule {
-    /// Every id, in the order of the README's rule table.
-    pub const ALL: [Rule; 30] = [
-        Rule::M1,
-        Rule::M2,
-        Rule::M3,
-        Rule::M4,
-        Rule::M5,
-        Rule::M6,
-        Rule::M7,
-        Rule::M8,
-        Rule::M9,
-        Rule::M10,
-        Rule::WServerName,
-        Rule::C1,
-        Rule::C2,
-        Rule::C3,
-        Rule::C4,
-        Rule::W1,
-        Rule::W2,
-        Rule::W3,
-        Rule::W4,
-        Rule::W5,
-        Rule::X1,
-        Rule::X2,
-        Rule::X3,
-        Rule::X4,
-        Rule::R1,
-        Rule::R2,
-        Rule::R3,
-        Rule::Type,
-        Rule::Invalid,
-        Rule::Settings,
-    ];
-
-    /// The id as the SPEC writes it (`M1`, `W-serverName`, `type`).
-    pub const fn id(self) -> &'static str {
-        match self {
-            Rule::M1 => "M1",
-            Rule::M2 => "M2",
-            Rule::M3 => "M3",
-            Rule::M4 => "M4",
-            Rule::M5 => "M5",
-            Rule::M6 => "M6",
-            Rule::M7 => "M7",
-            Rule::M8 => "M8",
-            Rule::M9 => "M9",
-            Rule::M10 => "M10",
-            Rule::WServerName => "W-serverName",
-            Rule::C1 => "C1",
-            Rule::C2 => "C2",
-            Rule::C3 => "C3",
-            Rule::C4 => "C4",
-            Rule::W1 => "W1",
-            Rule::W2 => "W2",
-            Rule::W3 => "W3",
-            Rule::W4 => "W4",
-            Rule::W5 => "W5",
-            Rule::X1 => "X1",
-            Rule::X2 => "X2",
-            Rule::X3 => "X3",
-            Rule::X4 => "X4",
-            Rule::R1 => "R1",
-            Rule::R2 => "R2",
-            Rule::R3 => "R3",
-            Rule::Type => "type",
-            Rule::Invalid => "invalid",
-            Rule::Settings => "settings",
-        }
-    }
-
     /// The anchor of the rule's entry in the README's rule table
     /// (`README.md#rule-m1`).
     pub fn anchor(self) -> String {
@@ -127,7 +79,7 @@ impl Rule {
 
     /// The rule with this id, exactly as the SPEC spells it.
     pub fn from_id(id: &str) -> Option<Rule> {
-        Rule::ALL.into_iter().find(|r| r.id() == id)
+        Rule::ALL.iter().copied().find(|r| r.id() == id)
     }
 
     /// Whether an exception may name this rule (SPEC section 13: `type`,
@@ -137,19 +89,20 @@ impl Rule {
     }
 }
 
-/// A set of rules, such as the rules excepted for one object.
+/// A set of rules, such as the rules excepted for one object: a bit per
+/// rule, room for 64.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RuleSet(u32);
+pub struct RuleSet(u64);
 
 impl RuleSet {
     pub const EMPTY: RuleSet = RuleSet(0);
 
     pub fn insert(&mut self, rule: Rule) {
-        self.0 |= 1 << rule as u32;
+        self.0 |= 1 << rule as u64;
     }
 
     pub fn contains(self, rule: Rule) -> bool {
-        self.0 & (1 << rule as u32) != 0
+        self.0 & (1 << rule as u64) != 0
     }
 
     pub fn is_empty(self) -> bool {
@@ -185,7 +138,7 @@ mod tests {
 
     #[test]
     fn ids_round_trip_and_are_unique() {
-        for r in Rule::ALL {
+        for &r in Rule::ALL {
             assert_eq!(Rule::from_id(r.id()), Some(r));
         }
         let mut ids: Vec<&str> = Rule::ALL.iter().map(|r| r.id()).collect();
@@ -212,6 +165,8 @@ mod tests {
         assert!(set.contains(Rule::M1) && set.contains(Rule::Settings));
         assert!(!set.contains(Rule::M2) && !set.is_empty());
         assert!(RuleSet::EMPTY.is_empty());
-        assert!(Rule::ALL.len() <= 32, "a RuleSet is a u32");
+        assert!(Rule::ALL.len() <= 64, "a RuleSet is a u64");
+        let all: RuleSet = Rule::ALL.iter().copied().collect();
+        assert!(Rule::ALL.iter().all(|&r| all.contains(r)));
     }
 }

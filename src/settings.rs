@@ -11,6 +11,7 @@
 //! detection and [`KEYS`], which the packaging tests compare with the README
 //! and Artifact Hub questions.
 
+use crate::dialect::{self, Dialect, Dialects};
 use crate::exceptions::{self, Exception};
 use crate::names::{is_dns1123_label, is_dns1123_subdomain};
 use crate::report::{ErrorType, FieldPath, Report, Violation};
@@ -67,7 +68,11 @@ pub type Name = Cow<'static, str>;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Settings {
     pub cert_management: CertManagement,
+    /// The Secret injection mounts: the first entry of `metricsCertSecretName`.
     pub metrics_cert_secret_name: Name,
+    /// Every entry of `metricsCertSecretName` (names and globs), when it is a
+    /// list; empty when it is the one name above (SPEC 14).
+    pub(crate) metrics_cert_secret_patterns: Vec<String>,
     pub metrics_cert_volume_name: Name,
     pub metrics_cert_mount_path: Name,
     pub webhook_cert_mount_path: Name,
@@ -86,6 +91,9 @@ pub struct Settings {
     /// Look up related objects in the cluster (SPEC section 12): R1-R3 in
     /// every mode, X4 in `auto` mode.
     pub(crate) cross_object_checks: bool,
+    /// The metrics-server dialects: `metricsServers`, then the default
+    /// dialect with `metricsSecureDefault` (SPEC 14).
+    pub(crate) dialects: Dialects,
 }
 
 /// One entry of the `scrapeClasses` setting: a class of the cluster's
@@ -103,6 +111,7 @@ impl Default for Settings {
         Settings {
             cert_management: CertManagement::Auto,
             metrics_cert_secret_name: Cow::Borrowed("metrics-server-cert"),
+            metrics_cert_secret_patterns: Vec::new(),
             metrics_cert_volume_name: Cow::Borrowed("metrics-certs"),
             metrics_cert_mount_path: Cow::Borrowed(DEFAULT_METRICS_CERT_MOUNT_PATH),
             webhook_cert_mount_path: Cow::Borrowed(DEFAULT_WEBHOOK_CERT_MOUNT_PATH),
@@ -115,6 +124,7 @@ impl Default for Settings {
             deny_file_references: false,
             exceptions: Vec::new(),
             cross_object_checks: true,
+            dialects: Dialects::default(),
         }
     }
 }
@@ -132,6 +142,8 @@ pub enum SettingType {
     Boolean,
     String,
     List,
+    /// A string, or a list of strings.
+    StringOrList,
 }
 
 impl SettingType {
@@ -141,6 +153,7 @@ impl SettingType {
             SettingType::Boolean => v.is_boolean(),
             SettingType::String => v.is_string(),
             SettingType::List => v.is_array(),
+            SettingType::StringOrList => v.is_string() || v.is_array(),
         }
     }
 }
@@ -153,7 +166,7 @@ struct Key {
 }
 
 /// Every settings key, in the order of the README's settings table.
-const TABLE: [Key; 14] = [
+const TABLE: [Key; 16] = [
     Key {
         name: "certManagement",
         ty: SettingType::String,
@@ -165,17 +178,8 @@ const TABLE: [Key; 14] = [
     },
     Key {
         name: "metricsCertSecretName",
-        ty: SettingType::String,
-        read: |s, v, p, r| {
-            if let Some(name) = read_name(v, p, r) {
-                if !is_dns1123_subdomain(&name) {
-                    r.push(Rule::Settings, p.clone(), ErrorType::Invalid, format!(
-                        "{name:?} is not a valid Secret name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters)"
-                    ));
-                }
-                s.metrics_cert_secret_name = name.into();
-            }
-        },
+        ty: SettingType::StringOrList,
+        read: read_metrics_secret,
     },
     Key {
         name: "metricsCertVolumeName",
@@ -278,7 +282,78 @@ const TABLE: [Key; 14] = [
             }
         },
     },
+    Key {
+        name: "metricsServers",
+        ty: SettingType::List,
+        read: |s, v, p, r| s.dialects.declared = dialect::read(v, p, r),
+    },
+    Key {
+        name: "metricsSecureDefault",
+        ty: SettingType::Boolean,
+        read: |s, v, p, r| {
+            if let Some(b) = read_bool(v, p, r) {
+                s.dialects.default = Dialect::default_with(b);
+            }
+        },
+    },
 ];
+
+/// `metricsCertSecretName`: a Secret name, or a list of names and globs
+/// whose first entry is a plain name (the Secret injection mounts).
+fn read_metrics_secret(s: &mut Settings, v: &Value, p: &FieldPath, r: &mut Report) {
+    let secret_name = |name: &str, path: &FieldPath, r: &mut Report| {
+        if !is_dns1123_subdomain(name) {
+            r.push(Rule::Settings, path.clone(), ErrorType::Invalid, format!(
+                "{name:?} is not a valid Secret name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters)"
+            ));
+        }
+    };
+    match v {
+        Value::Array(items) => {
+            if items.is_empty() {
+                r.push(
+                    Rule::Settings,
+                    p.clone(),
+                    ErrorType::Required,
+                    "must not be empty",
+                );
+                return;
+            }
+            let mut patterns = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                let at = p.index(i);
+                let Some(name) = read_name(item, &at, r) else {
+                    continue;
+                };
+                if i == 0 && name.contains('*') {
+                    r.push(Rule::Settings, at, ErrorType::Invalid, format!(
+                        "{name:?} is a glob, but the first entry is the Secret the policy mounts when it injects: make it a plain name"
+                    ));
+                    continue;
+                }
+                // A glob's literal parts are checked as a name would be.
+                secret_name(&name.replace('*', "x"), &at, r);
+                patterns.push(name);
+            }
+            if let Some(first) = patterns.first() {
+                s.metrics_cert_secret_name = first.clone().into();
+            }
+            s.metrics_cert_secret_patterns = patterns;
+        }
+        Value::String(_) => {
+            if let Some(name) = read_name(v, p, r) {
+                secret_name(&name, p, r);
+                s.metrics_cert_secret_name = name.into();
+            }
+        }
+        other => r.type_invalid_for(
+            Rule::Settings,
+            p.clone(),
+            "a Secret name, or a list of Secret names and globs",
+            other,
+        ),
+    }
+}
 
 const fn names<const N: usize>(table: &[Key; N]) -> [&'static str; N] {
     let mut out = [""; N];
@@ -605,6 +680,17 @@ fn unknown_keys(m: &Map<String, Value>, known: &[&str], path: &FieldPath, report
 }
 
 impl Settings {
+    /// Whether Secret `name` holds metrics certificates: it is
+    /// `metricsCertSecretName`, or matches one of its entries (SPEC 14).
+    pub(crate) fn is_metrics_secret(&self, name: &str) -> bool {
+        if self.metrics_cert_secret_patterns.is_empty() {
+            return name == self.metrics_cert_secret_name;
+        }
+        self.metrics_cert_secret_patterns
+            .iter()
+            .any(|g| dialect::glob_matches(g, name))
+    }
+
     /// Reads settings from JSON: every problem, each as a `settings`
     /// violation with its path.
     pub(crate) fn read(value: &Value) -> Result<Settings, Vec<Violation>> {
@@ -1099,8 +1185,8 @@ mod tests {
             for (t, v) in &samples {
                 assert_eq!(
                     type_problem(v),
-                    *t != ty,
-                    "{key} declared {ty:?}, value {v}"
+                    !ty.accepts(v),
+                    "{key} declared {ty:?}, value {v} of {t:?}"
                 );
             }
             for v in &others {

@@ -111,7 +111,7 @@ fn readme_rule_table_lists_every_rule_once_in_order() {
             row.id
         );
     }
-    for rule in Rule::ALL {
+    for &rule in Rule::ALL {
         let count = shown.iter().filter(|id| **id == rule.id()).count();
         assert_eq!(
             count,
@@ -304,7 +304,7 @@ fn every_rule_is_raised_somewhere_in_src() {
     let source = shipped_source();
     let mut never = Vec::new();
     let mut now_emitted = Vec::new();
-    for rule in Rule::ALL {
+    for &rule in Rule::ALL {
         let variant = format!("{rule:?}");
         let used = mentions(&source, &variant);
         match (used, NOT_YET_EMITTED.contains(&rule)) {

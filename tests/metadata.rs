@@ -161,6 +161,8 @@ fn artifacthub_package_matches_metadata_and_settings() {
         let declared = match setting_type(key) {
             Some(SettingType::Boolean) => shown == "boolean",
             Some(SettingType::String) => shown == "string" || shown == "enum",
+            // A name, or a list of names: the question asks for the name.
+            Some(SettingType::StringOrList) => shown == "string",
             Some(SettingType::List) => {
                 shown.starts_with("sequence[") || shown.starts_with("array[")
             }

@@ -122,13 +122,7 @@ fn cross_check(view: &endpoint::EndpointView, namespace: &str, ctx: &Ctx, report
         return;
     };
     r1_server_name(&scrape, &certs, namespace, report);
-    r2_issued(
-        &scrape.secrets,
-        &certs,
-        namespace,
-        &ctx.settings.metrics_cert_secret_name,
-        report,
-    );
+    r2_issued(&scrape.secrets, &certs, namespace, ctx.settings, report);
 }
 
 /// `spec.*SDConfigs[i].tlsConfig`: M1, M3, M7 (SPEC 10).

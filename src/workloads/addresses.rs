@@ -44,9 +44,11 @@
 //! container that names one of the four flags. Messages name the flag and
 //! the variable the policy could not see.
 
-use super::cmdline::{Setting, UnknownToken, Val};
+use super::cmdline::{parse_go_bool, Setting, UnknownToken, Val};
+use super::server::{MetricsServer, TlsSource};
 use super::{Container, Workload};
 use crate::context::Ctx;
+use crate::dialect::AddressForm;
 use crate::names;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
@@ -55,12 +57,9 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 const W3: Rule = Rule::W3;
 const W4: Rule = Rule::W4;
 
-/// controller-runtime listen-address flags (`0` or `host:port`).
-const LISTEN_FLAGS: [&str; 3] = [
-    "metrics-bind-address",
-    "diagnostics-address",
-    "health-probe-bind-address",
-];
+/// controller-runtime listen-address flags (`0` or `host:port`) besides the
+/// metrics server's, which its dialect reads ([`check_metrics_address`]).
+const LISTEN_FLAGS: [&str; 2] = ["diagnostics-address", "health-probe-bind-address"];
 
 /// Cluster API's default `--diagnostics-address`.
 const DEFAULT_DIAGNOSTICS_ADDRESS: &str = ":8443";
@@ -290,6 +289,73 @@ fn check_listen(c: &Container, name: &str, report: &mut Report) {
     }
 }
 
+/// Whether a metrics address reading may expose its server, in the
+/// server's address form (see [`exposed`]); a bare host that cannot be
+/// placed counts as every interface.
+pub(crate) fn exposed_in(server: &MetricsServer, s: &Setting) -> Option<String> {
+    match (server.form, &s.value) {
+        (AddressForm::HostPort, _) | (_, Val::Unknown(_)) => exposed(s),
+        (AddressForm::Host, Val::Known(v)) => match parse_host(v) {
+            Ok(host) if is_loopback_host(&host) => None,
+            Ok(host) => Some(describe(&host, &s.ips)),
+            Err(_) => Some(format!(
+                "on {v:?}, which the policy cannot place, counted as every interface"
+            )),
+        },
+    }
+}
+
+/// W3's reading of a metrics address in the server's form: `host:port` as
+/// [`w3_exposed`] reads it; a bare host (beside a port flag) that is not
+/// loopback, that cannot be placed, or that is loopback on the node's
+/// network (`hostNetwork: true`).
+fn w3_exposed_in(server: &MetricsServer, s: &Setting, host_network: bool) -> Option<String> {
+    let AddressForm::Host = server.form else {
+        return w3_exposed(s, host_network);
+    };
+    let node = if host_network { NODE } else { "" };
+    match (&s.value, s.known().map(parse_host)) {
+        (_, Some(Ok(host))) if is_loopback_host(&host) => host_network.then(|| {
+            format!("on {} (the node's loopback, because the pod sets hostNetwork: true: every process on the node can reach it)", s.written)
+        }),
+        _ => exposed_in(server, s).map(|w| w + node),
+    }
+}
+
+/// W4 for the metrics server's address, in its dialect's form (SPEC 16, "W4
+/// is functional"): `0` or `host:port`, or a bare IP address or DNS name
+/// beside a port flag. A flag no dialect of the container names is not
+/// checked.
+fn check_metrics_address(server: &MetricsServer, report: &mut Report) {
+    for s in server.addresses() {
+        let Some(value) = s.known() else { continue };
+        let problem = match server.form {
+            AddressForm::HostPort => parse_listen(value).err().map(|why| {
+                format!(
+                    "{} {:?} is not a listen address: {why}; use \"0\" (off) or host:port, \
+                     such as \":8443\", \"127.0.0.1:8080\" or \"[::1]:8080\"",
+                    s.spelled, s.written
+                )
+            }),
+            AddressForm::Host => parse_host(value).err().map(|why| {
+                format!(
+                    "{} {:?} is not a listen host: {why}; the port is in its own flag ({}), \
+                     so write an IP address or DNS name, such as 0.0.0.0 or 127.0.0.1",
+                    s.spelled,
+                    s.written,
+                    server
+                        .port
+                        .first()
+                        .map_or("the port flag", |p| p.spelled.as_ref())
+                )
+            }),
+        };
+        if let Some(detail) = problem {
+            report.invalid(W4, s.path.clone(), detail);
+        }
+    }
+}
+
 /// W4 for `--bind-address`: an IP address, unbracketed, without a port.
 fn check_bind_address(c: &Container, report: &mut Report) {
     for s in c.cmd.values("bind-address") {
@@ -406,31 +472,140 @@ fn insecure_value(
     })
 }
 
+/// The first reading of the metrics server's TLS setting that may be off
+/// (SPEC 14: `false`, unknown, or absent with `secureDefault: false`), else
+/// an unknown token that may set it; `None` when TLS is on.
+fn metrics_plaintext(server: &MetricsServer, unknown: Option<&UnknownToken>) -> Option<Evidence> {
+    for s in &server.secure {
+        let value = s.known().map(parse_go_bool);
+        match value {
+            Some(Some(true)) => {}
+            Some(Some(false)) => {
+                return Some(Evidence {
+                    path: s.path.clone(),
+                    text: s.shown(),
+                })
+            }
+            // A flag value Go cannot parse was reported as `invalid` (the
+            // binary refuses to start); an env var's is not checked, and
+            // the binary may read it as false.
+            Some(None) if !server.secure_from_env => {}
+            Some(None) => {
+                return Some(Evidence {
+                    path: s.path.clone(),
+                    text: format!(
+                        "{} (not a boolean Go can parse, so the binary may read it as false)",
+                        s.shown()
+                    ),
+                })
+            }
+            None => {
+                return Some(Evidence {
+                    path: s.path.clone(),
+                    text: format!(
+                        "{} (it reads {}, which the policy cannot see, so it may be false)",
+                        s.shown(),
+                        s.unseen()
+                    ),
+                })
+            }
+        }
+    }
+    if server.secure.is_empty() && !server.secure_default {
+        let why = match server.tls_source() {
+            TlsSource::SecureDefaultSetting => "metricsSecureDefault: false says that a binary not declared in metricsServers serves plaintext without it; declare the binary in metricsServers if it serves TLS by default".to_string(),
+            _ => format!("{} says the binary serves plaintext without it (secureDefault: false)", server.dialect()),
+        };
+        return Some(Evidence {
+            path: FieldPath::root(),
+            text: format!("no {}=true ({why})", server.secure_flag_shown()),
+        });
+    }
+    unknown.map(|u| Evidence {
+        path: u.path.clone(),
+        text: format!(
+            "{:?} (it reads {}, which the policy cannot see, and may set {}=false)",
+            u.written,
+            u.unseen(),
+            server.secure_flag_shown()
+        ),
+    })
+}
+
+/// The first reading of the metrics server's address that may expose it,
+/// else an unknown token that may set it.
+fn metrics_exposed(
+    server: &MetricsServer,
+    unknown: Option<&UnknownToken>,
+    host_network: bool,
+) -> Option<Evidence> {
+    for s in server.addresses() {
+        if let Some(where_) = w3_exposed_in(server, s, host_network) {
+            let port = match server.port.first() {
+                Some(p) => format!(" (port {})", p.shown()),
+                None => String::new(),
+            };
+            return Some(Evidence {
+                path: s.path.clone(),
+                text: format!("{}{port} {where_}", s.shown()),
+            });
+        }
+    }
+    unknown.map(|u| Evidence {
+        path: u.path.clone(),
+        text: format!(
+            "{:?}, which reads {} that the policy cannot see and may set the metrics address to a non-loopback one",
+            u.written,
+            u.unseen()
+        ),
+    })
+}
+
 fn check_container(c: &Container, host_network: bool, report: &mut Report) {
     for name in LISTEN_FLAGS {
         check_listen(c, name, report);
     }
+    let server = &c.server;
+    check_metrics_address(server, report);
     check_bind_address(c, report);
     let unknown = W3_FLAGS
         .iter()
+        .copied()
+        .chain(server.names.iter().map(String::as_str))
         .any(|f| c.cmd.mentions(f))
         .then(|| c.cmd.unknown_tokens().first())
         .flatten();
     // Metrics: only when the bind address is given, or may be (SPEC 7, 13).
     // The plaintext half first: the address evidence is written only when
     // both are found (a secure server on every interface is the common case).
-    if c.cmd.mentions("metrics-bind-address") || unknown.is_some() {
-        let plain = insecure_value(c, "metrics-secure", false, unknown);
+    if !server.bind.is_empty() || unknown.is_some() {
+        let plain = metrics_plaintext(server, unknown);
         let address = plain
             .as_ref()
-            .and_then(|_| exposed_address(c, "metrics-bind-address", None, unknown, host_network));
+            .and_then(|_| metrics_exposed(server, unknown, host_network));
         if let (Some(address), Some(plain)) = (address, plain) {
-            let remedy = if host_network {
-                "serve metrics over TLS (drop --metrics-secure=false and mount a certificate \
-                 with --metrics-cert-path), or run the pod without hostNetwork: true and bind \
-                 to 127.0.0.1 behind an authenticating proxy such as kube-rbac-proxy"
-            } else {
-                REMEDY_METRICS
+            let bind = server
+                .bind
+                .first()
+                .map_or("the metrics address", |b| b.spelled.as_ref());
+            let remedy = match (&server.secure_flag, server.entry) {
+                (_, _) if host_network => format!(
+                    "serve metrics over TLS ({}), or run the pod without hostNetwork: true and \
+                     bind to 127.0.0.1 behind an authenticating proxy such as kube-rbac-proxy",
+                    server.secure_fix()
+                ),
+                (Some(_), None) => REMEDY_METRICS.to_string(),
+                (Some(f), Some(_)) => format!(
+                    "serve metrics over TLS or bind to 127.0.0.1 behind an authenticating proxy \
+                     such as kube-rbac-proxy (set --{f}=true and mount a certificate, or bind \
+                     {bind} to 127.0.0.1; read in {})",
+                    server.dialect()
+                ),
+                (None, _) => format!(
+                    "bind {bind} to 127.0.0.1 behind an authenticating proxy such as \
+                     kube-rbac-proxy (read in {}, whose binary has no TLS flag)",
+                    server.dialect()
+                ),
             };
             report.forbidden(
                 W3,

@@ -16,6 +16,7 @@ pub(crate) mod inject;
 pub(crate) mod mounts;
 pub(crate) mod pairs;
 pub(crate) mod podspec;
+pub(crate) mod server;
 pub(crate) mod tls_env;
 
 pub use podspec::WorkloadKind;
@@ -23,9 +24,10 @@ pub use podspec::WorkloadKind;
 use crate::context::Ctx;
 use crate::report::{FieldPath, Report};
 use crate::view::Obj;
-use cmdline::{CommandLine, Env, PodEnv};
+use cmdline::{CommandLine, Env, PodEnv, Takes};
 use podspec::{ContainerRef, PodSpecView};
 use serde_json::Value;
+use server::MetricsServer;
 
 /// A container with its command line and environment resolved once.
 #[derive(Clone, Debug)]
@@ -33,6 +35,8 @@ pub(crate) struct Container<'a> {
     pub(crate) at: ContainerRef<'a>,
     pub(crate) cmd: CommandLine<'a>,
     pub(crate) env: Env<'a>,
+    /// Its metrics server, in its binary's dialect (SPEC 14).
+    pub(crate) server: MetricsServer<'a>,
 }
 
 impl Container<'_> {
@@ -65,20 +69,30 @@ impl<'a> Workload<'a> {
         let pod_env = PodEnv {
             service_links: pod.spec.bool("enableServiceLinks", report) != Some(false),
         };
-        let extra: Vec<&str> = ctx
+        let pairs = ctx
             .settings
             .cert_key_pairs
             .iter()
             .flat_map(|p| [p.cert.as_str(), p.key.as_str()])
             .filter(|n| n.starts_with('-'))
-            .map(|n| n.trim_start_matches('-'))
-            .collect();
+            .map(|n| (n.trim_start_matches('-'), Takes::Value));
+        let pairs: Vec<(&str, Takes)> = pairs.collect();
         let containers = pod
             .containers(report)
             .into_iter()
             .map(|at| {
+                let image = at.obj.str("image", report);
+                let dialect = ctx.settings.dialects.for_image(image);
+                let mut extra = pairs.clone();
+                extra.extend(server::flags(dialect));
                 let (cmd, env) = cmdline::read(&at.obj, pod_env, &extra, report);
-                Container { at, cmd, env }
+                let server = MetricsServer::resolve(dialect, &cmd, &env);
+                Container {
+                    at,
+                    cmd,
+                    env,
+                    server,
+                }
             })
             .collect();
         Some(Workload {
@@ -204,15 +218,14 @@ fn cross_check(pod: &certs::Pod, object: &Value, ctx: &Ctx, report: &mut Report)
     let settings = ctx.settings;
     let mut found: Vec<(&mounts::Volume, &str)> = Vec::new();
     for cv in &pod.views {
-        let metrics = &settings.metrics_cert_secret_name;
         if let Some(v) = pod
-            .secret_mount(cv, metrics)
-            .and_then(|m| pod.volume(m.name))
+            .metrics_secret_mount(cv, settings)
+            .and_then(|(m, _)| pod.volume(m.name))
         {
             found.extend(
                 volume_secrets(v)
                     .into_iter()
-                    .filter(|s| s == metrics)
+                    .filter(|s| settings.is_metrics_secret(s))
                     .map(|s| (v, s)),
             );
         }
@@ -248,13 +261,7 @@ fn cross_check(pod: &certs::Pod, object: &Value, ctx: &Ctx, report: &mut Report)
         .filter(|ns| !ns.is_empty())
         .unwrap_or(ctx.request_namespace);
     if let Some(found) = lookups.certificates(namespace, (crate::rule::Rule::R2, &refs[0].path)) {
-        r2_issued(
-            &refs,
-            &found,
-            namespace,
-            &settings.metrics_cert_secret_name,
-            report,
-        );
+        r2_issued(&refs, &found, namespace, settings, report);
     }
 }
 

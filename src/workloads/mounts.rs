@@ -35,7 +35,16 @@ pub(crate) struct Volume<'a> {
     pub(crate) path: FieldPath,
 }
 
-impl Volume<'_> {
+impl<'a> Volume<'a> {
+    /// The Secrets the volume carries.
+    pub(crate) fn secrets(&self) -> &[&'a str] {
+        match &self.source {
+            VolumeSource::Secret(Some(name)) => std::slice::from_ref(name),
+            VolumeSource::Projected { secrets, .. } => secrets,
+            _ => &[],
+        }
+    }
+
     pub(crate) fn is_secret_backed(&self) -> bool {
         match &self.source {
             VolumeSource::Secret(_) => true,

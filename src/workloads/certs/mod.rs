@@ -56,6 +56,9 @@ pub(crate) const SECRET_KEYS: [&str; 3] = ["tls.crt", "tls.key", "ca.crt"];
 pub(crate) const INJECT_ANNOTATION: &str = "secure-metrics/inject-metrics-certs";
 pub(crate) const CONTAINER_ANNOTATION: &str = "secure-metrics/container";
 
+/// controller-runtime's default metrics certificate directory (SPEC 16).
+const CONTROLLER_RUNTIME_CERT_DIR: &str = "/tmp/k8s-metrics-server/serving-certs";
+
 /// The flags that show a binary knows `--metrics-cert-path` (SPEC 9,
 /// "Repairs the binary understands").
 const EVIDENCE_FLAGS: [&str; 3] = ["webhook-cert-path", "metrics-cert-name", "metrics-cert-key"];
@@ -106,10 +109,9 @@ impl CertView<'_, '_> {
 
     /// Whether the container carries metrics flags or env (the injection target).
     pub(crate) fn carries_metrics_config(&self) -> bool {
-        let cmd = &self.c.cmd;
-        cmd.values("metrics-bind-address")
-            .any(|b| b.known() != Some("0"))
-            || cmd.value("metrics-cert-path").is_some()
+        let server = &self.c.server;
+        server.may_be_on()
+            || server.cert_dirs.iter().any(|d| d.known() != Some(""))
             || self.c.env.set(TLS_CERT).is_some()
             || self.c.env.set(TLS_KEY).is_some()
     }
@@ -136,9 +138,11 @@ fn named_dirs(c: &Container, wd: Option<&str>) -> Vec<NamedDir> {
             .find_map(|s| s.known().map(str::to_string))
             .unwrap_or_else(|| default.to_string())
     };
-    for hit in c.cmd.values("metrics-cert-path") {
+    for hit in &c.server.cert_dirs {
         // Silent on an unknown path (SPEC 9, "Fail closed": W5).
-        let Some(value) = hit.known() else { continue };
+        let Some(value) = hit.known().filter(|v| !v.is_empty()) else {
+            continue;
+        };
         if let Some(dir) = mounts::resolve(value, wd) {
             out.push(NamedDir {
                 needed: dir.clone(),
@@ -224,15 +228,19 @@ impl<'w, 'a> Pod<'w, 'a> {
         }
     }
 
-    /// The first mount of `cv` whose volume holds Secret `secret`.
-    pub(crate) fn secret_mount<'m>(
+    /// The first mount of `cv` whose volume holds a metrics certificate
+    /// Secret (`metricsCertSecretName`, or one matching its globs), with
+    /// that Secret.
+    pub(crate) fn metrics_secret_mount<'m>(
         &self,
         cv: &'m CertView<'w, 'a>,
-        secret: &str,
-    ) -> Option<&'m Mount<'a>> {
-        cv.mounts
-            .iter()
-            .find(|m| self.volume(m.name).is_some_and(|v| v.uses_secret(secret)))
+        s: &Settings,
+    ) -> Option<(&'m Mount<'a>, &'a str)> {
+        cv.mounts.iter().find_map(|m| {
+            let v = self.volume(m.name)?;
+            let secret = v.secrets().iter().find(|n| s.is_metrics_secret(n))?;
+            Some((m, *secret))
+        })
     }
 
     /// The Secret-backed mount through which `cv` sees `dir`, if it is one.
@@ -263,8 +271,7 @@ impl<'w, 'a> Pod<'w, 'a> {
         if cv.mounts.is_empty() {
             return None;
         }
-        let secret = &s.metrics_cert_secret_name;
-        if let Some(m) = self.secret_mount(cv, secret) {
+        if let Some((m, secret)) = self.metrics_secret_mount(cv, s) {
             return Some(MetricsMount::Named(secret, m));
         }
         let dir = self.metrics_dir(cv, s);
@@ -343,7 +350,8 @@ pub(crate) struct Need {
     pub(crate) trigger: Trigger,
     pub(crate) container: usize,
     pub(crate) dir: String,
-    pub(crate) append_flag: bool,
+    /// The flag to append with the directory (no dashes), for X3.
+    pub(crate) append_flag: Option<String>,
     /// Where the finding is reported.
     pub(crate) path: FieldPath,
     /// The finding, with its evidence.
@@ -415,7 +423,7 @@ fn w5(pod: &Pod, i: usize, ctx: &Ctx, report: &mut Report, needs: &mut Vec<Need>
             trigger: Trigger::W5,
             container: i,
             dir: n.dir.clone(),
-            append_flag: false,
+            append_flag: None,
             path: n.path.clone(),
             why,
         });
@@ -423,8 +431,7 @@ fn w5(pod: &Pod, i: usize, ctx: &Ctx, report: &mut Report, needs: &mut Vec<Need>
 }
 
 fn x1(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
-    let secret = &s.metrics_cert_secret_name;
-    let (path, what) = if let Some(m) = pod.secret_mount(cv, secret) {
+    let (path, what) = if let Some((m, secret)) = pod.metrics_secret_mount(cv, s) {
         (
             m.path.clone(),
             format!(
@@ -480,21 +487,28 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
     let s = ctx.settings;
     let cv = &pod.views[i];
     let cmd = &cv.c.cmd;
-    if cmd.mentions("metrics-cert-path") {
+    let server = &cv.c.server;
+    // A directory the binary is told (SPEC 14: its certDirFlags or env): W5
+    // sees that it is mounted.
+    if !server.cert_dirs.is_empty() {
         return;
     }
     // Only an exposed server (SPEC 9, "Loopback servers are not exposed").
-    let Some((bind, where_)) = cmd
-        .values("metrics-bind-address")
-        .find_map(|b| addresses::exposed(b).map(|w| (b, w)))
+    let Some((bind, where_)) = server
+        .addresses()
+        .find_map(|b| addresses::exposed_in(server, b).map(|w| (b, w)))
     else {
         return;
     };
-    // Secure unless every reading says false (an unknown value may be true).
-    if cmd.mentions("metrics-secure")
-        && cmd
-            .booleans("metrics-secure")
-            .all(|b| b.value == Some(false))
+    // TLS on in its dialect (an unknown value may be on).
+    if !server.may_be_secure() {
+        return;
+    }
+    // SPEC 16: with no directory named, a Secret at metricsCertMountPath or
+    // at controller-runtime's default directory is its certificates.
+    if [default_dir(s).as_str(), CONTROLLER_RUNTIME_CERT_DIR]
+        .iter()
+        .any(|dir| pod.secret_at(cv, dir).is_some())
     {
         return;
     }
@@ -513,8 +527,8 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
     };
     let secret = &s.metrics_cert_secret_name;
     let dir = pod
-        .secret_mount(cv, secret)
-        .and_then(|m| mounts::clean(m.mount_path))
+        .metrics_secret_mount(cv, s)
+        .and_then(|(m, _)| mounts::clean(m.mount_path))
         .unwrap_or_else(|| default_dir(s));
     // The reason, for a warning or a message: a paragraph, built in place.
     let mut why = String::with_capacity(384);
@@ -542,11 +556,27 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
         }
     }
     let path = cv.c.path().clone();
-    let evidence = (EVIDENCE_FLAGS.iter().any(|f| cmd.mentions(f)) || opt_in) && cmd.appendable;
+    let evidence = (EVIDENCE_FLAGS.iter().any(|f| cmd.mentions(f)) || opt_in)
+        && cmd.appendable
+        && server.inject_flag.is_some();
     if excepted(ctx, Rule::X3) {
         report.required(Rule::X3, path, format!(
             "{why}; mount Secret {secret:?} read-only at {dir} and add --metrics-cert-path={dir} to its args"
         ));
+        return;
+    }
+    // SPEC 14, "No mount of a Secret nothing writes": with lookups, a new
+    // volume only of a Secret a Certificate of the namespace writes.
+    if evidence && pod.metrics_secret_mount(cv, s).is_none() && unwritten(ctx, secret, &path) {
+        let detail = format!(
+            "{why}; no cert-manager Certificate in namespace {:?} writes Secret {secret:?}, so the policy injected nothing (the pod would wait for the Secret): create a Certificate with spec.secretName: {secret:?}, then mount it read-only at {dir} and add --{}={dir}, or let the policy add both once the Certificate exists",
+            ctx.request_namespace,
+            server.inject_flag.as_deref().unwrap_or("metrics-cert-path"),
+        );
+        match s.cert_management {
+            CertManagement::External => report.required(Rule::X3, path, detail),
+            _ => report.warn(Rule::X3, &path, detail),
+        }
         return;
     }
     if evidence {
@@ -554,13 +584,18 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
             trigger: Trigger::X3,
             container: i,
             dir,
-            append_flag: true,
+            append_flag: server.inject_flag.clone(),
             path,
             why,
         });
         return;
     }
-    let advice = if !cmd.appendable {
+    let advice = if server.inject_flag.is_none() {
+        format!(
+            "{} names no flag the policy may add, so it injected nothing: configure the binary to read its serving certificate from Secret {secret:?} mounted read-only at {dir} (Secret {secret:?} must exist before the pod can start)",
+            server.dialect()
+        )
+    } else if !cmd.appendable {
         let why = if cmd.script {
             "the container starts its binary from a shell script, where an appended --metrics-cert-path would not reach it"
         } else {
@@ -575,6 +610,19 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
     match s.cert_management {
         CertManagement::External => report.required(Rule::X3, path, format!("{why}; {advice}")),
         _ => report.warn(Rule::X3, &path, format!("{why}; {advice}")),
+    }
+}
+
+/// Whether, with lookups available, no Certificate of the request's
+/// namespace writes Secret `secret` (a failed lookup says nothing: the
+/// review then warns that the cross-object checks were skipped).
+fn unwritten(ctx: &Ctx, secret: &str, path: &FieldPath) -> bool {
+    let Some(lookups) = ctx.lookups else {
+        return false;
+    };
+    match lookups.certificates(ctx.request_namespace, (Rule::X3, path)) {
+        Some(certs) => !certs.iter().any(|c| c.secret_name == secret),
+        None => false,
     }
 }
 
@@ -709,7 +757,7 @@ fn opt_in_need(
         trigger: Trigger::Annotation,
         container: i,
         dir,
-        append_flag: false,
+        append_flag: None,
         path: path.clone(),
         why: format!(
             "the workload asks for it with {INJECT_ANNOTATION}: \"true\" and container {} mounts no metrics certificates",
@@ -755,10 +803,9 @@ fn ephemeral_unrepaired(pod: &Pod, n: &Need, s: &Settings, report: &mut Report) 
     if !cv.c.at.is_ephemeral() {
         return false;
     }
-    let flag = if n.append_flag {
-        format!(" and --metrics-cert-path={} in its args", n.dir)
-    } else {
-        String::new()
+    let flag = match &n.append_flag {
+        Some(name) => format!(" and --{name}={} in its args", n.dir),
+        None => String::new(),
     };
     report.required(n.trigger.rule(), n.path.clone(), format!(
         "{}; container {} is an ephemeral container (kubectl debug), which nothing may change once it is added, so the policy does not repair it: add it with a read-only volume mount of Secret {:?} at {} (from a volume the pod already has){flag}, or without the metrics configuration",

@@ -430,7 +430,7 @@ fn val(text: Cow<'_, str>, plain: bool) -> (Val<'_>, Vec<String>) {
 fn read_flags<'a>(
     words: &[Word<'a>],
     lists: &Lists,
-    extra: &[&str],
+    extra: &[(&str, Takes)],
     line: &mut CommandLine<'a>,
     report: &mut Report,
 ) {
@@ -443,8 +443,9 @@ fn read_flags<'a>(
             .map(|(n, t)| (Cow::Borrowed(*n), *t))
             .or_else(|| {
                 extra
-                    .contains(&name)
-                    .then(|| (Cow::Owned(name.to_string()), Takes::Value))
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(n, t)| (Cow::Owned(n.to_string()), *t))
             })
     };
     // The latest occurrence of each flag since the last stop point.
@@ -556,12 +557,12 @@ fn read_flags<'a>(
     }
 }
 
-/// Reads a container's command line. `extra` are further value flags (the
-/// `certKeyPairs` flags).
+/// Reads a container's command line. `extra` are further flags (those of
+/// the `certKeyPairs` setting and of the container's metrics-server dialect).
 pub(crate) fn read<'a>(
     container: &Obj<'a>,
     pod: PodEnv,
-    extra: &[&str],
+    extra: &[(&str, Takes)],
     report: &mut Report,
 ) -> (CommandLine<'a>, Env<'a>) {
     let undefined = Undefined {

@@ -9,7 +9,12 @@ use serde_json::{json, Value};
 fn read_c(c: &Value, service_links: bool) -> (CommandLine<'_>, Env<'_>, Report) {
     let mut r = Report::new();
     let obj = Obj::at(c, FieldPath::root().child("c"), &mut r).unwrap();
-    let (line, env) = read(&obj, PodEnv { service_links }, &["client-cert"], &mut r);
+    let (line, env) = read(
+        &obj,
+        PodEnv { service_links },
+        &[("client-cert", super::Takes::Value)],
+        &mut r,
+    );
     (line, env, r)
 }
 

@@ -31,7 +31,8 @@ pub(crate) struct Edit<'n> {
     container: usize,
     dir: String,
     add_mount: bool,
-    append_flag: bool,
+    /// The flag to append (no dashes), with the directory as its value.
+    append_flag: Option<String>,
     needs: Vec<&'n Need>,
 }
 
@@ -116,7 +117,9 @@ pub(crate) fn plan<'n>(
         );
         match index.get(&key) {
             Some(&i) => {
-                edits[i].append_flag |= n.append_flag;
+                if edits[i].append_flag.is_none() {
+                    edits[i].append_flag.clone_from(&n.append_flag);
+                }
                 edits[i].needs.push(n);
             }
             None => {
@@ -125,7 +128,7 @@ pub(crate) fn plan<'n>(
                     container: n.container,
                     dir: n.dir.clone(),
                     add_mount: false,
-                    append_flag: n.append_flag,
+                    append_flag: n.append_flag.clone(),
                     needs: vec![n],
                 });
             }
@@ -216,7 +219,7 @@ struct Target {
     index: usize,
     dir: String,
     add_mount: bool,
-    append_flag: bool,
+    append_flag: Option<String>,
 }
 
 impl Repair {
@@ -262,7 +265,7 @@ impl Repair {
                         index: at.index,
                         dir: e.dir.clone(),
                         add_mount: e.add_mount,
-                        append_flag: e.append_flag,
+                        append_flag: e.append_flag.clone(),
                     }
                 })
                 .collect(),
@@ -274,7 +277,11 @@ impl Repair {
 
     /// Whether applying the repair changes the object at all.
     pub(crate) fn changes(&self) -> bool {
-        self.new_volume || self.edits.iter().any(|e| e.add_mount || e.append_flag)
+        self.new_volume
+            || self
+                .edits
+                .iter()
+                .any(|e| e.add_mount || e.append_flag.is_some())
     }
 }
 
@@ -367,8 +374,8 @@ fn edit(
                 created,
             });
         }
-        if e.append_flag {
-            let flag = Value::String(["--metrics-cert-path=", &e.dir].concat());
+        if let Some(name) = &e.append_flag {
+            let flag = Value::String(["--", name, "=", &e.dir].concat());
             let created = push_to(container_mut(spec, at)?, "args", flag)?;
             done.0.push(Undo::Pushed {
                 container: Some(at),
@@ -436,11 +443,13 @@ fn summarize(pod: &Pod, plan: &Plan, s: &Settings) -> Vec<String> {
                 out.push_str(" into container ");
                 cv.push_label(&mut out);
             }
-            if e.append_flag {
+            if let Some(name) = &e.append_flag {
                 if !out.is_empty() {
                     out.push_str(", ");
                 }
-                out.push_str("--metrics-cert-path=");
+                out.push_str("--");
+                out.push_str(name);
+                out.push('=');
                 out.push_str(&e.dir);
                 out.push_str(" into the args of container ");
                 cv.push_label(&mut out);
@@ -460,8 +469,8 @@ pub(crate) fn report_unrepaired(
     let s = ctx.settings;
     let secret = &s.metrics_cert_secret_name;
     for n in needs {
-        let flag = if n.append_flag {
-            format!(" and add --metrics-cert-path={} to its args", n.dir)
+        let flag = if let Some(name) = &n.append_flag {
+            format!(" and add --{name}={} to its args", n.dir)
         } else {
             String::new()
         };

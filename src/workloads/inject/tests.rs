@@ -869,7 +869,7 @@ fn apply_edits_in_place_and_revert_takes_them_back() {
             index: 0,
             dir: "/certs".into(),
             add_mount: true,
-            append_flag: true,
+            append_flag: Some("metrics-cert-path".into()),
         }],
         injected: Vec::new(),
         refused: Vec::new(),
@@ -900,7 +900,7 @@ fn apply_edits_in_place_and_revert_takes_them_back() {
     // A repair that changes nothing says so.
     let mut nothing = repair(false);
     nothing.edits[0].add_mount = false;
-    nothing.edits[0].append_flag = false;
+    nothing.edits[0].append_flag = None;
     assert!(!nothing.changes() && repair(false).changes());
 }
 

@@ -1,0 +1,484 @@
+//! One resolved model of each container's metrics server (SPEC section 14),
+//! made once from the container's command line and env in the dialect its
+//! image selects, and read by W3, W4, X3 and the injection.
+//!
+//! - **Address**: the readings of the dialect's `bindAddressFlags`, else of
+//!   its `env.bindAddress` variable; written `host:port` (`hostport`) or as a
+//!   bare host with the port in `portFlag` (`host`). The default dialect
+//!   reads a bare host when the container passes `--metrics-port`.
+//! - **TLS**: the readings of `secureFlag`, else of `env.secure`; with
+//!   neither, the dialect's `secureDefault` (for the default dialect, the
+//!   `metricsSecureDefault` setting). [`MetricsServer::tls`] says which.
+//! - **Certificate directory**: the readings of `certDirFlags`, else of
+//!   `env.certDir`.
+//!
+//! An env var is read like a flag whose value is the var's: a literal is
+//! known, a `valueFrom` (or a literal reading one) is unknown.
+
+use super::cmdline::{CommandLine, Env, EnvValue, Setting, Takes, Val};
+use crate::dialect::{AddressForm, Dialect};
+use std::borrow::Cow;
+
+/// Where a server's TLS setting comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TlsSource {
+    /// The dialect's secure flag, or its env var.
+    Set,
+    /// Neither is given: the dialect's `secureDefault`.
+    DialectDefault,
+    /// Neither is given, and the default dialect reads the container: the
+    /// `metricsSecureDefault` setting.
+    SecureDefaultSetting,
+}
+
+/// A container's metrics server, as its binary configures it.
+#[derive(Clone, Debug)]
+pub(crate) struct MetricsServer<'a> {
+    /// `Some(i)` when `metricsServers[i]` reads the container.
+    pub(crate) entry: Option<usize>,
+    pub(crate) form: AddressForm,
+    /// The listen address readings (flags, else env).
+    pub(crate) bind: Vec<Setting<'a>>,
+    /// The port readings, in the `host` form.
+    pub(crate) port: Vec<Setting<'a>>,
+    /// The secure flag's (or env var's) readings.
+    pub(crate) secure: Vec<Setting<'a>>,
+    /// Whether those readings come from the env var (whose value nothing
+    /// checked when the line was read).
+    pub(crate) secure_from_env: bool,
+    /// The dialect's secure flag (`None`: the binary has none).
+    pub(crate) secure_flag: Option<String>,
+    pub(crate) secure_default: bool,
+    /// The certificate directory readings (flags, else env).
+    pub(crate) cert_dirs: Vec<Setting<'a>>,
+    /// The flag an injection may add (`None`: never add one).
+    pub(crate) inject_flag: Option<String>,
+    /// Flag names (no dashes) that configure this server: a wholly unknown
+    /// token counts for W3 only in a container that names one (SPEC 13).
+    pub(crate) names: Vec<String>,
+}
+
+/// The flags the command-line reader must read for `d`, with how each
+/// takes its value.
+pub(crate) fn flags(d: &Dialect) -> impl Iterator<Item = (&str, Takes)> {
+    d.value_flags()
+        .map(|f| (f, Takes::Value))
+        .chain(d.secure_flag.iter().map(|f| (f.as_str(), Takes::Bool)))
+}
+
+/// Every reading of any of `names`, in the order of the names.
+fn readings<'a>(cmd: &CommandLine<'a>, names: &[String]) -> Vec<Setting<'a>> {
+    names
+        .iter()
+        .flat_map(|n| cmd.readings(n).iter().cloned())
+        .collect()
+}
+
+/// An env var read as a flag reading.
+fn env_reading<'a>(env: &Env<'a>, name: Option<&String>) -> Vec<Setting<'a>> {
+    let Some(var) = name.and_then(|n| env.set(n)) else {
+        return Vec::new();
+    };
+    let (value, written) = match &var.value {
+        Some(EnvValue::Literal(v)) => (Val::Known(v.clone()), v.clone()),
+        Some(EnvValue::Unknown(vars)) => (Val::Unknown(vars.clone()), Cow::Borrowed("(unknown)")),
+        Some(EnvValue::From) => (
+            Val::Unknown(vec![var.name.to_string()]),
+            Cow::Borrowed("(valueFrom)"),
+        ),
+        None => return Vec::new(),
+    };
+    vec![Setting {
+        value,
+        written,
+        spelled: Cow::Owned(format!("env {}", var.name)),
+        path: var.value_path(),
+        ips: Vec::new(),
+    }]
+}
+
+/// Flag readings, else the env var's.
+fn flags_else_env<'a>(
+    cmd: &CommandLine<'a>,
+    env: &Env<'a>,
+    names: &[String],
+    var: Option<&String>,
+) -> Vec<Setting<'a>> {
+    if names.iter().any(|n| cmd.mentions(n)) {
+        readings(cmd, names)
+    } else {
+        env_reading(env, var)
+    }
+}
+
+impl<'a> MetricsServer<'a> {
+    /// Resolves the server of a container read in dialect `d`.
+    pub(crate) fn resolve(d: &Dialect, cmd: &CommandLine<'a>, env: &Env<'a>) -> MetricsServer<'a> {
+        let bind = flags_else_env(cmd, env, &d.bind_address_flags, d.env.bind_address.as_ref());
+        let port: Vec<Setting<'a>> = d
+            .port_flag
+            .iter()
+            .flat_map(|p| cmd.readings(p).iter().cloned())
+            .collect();
+        // A port in its own flag makes the address a bare host.
+        let form = match d.address_form {
+            AddressForm::HostPort if !port.is_empty() && !bind.is_empty() => AddressForm::Host,
+            form => form,
+        };
+        let secure_names: Vec<String> = d.secure_flag.iter().cloned().collect();
+        let secure = flags_else_env(cmd, env, &secure_names, d.env.secure.as_ref());
+        let secure_from_env = !secure_names.iter().any(|n| cmd.mentions(n)) && !secure.is_empty();
+        let cert_dirs = flags_else_env(cmd, env, &d.cert_dir_flags, d.env.cert_dir.as_ref());
+        let names = d
+            .bind_address_flags
+            .iter()
+            .chain(&d.secure_flag)
+            .cloned()
+            .collect();
+        MetricsServer {
+            entry: d.entry,
+            form,
+            bind,
+            port: if form == AddressForm::Host {
+                port
+            } else {
+                Vec::new()
+            },
+            secure,
+            secure_from_env,
+            secure_flag: d.secure_flag.clone(),
+            secure_default: d.secure_default,
+            cert_dirs,
+            inject_flag: d.inject_flag.clone(),
+            names,
+        }
+    }
+
+    /// Where the TLS setting comes from.
+    pub(crate) fn tls_source(&self) -> TlsSource {
+        match (self.secure.is_empty(), self.entry) {
+            (false, _) => TlsSource::Set,
+            (true, Some(_)) => TlsSource::DialectDefault,
+            (true, None) => TlsSource::SecureDefaultSetting,
+        }
+    }
+
+    /// The readings that set an address (a non-empty value, known or not).
+    pub(crate) fn addresses(&self) -> impl Iterator<Item = &Setting<'a>> {
+        self.bind
+            .iter()
+            .filter(|s| !matches!(&s.value, Val::Known(v) if v.is_empty()))
+    }
+
+    /// Whether some reading turns the server on: an address other than `0`
+    /// (in the `hostport` form), known or not.
+    pub(crate) fn may_be_on(&self) -> bool {
+        self.addresses().any(|s| match (self.form, s.known()) {
+            (AddressForm::HostPort, Some(v)) => v != "0",
+            _ => true,
+        })
+    }
+
+    /// Whether the server may serve TLS: some reading of the secure setting
+    /// is true or unknown, or there is none and the default is secure.
+    pub(crate) fn may_be_secure(&self) -> bool {
+        if self.secure.is_empty() {
+            return self.secure_default;
+        }
+        self.secure.iter().any(|s| match s.known() {
+            Some(v) => super::cmdline::parse_go_bool(v) != Some(false),
+            None => true,
+        })
+    }
+
+    /// The secure flag as a container would write it (`--metrics-secure`),
+    /// or a description when the binary has none.
+    pub(crate) fn secure_flag_shown(&self) -> String {
+        match &self.secure_flag {
+            Some(f) => format!("--{f}"),
+            None => "a TLS flag (its dialect has none)".into(),
+        }
+    }
+
+    /// How to turn TLS on, for messages.
+    pub(crate) fn secure_fix(&self) -> String {
+        match (&self.secure_flag, self.entry) {
+            (Some(_), None) => {
+                "drop --metrics-secure=false and mount a certificate with --metrics-cert-path"
+                    .into()
+            }
+            (Some(f), Some(_)) => format!("set --{f}=true and mount a certificate"),
+            (None, _) => "configure the binary's own TLS".into(),
+        }
+    }
+
+    /// The dialect, for messages.
+    pub(crate) fn dialect(&self) -> String {
+        match self.entry {
+            Some(i) => format!("the dialect of metricsServers[{i}]"),
+            None => "the default dialect (controller-runtime)".into(),
+        }
+    }
+}
+
+/// SPEC 14 on containers shaped on the real binaries the dialects were
+/// written for, through the whole review.
+#[cfg(test)]
+mod tests {
+    use crate::testing::{findings, report};
+    use crate::workloads::certs::tests::{deployment, mount, secret_volume, settings, C0};
+    use serde_json::{json, Value};
+
+    /// `(rule, path)` of every violation, the warnings, the violations'
+    /// details, and whether the object was repaired.
+    type Outcome = (Vec<(String, String)>, Vec<String>, Vec<String>, bool);
+
+    fn run(container: Value, volumes: Value, s: Value) -> Outcome {
+        let object = deployment(json!({"containers": [container], "volumes": volumes}));
+        let (r, patched) = report("Deployment", object, &settings(s));
+        let details = r.violations.iter().map(|v| v.detail.clone()).collect();
+        (findings(&r), r.warnings.clone(), details, patched.is_some())
+    }
+
+    fn f(rule: &str, path: &str) -> (String, String) {
+        (rule.to_string(), format!("{C0}.{path}"))
+    }
+
+    /// node-readiness-controller (kubernetes-sigs): its main.go declares
+    /// `--metrics-secure` with default false, and names its certificate
+    /// directory with `--metrics-cert-dir`.
+    fn node_readiness(args: Value) -> Value {
+        json!({"name": "manager", "image": "registry.k8s.io/node-readiness-controller/node-readiness-controller:v0.1.1",
+               "command": ["/manager"], "args": args})
+    }
+
+    const NODE_READINESS: &str = r#"{"metricsServers": [{"images": ["registry.k8s.io/node-readiness-controller/*"], "secureDefault": false}]}"#;
+
+    fn declared() -> Value {
+        serde_json::from_str(NODE_READINESS).unwrap()
+    }
+
+    #[test]
+    fn w3_a_declared_binary_whose_metrics_are_plaintext_by_default() {
+        let (found, _, details, _) = run(
+            node_readiness(json!(["--metrics-bind-address=:8443", "--leader-elect"])),
+            json!([]),
+            declared(),
+        );
+        assert_eq!(found, [f("W3", "args[0]")]);
+        assert!(
+            details[0].contains("metricsServers[0]") && details[0].contains("secureDefault: false"),
+            "{}",
+            details[0]
+        );
+        // Fixed: TLS turned on, or the server on loopback.
+        for args in [
+            json!(["--metrics-bind-address=:8443", "--metrics-secure=true"]),
+            json!(["--metrics-bind-address=127.0.0.1:8443"]),
+        ] {
+            let (found, ..) = run(node_readiness(args), json!([]), declared());
+            assert!(found.is_empty(), "{found:?}");
+        }
+        // Undeclared, the default dialect reads it as controller-runtime's.
+        let (found, ..) = run(
+            node_readiness(json!(["--metrics-bind-address=:8443"])),
+            json!([]),
+            json!({}),
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    #[test]
+    fn w3_metrics_secure_default_false_fails_closed_for_undeclared_binaries() {
+        let s = json!({"metricsSecureDefault": false});
+        let (found, _, details, _) = run(
+            node_readiness(json!(["--metrics-bind-address=:8443"])),
+            json!([]),
+            s.clone(),
+        );
+        assert_eq!(found, [f("W3", "args[0]")]);
+        assert!(
+            details[0].contains("metricsSecureDefault: false")
+                && details[0].contains("metricsServers"),
+            "{}",
+            details[0]
+        );
+        let (found, ..) = run(
+            node_readiness(json!(["--metrics-bind-address=:8443", "--metrics-secure"])),
+            json!([]),
+            s,
+        );
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    /// MetalLB's frr-k8s metrics container: a bare IP and the port in
+    /// `--metrics-port`.
+    fn frr_k8s(host: &str) -> Value {
+        json!({"name": "kube-rbac-proxy-frr", "image": "quay.io/metallb/frr-k8s:v0.0.17", "command": ["/frr-metrics"],
+               "args": [format!("--metrics-bind-address={host}"), "--metrics-port=9141"]})
+    }
+
+    #[test]
+    fn w4_the_host_form_beside_metrics_port() {
+        let (found, ..) = run(frr_k8s("0.0.0.0"), json!([]), json!({}));
+        assert!(found.is_empty(), "{found:?}");
+        let (found, _, details, _) = run(frr_k8s("0.0.0.0:9141"), json!([]), json!({}));
+        assert_eq!(found, [f("W4", "args[0]")], "{details:?}");
+        // 0.0.0.0 is a valid, non-loopback host: W3 when TLS is off.
+        let mut plain = frr_k8s("0.0.0.0");
+        plain["args"]
+            .as_array_mut()
+            .unwrap()
+            .push(json!("--metrics-secure=false"));
+        let (found, _, details, _) = run(plain, json!([]), json!({}));
+        assert_eq!(found, [f("W3", "args[0]")]);
+        assert!(details[0].contains("--metrics-port=9141"), "{}", details[0]);
+    }
+
+    /// The OpenTelemetry operator and CloudNativePG configure metrics through env.
+    #[test]
+    fn w3_env_read_like_the_flags() {
+        let otel = |secure: &str| {
+            json!({"name": "manager", "image": "ghcr.io/open-telemetry/opentelemetry-operator/opentelemetry-operator:0.120.0",
+            "args": ["--zap-log-level=info"],
+            "env": [{"name": "METRICS_ADDR", "value": ":8443"}, {"name": "METRICS_SECURE", "value": secure}]})
+        };
+        let (found, ..) = run(otel("false"), json!([]), json!({}));
+        assert_eq!(found, [f("W3", "env[0].value")]);
+        let (found, ..) = run(otel("true"), json!([]), json!({}));
+        assert!(found.is_empty(), "{found:?}");
+        // A flag on the command line wins over the env var.
+        let mut flagged = otel("false");
+        flagged["args"] = json!(["--metrics-secure=true"]);
+        let (found, ..) = run(flagged, json!([]), json!({}));
+        assert!(found.is_empty(), "{found:?}");
+        // `--metrics-bind-addr` is read as `--metrics-bind-address`.
+        let old = json!({"name": "manager", "image": "example.com/operator:v1", "args": ["--metrics-bind-addr=:8080", "--metrics-secure=false"]});
+        let (found, ..) = run(old, json!([]), json!({}));
+        assert_eq!(found, [f("W3", "args[0]")]);
+    }
+
+    /// OpenShift's cluster-ingress-operator and node-readiness-controller
+    /// name their directory with `--metrics-cert-dir`: no X3 and no
+    /// `--metrics-cert-path` (Go's flag package would exit on it).
+    #[test]
+    fn x3_metrics_cert_dir_is_a_certificate_directory() {
+        let c = json!({"name": "ingress-operator", "image": "quay.io/openshift/origin-cluster-ingress-operator:4.18",
+            "command": ["ingress-operator"],
+            "args": ["start", "--metrics-bind-address=:60000", "--metrics-cert-dir=/etc/tls/private", "--webhook-cert-path=/tmp/wh"],
+            "volumeMounts": [{"name": "metrics-tls", "mountPath": "/etc/tls/private", "readOnly": true}, mount("webhook", "/tmp/wh")]});
+        let volumes = json!([
+            secret_volume("metrics-tls", "metrics-tls"),
+            secret_volume("webhook", "webhook-server-cert")
+        ]);
+        let (found, warnings, _, patched) = run(
+            c.clone(),
+            volumes.clone(),
+            json!({"certManagement": "external"}),
+        );
+        assert!(
+            found.is_empty() && warnings.is_empty() && !patched,
+            "{found:?} {warnings:?}"
+        );
+        // Not mounted: W5 mounts the metrics Secret at that directory, and
+        // adds no flag.
+        let mut unmounted = c;
+        unmounted["volumeMounts"] = json!([mount("webhook", "/tmp/wh")]);
+        let object = deployment(
+            json!({"containers": [unmounted], "volumes": [secret_volume("webhook", "webhook-server-cert")]}),
+        );
+        let (r, patched) = report(
+            "Deployment",
+            object,
+            &settings(json!({"certManagement": "external"})),
+        );
+        let patched = patched.expect("W5 injects the mount");
+        let args = &patched["spec"]["template"]["spec"]["containers"][0]["args"];
+        assert_eq!(args.as_array().unwrap().len(), 4, "{args}");
+        assert!(
+            r.warnings.iter().any(|w| w.starts_with("[W5]")),
+            "{:?}",
+            r.warnings
+        );
+    }
+
+    /// A declared dialect that names no flag to add: X3 is reported, never
+    /// repaired with `--metrics-cert-path`.
+    #[test]
+    fn x3_injects_the_dialects_flag_or_none() {
+        let c = json!({"name": "manager", "image": "ghcr.io/example/operator:v1", "command": ["/manager"],
+            "args": ["--metrics-addr=:8443", "--webhook-cert-path=/tmp/wh"],
+            "volumeMounts": [mount("webhook", "/tmp/wh")]});
+        let volumes = json!([secret_volume("webhook", "webhook-server-cert")]);
+        let s = |inject: &str| {
+            json!({"certManagement": "external", "metricsServers": [
+            {"images": ["ghcr.io/example/*"], "bindAddressFlags": ["metrics-addr"], "certDirFlags": ["tls-dir"], "injectFlag": inject}]})
+        };
+        let (found, ..) = run(c.clone(), volumes.clone(), s(""));
+        assert_eq!(found, [(String::from("X3"), C0.to_string())]);
+        let object = deployment(json!({"containers": [c], "volumes": volumes}));
+        let (_, patched) = report("Deployment", object, &settings(s("tls-dir")));
+        let patched = patched.expect("X3 repaired");
+        let args = &patched["spec"]["template"]["spec"]["containers"][0]["args"];
+        assert_eq!(
+            args[2],
+            json!("--tls-dir=/tmp/k8s-metrics-server/metrics-certs"),
+            "{args}"
+        );
+    }
+
+    #[test]
+    fn metrics_secret_globs_name_the_secrets_x1_sees() {
+        let c = json!({"name": "manager", "image": "controller:latest", "command": ["/manager"],
+            "args": ["--metrics-bind-address=:8443"],
+            "volumeMounts": [mount("certs", "/certs")]});
+        let volumes = json!([secret_volume("certs", "kueue-metrics-server-cert")]);
+        let s = json!({"certManagement": "internal", "metricsCertSecretName": ["metrics-server-cert", "*-metrics-server-cert"]});
+        let (found, ..) = run(c.clone(), volumes.clone(), s);
+        assert_eq!(found, [f("X1", "volumeMounts[0]")]);
+        let (found, ..) = run(c, volumes, json!({"certManagement": "internal"}));
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    /// SPEC 14, "No mount of a Secret nothing writes": with lookups, X3
+    /// mounts the metrics Secret only when a Certificate of the namespace
+    /// writes it; otherwise it reports, naming the missing Certificate.
+    #[test]
+    fn x3_mounts_no_secret_that_no_certificate_writes() {
+        use crate::cluster::fake::FakeCluster;
+        use crate::cluster::LookupKind;
+        use crate::workloads::certs::tests::{webhook_mount, webhook_volume};
+        // octopus-permissions-controller's manager, Kubebuilder layout.
+        let c = json!({"name": "manager", "image": "ghcr.io/example/octopus-permissions-controller:v0.1.0",
+            "command": ["/manager"],
+            "args": ["--metrics-bind-address=:8443", "--webhook-cert-path=/tmp/k8s-webhook-server/serving-certs"],
+            "volumeMounts": [webhook_mount()]});
+        let object = deployment(json!({"containers": [c], "volumes": [webhook_volume()]}));
+        let run_with = |cluster: &FakeCluster, mode: &str| {
+            let s = settings(json!({"certManagement": mode, "crossObjectChecks": true}));
+            let mut req = crate::testing::request("Deployment", "project-system", object.clone());
+            crate::review::review_with(&mut req, &s, Some(cluster))
+        };
+        let nothing =
+            FakeCluster::default().with(LookupKind::Certificate, "project-system", vec![]);
+        let v = run_with(&nothing, "external");
+        assert!(v.mutated.is_none());
+        let found = findings(&v.report);
+        assert_eq!(found, [(String::from("X3"), C0.to_string())]);
+        assert!(v.report.violations[0].detail.contains("no cert-manager Certificate in namespace \"project-system\" writes Secret \"metrics-server-cert\""), "{}", v.report.violations[0].detail);
+        // auto mode: a warning, nothing injected.
+        let v = run_with(&nothing, "auto");
+        assert!(v.mutated.is_none() && v.report.violations.is_empty());
+        assert!(
+            v.report.warnings.iter().any(|w| w.starts_with("[X3]")),
+            "{:?}",
+            v.report.warnings
+        );
+        // The fixed form: a Certificate writes the Secret, the policy mounts it.
+        let issued = FakeCluster::default().with(LookupKind::Certificate, "project-system", vec![
+            json!({"metadata": {"name": "metrics-certs"}, "spec": {"secretName": "metrics-server-cert", "dnsNames": ["x.project-system.svc"]}})]);
+        let v = run_with(&issued, "external");
+        assert!(v.report.violations.is_empty(), "{:?}", v.report.violations);
+        assert!(v.mutated.is_some());
+    }
+}
