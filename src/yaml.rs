@@ -574,3 +574,225 @@ pub(crate) fn read(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    /// The documents of `text` (or why each was refused) and how the read
+    /// ended.
+    fn docs(
+        text: &str,
+        budget: &mut Budget,
+    ) -> (Vec<Result<Document, Unread>>, Result<(), Unread>) {
+        let mut out = Vec::new();
+        let mut each = |d: Result<&Document, Unread>, _: &mut Budget| {
+            out.push(d.map(|d| {
+                Document {
+                    nodes: d
+                        .nodes
+                        .iter()
+                        .map(|n| match n {
+                            Node::Scalar { text, plain, tag } => Node::Scalar {
+                                text: text.clone(),
+                                plain: *plain,
+                                tag: tag.clone(),
+                            },
+                            Node::Seq(c) => Node::Seq(c.clone()),
+                            Node::Map(c) => Node::Map(c.clone()),
+                            Node::Alias(t) => Node::Alias(*t),
+                        })
+                        .collect(),
+                    root: d.root,
+                }
+            }))
+        };
+        let end = read(text, budget, &mut |_| {}, &mut each);
+        (out, end)
+    }
+
+    fn one(text: &str) -> Document {
+        let (mut d, end) = docs(text, &mut Budget::new());
+        assert_eq!(end, Ok(()), "{text}");
+        assert_eq!(d.len(), 1, "{text}");
+        d.remove(0).unwrap_or_else(|e| panic!("{text}: {e:?}"))
+    }
+
+    /// The resolved value at a dotted path of `text`'s only document.
+    fn at(text: &str, path: &str) -> String {
+        let d = one(text);
+        let mut budget = Budget::new();
+        let mut v = d.root().expect("a root");
+        for key in path.split('.') {
+            let Value::Map(m) = v else {
+                return format!("not a map at {key}");
+            };
+            match d.get(m, key, &mut budget) {
+                Ok(Some(n)) => v = d.value(n),
+                Ok(None) => return "absent".into(),
+                Err(e) => return format!("unread: {}", e.0),
+            }
+        }
+        match v {
+            Value::Str(s) => format!("str {s}"),
+            Value::Bool(b) => format!("bool {b}"),
+            other => other.type_name().into(),
+        }
+    }
+
+    #[test]
+    fn x4_scalars_resolve_as_go_yaml_v2() {
+        let cases = [
+            ("e: yes", "bool true"),
+            ("e: No", "bool false"),
+            ("e: OFF", "bool false"),
+            ("e: y", "bool true"),
+            ("e: n", "bool false"),
+            ("e: TRUE", "bool true"),
+            ("e: tRUE", "str tRUE"),
+            ("e: \"true\"", "str true"),
+            ("e: 'yes'", "str yes"),
+            ("e: !!str true", "str true"),
+            ("e: !!bool no", "bool false"),
+            ("e: !!bool \"on\"", "bool true"),
+            ("e: !!bool maybe", "a scalar go-yaml refuses"),
+            ("e: !<tag:yaml.org,2002:bool> false", "bool false"),
+            ("e: !custom true", "str true"),
+            ("e: ! true", "str true"),
+            ("e: !!binary dHJ1ZQ==", "str true"),
+            ("e: |\n  true", "str true\n"),
+            ("e:", "null"),
+            ("e: ~", "null"),
+            ("e: Null", "null"),
+            ("e: 0", "integer"),
+            ("e: 0x1F", "integer"),
+            ("e: 1_000", "integer"),
+            ("e: -0b101", "integer"),
+            ("e: 1.5e3", "number"),
+            ("e: .5", "number"),
+            ("e: .inf", "number"),
+            ("e: !!float 1", "number"),
+            ("e: 1.2.3", "str 1.2.3"),
+            ("e: [true]", "list"),
+            ("e: {a: 1}", "object"),
+            ("\"e\": on", "bool true"),
+            ("!!binary ZQ==: on", "bool true"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(at(text, "e"), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn x4_mappings_apply_pairs_and_merges_in_document_order() {
+        let cases = [
+            // The last of repeated keys wins.
+            ("e: false\ne: true", "bool true"),
+            ("e: true\ne: false", "bool false"),
+            // A merge writes its keys where it stands.
+            ("e: false\n<<: {e: true}", "bool true"),
+            ("<<: {e: true}\ne: false", "bool false"),
+            ("a: &a {e: true}\nm:\n  e: false\n  <<: *a", "bool true"),
+            // In a list, earlier mappings take precedence.
+            (
+                "a: &a {e: true}\nb: &b {e: false}\nm: {<<: [*a, *b]}",
+                "bool true",
+            ),
+            (
+                "a: &a {e: true}\nb: &b {e: false}\nm: {<<: [*b, *a]}",
+                "bool false",
+            ),
+            // Merges inside merged mappings.
+            (
+                "a: &a {e: true}\nb: &b {<<: *a}\nm: {e: false, <<: *b}",
+                "bool true",
+            ),
+            // A quoted or aliased `<<` is an ordinary key.
+            ("m: {e: false, \"<<\": {e: true}}", "bool false"),
+            ("m: {e: false, !!merge <<: {e: true}}", "bool true"),
+            // An alias to a scalar.
+            ("a: &t true\nm: {e: *t}", "bool true"),
+            ("k: &k e\nm: {*k : false}", "bool false"),
+        ];
+        for (text, want) in cases {
+            let path = if text.contains("m:") || text.contains("m: ") {
+                "m.e"
+            } else {
+                "e"
+            };
+            assert_eq!(at(text, path), want, "{text}");
+        }
+        assert!(at("m: {<<: [1], e: true}", "m.e").starts_with("unread: a merge key"));
+        assert!(at("s: &s x\nm: {<<: *s}", "m.e").starts_with("unread: a merge key"));
+    }
+
+    #[test]
+    fn x4_documents_are_read_in_order_and_anchors_stay_in_theirs() {
+        let (d, end) = docs("a: 1\n---\nb: 2\n---\nc: [unclosed\n", &mut Budget::new());
+        assert_eq!(d.len(), 2);
+        assert!(d.iter().all(|d| d.is_ok()));
+        assert!(end.unwrap_err().0.starts_with("YAML syntax error"));
+        let (d, end) = docs("a: &x 1\n---\nb: *x\n", &mut Budget::new());
+        assert_eq!(end, Ok(()));
+        assert!(d[0].is_ok());
+        assert!(d[1].as_ref().err().unwrap().0.contains("another document"));
+        let (d, _) = docs("a: &x [1, *x]\n", &mut Budget::new());
+        assert!(d[0].as_ref().err().unwrap().0.contains("contains it"));
+    }
+
+    /// A billion-laugh bomb in 1.3 KB: read at once, refused as go-yaml
+    /// refuses it, never expanded.
+    fn bomb(levels: usize, width: usize) -> String {
+        let mut s = format!("x0: &x0 [{}]\n", vec!["lol"; width].join(", "));
+        for i in 1..levels {
+            let refs = vec![format!("*x{}", i - 1); width].join(", ");
+            s.push_str(&format!("x{i}: &x{i} [{refs}]\n"));
+        }
+        s
+    }
+
+    #[test]
+    fn x4_alias_bombs_are_refused_without_expanding() {
+        let start = Instant::now();
+        let (d, end) = docs(&bomb(10, 9), &mut Budget::new());
+        assert_eq!(end, Ok(()));
+        let why = d[0].as_ref().err().expect("refused").0.clone();
+        assert!(why.contains("excessive aliasing"), "{why}");
+        // Exponential in the levels: saturates, never overflows.
+        let (d, _) = docs(&bomb(40, 9), &mut Budget::new());
+        assert!(d[0].is_err());
+        assert!(start.elapsed().as_secs() < 5);
+        // A few aliases are fine (go-yaml's ratio allows them).
+        let (d, _) = docs("a: &a {x: 1}\nb: *a\nc: *a\n", &mut Budget::new());
+        assert!(d[0].is_ok());
+    }
+
+    #[test]
+    fn x4_bounds_make_the_value_unknown() {
+        // Events: shared by every value of the request.
+        let mut budget = Budget::new();
+        budget.events = 10;
+        let (_, end) = docs("a: [1, 2, 3, 4, 5, 6, 7, 8, 9]\n", &mut budget);
+        assert!(end.unwrap_err().0.contains("YAML events"));
+        // Lookup steps: a merge list that names one anchor many times over,
+        // nested, costs 10^5 steps without a bound; enough plain pairs around
+        // it that go-yaml's aliasing ratio allows it.
+        let padding: String = (0..30_000).map(|i| format!("p{i}: {i}\n")).collect();
+        let mut s = format!("{padding}l0: &l0 {{a: 1}}\n");
+        for i in 1..6 {
+            let refs = vec![format!("*l{}", i - 1); 10].join(", ");
+            s.push_str(&format!("l{i}: &l{i} {{<<: [{refs}]}}\n"));
+        }
+        let start = Instant::now();
+        assert!(at(&s, "l5.e").contains("steps through merge keys"));
+        assert!(start.elapsed().as_secs() < 5);
+        // Merge depth.
+        let mut s = format!("{padding}l0: &l0 {{a: 1}}\n");
+        for i in 1..=MAX_MERGE_DEPTH + 1 {
+            s.push_str(&format!("l{i}: &l{i} {{<<: *l{}}}\n", i - 1));
+        }
+        s.push_str(&format!("m: {{<<: *l{}}}\n", MAX_MERGE_DEPTH + 1));
+        assert!(at(&s, "m.e").contains("nested more than"));
+    }
+}

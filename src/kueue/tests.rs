@@ -61,6 +61,16 @@ fn rules(r: &Report) -> Vec<(Rule, String)> {
 
 const PATH: &str = "data[controller_manager_config.yaml]";
 
+/// A billion laughs in 1.3 KB.
+fn bomb() -> String {
+    let mut s = format!("x0: &x0 [{}]\n", ["lol"; 9].join(", "));
+    for i in 1..10 {
+        let refs = vec![format!("*x{}", i - 1); 9].join(", ");
+        s.push_str(&format!("x{i}: &x{i} [{refs}]\n"));
+    }
+    s
+}
+
 /// The readings of the Kueue Configurations in `text`.
 fn readings(text: &str) -> Vec<Reading> {
     configurations(text, &mut Budget::new())
@@ -170,6 +180,137 @@ fn x4_reading() {
             KUEUE_CONFIG.replace("config.kueue.x-k8s.io", "config.kueue.x-k8s.iq"),
             vec![],
         ),
+        (
+            "merge key after enable: go-yaml v2 applies it last",
+            with_icm("  enable: false\n  <<: {enable: true}"),
+            vec![Reading::Enable(true)],
+        ),
+        (
+            "merge key before enable",
+            with_icm("  <<: {enable: true}\n  enable: false"),
+            vec![Reading::Enable(false)],
+        ),
+        (
+            "a merged section through an anchor",
+            format!(
+                "{KUEUE_CONFIG}x-certs: &certs {{enable: false}}\ninternalCertManagement: *certs\n"
+            ),
+            vec![Reading::Enable(false)],
+        ),
+        (
+            "last of repeated keys",
+            with_icm("  enable: false\n  enable: true"),
+            vec![Reading::Enable(true)],
+        ),
+        (
+            "repeated sections",
+            format!(
+                "{}internalCertManagement: {{enable: true}}\n",
+                with_icm("  enable: false")
+            ),
+            vec![Reading::Enable(true)],
+        ),
+        (
+            "!!bool no",
+            with_icm("  enable: !!bool no"),
+            vec![Reading::Enable(false)],
+        ),
+        (
+            "quoted true is a string",
+            with_icm("  enable: \"true\""),
+            vec![Reading::WrongType(
+                "internalCertManagement.enable",
+                "string",
+            )],
+        ),
+        (
+            "!!str true is a string",
+            with_icm("  enable: !!str true"),
+            vec![Reading::WrongType(
+                "internalCertManagement.enable",
+                "string",
+            )],
+        ),
+        (
+            "escapes in apiVersion and kind",
+            KUEUE_CONFIG
+                .replace(
+                    "config.kueue.x-k8s.io/v1beta1",
+                    "\"config.kueue.x\\x2dk8s.io/v1beta1\"",
+                )
+                .replace("kind: Configuration", "kind: \"Configur\\u0061tion\""),
+            vec![Reading::Enable(true)],
+        ),
+        (
+            "a double-quoted line continuation",
+            KUEUE_CONFIG.replace(
+                "config.kueue.x-k8s.io/v1beta1",
+                "\"config.kueue.\\\n  x-k8s.io/v1beta1\"",
+            ),
+            vec![Reading::Enable(true)],
+        ),
+        (
+            "!!binary kind and apiVersion",
+            KUEUE_CONFIG
+                .replace(
+                    "config.kueue.x-k8s.io/v1beta1",
+                    "!!binary Y29uZmlnLmt1ZXVlLngtazhzLmlvL3YxYmV0YTE=",
+                )
+                .replace("kind: Configuration", "kind: !!binary Q29uZmlndXJhdGlvbg=="),
+            vec![Reading::Enable(true)],
+        ),
+        (
+            "another version",
+            KUEUE_CONFIG.replace("/v1beta1", "/v1beta2"),
+            vec![Reading::Enable(true)],
+        ),
+        ("no version", KUEUE_CONFIG.replace("/v1beta1", "/"), vec![]),
+        (
+            "a broken later document hides nothing before it",
+            format!("{}---\nkind: [unclosed\n", with_icm("  enable: false")),
+            vec![Reading::Enable(false)],
+        ),
+        (
+            "every document is judged",
+            format!("{}---\n{KUEUE_CONFIG}", with_icm("  enable: false")),
+            vec![Reading::Enable(false), Reading::Enable(true)],
+        ),
+        (
+            "an alias bomb fails closed",
+            format!("{}{}", with_icm("  enable: false"), bomb()),
+            vec![unreadable("the document contains excessive aliasing")],
+        ),
+        (
+            "a cycle fails closed",
+            format!("{KUEUE_CONFIG}x: &x [*x]\n"),
+            vec![unreadable("an alias names a node that contains it")],
+        ),
+        (
+            "a merge of a scalar fails closed",
+            with_icm("  <<: 1"),
+            vec![unreadable("a merge key (<<) names")],
+        ),
+        (
+            "escaped and broken: fails closed",
+            KUEUE_CONFIG
+                .replace(
+                    "config.kueue.x-k8s.io/v1beta1",
+                    "\"config.kueue.x\\x2dk8s.io/v1beta1\"",
+                )
+                .replace("kind: Configuration", "kind: \"Configur\\u0061tion\"")
+                + "x: [unclosed\n",
+            vec![unreadable("YAML syntax error")],
+        ),
+        (
+            "a broken script with backslashes that names nothing",
+            "#!/bin/sh\necho \"a\\tb\" | grep -v '\\\\' : [x\n".into(),
+            vec![],
+        ),
+        (
+            "a broken value that names the family only in a comment",
+            "# config.kueue.x-k8s.io Configuration\nx: [unclosed\n".into(),
+            vec![unreadable("YAML syntax error")],
+        ),
     ];
     for (name, text, want) in cases {
         let got = readings(&text);
@@ -246,4 +387,198 @@ fn x4_plain_config_maps_make_no_lookup() {
     let plain = config_map(json!({"a": "b", "n": 3, "kueue": "kind: Configuration"}));
     assert!(run(&plain, CertManagement::Auto, Some(&l)).is_clean());
     assert!(cluster.calls.borrow().is_empty());
+}
+
+/// The object of the AdmissionRequest `test_data/cross-object/<name>.json`.
+fn fixture_object(name: &str) -> Value {
+    let path = format!(
+        "{}/test_data/cross-object/{name}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let request: Value = serde_json::from_str(&text).expect("a JSON request");
+    request["object"].clone()
+}
+
+/// Each X4 fixture in a mode: its violations as (rule, path) and a part of
+/// each one's message.
+#[test]
+fn x4_fixtures() {
+    use CertManagement::{External, Internal};
+    const DATA: &str = "data[controller_manager_config.yaml]";
+    const BINARY: &str = "binaryData[controller_manager_config.yaml]";
+    let self_signed = |name: &str| format!("{name} would serve self-signed");
+    type Want<'a> = Vec<(Rule, &'a str, String)>;
+    let cases: Vec<(&str, CertManagement, Want)> = vec![
+        (
+            "x4-kueue-manager-config-alias-bomb",
+            External,
+            vec![(Rule::X4, DATA, "contains excessive aliasing".into())],
+        ),
+        ("x4-kueue-manager-config-alias-bomb-fixed", External, vec![]),
+        (
+            "x4-kueue-manager-config-merge-key-enables",
+            External,
+            vec![(Rule::X4, DATA, self_signed("Kueue"))],
+        ),
+        ("x4-kueue-manager-config-merge-key-fixed", External, vec![]),
+        (
+            "x4-kueue-manager-config-last-key-wins",
+            External,
+            vec![(Rule::X4, DATA, self_signed("Kueue"))],
+        ),
+        ("x4-kueue-manager-config-last-key-fixed", External, vec![]),
+        (
+            "x4-kueue-manager-config-bool-tag-no",
+            Internal,
+            vec![(Rule::X4, DATA, "enable false".into())],
+        ),
+        ("x4-kueue-manager-config-bool-tag-no", External, vec![]),
+        ("x4-kueue-manager-config-bool-tag-yes", Internal, vec![]),
+        (
+            "x4-kueue-manager-config-quoted-false",
+            External,
+            vec![(Rule::Type, DATA, "expected boolean, got string".into())],
+        ),
+        ("kueue-manager-config-cert-manager", External, vec![]),
+        (
+            "x4-kueue-manager-config-broken-second-document",
+            External,
+            vec![(Rule::X4, DATA, self_signed("Kueue"))],
+        ),
+        (
+            "x4-kueue-manager-config-broken-second-document-fixed",
+            External,
+            vec![],
+        ),
+        (
+            "x4-kueue-manager-config-escaped-api-version",
+            External,
+            vec![(Rule::X4, DATA, self_signed("Kueue"))],
+        ),
+        (
+            "x4-kueue-manager-config-escaped-api-version-fixed",
+            External,
+            vec![],
+        ),
+        (
+            "x4-kueue-manager-config-binary-data",
+            External,
+            vec![(Rule::X4, BINARY, self_signed("Kueue"))],
+        ),
+        (
+            "x4-kueue-manager-config-binary-data-fixed",
+            External,
+            vec![],
+        ),
+        (
+            "x4-jobset-manager-config",
+            External,
+            vec![(Rule::X4, DATA, self_signed("JobSet"))],
+        ),
+        ("x4-jobset-manager-config-cert-manager", External, vec![]),
+        (
+            "x4-jobset-manager-config-cert-manager",
+            Internal,
+            vec![(
+                Rule::X4,
+                DATA,
+                "JobSet Configuration has internalCertManagement.enable false".into(),
+            )],
+        ),
+        (
+            "x4-lws-manager-config",
+            External,
+            vec![(Rule::X4, DATA, self_signed("LeaderWorkerSet"))],
+        ),
+        ("x4-lws-manager-config-cert-manager", External, vec![]),
+    ];
+    for (name, mode, want) in cases {
+        let start = std::time::Instant::now();
+        let r = run(&fixture_object(name), mode, None);
+        assert!(
+            start.elapsed().as_secs() < 2,
+            "{name}: {:?}",
+            start.elapsed()
+        );
+        assert_eq!(
+            rules(&r),
+            want.iter()
+                .map(|(rule, path, _)| (*rule, path.to_string()))
+                .collect::<Vec<_>>(),
+            "{name} ({mode:?})"
+        );
+        for (v, (_, _, part)) in r.violations.iter().zip(&want) {
+            assert!(v.detail.contains(part.as_str()), "{name}: {}", v.detail);
+        }
+    }
+}
+
+/// Unknown `enable` in `auto` mode: rejected only next to a metrics Certificate.
+#[test]
+fn x4_auto_unreadable() {
+    let bomb = fixture_object("x4-kueue-manager-config-alias-bomb");
+    let with_cert = FakeCluster::default().with(
+        LookupKind::Certificate,
+        "kueue-system",
+        vec![metrics_cert()],
+    );
+    let r = run(&bomb, CertManagement::Auto, Some(&Lookups::new(&with_cert)));
+    assert_eq!(rules(&r), vec![(Rule::X4, PATH.to_string())]);
+    assert!(r.violations[0].detail.contains("KEP-4377"));
+    assert!(r.violations[0].detail.contains("excessive aliasing"));
+    let none = FakeCluster::default().with(LookupKind::Certificate, "kueue-system", vec![]);
+    assert!(run(&bomb, CertManagement::Auto, Some(&Lookups::new(&none))).is_clean());
+    assert!(run(&bomb, CertManagement::Auto, None).is_clean());
+}
+
+/// binaryData: base64 of UTF-8 or of UTF-16 with a byte order mark; bytes
+/// that are neither, naming the family, fail closed.
+#[test]
+fn x4_binary_data() {
+    use base64::Engine;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let utf16: Vec<u8> = [0xff, 0xfe]
+        .into_iter()
+        .chain(KUEUE_CONFIG.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    let mut latin1 = KUEUE_CONFIG.as_bytes().to_vec();
+    latin1.extend_from_slice(b"# caf\xe9\n");
+    let cases = [
+        (b64(KUEUE_CONFIG.as_bytes()), vec![Reading::Enable(true)]),
+        (b64(&utf16), vec![Reading::Enable(true)]),
+        (b64(&latin1), vec![unreadable("the value is not UTF-8")]),
+        (b64(b"\xff\xfeplain"), vec![]),
+        ("not base64!".into(), vec![]),
+    ];
+    for (encoded, want) in cases {
+        let got: Vec<Reading> = binary_configurations(&encoded, &mut Budget::new())
+            .into_iter()
+            .map(|f| f.reading)
+            .collect();
+        assert!(same(&got, &want), "{encoded}: {got:?}");
+    }
+}
+
+/// The family: each controller named by its group, any version.
+#[test]
+fn x4_family() {
+    for (group, controller) in [
+        ("config.kueue.x-k8s.io/v1beta1", Controller::Kueue),
+        ("config.jobset.x-k8s.io/v1alpha1", Controller::JobSet),
+        ("config.lws.x-k8s.io/v1alpha1", Controller::LeaderWorkerSet),
+    ] {
+        let text = format!(
+            "apiVersion: {group}\nkind: Configuration\ninternalCertManagement:\n  enable: false\n"
+        );
+        assert_eq!(
+            configurations(&text, &mut Budget::new()),
+            vec![Found {
+                controller,
+                reading: Reading::Enable(false)
+            }]
+        );
+    }
+    let other = "apiVersion: config.example.x-k8s.io/v1\nkind: Configuration\n";
+    assert!(configurations(other, &mut Budget::new()).is_empty());
 }
