@@ -325,8 +325,9 @@ pub(crate) fn x4_mode(
         };
         format!(
             "the value names a {name} Configuration ({group}) that the policy cannot read as \
-             {name} would: {why}; internalCertManagement.enable is unknown and {consequence}, \
-             so it is refused; write the Configuration as plain YAML without that"
+             {name} would: {why}; internalCertManagement.enable is unknown, and {consequence}, \
+             so the value is refused; write the Configuration as plain YAML, without what \
+             could not be read"
         )
     };
     match (settings.cert_management, enable) {
