@@ -39,9 +39,10 @@ use yaml_rust2::scanner::TScalarStyle;
 /// this bounds memory and time (a 3 MiB request holds about 1.5M events at
 /// most). Past it the value being read is unknown.
 pub(crate) const MAX_EVENTS: usize = 1_000_000;
-/// Mapping pairs visited by key lookups per request, merges included. A
-/// merge list may name the same anchor many times over, so a lookup through
-/// nested merges could otherwise take time exponential in the size.
+/// Pairs of merged mappings visited by key lookups per request. A merge
+/// list may name the same anchor many times over, so a lookup through nested
+/// merges could otherwise take time exponential in the size. (A mapping's own
+/// pairs are visited once per lookup, and X4 makes four lookups a document.)
 pub(crate) const MAX_LOOKUP_STEPS: usize = 100_000;
 /// Merges nested inside merges, as a lookup follows them.
 pub(crate) const MAX_MERGE_DEPTH: usize = 64;
@@ -312,7 +313,11 @@ impl Document {
         };
         let mut found = None;
         for pair in pairs.chunks_exact(2) {
-            budget.step()?;
+            // The document's own pairs are visited once per lookup (linear);
+            // only merged ones can be visited many times over.
+            if depth > 0 {
+                budget.step()?;
+            }
             let (k, v) = (pair[0], pair[1]);
             if self.is_merge(k) {
                 if depth >= MAX_MERGE_DEPTH {
@@ -787,6 +792,12 @@ mod tests {
         let start = Instant::now();
         assert!(at(&s, "l5.e").contains("steps through merge keys"));
         assert!(start.elapsed().as_secs() < 5);
+        // A large mapping of its own is no merge: no step bound (regression:
+        // a 120,000-key mapping was failed closed).
+        let large: String = (0..MAX_LOOKUP_STEPS + 20_000)
+            .map(|i| format!("k{i}: v\n"))
+            .collect();
+        assert_eq!(at(&format!("{large}e: on\n"), "e"), "bool true");
         // Merge depth.
         let mut s = format!("{padding}l0: &l0 {{a: 1}}\n");
         for i in 1..=MAX_MERGE_DEPTH + 1 {
