@@ -27,12 +27,14 @@
 //! scalar's text may differ from its source (`may_be_spelled`). The text of
 //! a YAML scalar differs from its source only through a double-quoted
 //! escape (`\x2d`, `\u0061`, a `\` line continuation: any character can be
-//! spelled so, so no substring is guaranteed to remain, only the `\`) or a
-//! tag (`!!binary` is base64; a `%TAG` directive is used through a `!`
-//! handle). Line folding only ever inserts spaces or line breaks, and single
-//! quotes only double a `'`. So a value without `\` and `!` holds a family
-//! Configuration only if both words appear as written. Any other ConfigMap
-//! costs three byte searches per value.
+//! spelled so, so no substring is guaranteed to remain, only the `\` and the
+//! quote) or a tag (`!!binary` is base64; a `%TAG` directive is used through
+//! a `!` handle; a tag stands where a node begins, see `may_hold_tag`).
+//! Line folding only ever inserts spaces or line breaks, and single quotes
+//! only double a `'`. So a value without both `\` and `"`, and without a `!`
+//! where a node begins, holds a family Configuration only if both words
+//! appear as written. Any other ConfigMap costs a few byte searches per
+//! value; PromQL's `!=` and a script's `#!` do not make it parsed.
 //!
 //! **Fail closed.** When a value names a family Configuration (as written,
 //! or in the text of its decoded scalars) but no Configuration could be
@@ -127,10 +129,51 @@ fn names_family(text: &str) -> Option<Controller> {
     Controller::mentioned_in(text)
 }
 
-/// A scalar's text may differ from its source: a `\` escape or a `!` tag.
+/// A scalar's text may differ from its source: a `\` escape (only a
+/// double-quoted scalar has them, so with a `"` too) or a `!` that may be a
+/// tag (`may_hold_tag`).
 fn may_be_spelled(text: &str) -> bool {
     let b = text.as_bytes();
-    crate::bytes::find(b, b'\\').is_some() || crate::bytes::find(b, b'!').is_some()
+    (crate::bytes::find(b, b'\\').is_some() && crate::bytes::find(b, b'"').is_some())
+        || may_hold_tag(b)
+}
+
+/// Whether a `!` may begin a tag: a tag is a node's property, so it stands
+/// where a node begins, after (spaces and) a line start, `:`, `-`, `?`, `[`,
+/// `{` or `,`, or after the node's other property, an anchor `&name`. A `!`
+/// after anything else (`a != b`, `{x!="y"}`, `#!/bin/sh`) is text. A `!`
+/// right after another `!` counts as a tag (`!!binary`, conservatively
+/// `a!!`). Linear: each `!` looks back over its spaces and over its token
+/// only as far as the token's previous `!`.
+fn may_hold_tag(b: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(i) = crate::bytes::find(&b[from..], b'!') {
+        let at = from + i;
+        from = at + 1;
+        let mut j = at;
+        while j > 0 && matches!(b[j - 1], b' ' | b'\t') {
+            j -= 1;
+        }
+        if j == 0
+            || matches!(
+                b[j - 1],
+                b'\n' | b'\r' | b':' | b'-' | b'?' | b'[' | b'{' | b',' | b'!'
+            )
+        {
+            return true;
+        }
+        if j == at {
+            continue; // `x!`: inside a token that does not end in spaces
+        }
+        // The token before the spaces: an anchor `&name`?
+        while j > 0 && !matches!(b[j - 1], b' ' | b'\t' | b'\n' | b'\r' | b'!') {
+            j -= 1;
+        }
+        if b[j] == b'&' {
+            return true;
+        }
+    }
+    false
 }
 
 /// `internalCertManagement.enable` of a Configuration document whose root

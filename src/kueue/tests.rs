@@ -582,3 +582,45 @@ fn x4_family() {
     let other = "apiVersion: config.example.x-k8s.io/v1\nkind: Configuration\n";
     assert!(configurations(other, &mut Budget::new()).is_empty());
 }
+
+/// The prefilter's escape and tag clauses: what may spell a Configuration
+/// otherwise than as written is parsed; PromQL, scripts and Windows paths
+/// are not.
+#[test]
+fn x4_prefilter() {
+    for text in [
+        "kind: !!binary Q29uZmlndXJhdGlvbg==",
+        "kind: &k !!str Configuration",
+        "kind: &k\t!custom x",
+        "- !!binary eA==",
+        "[!!binary eA==]",
+        "{a: 1,!x b}",
+        "!!binary a2luZA==: x",
+        "  !!str kind: x",
+        "--- !!map\na: b",
+        "a!! b",
+        "kind: \"Configur\\u0061tion\"",
+        "x: \"a\\\n  b\"",
+    ] {
+        assert!(may_be_spelled(text), "{text:?} must be parsed");
+    }
+    for text in [
+        "expr: sum(rate(x[5m])) != 0",
+        "expr: up{job!=\"kueue\"} == 0",
+        "#!/bin/sh\nif ! true; then exit 1; fi\n",
+        "path: C:\\dir\\file",
+        "re: 'a\\d+'",
+        "x!y!z !w",
+        "",
+    ] {
+        assert!(!may_be_spelled(text), "{text:?} need not be parsed");
+    }
+    // Linear: a megabyte of `!`s inside tokens, and of spaced ones.
+    let start = std::time::Instant::now();
+    assert!(!may_be_spelled(&"x!".repeat(1 << 19)));
+    assert!(!may_be_spelled(&"x ! ".repeat(1 << 18)));
+    assert!(!may_be_spelled(
+        &format!("{} !", "a".repeat(1000)).repeat(1000)
+    ));
+    assert!(start.elapsed().as_secs() < 2);
+}
