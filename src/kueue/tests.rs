@@ -624,3 +624,24 @@ fn x4_prefilter() {
     ));
     assert!(start.elapsed().as_secs() < 2);
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 500,
+        failure_persistence: None,
+        ..Default::default()
+    })]
+
+    /// Any text the prefilter lets through is read without a panic, within
+    /// the budget: YAML punctuation, tags, anchors and escapes around the
+    /// family's words.
+    #[test]
+    fn x4_any_text_is_read(text in "([-:?,&*!|>'\"\\[\\]{}<#%@` \\t\\n\\\\]|a|&a|\\*a|<<|!!binary|!!bool|no|Configuration|config.kueue.x-k8s.io/v1|apiVersion|kind|internalCertManagement|enable|---|\\.\\.\\.){0,40}") {
+        let mut budget = Budget::new();
+        for f in configurations(&text, &mut budget) {
+            if let Reading::Unreadable(why) = &f.reading {
+                proptest::prop_assert!(!why.is_empty());
+            }
+        }
+    }
+}
