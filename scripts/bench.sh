@@ -37,6 +37,7 @@ budgets=(
   "benches/requests/configmap-kubebuilder-v3-manager-config.json      1.10 enforce"
   "examples/requests/kubebuilder-controller-missing-metrics-cert.json 2.00 enforce"
   "gen:deployment-hostile-16k-volumes                                 3.00 enforce"
+  "gen:configmap-hostile-alias-bomb                                   3.00 pending:the-YAML-parse-itself-(yaml-rust2)-is-about-8x-here"
 )
 
 work="$(mktemp -d)"
@@ -54,6 +55,17 @@ generate() { # NAME OUT
             | .containers[0].volumeMounts += [range(16384) as $i
                 | {name: "extra-\($i)", mountPath: "/var/run/extra/\($i)", readOnly: true}])' \
         test_data/workloads/kubebuilder-cert-manager.json >"$2"
+      ;;
+    configmap-hostile-alias-bomb)
+      # Kueue's manager ConfigMap with a billion-laugh alias bomb (ten levels
+      # of nine aliases, 1.3 KB) after its Configuration: expanded, it is 10^9
+      # nodes; X4's reader never expands it and refuses it as go-yaml does.
+      local bomb='x0: &x0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]'$'\n' i
+      for i in 1 2 3 4 5 6 7 8 9; do
+        bomb+="x$i: &x$i [$(printf '*x%d, ' $((i - 1)){,,,,,,,} | sed 's/, $//'), *x$((i - 1))]"$'\n'
+      done
+      jq --arg bomb "$bomb" '.object.data["controller_manager_config.yaml"] += $bomb' \
+        test_data/cross-object/kueue-manager-config-cert-manager.json >"$2"
       ;;
     *)
       echo "bench.sh: no generator for '$1'" >&2

@@ -33,6 +33,7 @@ pub use settings::{setting_type, SettingType, KEYS};
 mod settings;
 mod view;
 mod workloads;
+mod yaml;
 
 #[cfg(test)]
 pub mod testing;

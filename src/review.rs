@@ -55,7 +55,8 @@ pub enum Target {
     ScrapeClassSource,
     Certificate,
     Workload(WorkloadKind),
-    /// A ConfigMap that may hold a Kueue `Configuration` (X4).
+    /// A ConfigMap that may hold a `Configuration` of Kueue, JobSet or
+    /// LeaderWorkerSet (X4).
     ConfigMap,
 }
 

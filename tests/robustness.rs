@@ -1216,3 +1216,62 @@ fn regression_float_in_unknown_field_comes_back_exactly() {
     );
     oracle::reapply(&payload, &response).unwrap_or_else(|e| panic!("{e}"));
 }
+
+/// X4's YAML reader: alias bombs near 3 MiB in a Kueue ConfigMap (a billion
+/// laughs widened until the value is 3 MiB; merge keys through the same
+/// anchors), read without expanding any alias, refused as go-yaml refuses
+/// them; and a value of a million events, past the reader's bound.
+#[test]
+fn configmap_alias_bombs() {
+    const KEY: &str = "/request/object/data/controller_manager_config.yaml";
+    let base = fixture("test_data/cross-object/kueue-manager-config-cert-manager.json");
+    let config = base
+        .pointer(KEY)
+        .and_then(Value::as_str)
+        .unwrap()
+        .to_string();
+    // Each level names the one before 10,000 times: about 80 KB a level.
+    let level = |i: usize| {
+        let refs = vec![format!("*x{}", i - 1); 10_000].join(", ");
+        format!("x{i}: &x{i} [{refs}]\n")
+    };
+    let mut bomb = String::from("x0: &x0 [lol, lol, lol]\n");
+    let mut i = 1;
+    while bomb.len() < 3 << 20 {
+        bomb.push_str(&level(i));
+        i += 1;
+    }
+    let merges: String = (1..i)
+        .map(|j| format!("m{j}: {{<<: [*x0m, *x0m, *x0m], k: {j}}}\n"))
+        .collect();
+    for (label, text) in [
+        ("3 MiB YAML alias bomb", format!("{config}{bomb}")),
+        (
+            "YAML merge keys through one anchor",
+            format!("{config}x0m: &x0m {{a: 1}}\n{merges}{bomb}"),
+        ),
+        (
+            "a million YAML events",
+            format!("{config}x: [{}]\n", "1,".repeat(1_000_000)),
+        ),
+    ] {
+        let mut e = base.clone();
+        *e.pointer_mut(KEY).unwrap() = json!(text);
+        e["settings"] = json!({"certManagement": "external", "crossObjectChecks": false});
+        if label.starts_with("3 MiB") {
+            hostile(label, &e); // every property, as for the other hostile objects
+        }
+        let start = Instant::now();
+        let response = oracle::validate(&serde_json::to_vec(&e).unwrap()).unwrap();
+        println!(
+            "hostile {label}: {} bytes, {:.1} ms (debug build)",
+            text.len(),
+            start.elapsed().as_secs_f64() * 1e3
+        );
+        let message = response.message.unwrap_or_default();
+        assert!(
+            !response.accepted && message.contains("cannot read") && message.ends_with("[X4]"),
+            "{label}: fails closed: {message}"
+        );
+    }
+}
