@@ -74,3 +74,22 @@ setup_file() {
   decoded_patch | grep -q 'guestbook-metrics-server-cert'
   decoded_patch | grep -q -- '--metrics-cert-path='
 }
+
+@test "config file: Kueue's manager reads metrics.bindAddress :8080 from its ConfigMap; with metricsSecureDefault false it is rejected [W3]" {
+  evaluate workloads/kueue-manager-config-file.json '{"crossObjectChecks": true, "metricsSecureDefault": false}' \
+    --allow-context-aware --replay-host-capabilities-interactions "${SESSIONS}/kueue-manager-config-bind-8080.yml"
+  assert_rejected
+  assert_message_contains 'spec.template.spec.containers[0].args[0]: Forbidden: metrics.bindAddress in ConfigMap "kueue-manager-config" key "controller_manager_config.yaml"=:8080 on every interface'
+  assert_message_contains '[W3]'
+}
+
+@test "config file: Kueue's ConfigMap binding metrics to loopback is accepted; without lookups nothing is read from it" {
+  evaluate workloads/kueue-manager-config-file.json '{"crossObjectChecks": true, "metricsSecureDefault": false}' \
+    --allow-context-aware --replay-host-capabilities-interactions "${SESSIONS}/kueue-manager-config-bind-loopback.yml"
+  assert_allowed
+  assert_no_patch
+  assert_no_warnings
+  evaluate workloads/kueue-manager-config-file.json '{"metricsSecureDefault": false}'
+  assert_allowed
+  assert_no_warnings
+}

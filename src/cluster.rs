@@ -26,13 +26,15 @@ use std::fmt;
 pub(crate) enum LookupKind {
     Certificate,
     Service,
+    /// A manager's configuration file (SPEC 15).
+    ConfigMap,
 }
 
 impl LookupKind {
     pub(crate) fn api_version(self) -> &'static str {
         match self {
             LookupKind::Certificate => "cert-manager.io/v1",
-            LookupKind::Service => "v1",
+            LookupKind::Service | LookupKind::ConfigMap => "v1",
         }
     }
 
@@ -40,6 +42,7 @@ impl LookupKind {
         match self {
             LookupKind::Certificate => "Certificate",
             LookupKind::Service => "Service",
+            LookupKind::ConfigMap => "ConfigMap",
         }
     }
 
@@ -54,6 +57,7 @@ impl LookupKind {
                 "spec.secretName",
             ],
             LookupKind::Service => &["metadata.name"],
+            LookupKind::ConfigMap => &["binaryData", "data", "metadata.name"],
         }
     }
 }
@@ -181,7 +185,7 @@ impl<'c> Lookups<'c> {
     /// The objects of `kind` in `namespace`, or `None` when they cannot be
     /// read (then every later lookup of the request is skipped too, and
     /// [`Lookups::failure`] says why).
-    fn list(&self, kind: LookupKind, namespace: &str, need: Need) -> Option<Vec<Value>> {
+    pub(crate) fn list(&self, kind: LookupKind, namespace: &str, need: Need) -> Option<Vec<Value>> {
         if self.failure.borrow().is_some() || namespace.is_empty() {
             return None;
         }

@@ -92,8 +92,9 @@ fn metadata_rules_are_the_routed_kinds() {
     assert_eq!(subresources, vec!["/v1/pods/ephemeralcontainers"]);
 }
 
-/// SPEC section 12: the policy reads Certificates and Services, never
-/// Secrets, through the one host capability it uses; artifacthub repeats it.
+/// SPEC sections 12 and 15: the policy reads Certificates, Services and
+/// ConfigMaps (a manager's configuration file), never Secrets, through the
+/// one host capability it uses; artifacthub repeats it.
 #[test]
 fn metadata_declares_the_context_aware_resources() {
     let meta = yaml("policy-metadata.yml");
@@ -112,7 +113,8 @@ fn metadata_declares_the_context_aware_resources() {
         resources,
         vec![
             ("cert-manager.io/v1".to_string(), "Certificate".to_string()),
-            ("v1".to_string(), "Service".to_string())
+            ("v1".to_string(), "Service".to_string()),
+            ("v1".to_string(), "ConfigMap".to_string())
         ]
     );
     assert!(!resources.iter().any(|(_, k)| k == "Secret"));

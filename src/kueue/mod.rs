@@ -86,7 +86,7 @@ impl Controller {
     }
 
     /// The controller whose Configuration has this `apiVersion` (any version).
-    fn of_api_version(api_version: &str) -> Option<Controller> {
+    pub(crate) fn of_api_version(api_version: &str) -> Option<Controller> {
         FAMILY.into_iter().find(|c| {
             api_version
                 .strip_prefix(c.group())
@@ -269,7 +269,7 @@ pub(crate) fn configurations(text: &str, budget: &mut Budget) -> Vec<Found> {
 /// The text of a `binaryData` value (base64, as the API server stores it):
 /// UTF-8, or UTF-16 with a byte order mark (go-yaml reads both). Bytes that
 /// are neither are returned lossily with the reason go-yaml refuses them.
-fn binary_text(encoded: &str) -> Option<(String, Option<Unread>)> {
+pub(crate) fn binary_text(encoded: &str) -> Option<(String, Option<Unread>)> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(encoded)
         .ok()?;

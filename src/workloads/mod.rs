@@ -12,6 +12,7 @@
 pub(crate) mod addresses;
 pub(crate) mod certs;
 pub(crate) mod cmdline;
+pub(crate) mod config_file;
 pub(crate) mod inject;
 pub(crate) mod mounts;
 pub(crate) mod pairs;
@@ -37,6 +38,8 @@ pub(crate) struct Container<'a> {
     pub(crate) env: Env<'a>,
     /// Its metrics server, in its binary's dialect (SPEC 14).
     pub(crate) server: MetricsServer<'a>,
+    /// Its configuration file, when lookups could read it (SPEC 15).
+    pub(crate) config: Option<config_file::ConfigFile>,
 }
 
 impl Container<'_> {
@@ -77,6 +80,12 @@ impl<'a> Workload<'a> {
             .filter(|n| n.starts_with('-'))
             .map(|n| (n.trim_start_matches('-'), Takes::Value));
         let pairs: Vec<(&str, Takes)> = pairs.collect();
+        let namespace = root
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(ctx.request_namespace);
         let containers = pod
             .containers(report)
             .into_iter()
@@ -86,12 +95,17 @@ impl<'a> Workload<'a> {
                 let mut extra = pairs.clone();
                 extra.extend(server::flags(dialect));
                 let (cmd, env) = cmdline::read(&at.obj, pod_env, &extra, report);
-                let server = MetricsServer::resolve(dialect, &cmd, &env);
+                // SPEC 15: the manager's configuration file, with lookups only.
+                let config = ctx.lookups.and_then(|l| {
+                    config_file::read(&at.obj, &pod.spec, &cmd, namespace, l, report)
+                });
+                let server = MetricsServer::resolve(dialect, &cmd, &env, config.as_ref());
                 Container {
                     at,
                     cmd,
                     env,
                     server,
+                    config,
                 }
             })
             .collect();

@@ -16,6 +16,7 @@
 //! known, a `valueFrom` (or a literal reading one) is unknown.
 
 use super::cmdline::{CommandLine, Env, EnvValue, Setting, Takes, Val};
+use super::config_file::ConfigFile;
 use crate::dialect::{AddressForm, Dialect};
 use std::borrow::Cow;
 
@@ -113,8 +114,19 @@ fn flags_else_env<'a>(
 
 impl<'a> MetricsServer<'a> {
     /// Resolves the server of a container read in dialect `d`.
-    pub(crate) fn resolve(d: &Dialect, cmd: &CommandLine<'a>, env: &Env<'a>) -> MetricsServer<'a> {
-        let bind = flags_else_env(cmd, env, &d.bind_address_flags, d.env.bind_address.as_ref());
+    pub(crate) fn resolve(
+        d: &Dialect,
+        cmd: &CommandLine<'a>,
+        env: &Env<'a>,
+        config: Option<&ConfigFile>,
+    ) -> MetricsServer<'a> {
+        // A flag wins over the configuration file (SPEC 15), which wins
+        // over the env var.
+        let from_file = config.and_then(|c| c.bind_address.clone());
+        let bind = match from_file {
+            Some(file) if !d.bind_address_flags.iter().any(|n| cmd.mentions(n)) => vec![file],
+            _ => flags_else_env(cmd, env, &d.bind_address_flags, d.env.bind_address.as_ref()),
+        };
         let port: Vec<Setting<'a>> = d
             .port_flag
             .iter()

@@ -39,9 +39,11 @@
 use super::addresses;
 use super::cmdline::env_names::{TLS_CERT, TLS_KEY};
 use super::cmdline::EnvValue;
+use super::config_file::KUEUE_METRICS_CERT_DIR;
 use super::mounts::{self, Mount, Volume};
 use super::{Container, Workload};
 use crate::context::Ctx;
+use crate::kueue::Controller;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
@@ -483,7 +485,16 @@ fn x2(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
     ));
 }
 
-fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: &mut Vec<Need>) {
+#[allow(clippy::too_many_arguments)]
+fn x3(
+    pod: &Pod,
+    i: usize,
+    ctx: &Ctx,
+    mode: CertManagement,
+    opt_in: bool,
+    report: &mut Report,
+    needs: &mut Vec<Need>,
+) {
     let s = ctx.settings;
     let cv = &pod.views[i];
     let cmd = &cv.c.cmd;
@@ -506,14 +517,22 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
     }
     // SPEC 16: with no directory named, a Secret at metricsCertMountPath or
     // at controller-runtime's default directory is its certificates.
-    if [default_dir(s).as_str(), CONTROLLER_RUNTIME_CERT_DIR]
+    let kueue = cv.c.config.as_ref().and_then(|c| c.controller) == Some(Controller::Kueue);
+    let metrics_dir = default_dir(s);
+    let default_dirs = [
+        Some(metrics_dir.as_str()),
+        Some(CONTROLLER_RUNTIME_CERT_DIR),
+        kueue.then_some(KUEUE_METRICS_CERT_DIR),
+    ];
+    if default_dirs
         .iter()
+        .flatten()
         .any(|dir| pod.secret_at(cv, dir).is_some())
     {
         return;
     }
     // In auto mode, the webhook certificates the binary is given.
-    let webhook = match s.cert_management {
+    let webhook = match mode {
         CertManagement::External => None,
         _ => {
             let Some(dir) = pod.webhook_dir(cv, s) else {
@@ -526,10 +545,20 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
         }
     };
     let secret = &s.metrics_cert_secret_name;
-    let dir = pod
-        .metrics_secret_mount(cv, s)
-        .and_then(|(m, _)| mounts::clean(m.mount_path))
-        .unwrap_or_else(|| default_dir(s));
+    // Kueue with external certificates reads them from its own directory,
+    // with no flag (KEP-4377): a mount there is a repair it understands.
+    let dir = match pod.metrics_secret_mount(cv, s) {
+        Some((m, _)) => mounts::clean(m.mount_path),
+        None if kueue => Some(KUEUE_METRICS_CERT_DIR.to_string()),
+        None => None,
+    }
+    .unwrap_or_else(|| default_dir(s));
+    let inject_flag = if kueue {
+        None
+    } else {
+        server.inject_flag.clone()
+    };
+    let from_file = cv.c.config.as_ref().is_some_and(|c| c.mode.is_some());
     // The reason, for a warning or a message: a paragraph, built in place.
     let mut why = String::with_capacity(384);
     why.push_str("container ");
@@ -544,8 +573,19 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
     ] {
         why.push_str(piece);
     }
-    why.push_str(") with internal self-signed certificates: it has no --metrics-cert-path while ");
+    why.push_str(") with internal self-signed certificates: it has no ");
+    match &inject_flag {
+        Some(f) => {
+            why.push_str("--");
+            why.push_str(f);
+        }
+        None => why.push_str("metrics certificate directory"),
+    }
+    why.push_str(" while ");
     match &webhook {
+        None if from_file => why.push_str(
+            "its configuration file sets internalCertManagement.enable: false (external certificates)",
+        ),
         None => why.push_str("certManagement is external"),
         Some((v, dir)) => {
             why.push_str("its webhook certificates come from ");
@@ -556,9 +596,10 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
         }
     }
     let path = cv.c.path().clone();
-    let evidence = (EVIDENCE_FLAGS.iter().any(|f| cmd.mentions(f)) || opt_in)
-        && cmd.appendable
-        && server.inject_flag.is_some();
+    let evidence = kueue
+        || ((EVIDENCE_FLAGS.iter().any(|f| cmd.mentions(f)) || opt_in)
+            && cmd.appendable
+            && inject_flag.is_some());
     if excepted(ctx, Rule::X3) {
         report.required(Rule::X3, path, format!(
             "{why}; mount Secret {secret:?} read-only at {dir} and add --metrics-cert-path={dir} to its args"
@@ -571,9 +612,9 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
         let detail = format!(
             "{why}; no cert-manager Certificate in namespace {:?} writes Secret {secret:?}, so the policy injected nothing (the pod would wait for the Secret): create a Certificate with spec.secretName: {secret:?}, then mount it read-only at {dir} and add --{}={dir}, or let the policy add both once the Certificate exists",
             ctx.request_namespace,
-            server.inject_flag.as_deref().unwrap_or("metrics-cert-path"),
+            inject_flag.as_deref().unwrap_or("metrics-cert-path"),
         );
-        match s.cert_management {
+        match mode {
             CertManagement::External => report.required(Rule::X3, path, detail),
             _ => report.warn(Rule::X3, &path, detail),
         }
@@ -584,7 +625,7 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
             trigger: Trigger::X3,
             container: i,
             dir,
-            append_flag: server.inject_flag.clone(),
+            append_flag: inject_flag,
             path,
             why,
         });
@@ -607,7 +648,7 @@ fn x3(pod: &Pod, i: usize, ctx: &Ctx, opt_in: bool, report: &mut Report, needs: 
         "the policy adds --metrics-cert-path only to a binary that shows it knows the flag (it passes --webhook-cert-path, --metrics-cert-name or --metrics-cert-key), so it injected nothing: once the binary supports it, add --metrics-cert-path={dir} and mount Secret {secret:?} read-only at {dir} (Secret {secret:?} must exist before the pod can start), or annotate the workload {INJECT_ANNOTATION}: \"true\" to let the policy add both"
     )
     };
-    match s.cert_management {
+    match mode {
         CertManagement::External => report.required(Rule::X3, path, format!("{why}; {advice}")),
         _ => report.warn(Rule::X3, &path, format!("{why}; {advice}")),
     }
@@ -779,11 +820,19 @@ pub(crate) fn analyze<'w, 'a>(
     let mut needs = Vec::new();
     for i in 0..pod.views.len() {
         w5(&pod, i, ctx, report, &mut needs);
-        match s.cert_management {
+        // A configuration file's internalCertManagement is the container's
+        // certificate mode (SPEC 15).
+        let mode = pod.views[i]
+            .c
+            .config
+            .as_ref()
+            .and_then(|c| c.mode)
+            .unwrap_or(s.cert_management);
+        match mode {
             CertManagement::Internal => x1(&pod, &pod.views[i], s, report),
             CertManagement::Auto | CertManagement::External => {
                 x2(&pod, &pod.views[i], s, report);
-                x3(&pod, i, ctx, opt_in.is_some(), report, &mut needs);
+                x3(&pod, i, ctx, mode, opt_in.is_some(), report, &mut needs);
             }
         }
     }

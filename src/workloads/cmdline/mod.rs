@@ -42,7 +42,7 @@ pub(crate) enum Takes {
 
 /// Every flag the SPEC names, with how it takes its value (the flags of the
 /// `certKeyPairs` setting are value flags too).
-pub(crate) const FLAGS: [(&str, Takes); 14] = [
+pub(crate) const FLAGS: [(&str, Takes); 15] = [
     ("metrics-bind-address", Takes::Value),
     ("diagnostics-address", Takes::Value),
     ("health-probe-bind-address", Takes::Value),
@@ -57,6 +57,8 @@ pub(crate) const FLAGS: [(&str, Takes); 14] = [
     ("key-file", Takes::Value),
     ("metrics-secure", Takes::Bool),
     ("insecure-diagnostics", Takes::Bool),
+    // A manager's configuration file (SPEC 15).
+    ("config", Takes::Value),
 ];
 
 /// The env vars the SPEC names.

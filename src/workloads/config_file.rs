@@ -1,0 +1,380 @@
+//! A manager's configuration file (SPEC section 15).
+//!
+//! A container that passes `--config=<file>` (or `--config <file>`) where
+//! `<file>` lies in a volume mounted from a ConfigMap reads its metrics
+//! address from that file. With lookups available, the policy reads the
+//! ConfigMap (one lookup of the workload's namespace's ConfigMaps) and, when
+//! the file's first document (the one `sigs.k8s.io/yaml` decodes) is a
+//! Configuration of KEP-4377's family (Kueue, JobSet, LeaderWorkerSet) or
+//! controller-runtime's `ControllerManagerConfiguration`, takes:
+//!
+//! - `metrics.bindAddress` as the container's `--metrics-bind-address` (a
+//!   flag on the command line wins, as in the binaries);
+//! - `internalCertManagement.enable` (a family Configuration only; absent
+//!   means `true`) as the container's certificate mode for X1-X3: `false`
+//!   expects external metrics certificates, `true` is internal.
+//!
+//! Without lookups nothing is read from the file and nothing is said about
+//! it. A file that cannot be read (not found, not YAML, past the reading's
+//! bounds) is left unread too: what it would configure is functional, and
+//! the ConfigMap itself is judged by X4 when it is written.
+
+use super::cmdline::{CommandLine, Setting, Val};
+use super::mounts;
+use crate::cluster::{LookupKind, Lookups};
+use crate::kueue::{self, Controller};
+use crate::report::{FieldPath, Report};
+use crate::rule::Rule;
+use crate::settings::CertManagement;
+use crate::view::Obj;
+use crate::yaml::{self, Budget, Document, Value as YamlValue};
+use serde_json::Value;
+use std::borrow::Cow;
+
+/// controller-runtime's `ControllerManagerConfiguration` group.
+const CONTROLLER_RUNTIME_GROUP: &str = "controller-runtime.sigs.k8s.io/";
+
+/// Kueue's metrics certificate directory when its certificates are external
+/// (KEP-4377), where a mounted Secret counts as its certificates (SPEC 16).
+pub(crate) const KUEUE_METRICS_CERT_DIR: &str = "/etc/kueue/metrics/certs";
+
+/// What a container's configuration file says about its metrics server.
+#[derive(Clone, Debug)]
+pub(crate) struct ConfigFile {
+    /// `metrics.bindAddress`, as a reading of the `--config` token.
+    pub(crate) bind_address: Option<Setting<'static>>,
+    /// The certificate mode `internalCertManagement.enable` gives.
+    pub(crate) mode: Option<CertManagement>,
+    /// The family controller whose Configuration it is, if any.
+    pub(crate) controller: Option<Controller>,
+}
+
+/// The ConfigMap and key that hold `file`, from the container's mounts:
+/// a `subPath` mount of the file itself, or a mount of the ConfigMap's
+/// directory (with its `items`, if any).
+fn source<'a>(
+    container: &Obj<'a>,
+    pod_spec: &Obj<'a>,
+    file: &str,
+    report: &mut Report,
+) -> Option<(&'a str, String)> {
+    let list = container.list("volumeMounts", report)?;
+    let mut best: Option<(usize, &'a str, String)> = None;
+    for i in 0..list.len() {
+        let Some(m) = list.obj(i, report) else {
+            continue;
+        };
+        let (Some(name), Some(path)) = (m.str("name", report), m.str("mountPath", report)) else {
+            continue;
+        };
+        let Some(path) = mounts::clean(path) else {
+            continue;
+        };
+        let sub_path = m.str("subPath", report).filter(|s| !s.is_empty());
+        let item = match sub_path {
+            Some(sub) if path == file => sub.to_string(),
+            Some(_) => continue,
+            None => match file.strip_prefix(&path) {
+                Some(rest) if path == "/" => rest.to_string(),
+                Some(rest) => match rest.strip_prefix('/') {
+                    Some(rel) if !rel.is_empty() => rel.to_string(),
+                    _ => continue,
+                },
+                None => continue,
+            },
+        };
+        // The deepest mount wins, as the kubelet stacks them.
+        if best.as_ref().is_none_or(|(len, ..)| path.len() >= *len) {
+            best = Some((path.len(), name, item));
+        }
+    }
+    let (_, volume, item) = best?;
+    let volumes = pod_spec.list("volumes", report)?;
+    for i in 0..volumes.len() {
+        let Some(v) = volumes.obj(i, report) else {
+            continue;
+        };
+        if v.str("name", report) != Some(volume) {
+            continue;
+        }
+        let cm = v.obj("configMap", report)?;
+        let name = cm.str("name", report)?;
+        // With `items`, a file's path maps back to its key.
+        let key = match cm.list("items", report) {
+            Some(items) => (0..items.len())
+                .filter_map(|k| items.obj(k, report))
+                .find(|it| it.get("path").and_then(Value::as_str) == Some(item.as_str()))
+                .and_then(|it| it.get("key").and_then(Value::as_str))
+                .map(str::to_string)?,
+            None if !item.contains('/') => item,
+            None => return None,
+        };
+        return Some((name, key));
+    }
+    None
+}
+
+/// The text of key `key` of ConfigMap `name` among `items` (a list answer).
+fn text_of(items: &[Value], name: &str, key: &str) -> Option<String> {
+    let cm = items
+        .iter()
+        .find(|cm| cm.pointer("/metadata/name").and_then(Value::as_str) == Some(name))?;
+    if let Some(text) = cm
+        .get("data")
+        .and_then(|d| d.get(key))
+        .and_then(Value::as_str)
+    {
+        return Some(text.to_string());
+    }
+    let encoded = cm.get("binaryData")?.get(key)?.as_str()?;
+    kueue::binary_text(encoded).and_then(|(text, problem)| problem.is_none().then_some(text))
+}
+
+/// The string at `path` (keys) of the document's root mapping.
+fn string_at<'d>(doc: &'d Document, keys: &[&str], budget: &mut Budget) -> Option<YamlValue<'d>> {
+    let mut node = match doc.root()? {
+        YamlValue::Map(root) => root,
+        _ => return None,
+    };
+    let (last, parents) = keys.split_last()?;
+    for k in parents {
+        match doc.get(node, k, budget).ok()?.map(|n| doc.value(n)) {
+            Some(YamlValue::Map(m)) => node = m,
+            _ => return None,
+        }
+    }
+    doc.get(node, last, budget).ok()?.map(|n| doc.value(n))
+}
+
+/// Reads the first document of a configuration file.
+fn parse(text: &str, origin: &str, at: &FieldPath) -> Option<ConfigFile> {
+    let mut budget = Budget::new();
+    let mut out: Option<ConfigFile> = None;
+    let mut first = true;
+    let mut each = |doc: Result<&Document, yaml::Unread>, budget: &mut Budget| {
+        if !std::mem::take(&mut first) {
+            return;
+        }
+        let Ok(doc) = doc else { return };
+        let text_at = |keys: &[&str], budget: &mut Budget| match string_at(doc, keys, budget) {
+            Some(YamlValue::Str(s)) => Some(s.to_string()),
+            _ => None,
+        };
+        let (Some(api_version), Some(kind)) =
+            (text_at(&["apiVersion"], budget), text_at(&["kind"], budget))
+        else {
+            return;
+        };
+        let controller = match kind.as_str() {
+            "Configuration" => match Controller::of_api_version(&api_version) {
+                Some(c) => Some(c),
+                None => return,
+            },
+            "ControllerManagerConfiguration"
+                if api_version.starts_with(CONTROLLER_RUNTIME_GROUP) =>
+            {
+                None
+            }
+            _ => return,
+        };
+        let bind_address = text_at(&["metrics", "bindAddress"], budget).map(|v| Setting {
+            written: Cow::Owned(v.clone()),
+            value: Val::Known(Cow::Owned(v)),
+            spelled: Cow::Owned(format!("metrics.bindAddress in {origin}")),
+            path: at.clone(),
+            ips: Vec::new(),
+        });
+        let mode = controller.map(|_| {
+            let enable = match string_at(doc, &["internalCertManagement", "enable"], budget) {
+                Some(YamlValue::Bool(b)) => b,
+                _ => true,
+            };
+            if enable {
+                CertManagement::Internal
+            } else {
+                CertManagement::External
+            }
+        });
+        out = Some(ConfigFile {
+            bind_address,
+            mode,
+            controller,
+        });
+    };
+    let _ = yaml::read(text, &mut budget, &mut |_| {}, &mut each);
+    out
+}
+
+/// The configuration file of a container, read through `lookups` from the
+/// ConfigMap of `namespace` it is mounted from; `None` without `--config`,
+/// without such a mount, or when the file cannot be read.
+pub(crate) fn read(
+    container: &Obj,
+    pod_spec: &Obj,
+    cmd: &CommandLine,
+    namespace: &str,
+    lookups: &Lookups,
+    report: &mut Report,
+) -> Option<ConfigFile> {
+    let flag = cmd.value("config")?;
+    let file = mounts::resolve(
+        flag.known()?,
+        container.get("workingDir").and_then(Value::as_str),
+    )?;
+    let (name, key) = source(container, pod_spec, &file, report)?;
+    let items = lookups.list(LookupKind::ConfigMap, namespace, (Rule::W3, &flag.path))?;
+    let text = text_of(&items, name, &key)?;
+    let origin = format!("ConfigMap {name:?} key {key:?}");
+    parse(&text, &origin, &flag.path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KUEUE: &str = "apiVersion: config.kueue.x-k8s.io/v1beta1
+kind: Configuration
+health:
+  healthProbeBindAddress: :8081
+metrics:
+  bindAddress: :8443
+webhook:
+  port: 9443
+internalCertManagement:
+  enable: false
+";
+
+    #[test]
+    fn reads_the_first_document_of_the_family_and_controller_runtime() {
+        let at = FieldPath::root();
+        let k = parse(KUEUE, "cm", &at).expect("a Kueue Configuration");
+        assert_eq!(k.controller, Some(Controller::Kueue));
+        assert_eq!(k.mode, Some(CertManagement::External));
+        assert_eq!(k.bind_address.unwrap().known(), Some(":8443"));
+        // Absent internalCertManagement: Kueue manages its own certificates.
+        let internal = parse(&KUEUE.replace("  enable: false\n", ""), "cm", &at).unwrap();
+        assert_eq!(internal.mode, Some(CertManagement::Internal));
+        let cr = "apiVersion: controller-runtime.sigs.k8s.io/v1alpha1\nkind: ControllerManagerConfiguration\nmetrics:\n  bindAddress: 127.0.0.1:8080\n";
+        let cr = parse(cr, "cm", &at).unwrap();
+        assert_eq!((cr.controller, cr.mode), (None, None));
+        assert_eq!(cr.bind_address.unwrap().known(), Some("127.0.0.1:8080"));
+        // Only the first document counts; another kind says nothing.
+        assert!(parse(&format!("kind: Other\n---\n{KUEUE}"), "cm", &at).is_none());
+        assert!(parse("a: [", "cm", &at).is_none());
+        // Aliases are resolved, never copied.
+        let aliased = "apiVersion: config.kueue.x-k8s.io/v1beta1\nkind: Configuration\nx: &m {bindAddress: ':9090'}\nmetrics: *m\n";
+        assert_eq!(
+            parse(aliased, "cm", &at)
+                .unwrap()
+                .bind_address
+                .unwrap()
+                .known(),
+            Some(":9090")
+        );
+    }
+
+    /// The Kueue manager of `test_data/workloads/kueue-manager-config-file.json`
+    /// through the whole review, its ConfigMap answered by a fake cluster.
+    fn kueue_review(
+        config: &str,
+        settings: serde_json::Value,
+        certs: Vec<Value>,
+    ) -> crate::review::Verdict {
+        use crate::cluster::fake::FakeCluster;
+        let cluster = FakeCluster::default()
+            .with(
+                LookupKind::ConfigMap,
+                "kueue-system",
+                vec![serde_json::json!({
+                "metadata": {"name": "kueue-manager-config"},
+                "data": {"controller_manager_config.yaml": config}})],
+            )
+            .with(LookupKind::Certificate, "kueue-system", certs);
+        let s = crate::review::validate_settings(&settings).expect("valid settings");
+        let text =
+            std::fs::read_to_string("test_data/workloads/kueue-manager-config-file.json").unwrap();
+        let mut req = serde_json::from_str(&text).unwrap();
+        crate::review::review_with(&mut req, &s, Some(&cluster))
+    }
+
+    fn rules(v: &crate::review::Verdict) -> Vec<(String, String)> {
+        crate::testing::findings(&v.report)
+    }
+
+    #[test]
+    fn w3_reads_metrics_bind_address_from_the_configuration_file() {
+        let settings =
+            serde_json::json!({"crossObjectChecks": true, "metricsSecureDefault": false});
+        let v = kueue_review(&KUEUE.replace(":8443", ":8080"), settings.clone(), vec![]);
+        assert_eq!(
+            rules(&v),
+            [(
+                "W3".to_string(),
+                "spec.template.spec.containers[0].args[0]".to_string()
+            )]
+        );
+        let detail = &v.report.violations[0].detail;
+        assert!(detail.contains("metrics.bindAddress in ConfigMap \"kueue-manager-config\" key \"controller_manager_config.yaml\"=:8080"), "{detail}");
+        // Fixed: the file binds to loopback.
+        let v = kueue_review(&KUEUE.replace(":8443", "127.0.0.1:8080"), settings, vec![]);
+        assert!(v.report.violations.is_empty(), "{:?}", v.report.violations);
+        // Without lookups nothing is read from the file.
+        let s =
+            crate::review::validate_settings(&serde_json::json!({"metricsSecureDefault": false}))
+                .unwrap();
+        let text =
+            std::fs::read_to_string("test_data/workloads/kueue-manager-config-file.json").unwrap();
+        let mut req = serde_json::from_str(&text).unwrap();
+        let v = crate::review::review_with(&mut req, &s, None);
+        assert!(
+            v.report.violations.is_empty() && v.report.warnings.is_empty(),
+            "{v:?}"
+        );
+    }
+
+    #[test]
+    fn internal_cert_management_is_the_containers_mode() {
+        // enable: false expects external metrics certificates at Kueue's
+        // directory: without them X3, in auto mode too; with a Certificate
+        // writing the metrics Secret, the mount is injected there, no flag.
+        let external = serde_json::json!({"crossObjectChecks": true});
+        let metrics_cert = serde_json::json!({"metadata": {"name": "kueue-metrics-cert"},
+            "spec": {"secretName": "metrics-server-cert", "dnsNames": ["kueue-controller-manager-metrics-service.kueue-system.svc"]}});
+        let v = kueue_review(KUEUE, external.clone(), vec![]);
+        assert_eq!(
+            rules(&v),
+            [(
+                "X3".to_string(),
+                "spec.template.spec.containers[0]".to_string()
+            )]
+        );
+        assert!(
+            v.report.violations[0]
+                .detail
+                .contains("internalCertManagement.enable: false"),
+            "{:?}",
+            v.report.violations
+        );
+        let v = kueue_review(KUEUE, external, vec![metrics_cert]);
+        assert!(v.report.violations.is_empty(), "{:?}", v.report.violations);
+        let patched = v.mutated.expect("the mount is injected");
+        let c = &patched["spec"]["template"]["spec"]["containers"][0];
+        assert!(
+            c["volumeMounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|m| m["mountPath"] == KUEUE_METRICS_CERT_DIR),
+            "{c}"
+        );
+        assert_eq!(c["args"].as_array().unwrap().len(), 2, "no flag added: {c}");
+        // enable: true (the default) is internal: a mounted metrics Secret is X1.
+        let internal = KUEUE.replace("  enable: false\n", "");
+        let v = kueue_review(
+            &internal,
+            serde_json::json!({"crossObjectChecks": true}),
+            vec![],
+        );
+        assert!(v.report.violations.is_empty(), "{:?}", v.report.violations);
+    }
+}
