@@ -538,6 +538,62 @@ mod review_tests {
         assert!(v.report.warnings[0].contains("did you mean \"kueue-metrics-server-cert\""));
     }
 
+    /// One exit (issue: R2 depended on which exit the workload review
+    /// took): R2 is reported when another violation rejects the object and
+    /// when the repair's plan conflicts, as when nothing is repaired.
+    #[test]
+    fn r2_runs_on_every_exit_of_the_workload_review() {
+        let deployment = |containers: Value, volumes: Value| {
+            json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "guestbook-controller-manager", "namespace": "guestbook-system"},
+                   "spec": {"template": {"spec": {"containers": containers, "volumes": volumes}}}})
+        };
+        let external = settings(json!({"certManagement": "external"}));
+        let run = |object: Value| {
+            let c =
+                FakeCluster::default().with(LookupKind::Certificate, "guestbook-system", vec![]);
+            let mut req = crate::testing::request("Deployment", "guestbook-system", object);
+            review_with(&mut req, &external, Some(&c))
+        };
+        let r2 = |v: &crate::review::Verdict| {
+            v.report
+                .warnings
+                .iter()
+                .filter(|w| w.starts_with("[R2]"))
+                .count()
+        };
+        let metrics_volume =
+            json!({"name": "metrics-certs", "secret": {"secretName": "metrics-server-cert"}});
+        let proxy = json!({"name": "kube-rbac-proxy", "image": "quay.io/brancz/kube-rbac-proxy:v0.19.1",
+            "args": ["--secure-listen-address=0.0.0.0:8443", "--upstream=http://127.0.0.1:8080/"],
+            "volumeMounts": [{"name": "proxy-tls", "mountPath": "/tmp/k8s-metrics-server/metrics-certs", "readOnly": true}]});
+        let proxy_volume = json!({"name": "proxy-tls", "secret": {"secretName": "proxy-tls"}});
+        // Rejected by W3 while W5 would repair: the review stops after the plan.
+        let plaintext = deployment(
+            json!([{"name": "manager", "image": "controller:latest",
+                    "args": ["--metrics-bind-address=:8443", "--metrics-secure=false", "--metrics-cert-path=/certs"]},
+                   proxy.clone()]),
+            json!([metrics_volume, proxy_volume.clone()]),
+        );
+        let v = run(plaintext);
+        assert!(v.report.has_rule(Rule::W3) && v.mutated.is_none(), "{v:?}");
+        assert_eq!(r2(&v), 1, "{:?}", v.report.warnings);
+        // The plan conflicts: W5 needs the metrics Secret's volume, and a
+        // volume of that name holds something else.
+        let conflict = deployment(
+            json!([{"name": "manager", "image": "controller:latest",
+                    "args": ["--metrics-bind-address=127.0.0.1:8443", "--metrics-cert-path=/certs"]},
+                   proxy]),
+            json!([{"name": "metrics-certs", "emptyDir": {}}, proxy_volume]),
+        );
+        let v = run(conflict);
+        assert!(
+            v.mutated.is_none() && !v.report.violations.is_empty(),
+            "{v:?}"
+        );
+        assert_eq!(r2(&v), 1, "{v:?}");
+    }
+
     #[test]
     fn x3_injects_no_mount_of_a_secret_no_certificate_writes() {
         // Kubebuilder with cert-manager webhooks (and --webhook-cert-path,

@@ -128,48 +128,52 @@ fn analyse<'w, 'a>(w: &'w Workload<'a>, ctx: &Ctx, report: &mut Report) -> certs
 
 /// Reviews a workload; `true` when the policy repaired it: `object`, the
 /// request's own JSON, then holds the repaired workload.
+///
+/// One exit: the repair pipeline runs first, whichever way it ends, and the
+/// cross-object checks then run once, on what will be admitted (the repaired
+/// object, or the object as received).
 pub(crate) fn review(
     kind: WorkloadKind,
     object: &mut Value,
     ctx: &Ctx,
     report: &mut Report,
 ) -> bool {
-    let Some(repair) = review_and_plan(kind, object, ctx, report) else {
+    let repaired = repair(kind, object, ctx, report);
+    if ctx.lookups.is_some() {
+        let mut scratch = Report::new();
+        if let Some(w) = Workload::read(kind, object, ctx, &mut scratch) {
+            cross_check(&certs::Pod::read(&w, &mut scratch), object, ctx, report);
+        }
+    }
+    repaired
+}
+
+/// analyse -> plan -> apply -> verify; `true` when the repair was applied
+/// and verified. A refused repair is taken back edit by edit.
+fn repair(kind: WorkloadKind, object: &mut Value, ctx: &Ctx, report: &mut Report) -> bool {
+    let Some(repair) = analyse_and_plan(kind, object, ctx, report) else {
         return false;
     };
     let Some(applied) = inject::apply(kind, &repair, object, ctx.settings) else {
         return false;
     };
-    // Verify: the same analysis on the repaired object. Its reading also
-    // serves the cross-object check of what is admitted.
+    // Verify: the same analysis on the repaired object.
     let mut after = Report::new();
-    let ok = match Workload::read(kind, object, ctx, &mut after) {
-        Some(w) => {
-            let analysis = analyse(&w, ctx, &mut after);
-            let ok = inject::verify(repair, &after, &analysis.needs, report);
-            if ok {
-                cross_check(&analysis.pod, object, ctx, report);
-            }
-            ok
-        }
-        None => inject::verify(repair, &after, &[], report),
+    let needs = match Workload::read(kind, object, ctx, &mut after) {
+        Some(w) => analyse(&w, ctx, &mut after).needs,
+        None => Vec::new(),
     };
+    let ok = inject::verify(repair, &after, &needs, report);
     if !ok {
         inject::revert(kind, applied, object);
-        // Rare (a refused repair): the object as received is read again.
-        let mut scratch = Report::new();
-        if let Some(w) = Workload::read(kind, object, ctx, &mut scratch) {
-            cross_check(&certs::Pod::read(&w, &mut scratch), object, ctx, report);
-        }
     }
     ok
 }
 
 /// Reads and analyses the workload (the one reading of the request's object)
 /// and plans its repair; `None` when there is nothing to repair, or the repair
-/// is not allowed, or a violation rejects the object anyway (the cross-object
-/// checks have then run already, on this reading).
-fn review_and_plan(
+/// is not allowed, or a violation rejects the object anyway.
+fn analyse_and_plan(
     kind: WorkloadKind,
     object: &Value,
     ctx: &Ctx,
@@ -186,11 +190,9 @@ fn review_and_plan(
             ));
         }
         inject::report_unrepaired(&analysis.needs, kind, ctx, report);
-        cross_check(&analysis.pod, object, ctx, report);
         return None;
     }
     if analysis.needs.is_empty() {
-        cross_check(&analysis.pod, object, ctx, report);
         return None;
     }
     let plan = match inject::plan(&analysis.pod, &analysis.needs, s) {
@@ -211,7 +213,6 @@ fn review_and_plan(
     }
     let repair = inject::Repair::new(&analysis.pod, &plan, &analysis.needs, s);
     if !repair.changes() {
-        cross_check(&analysis.pod, object, ctx, report);
         return None;
     }
     Some(repair)
@@ -221,8 +222,8 @@ fn review_and_plan(
 /// (`metricsCertSecretName`, or any Secret mounted at a container's metrics
 /// certificate directory; including one the policy injects) are written by a
 /// Certificate of its namespace. Looked up only when it mounts one.
-/// `pod` is the certificate reading of `object` the rules made (no second
-/// reading of the object).
+/// `pod` is the certificate reading of what will be admitted (read again,
+/// only when lookups are on, after the repair pipeline has ended).
 fn cross_check(pod: &certs::Pod, object: &Value, ctx: &Ctx, report: &mut Report) {
     use crate::crosscheck::{r2_issued, SecretRef};
     use mounts::VolumeSource;
