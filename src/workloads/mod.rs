@@ -69,8 +69,21 @@ impl<'a> Workload<'a> {
         let root = Obj::at(object, FieldPath::root(), report)?;
         let pod = podspec::find(kind, &root, report)?;
         let host_network = pod.spec.bool("hostNetwork", report) == Some(true);
+        let namespace = root
+            .get("metadata")
+            .and_then(|m| m.get("namespace"))
+            .and_then(Value::as_str)
+            .filter(|ns| !ns.is_empty())
+            .unwrap_or(ctx.request_namespace);
+        let name = root
+            .get("metadata")
+            .and_then(|m| m.get("name"))
+            .and_then(Value::as_str)
+            .unwrap_or("");
         let pod_env = PodEnv {
             service_links: pod.spec.bool("enableServiceLinks", report) != Some(false),
+            namespace,
+            name,
         };
         let pairs = ctx
             .settings
@@ -80,12 +93,6 @@ impl<'a> Workload<'a> {
             .filter(|n| n.starts_with('-'))
             .map(|n| (n.trim_start_matches('-'), Takes::Value));
         let pairs: Vec<(&str, Takes)> = pairs.collect();
-        let namespace = root
-            .get("metadata")
-            .and_then(|m| m.get("namespace"))
-            .and_then(Value::as_str)
-            .filter(|ns| !ns.is_empty())
-            .unwrap_or(ctx.request_namespace);
         let containers = pod
             .containers(report)
             .into_iter()

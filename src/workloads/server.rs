@@ -493,4 +493,24 @@ mod tests {
         assert!(v.report.violations.is_empty(), "{:?}", v.report.violations);
         assert!(v.mutated.is_some());
     }
+
+    /// SPEC 16, "Known downward-API values": the namespace and name from
+    /// `fieldRef` are known, so a token built from them may set no flag.
+    #[test]
+    fn downward_api_namespace_and_name_are_known() {
+        let c = |field: &str| {
+            json!({"name": "manager", "image": "ghcr.io/cloudnative-pg/cloudnative-pg:1.25.1",
+            "command": ["/manager"],
+            "args": ["controller", "--metrics-bind-address=:8443", "--watch-namespace", "$(OPERATOR_NAMESPACE)"],
+            "env": [{"name": "OPERATOR_NAMESPACE", "valueFrom": {"fieldRef": {"fieldPath": field}}}]})
+        };
+        let (found, ..) = run(c("metadata.namespace"), json!([]), json!({}));
+        assert!(found.is_empty(), "{found:?}");
+        let (found, ..) = run(c("metadata.name"), json!([]), json!({}));
+        assert!(found.is_empty(), "{found:?}");
+        // Another field is unknown: the token may set --metrics-secure=false
+        // or --insecure-diagnostics.
+        let (found, ..) = run(c("spec.serviceAccountName"), json!([]), json!({}));
+        assert_eq!(found, [f("W3", "args[1]"), f("W3", "args[3]")]);
+    }
 }

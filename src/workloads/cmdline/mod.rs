@@ -283,11 +283,16 @@ impl<'a> Env<'a> {
     }
 }
 
-/// What the pod says about undefined names.
+/// What the pod says about undefined names, and the downward-API values
+/// the policy knows (SPEC 16, "Known downward-API values").
 #[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct PodEnv {
+pub(crate) struct PodEnv<'a> {
     /// `enableServiceLinks` is not `false`.
     pub(crate) service_links: bool,
+    /// `metadata.namespace`: the request's namespace.
+    pub(crate) namespace: &'a str,
+    /// `metadata.name`: the request's name.
+    pub(crate) name: &'a str,
 }
 
 /// The downward-API fields that hold a pod or host IP.
@@ -296,6 +301,7 @@ const IP_FIELDS: [&str; 3] = ["status.podIP", "status.podIPs", "status.hostIP"];
 /// Reads `env`: each literal expanded from the entries before it.
 fn read_env<'a>(
     container: &Obj<'a>,
+    pod: PodEnv<'_>,
     undefined: Undefined,
     report: &mut Report,
 ) -> (Env<'a>, HashMap<&'a str, Binding<'a>>) {
@@ -319,6 +325,9 @@ fn read_env<'a>(
                     .and_then(|f| f.str("fieldPath", report));
                 let binding = match field {
                     Some(f) if IP_FIELDS.contains(&f) => Binding::Ip,
+                    // Known, and neither an address nor a boolean.
+                    Some("metadata.namespace") => Binding::Text(Cow::Owned(pod.namespace.into())),
+                    Some("metadata.name") => Binding::Text(Cow::Owned(pod.name.into())),
                     _ => Binding::Unknown,
                 };
                 (Some(EnvValue::From), binding)
@@ -563,7 +572,7 @@ fn read_flags<'a>(
 /// the `certKeyPairs` setting and of the container's metrics-server dialect).
 pub(crate) fn read<'a>(
     container: &Obj<'a>,
-    pod: PodEnv,
+    pod: PodEnv<'_>,
     extra: &[(&str, Takes)],
     report: &mut Report,
 ) -> (CommandLine<'a>, Env<'a>) {
@@ -571,7 +580,7 @@ pub(crate) fn read<'a>(
         env_from: container.has("envFrom"),
         service_links: pod.service_links,
     };
-    let (env, bindings) = read_env(container, undefined, report);
+    let (env, bindings) = read_env(container, pod, undefined, report);
     // The tokens, expanded as the kubelet expands them.
     let lists: Lists = [
         container.list("command", report),

@@ -11,7 +11,11 @@ fn read_c(c: &Value, service_links: bool) -> (CommandLine<'_>, Env<'_>, Report) 
     let obj = Obj::at(c, FieldPath::root().child("c"), &mut r).unwrap();
     let (line, env) = read(
         &obj,
-        PodEnv { service_links },
+        PodEnv {
+            service_links,
+            namespace: "guestbook-system",
+            name: "guestbook-controller-manager",
+        },
         &[("client-cert", super::Takes::Value)],
         &mut r,
     );
