@@ -9,7 +9,9 @@
 //! the TLS version valid) are left to the rules.
 
 use super::classes::{Class, ClassRef, ClassUse};
-use super::kinds::{FileRef, KeyForm, SchemeAt, ScrapeKind, TlsNames};
+use super::kinds::{FileRef, KeyForm, SchemeAt, ScrapeKind, StaticLabels, TlsNames};
+pub(crate) use super::relabel::SchemeRewrite;
+use super::relabel::{scheme_rewrite_at, static_scheme};
 use crate::report::{FieldPath, Report};
 use crate::view::Obj;
 use serde_json::Value;
@@ -127,15 +129,6 @@ pub(crate) struct OAuth2View<'a> {
     pub(crate) token_url_field: &'static str,
     pub(crate) token_url: Option<&'a str>,
     pub(crate) tls: Option<TlsView<'a>>,
-}
-
-/// A relabeling that may rewrite `__scheme__` to something other than https.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct SchemeRewrite<'a> {
-    pub(crate) path: FieldPath,
-    /// The literal replacement, or `None` when unknown (absent, or a capture
-    /// group).
-    pub(crate) replacement: Option<&'a str>,
 }
 
 /// A file the endpoint reads from the scraper's file system (M10).
@@ -356,41 +349,6 @@ fn read_scheme<'a>(o: &Obj<'a>, report: &mut Report) -> Scheme<'a> {
     }
 }
 
-/// The first relabeling that may set `__scheme__` to something other than
-/// https (SPEC 10 and 13: action `replace`, the default, compared without
-/// case; an absent replacement or one with a capture group is unknown).
-fn read_scheme_rewrite<'a>(
-    ep: &Obj<'a>,
-    key: &str,
-    report: &mut Report,
-) -> Option<SchemeRewrite<'a>> {
-    let list = ep.list(key, report)?;
-    let mut found = None;
-    for rc in list.objs(report) {
-        let action = rc.str("action", report).unwrap_or("replace");
-        let target = match rc.get("targetLabel") {
-            Some(_) => rc.str("targetLabel", report),
-            None => rc.str("target_label", report),
-        };
-        let replacement = rc.str("replacement", report);
-        if found.is_some()
-            || !action.eq_ignore_ascii_case("replace")
-            || target != Some("__scheme__")
-        {
-            continue;
-        }
-        let literal = replacement.filter(|r| !r.contains('$'));
-        if literal.is_some_and(|r| r.eq_ignore_ascii_case("https")) {
-            continue;
-        }
-        found = Some(SchemeRewrite {
-            path: rc.path.clone(),
-            replacement: literal,
-        });
-    }
-    found
-}
-
 fn read_oauth2<'a>(o: &Obj<'a>, kind: &ScrapeKind, report: &mut Report) -> OAuth2View<'a> {
     let names = kind.oauth2;
     OAuth2View {
@@ -479,9 +437,7 @@ pub(crate) fn read<'a>(
             }
         }
     }
-    let scheme_rewrite = kind
-        .relabelings
-        .and_then(|key| read_scheme_rewrite(ep, key, report));
+    let scheme_rewrite = read_scheme_rewrites(ep, spec, kind, report);
     let port_name = match ep.get("port") {
         Some(Value::String(s)) => Some(s.as_str()),
         _ => None,
@@ -503,9 +459,60 @@ pub(crate) fn read<'a>(
     };
     if let ClassRef::Declared(c) = class {
         apply_class(&mut view, c);
+        if view.scheme_rewrite.is_none() {
+            view.scheme_rewrite = c.scheme_rewrite.clone();
+        }
     }
     files_in_order(&mut view.files);
     view
+}
+
+/// The first place that may leave a scheme other than https (SPEC 10, see
+/// [`super::relabel`]): the endpoint's relabelings, a Probe's target
+/// relabelings and static labels, static labels of static configs. Every
+/// place is read, so every wrong type is reported; the scrape class's
+/// relabelings are read once per monitor, with the class.
+fn read_scheme_rewrites<'a>(
+    ep: &Obj<'a>,
+    spec: &Obj<'a>,
+    kind: &ScrapeKind,
+    report: &mut Report,
+) -> Option<SchemeRewrite<'a>> {
+    let mut found = Vec::new();
+    if let Some(key) = kind.relabelings {
+        found.push(scheme_rewrite_at(ep, key, kind.dialect, report));
+    }
+    if kind.probe_targets {
+        if let Some(targets) = spec.obj("targets", report) {
+            for at in ["staticConfig", "ingress"] {
+                if let Some(t) = targets.obj(at, report) {
+                    found.push(scheme_rewrite_at(
+                        &t,
+                        "relabelingConfigs",
+                        kind.dialect,
+                        report,
+                    ));
+                    if at == "staticConfig" {
+                        found.push(static_scheme(&t, report));
+                    }
+                }
+            }
+        }
+    }
+    match kind.static_labels {
+        StaticLabels::None => {}
+        StaticLabels::Endpoint => found.push(static_scheme(ep, report)),
+        StaticLabels::StaticConfigs => {
+            if let Some(list) = spec.list("staticConfigs", report) {
+                for i in 0..list.len() {
+                    if let Some(sc) = list.obj(i, report) {
+                        found.push(static_scheme(&sc, report));
+                    }
+                }
+            }
+        }
+    }
+    found.into_iter().flatten().next()
 }
 
 fn push_file<'a>(

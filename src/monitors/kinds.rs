@@ -14,6 +14,8 @@
 //! `ca`/`cert`/`key` each `{secret: ...}`, OAuth2 `tokenURL` and `tlsConfig`,
 //! no file fields, no target relabeling).
 
+pub(crate) use super::relabel::Dialect;
+
 /// Where the endpoints of a kind are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Endpoints {
@@ -172,6 +174,16 @@ const ALL_CREDENTIALS: &[&str] = &[
 const SECRET_CREDENTIALS: &[&str] = &["bearerTokenSecret", "authorization", "basicAuth", "oauth2"];
 const HTTP_CLIENT_CREDENTIALS: &[&str] = &["authorization", "basicAuth", "oauth2"];
 
+/// Where a kind keeps static target labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StaticLabels {
+    None,
+    /// `spec.staticConfigs[i].labels` (ScrapeConfig, VMScrapeConfig).
+    StaticConfigs,
+    /// The endpoint's own `labels` (VMStaticScrape `targetEndpoints[i]`).
+    Endpoint,
+}
+
 /// One scrape kind.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct ScrapeKind {
@@ -188,6 +200,13 @@ pub(crate) struct ScrapeKind {
     pub(crate) credentials: &'static [&'static str],
     /// The target relabelings of an endpoint (which may rewrite `__scheme__`).
     pub(crate) relabelings: Option<&'static str>,
+    /// How its relabel configs are spelled.
+    pub(crate) dialect: Dialect,
+    /// `spec.targets.{staticConfig,ingress}.relabelingConfigs` and
+    /// `spec.targets.staticConfig.labels` (Probe, VMProbe).
+    pub(crate) probe_targets: bool,
+    /// Where static target labels are (which may set `__scheme__`).
+    pub(crate) static_labels: StaticLabels,
     /// M10: the file fields this kind's CRD has.
     pub(crate) files: &'static [FileRef],
     /// `spec.*SDConfigs[i].tlsConfig` exist (checked by M1, M3, M7).
@@ -215,6 +234,9 @@ const fn vm(kind: &'static str, endpoints: Endpoints, scheme: SchemeAt) -> Scrap
         oauth2: VM_OAUTH2,
         credentials: ALL_CREDENTIALS,
         relabelings: Some("relabelConfigs"),
+        dialect: Dialect::VictoriaMetrics,
+        probe_targets: false,
+        static_labels: StaticLabels::None,
         files: VM_FILES,
         sd_configs: false,
         scrape_classes: false,
@@ -234,6 +256,9 @@ const fn gmp(kind: &'static str) -> ScrapeKind {
         oauth2: GMP_OAUTH2,
         credentials: HTTP_CLIENT_CREDENTIALS,
         relabelings: None,
+        dialect: Dialect::Prometheus,
+        probe_targets: false,
+        static_labels: StaticLabels::None,
         files: &[],
         sd_configs: false,
         scrape_classes: false,
@@ -254,6 +279,9 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         oauth2: PO_OAUTH2,
         credentials: ALL_CREDENTIALS,
         relabelings: Some("relabelings"),
+        dialect: Dialect::Prometheus,
+        probe_targets: false,
+        static_labels: StaticLabels::None,
         files: SM_FILES,
         sd_configs: false,
         scrape_classes: true,
@@ -270,6 +298,9 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         oauth2: PO_OAUTH2,
         credentials: SECRET_CREDENTIALS,
         relabelings: Some("relabelings"),
+        dialect: Dialect::Prometheus,
+        probe_targets: false,
+        static_labels: StaticLabels::None,
         files: &[],
         sd_configs: false,
         scrape_classes: true,
@@ -286,6 +317,9 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         oauth2: PO_OAUTH2,
         credentials: SECRET_CREDENTIALS,
         relabelings: None,
+        dialect: Dialect::Prometheus,
+        probe_targets: true,
+        static_labels: StaticLabels::None,
         files: &[],
         sd_configs: false,
         scrape_classes: true,
@@ -302,6 +336,9 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         oauth2: PO_OAUTH2,
         credentials: HTTP_CLIENT_CREDENTIALS,
         relabelings: Some("relabelings"),
+        dialect: Dialect::Prometheus,
+        probe_targets: false,
+        static_labels: StaticLabels::StaticConfigs,
         files: &[],
         sd_configs: true,
         scrape_classes: true,
@@ -317,21 +354,26 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         Endpoints::List("podMetricsEndpoints"),
         SchemeAt::Endpoint,
     ),
-    vm(
-        "VMStaticScrape",
-        Endpoints::List("targetEndpoints"),
-        SchemeAt::Endpoint,
-    ),
+    ScrapeKind {
+        static_labels: StaticLabels::Endpoint,
+        ..vm(
+            "VMStaticScrape",
+            Endpoints::List("targetEndpoints"),
+            SchemeAt::Endpoint,
+        )
+    },
     ScrapeKind {
         node_scrape: true,
         ..vm("VMNodeScrape", Endpoints::Spec, SchemeAt::Endpoint)
     },
     ScrapeKind {
         sd_configs: true,
+        static_labels: StaticLabels::StaticConfigs,
         ..vm("VMScrapeConfig", Endpoints::Spec, SchemeAt::Endpoint)
     },
     ScrapeKind {
         relabelings: None,
+        probe_targets: true,
         ..vm("VMProbe", Endpoints::Spec, SchemeAt::Under("vmProberSpec"))
     },
     gmp("PodMonitoring"),

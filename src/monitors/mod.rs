@@ -11,6 +11,7 @@
 pub(crate) mod classes;
 pub(crate) mod endpoint;
 pub(crate) mod kinds;
+pub(crate) mod relabel;
 pub(crate) mod rules;
 
 #[cfg(test)]

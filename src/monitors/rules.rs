@@ -9,6 +9,7 @@
 
 use super::classes::ClassUse;
 use super::endpoint::{EndpointView, Scheme, TlsView, Transport};
+use super::relabel::Writes;
 use crate::names::placeholder;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
@@ -317,17 +318,22 @@ pub(crate) fn m3_conflicting_sources(tls: &TlsView, report: &mut Report) {
 /// Why the endpoint may scrape over http: its scheme, or a relabeling.
 fn http_reason(ep: &EndpointView) -> String {
     match (&ep.scheme, &ep.scheme_rewrite) {
-        (Scheme::Given(s), None) => format!("scheme is {s}"),
-        (Scheme::Absent, None) => "scheme is not set, which means http".to_string(),
-        (_, Some(rw)) if ep.transport() == Transport::Https => match rw.replacement {
-            Some(r) => format!("the relabeling at {} rewrites __scheme__ to {r}", rw.path),
-            None => format!(
-                "the relabeling at {} may rewrite __scheme__ (its replacement is not a literal https)",
-                rw.path
-            ),
-        },
-        (Scheme::Given(s), Some(_)) => format!("scheme is {s}"),
+        (_, Some(rw)) if ep.transport() == Transport::Https => rw.to_string(),
+        (Scheme::Given(s), _) => format!("scheme is {s}"),
         _ => "scheme is not set, which means http".to_string(),
+    }
+}
+
+/// What to do about a rewrite of `__scheme__` (M4).
+fn fix_rewrite(ep: &EndpointView) -> &'static str {
+    match &ep.scheme_rewrite {
+        Some(rw) if rw.class.is_some() => {
+            "make the scrape class's relabeling set https (or not touch __scheme__), or remove it"
+        }
+        Some(rw) if matches!(rw.writes, Writes::Static(_)) => {
+            "set the static label __scheme__ to https, or remove it"
+        }
+        _ => "make the relabeling set https (or not touch __scheme__), or remove it",
     }
 }
 
@@ -338,7 +344,7 @@ pub(crate) fn m4_tls_ignored(ep: &EndpointView, report: &mut Report) {
         return;
     }
     let fix = if ep.transport() == Transport::Https {
-        "make the relabeling set https, or remove it"
+        fix_rewrite(ep)
     } else {
         "set scheme: https"
     };
@@ -416,8 +422,10 @@ pub(crate) fn m6_plaintext(ep: &EndpointView, scope: &Scope, report: &mut Report
     if !scope.settings.require_https || !ep.may_be_http() {
         return;
     }
+    // A class's relabeling lives in the settings: the endpoint's scheme is
+    // named instead.
     let path = match &ep.scheme_rewrite {
-        Some(rw) if ep.transport() == Transport::Https => rw.path.clone(),
+        Some(rw) if ep.transport() == Transport::Https && rw.class.is_none() => rw.path.clone(),
         _ => ep.scheme_path(),
     };
     let mut todo = vec!["scrape over https".to_string(), scope.verify_hint(ep)];

@@ -847,6 +847,226 @@ fn scheme_relabeling() {
     );
 }
 
+/// Every place that may write `__scheme__` (SPEC 10), per kind: target
+/// relabelings in each kind's spelling, Probe target relabelings, static
+/// labels, and a scrape class's relabelings. The fixed form is clean.
+#[test]
+fn scheme_writers_per_kind() {
+    let ca = json!({"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"});
+    let secret = json!({"name": "t", "key": "token"});
+    let vm_ep = |relabel: Value| {
+        json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": secret, "tlsConfig": ca,
+            "relabelConfigs": [relabel]}]})
+    };
+    let vm_exposed: &[(&str, &str)] = &[
+        ("M4", "spec.endpoints[0].tlsConfig"),
+        ("M5", "spec.endpoints[0].bearerTokenSecret"),
+    ];
+    let probe = |targets: Value| {
+        json!({"prober": {"url": "blackbox-exporter.monitoring.svc:19115", "scheme": "https"}, "module": "http_2xx",
+            "tlsConfig": ca, "basicAuth": {"username": secret, "password": secret}, "targets": targets})
+    };
+    let probe_exposed: &[(&str, &str)] = &[("M4", "spec.tlsConfig"), ("M5", "spec.basicAuth")];
+    let sc = |labels: Value| {
+        json!({"scheme": "HTTPS", "tlsConfig": ca, "authorization": {"credentials": secret},
+            "staticConfigs": [{"targets": ["node-exporter.monitoring.svc:9100"]}, {"targets": ["10.0.0.1:9100"], "labels": labels}]})
+    };
+    let class = |relabel: Value| json!({"scrapeClasses": [{"name": "default", "default": true, "relabelings": [relabel]}]});
+    let sm = json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": secret, "tlsConfig": ca}]});
+    table(&[
+        (
+            "VictoriaMetrics targetLabel empty beside target_label",
+            "VMServiceScrape",
+            vm_ep(json!({"targetLabel": "", "target_label": "__scheme__", "replacement": "http"})),
+            no(),
+            vm_exposed,
+        ),
+        (
+            "VictoriaMetrics empty action is replace",
+            "VMPodScrape",
+            json!({"podMetricsEndpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": secret, "tlsConfig": ca,
+                "relabelConfigs": [{"action": "", "target_label": "__scheme__", "replacement": "http"}]}]}),
+            no(),
+            &[
+                ("M4", "spec.podMetricsEndpoints[0].tlsConfig"),
+                ("M5", "spec.podMetricsEndpoints[0].bearerTokenSecret"),
+            ],
+        ),
+        (
+            "VictoriaMetrics fixed: https",
+            "VMServiceScrape",
+            vm_ep(json!({"targetLabel": "", "target_label": "__scheme__", "replacement": "https"})),
+            no(),
+            &[],
+        ),
+        (
+            "target label template",
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": secret, "tlsConfig": ca,
+                "relabelings": [{"sourceLabels": ["__meta_kubernetes_service_annotation_label"], "regex": "(.+)", "targetLabel": "$1", "replacement": "http"}]}]}),
+            no(),
+            &[
+                ("M4", "spec.endpoints[0].tlsConfig"),
+                ("M5", "spec.endpoints[0].bearerTokenSecret"),
+            ],
+        ),
+        (
+            "lowercase on __scheme__",
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": secret, "tlsConfig": ca,
+                "relabelings": [{"action": "lowercase", "sourceLabels": ["__meta_kubernetes_service_annotation_scheme"], "targetLabel": "__scheme__"}]}]}),
+            json!({"requireHttps": true}),
+            &[
+                ("M4", "spec.endpoints[0].tlsConfig"),
+                ("M5", "spec.endpoints[0].bearerTokenSecret"),
+                ("M6", "spec.endpoints[0].relabelings[0]"),
+            ],
+        ),
+        (
+            "Probe static target relabeling",
+            "Probe",
+            probe(
+                json!({"staticConfig": {"static": ["https://example.com"], "relabelingConfigs": [{"targetLabel": "__scheme__", "replacement": "http"}]}}),
+            ),
+            no(),
+            probe_exposed,
+        ),
+        (
+            "Probe ingress target relabeling",
+            "Probe",
+            probe(
+                json!({"ingress": {"selector": {}, "relabelingConfigs": [{"targetLabel": "__scheme__"}]}}),
+            ),
+            no(),
+            probe_exposed,
+        ),
+        (
+            "Probe static label",
+            "Probe",
+            probe(
+                json!({"staticConfig": {"static": ["https://example.com"], "labels": {"__scheme__": "http"}}}),
+            ),
+            json!({"requireHttps": true}),
+            &[
+                ("M4", "spec.tlsConfig"),
+                ("M5", "spec.basicAuth"),
+                ("M6", "spec.targets.staticConfig.labels[__scheme__]"),
+            ],
+        ),
+        (
+            "Probe fixed",
+            "Probe",
+            probe(
+                json!({"staticConfig": {"static": ["https://example.com"], "labels": {"env": "prod"}, "relabelingConfigs": [{"targetLabel": "instance", "sourceLabels": ["__param_target"]}]}}),
+            ),
+            no(),
+            &[],
+        ),
+        (
+            "VMProbe static target relabeling",
+            "VMProbe",
+            json!({"vmProberSpec": {"url": "blackbox:9115", "scheme": "https"}, "tlsConfig": ca, "bearerTokenSecret": secret,
+                "targets": {"staticConfig": {"targets": ["https://example.com"], "relabelingConfigs": [{"target_label": "__scheme__", "replacement": "http"}]}}}),
+            no(),
+            &[("M4", "spec.tlsConfig"), ("M5", "spec.bearerTokenSecret")],
+        ),
+        (
+            "ScrapeConfig static label",
+            "ScrapeConfig",
+            sc(json!({"__scheme__": "http", "env": "prod"})),
+            no(),
+            &[("M4", "spec.tlsConfig"), ("M5", "spec.authorization")],
+        ),
+        (
+            "ScrapeConfig fixed",
+            "ScrapeConfig",
+            sc(json!({"env": "prod"})),
+            no(),
+            &[],
+        ),
+        (
+            "VMStaticScrape endpoint label",
+            "VMStaticScrape",
+            json!({"targetEndpoints": [{"targets": ["10.0.0.1:9100"], "scheme": "https", "tlsConfig": ca, "bearerTokenSecret": secret, "labels": {"__scheme__": "http"}}]}),
+            no(),
+            &[
+                ("M4", "spec.targetEndpoints[0].tlsConfig"),
+                ("M5", "spec.targetEndpoints[0].bearerTokenSecret"),
+            ],
+        ),
+        (
+            "VMScrapeConfig static label",
+            "VMScrapeConfig",
+            json!({"scheme": "https", "tlsConfig": ca, "bearerTokenSecret": secret, "staticConfigs": [{"targets": ["10.0.0.1:9100"], "labels": {"__scheme__": "HTTP"}}]}),
+            no(),
+            &[("M4", "spec.tlsConfig"), ("M5", "spec.bearerTokenSecret")],
+        ),
+        (
+            "scrape class relabeling",
+            "ServiceMonitor",
+            sm.clone(),
+            class(json!({"targetLabel": "__scheme__", "replacement": "http"})),
+            &[
+                ("M4", "spec.endpoints[0].tlsConfig"),
+                ("M5", "spec.endpoints[0].bearerTokenSecret"),
+            ],
+        ),
+        (
+            "scrape class relabeling, requireHttps names the scheme",
+            "ServiceMonitor",
+            sm.clone(),
+            json!({"requireHttps": true, "scrapeClasses": [{"name": "default", "default": true, "relabelings": [{"action": "labelmap", "regex": "__tmp_(.+)"}]}]}),
+            &[
+                ("M4", "spec.endpoints[0].tlsConfig"),
+                ("M5", "spec.endpoints[0].bearerTokenSecret"),
+                ("M6", "spec.endpoints[0].scheme"),
+            ],
+        ),
+        (
+            "scrape class relabeling fixed",
+            "ServiceMonitor",
+            sm.clone(),
+            class(json!({"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"})),
+            &[],
+        ),
+    ]);
+    let r = run(
+        "ServiceMonitor",
+        sm,
+        &class(json!({"targetLabel": "__scheme__", "replacement": "http"})),
+    );
+    assert!(
+        r.violations[0].detail.contains("the relabeling at scrapeClasses[default].relabelings[0] (from scrape class default) rewrites __scheme__ to http")
+            && r.violations[0].detail.contains("make the scrape class's relabeling set https"),
+        "{}",
+        r.violations[0]
+    );
+    let r = run("ScrapeConfig", sc(json!({"__scheme__": "http"})), &no());
+    assert!(
+        r.violations[0].detail.contains(
+            "the static label at spec.staticConfigs[1].labels[__scheme__] sets __scheme__ to http"
+        ) && r.violations[0]
+            .detail
+            .contains("set the static label __scheme__ to https"),
+        "{}",
+        r.violations[0]
+    );
+    // The class's relabelings are validated with the settings.
+    let e = crate::review::validate_settings(
+        &json!({"scrapeClasses": [{"name": "a", "relabelings": [{"targetLabel": 1}]}]}),
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("scrapeClasses[0].relabelings[0].targetLabel"),
+        "{e}"
+    );
+    let e = crate::review::validate_settings(
+        &json!({"scrapeClasses": [{"name": "a", "relabelings": {}}]}),
+    )
+    .unwrap_err();
+    assert!(e.contains("scrapeClasses[0].relabelings"), "{e}");
+}
+
 /// M9: kustomize placeholders in serverName.
 #[test]
 fn m9_placeholders() {
