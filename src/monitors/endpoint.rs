@@ -384,58 +384,13 @@ pub(crate) fn read<'a>(
     let own_tls = ep
         .obj(kind.tls, report)
         .map(|t| read_tls(&t, kind.tls_names, report));
-    let mut credentials = Vec::new();
-    let mut files = Vec::new();
-    let mut oauth2 = None;
-    for &field in kind.credentials {
-        let set = if field == "bearerTokenFile" {
-            let f = non_empty(ep, field, report);
-            if let Some(value) = f {
-                push_file(&mut files, kind, None, field, ep.path_of(field), value);
-            }
-            f.is_some()
-        } else {
-            let Some(o) = ep.obj(field, report) else {
-                continue;
-            };
-            if field == "oauth2" {
-                oauth2 = Some(read_oauth2(&o, kind, report));
-            }
-            for f in kind.files.iter().filter(|f| f.under == Some(field)) {
-                if let Some(value) = non_empty(&o, f.field, report) {
-                    files.push(FileUse {
-                        path: o.path_of(f.field),
-                        value,
-                        file: *f,
-                    });
-                }
-            }
-            ep.get(field).is_some_and(sets_anything)
-        };
-        if set {
-            credentials.push(Credential {
-                field,
-                from_class: false,
-            });
-        }
-    }
+    let Client {
+        credentials,
+        oauth2,
+        mut files,
+    } = read_client(ep, kind.credentials, kind, report);
     if let Some(t) = &own_tls {
-        for (field, value) in [
-            ("caFile", t.ca_file),
-            ("certFile", t.cert_file),
-            ("keyFile", t.key_file),
-        ] {
-            if let Some(value) = value {
-                push_file(
-                    &mut files,
-                    kind,
-                    Some("tlsConfig"),
-                    field,
-                    t.field(field),
-                    value,
-                );
-            }
-        }
+        push_tls_files(&mut files, kind, t);
     }
     let scheme_rewrite = read_scheme_rewrites(ep, spec, kind, report);
     let port_name = match ep.get("port") {
@@ -513,6 +468,87 @@ fn read_scheme_rewrites<'a>(
         }
     }
     found.into_iter().flatten().next()
+}
+
+/// The credentials, OAuth2 settings and files of a client: an endpoint,
+/// or a service-discovery config (SPEC 10).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Client<'a> {
+    pub(crate) credentials: Vec<Credential>,
+    pub(crate) oauth2: Option<OAuth2View<'a>>,
+    /// M10: the files it reads (its TLS config's are added by the caller).
+    pub(crate) files: Vec<FileUse<'a>>,
+}
+
+/// Reads the credential `fields` of a client with the names of its kind,
+/// and the files they read: `bearerTokenFile`, the files under
+/// `authorization`, `basicAuth` and `oauth2` (VictoriaMetrics'
+/// `client_secret_file`), and the files of the OAuth2 TLS config.
+pub(crate) fn read_client<'a>(
+    o: &Obj<'a>,
+    fields: &[&'static str],
+    kind: &ScrapeKind,
+    report: &mut Report,
+) -> Client<'a> {
+    let mut client = Client::default();
+    for &field in fields {
+        let set = if field == "bearerTokenFile" {
+            let f = non_empty(o, field, report);
+            if let Some(value) = f {
+                push_file(
+                    &mut client.files,
+                    kind,
+                    None,
+                    field,
+                    o.path_of(field),
+                    value,
+                );
+            }
+            f.is_some()
+        } else {
+            let Some(c) = o.obj(field, report) else {
+                continue;
+            };
+            for f in kind.files.iter().filter(|f| f.under == Some(field)) {
+                if let Some(value) = non_empty(&c, f.field, report) {
+                    client.files.push(FileUse {
+                        path: c.path_of(f.field),
+                        value,
+                        file: *f,
+                    });
+                }
+            }
+            if field == "oauth2" {
+                let view = read_oauth2(&c, kind, report);
+                if let Some(t) = &view.tls {
+                    push_tls_files(&mut client.files, kind, t);
+                }
+                client.oauth2 = Some(view);
+            }
+            o.get(field).is_some_and(sets_anything)
+        };
+        if set {
+            client.credentials.push(Credential {
+                field,
+                from_class: false,
+            });
+        }
+    }
+    client
+}
+
+/// The `caFile`, `certFile` and `keyFile` of a TLS config, when the kind's
+/// CRD has them (M10).
+pub(crate) fn push_tls_files<'a>(files: &mut Vec<FileUse<'a>>, kind: &ScrapeKind, t: &TlsView<'a>) {
+    for (field, value) in [
+        ("caFile", t.ca_file),
+        ("certFile", t.cert_file),
+        ("keyFile", t.key_file),
+    ] {
+        if let Some(value) = value {
+            push_file(files, kind, Some("tlsConfig"), field, t.field(field), value);
+        }
+    }
 }
 
 fn push_file<'a>(

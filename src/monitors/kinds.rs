@@ -154,6 +154,12 @@ const VM_PASSWORD_FILE: FileRef = FileRef {
     instead: "basicAuth.password from a Secret",
 };
 
+const VM_CLIENT_SECRET_FILE: FileRef = FileRef {
+    under: Some("oauth2"),
+    field: "client_secret_file",
+    instead: "oauth2.client_secret from a Secret",
+};
+
 const SM_FILES: &[FileRef] = &[BEARER_FILE, CA_FILE, CERT_FILE, KEY_FILE];
 const VM_FILES: &[FileRef] = &[
     BEARER_FILE,
@@ -162,6 +168,7 @@ const VM_FILES: &[FileRef] = &[
     KEY_FILE,
     CREDENTIALS_FILE,
     VM_PASSWORD_FILE,
+    VM_CLIENT_SECRET_FILE,
 ];
 
 const ALL_CREDENTIALS: &[&str] = &[

@@ -13,6 +13,7 @@ pub(crate) mod endpoint;
 pub(crate) mod kinds;
 pub(crate) mod relabel;
 pub(crate) mod rules;
+pub(crate) mod sd;
 
 #[cfg(test)]
 mod scrape_tests;
@@ -132,7 +133,7 @@ fn cross_check(view: &endpoint::EndpointView, namespace: &str, ctx: &Ctx, report
     );
 }
 
-/// `spec.*SDConfigs[i].tlsConfig`: M1, M3, M7 (SPEC 10).
+/// `spec.*SDConfigs[i]`: their own client settings (SPEC 10, see [`sd`]).
 fn sd_configs(spec: &Obj, kind: &ScrapeKind, ctx: &Ctx, report: &mut Report) {
     let mut keys: Vec<&String> = spec
         .map
@@ -144,10 +145,10 @@ fn sd_configs(spec: &Obj, kind: &ScrapeKind, ctx: &Ctx, report: &mut Report) {
         let Some(list) = spec.list(key, report) else {
             continue;
         };
-        for sd in list.objs(report) {
-            if let Some(t) = sd.obj("tlsConfig", report) {
-                let tls = read_tls(&t, kind.tls_names, report);
-                rules::check_tls_source(&tls, ctx.settings, false, report);
+        for i in 0..list.len() {
+            if let Some(o) = list.obj(i, report) {
+                let view = sd::read(&o, key, kind, report);
+                sd::check(&view, ctx.settings, report);
             }
         }
     }

@@ -8,7 +8,7 @@
 //! class.
 
 use super::classes::ClassUse;
-use super::endpoint::{EndpointView, Scheme, TlsView, Transport};
+use super::endpoint::{EndpointView, FileUse, OAuth2View, Scheme, TlsView, Transport};
 use super::relabel::Writes;
 use crate::names::placeholder;
 use crate::report::{FieldPath, Report};
@@ -543,10 +543,15 @@ pub(crate) fn m9_placeholders(tls: &TlsView, report: &mut Report) {
 /// scraper's file system (only those the kind's CRD has; files inherited
 /// from a scrape class are not M10's concern).
 pub(crate) fn m10_file_references(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    if !scope.settings.deny_file_references {
+    m10_files(&ep.files, scope.settings, report);
+}
+
+/// M10 on the files of an endpoint or a service-discovery config.
+pub(crate) fn m10_files(files: &[FileUse], settings: &Settings, report: &mut Report) {
+    if !settings.deny_file_references {
         return;
     }
-    for f in &ep.files {
+    for f in files {
         report.forbidden(
             Rule::M10,
             f.path.clone(),
@@ -579,9 +584,16 @@ pub(crate) fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Repor
 /// OAuth2 (SPEC 10): its TLS config is checked by M1, M3, M7 (and M9); an
 /// unverified or `http://` token endpoint receives the client secret: M5.
 pub(crate) fn oauth2(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    let Some(o) = &ep.oauth2 else { return };
+    if let Some(o) = &ep.oauth2 {
+        oauth2_checks(o, scope.settings, report);
+    }
+}
+
+/// [`oauth2`] on one OAuth2 config (an endpoint's or a service-discovery
+/// config's).
+pub(crate) fn oauth2_checks(o: &OAuth2View, settings: &Settings, report: &mut Report) {
     if let Some(tls) = &o.tls {
-        check_tls_source(tls, scope.settings, false, report);
+        check_tls_source(tls, settings, false, report);
         if tls.insecure_skip_verify {
             report.forbidden(
                 Rule::M5,
@@ -591,10 +603,7 @@ pub(crate) fn oauth2(ep: &EndpointView, scope: &Scope, report: &mut Report) {
         }
     }
     if let Some(url) = o.token_url {
-        let http = url
-            .get(..7)
-            .is_some_and(|p| p.eq_ignore_ascii_case("http://"));
-        if http {
+        if is_http_url(url) {
             report.forbidden(
                 Rule::M5,
                 o.path.child(o.token_url_field),
@@ -602,4 +611,10 @@ pub(crate) fn oauth2(ep: &EndpointView, scope: &Scope, report: &mut Report) {
             );
         }
     }
+}
+
+/// A URL that starts with `http://` (any case).
+pub(crate) fn is_http_url(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
 }

@@ -1067,6 +1067,213 @@ fn scheme_writers_per_kind() {
     assert!(e.contains("scrapeClasses[0].relabelings"), "{e}");
 }
 
+/// Service-discovery configs' own client settings (SPEC 10): M1 and M3 on
+/// their TLS, M5 on credentials over an http server URL or to an
+/// unverified server, OAuth2 as an endpoint's, M10 on VictoriaMetrics' files.
+#[test]
+fn sd_client_settings() {
+    let secret = json!({"name": "sd", "key": "password"});
+    let ca = json!({"ca": {"secret": {"name": "sd-ca", "key": "ca.crt"}}});
+    let sc = |sd: Value| {
+        let mut spec = json!({"scheme": "HTTPS", "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"}});
+        for (k, v) in sd.as_object().unwrap() {
+            spec[k] = v.clone();
+        }
+        spec
+    };
+    let deny = json!({"denyFileReferences": true});
+    table(&[
+        (
+            "basicAuth over an http SD URL",
+            "ScrapeConfig",
+            sc(
+                json!({"httpSDConfigs": [{"url": "http://sd.example.com/targets", "basicAuth": {"username": secret, "password": secret}}]}),
+            ),
+            no(),
+            &[("M5", "spec.httpSDConfigs[0].basicAuth")],
+        ),
+        (
+            "basicAuth over an https SD URL",
+            "ScrapeConfig",
+            sc(
+                json!({"httpSDConfigs": [{"url": "https://sd.example.com/targets", "basicAuth": {"username": secret, "password": secret}, "tlsConfig": ca}]}),
+            ),
+            no(),
+            &[],
+        ),
+        (
+            "authorization to an unverified SD server",
+            "ScrapeConfig",
+            sc(
+                json!({"httpSDConfigs": [{"url": "https://sd.example.com/targets", "authorization": {"credentials": secret}, "tlsConfig": {"insecureSkipVerify": true}}]}),
+            ),
+            no(),
+            &[
+                ("M1", "spec.httpSDConfigs[0].tlsConfig.insecureSkipVerify"),
+                ("M5", "spec.httpSDConfigs[0].authorization"),
+            ],
+        ),
+        (
+            "SD OAuth2 token URL over http",
+            "ScrapeConfig",
+            sc(
+                json!({"httpSDConfigs": [{"url": "https://sd.example.com/targets", "oauth2": {"clientId": {"secret": secret}, "clientSecret": secret, "tokenUrl": "http://idp.example.com/token"}}]}),
+            ),
+            no(),
+            &[("M5", "spec.httpSDConfigs[0].oauth2.tokenUrl")],
+        ),
+        (
+            "SD OAuth2 TLS skips verification",
+            "ScrapeConfig",
+            sc(
+                json!({"httpSDConfigs": [{"url": "https://sd.example.com/targets", "oauth2": {"clientId": {"secret": secret}, "clientSecret": secret, "tokenUrl": "https://idp.example.com/token", "tlsConfig": {"insecureSkipVerify": true}}}]}),
+            ),
+            no(),
+            &[
+                (
+                    "M1",
+                    "spec.httpSDConfigs[0].oauth2.tlsConfig.insecureSkipVerify",
+                ),
+                (
+                    "M5",
+                    "spec.httpSDConfigs[0].oauth2.tlsConfig.insecureSkipVerify",
+                ),
+            ],
+        ),
+        (
+            "Consul token without a scheme (http)",
+            "ScrapeConfig",
+            sc(
+                json!({"consulSDConfigs": [{"server": "consul.service.consul:8500", "tokenRef": {"name": "consul", "key": "token"}}]}),
+            ),
+            no(),
+            &[("M5", "spec.consulSDConfigs[0].tokenRef")],
+        ),
+        (
+            "Consul token over https",
+            "ScrapeConfig",
+            sc(
+                json!({"consulSDConfigs": [{"server": "consul.service.consul:8501", "scheme": "https", "tokenRef": {"name": "consul", "key": "token"}, "tlsConfig": ca}]}),
+            ),
+            no(),
+            &[],
+        ),
+        (
+            "Kubernetes API server over http",
+            "ScrapeConfig",
+            sc(
+                json!({"kubernetesSDConfigs": [{"role": "Pod", "apiServer": "http://remote-cluster:8080", "authorization": {"credentials": secret}}]}),
+            ),
+            no(),
+            &[("M5", "spec.kubernetesSDConfigs[0].authorization")],
+        ),
+        (
+            "in-cluster Kubernetes SD sends nothing",
+            "ScrapeConfig",
+            sc(json!({"kubernetesSDConfigs": [{"role": "Pod"}]})),
+            no(),
+            &[],
+        ),
+        (
+            "VMScrapeConfig SD files",
+            "VMScrapeConfig",
+            json!({"scheme": "https", "httpSDConfigs": [{"url": "https://sd.example.com/targets",
+                "basicAuth": {"username": {"name": "sd", "key": "user"}, "password_file": "/etc/sd/password"},
+                "tlsConfig": {"caFile": "/etc/sd/ca.crt"}}]}),
+            deny.clone(),
+            &[
+                ("M10", "spec.httpSDConfigs[0].basicAuth.password_file"),
+                ("M10", "spec.httpSDConfigs[0].tlsConfig.caFile"),
+            ],
+        ),
+        (
+            "VMScrapeConfig SD basicAuth over http",
+            "VMScrapeConfig",
+            json!({"scheme": "https", "httpSDConfigs": [{"url": "http://sd.example.com/targets",
+                "basicAuth": {"username": {"name": "sd", "key": "user"}, "password": {"name": "sd", "key": "password"}}}]}),
+            no(),
+            &[("M5", "spec.httpSDConfigs[0].basicAuth")],
+        ),
+        (
+            "VMScrapeConfig SD fixed",
+            "VMScrapeConfig",
+            json!({"scheme": "https", "httpSDConfigs": [{"url": "https://sd.example.com/targets",
+                "basicAuth": {"username": {"name": "sd", "key": "user"}, "password": {"name": "sd", "key": "password"}},
+                "tlsConfig": {"ca": {"secret": {"name": "sd-ca", "key": "ca.crt"}}}}]}),
+            deny.clone(),
+            &[],
+        ),
+    ]);
+    let r = run(
+        "ScrapeConfig",
+        sc(
+            json!({"httpSDConfigs": [{"url": "http://sd.example.com/targets", "basicAuth": {"username": secret, "password": secret}}]}),
+        ),
+        &no(),
+    );
+    assert!(
+        r.violations[0].detail.contains("basicAuth sends the service-discovery credentials in plaintext (url is http://sd.example.com/targets)"),
+        "{}",
+        r.violations[0]
+    );
+}
+
+/// M10 over OAuth2: VictoriaMetrics' `client_secret_file` and the files of
+/// its OAuth2 `tls_config`; prometheus-operator's OAuth2 has no files.
+#[test]
+fn m10_oauth2_files() {
+    let deny = json!({"denyFileReferences": true});
+    let vm = |oauth2: Value| json!({"endpoints": [{"port": "https", "scheme": "https", "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"}, "oauth2": oauth2}]});
+    table(&[
+        (
+            "client_secret_file and tls_config files",
+            "VMServiceScrape",
+            vm(
+                json!({"client_id": {"secret": {"name": "c", "key": "id"}}, "client_secret_file": "/etc/oauth/secret", "token_url": "https://idp/token",
+                "tls_config": {"caFile": "/etc/oauth/ca.crt", "certFile": "/etc/oauth/tls.crt", "keyFile": "/etc/oauth/tls.key"}}),
+            ),
+            deny.clone(),
+            &[
+                ("M10", "spec.endpoints[0].oauth2.client_secret_file"),
+                ("M10", "spec.endpoints[0].oauth2.tls_config.caFile"),
+                ("M10", "spec.endpoints[0].oauth2.tls_config.certFile"),
+                ("M10", "spec.endpoints[0].oauth2.tls_config.keyFile"),
+            ],
+        ),
+        (
+            "from Secrets",
+            "VMServiceScrape",
+            vm(
+                json!({"client_id": {"secret": {"name": "c", "key": "id"}}, "client_secret": {"name": "c", "key": "secret"}, "token_url": "https://idp/token",
+                "tls_config": {"ca": {"secret": {"name": "idp-ca", "key": "ca.crt"}}}}),
+            ),
+            deny.clone(),
+            &[],
+        ),
+        (
+            "prometheus-operator OAuth2 has no file fields",
+            "ServiceMonitor",
+            vm(
+                json!({"clientId": {"secret": {"name": "c", "key": "id"}}, "clientSecretFile": "/x", "tokenUrl": "https://idp/token", "tlsConfig": {"caFile": "/ca"}}),
+            ),
+            deny.clone(),
+            &[],
+        ),
+    ]);
+    let r = run(
+        "VMServiceScrape",
+        vm(json!({"client_secret_file": "/etc/oauth/secret", "token_url": "https://idp/token"})),
+        &deny,
+    );
+    assert!(
+        r.violations[0]
+            .detail
+            .contains("use oauth2.client_secret from a Secret instead"),
+        "{}",
+        r.violations[0]
+    );
+}
+
 /// M9: kustomize placeholders in serverName.
 #[test]
 fn m9_placeholders() {
