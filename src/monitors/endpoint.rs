@@ -163,6 +163,9 @@ pub(crate) struct EndpointView<'a> {
     pub(crate) files: Vec<FileUse<'a>>,
     /// The endpoint's `port` when it is a name.
     pub(crate) port_name: Option<&'a str>,
+    /// The operator sends the collector's service account token and
+    /// verifies against its CA on every scrape (GKE ClusterNodeMonitoring).
+    pub(crate) implicit_token: bool,
 }
 
 impl<'a> EndpointView<'a> {
@@ -194,11 +197,15 @@ impl<'a> EndpointView<'a> {
         self.tls().is_some_and(|t| t.insecure_skip_verify)
     }
 
-    /// The endpoint verifies the server: it names a trust anchor and does not
+    /// The effective TLS names a trust anchor, or the operator adds one.
+    pub(crate) fn has_trust_anchor(&self) -> bool {
+        self.implicit_token || self.tls().is_some_and(|t| t.has_trust_anchor())
+    }
+
+    /// The endpoint verifies the server: it has a trust anchor and does not
     /// turn verification off.
     pub(crate) fn verifies(&self) -> bool {
-        self.tls()
-            .is_some_and(|t| t.has_trust_anchor() && !t.insecure_skip_verify)
+        self.has_trust_anchor() && !self.skips_verify()
     }
 
     pub(crate) fn field(&self, name: &str) -> FieldPath {
@@ -319,20 +326,32 @@ pub(crate) fn read_tls<'a>(tls: &Obj<'a>, names: TlsNames, report: &mut Report) 
             None
         }
     };
+    let source = |key: &str, report: &mut Report| {
+        if names.sources {
+            read_source(tls, key, report)
+        } else {
+            Source::default()
+        }
+    };
     TlsView {
         path: tls.path.clone(),
         names,
         sets_anything: tls.map.values().any(sets_anything),
-        ca: read_source(tls, "ca", report),
+        ca: source("ca", report),
         ca_file: file("caFile", report),
-        cert: read_source(tls, "cert", report),
+        cert: source("cert", report),
         cert_file: file("certFile", report),
         key: match names.key {
+            _ if !names.sources => Source::default(),
             KeyForm::KeySecret => selector(tls, "keySecret", report),
             KeyForm::KeySource => read_source(tls, "key", report),
         },
         key_file: file("keyFile", report),
-        server_name: non_empty(tls, "serverName", report),
+        server_name: if names.sources {
+            non_empty(tls, "serverName", report)
+        } else {
+            None
+        },
         insecure_skip_verify: tls.bool("insecureSkipVerify", report) == Some(true),
         min_version: version("minVersion", report),
         max_version: version("maxVersion", report),
@@ -411,6 +430,7 @@ pub(crate) fn read<'a>(
         scheme_rewrite,
         files,
         port_name,
+        implicit_token: kind.implicit_token,
     };
     if let ClassRef::Declared(c) = class {
         apply_class(&mut view, c);

@@ -12,7 +12,9 @@
 //! `token_url` and `tls_config`, relabelings under `relabelConfigs`) and GKE
 //! prometheus-engine `pkg/operator/apis/monitoring/v1` (`tls` with
 //! `ca`/`cert`/`key` each `{secret: ...}`, OAuth2 `tokenURL` and `tlsConfig`,
-//! no file fields, no target relabeling).
+//! no file fields, no target relabeling; ClusterNodeMonitoring's
+//! `ScrapeNodeEndpoint` has only `scheme` and `tls.insecureSkipVerify`, and
+//! the operator always adds the collector's service account token and CA).
 
 pub(crate) use super::relabel::Dialect;
 
@@ -51,6 +53,9 @@ pub(crate) struct TlsNames {
     pub(crate) files: bool,
     /// `minVersion`, `maxVersion` exist.
     pub(crate) versions: bool,
+    /// `ca`, `cert`, the client key and `serverName` exist (GKE's
+    /// `ClusterNodeTLS` has only `insecureSkipVerify`).
+    pub(crate) sources: bool,
 }
 
 impl TlsNames {
@@ -68,24 +73,35 @@ pub(crate) const PO_TLS: TlsNames = TlsNames {
     key: KeyForm::KeySecret,
     files: true,
     versions: true,
+    sources: true,
 };
 /// prometheus-operator `SafeTLSConfig` (no files).
 pub(crate) const PO_SAFE_TLS: TlsNames = TlsNames {
     key: KeyForm::KeySecret,
     files: false,
     versions: true,
+    sources: true,
 };
 /// VictoriaMetrics `TLSConfig` (files, no versions).
 pub(crate) const VM_TLS: TlsNames = TlsNames {
     key: KeyForm::KeySecret,
     files: true,
     versions: false,
+    sources: true,
 };
 /// GKE `TLS`.
 pub(crate) const GMP_TLS: TlsNames = TlsNames {
     key: KeyForm::KeySource,
     files: false,
     versions: true,
+    sources: true,
+};
+/// GKE `ClusterNodeTLS`: `insecureSkipVerify` alone.
+pub(crate) const GMP_NODE_TLS: TlsNames = TlsNames {
+    key: KeyForm::KeySource,
+    files: false,
+    versions: false,
+    sources: false,
 };
 
 /// The OAuth2 fields of a kind.
@@ -222,6 +238,14 @@ pub(crate) struct ScrapeKind {
     pub(crate) scrape_classes: bool,
     /// A node scrape: the targets are kubelets (advice, SPEC 10).
     pub(crate) node_scrape: bool,
+    /// The operator adds credentials and a trust anchor to every scrape:
+    /// GKE's ClusterNodeMonitoring sends the collector's service account
+    /// token (`authorization.credentialsFile`) and verifies against its
+    /// service account CA, whatever the object says.
+    pub(crate) implicit_token: bool,
+    /// Cluster-scoped: no namespace of its own; a Secret it reads names
+    /// its namespace (GKE `ClusterPodMonitoring`, SPEC 12).
+    pub(crate) cluster_scoped: bool,
 }
 
 const PO_GROUPS: &[&str] = &["monitoring.coreos.com", "monitoring.rhobs"];
@@ -248,6 +272,8 @@ const fn vm(kind: &'static str, endpoints: Endpoints, scheme: SchemeAt) -> Scrap
         sd_configs: false,
         scrape_classes: false,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     }
 }
 
@@ -270,11 +296,13 @@ const fn gmp(kind: &'static str) -> ScrapeKind {
         sd_configs: false,
         scrape_classes: false,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     }
 }
 
 /// Every scrape kind of SPEC section 10.
-pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
+pub(crate) static SCRAPE_KINDS: [ScrapeKind; 13] = [
     ScrapeKind {
         groups: PO_GROUPS,
         version: "v1",
@@ -293,6 +321,8 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         sd_configs: false,
         scrape_classes: true,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     },
     ScrapeKind {
         groups: PO_GROUPS,
@@ -312,6 +342,8 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         sd_configs: false,
         scrape_classes: true,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     },
     ScrapeKind {
         groups: PO_GROUPS,
@@ -331,6 +363,8 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         sd_configs: false,
         scrape_classes: true,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     },
     ScrapeKind {
         groups: PO_GROUPS,
@@ -350,6 +384,8 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         sd_configs: true,
         scrape_classes: true,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     },
     vm(
         "VMServiceScrape",
@@ -384,7 +420,18 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         ..vm("VMProbe", Endpoints::Spec, SchemeAt::Under("vmProberSpec"))
     },
     gmp("PodMonitoring"),
-    gmp("ClusterPodMonitoring"),
+    ScrapeKind {
+        cluster_scoped: true,
+        ..gmp("ClusterPodMonitoring")
+    },
+    ScrapeKind {
+        tls_names: GMP_NODE_TLS,
+        credentials: &[],
+        node_scrape: true,
+        implicit_token: true,
+        cluster_scoped: true,
+        ..gmp("ClusterNodeMonitoring")
+    },
 ];
 
 /// The kinds whose `spec.scrapeClasses[i].tlsConfig` is checked at the

@@ -48,6 +48,9 @@ impl Scope<'_> {
     /// What to write so the scrape verifies the target's certificate.
     fn verify_hint(&self, ep: &EndpointView) -> String {
         let tls = ep.tls();
+        if ep.implicit_token {
+            return "the collector verifies the kubelet against the cluster CA (its service account ca.crt), which works when the kubelets' serving certificates are signed by it (serverTLSBootstrap); a kubelet with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
+        }
         if self.is_system(ep) {
             return "verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it; for Istio workload certificates the mesh's root CA) and set serverName to a name that certificate carries; a target with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
         }
@@ -363,7 +366,7 @@ pub(crate) fn m4_tls_ignored(ep: &EndpointView, report: &mut Report) {
 pub(crate) fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     let http = ep.may_be_http();
     let skip = ep.skips_verify();
-    if !(http || skip) || ep.credentials.is_empty() {
+    if !(http || skip) || (ep.credentials.is_empty() && !ep.implicit_token) {
         return;
     }
     let why = match (http, skip) {
@@ -398,6 +401,21 @@ pub(crate) fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &
         }
     }
     todo.retain(|t| !t.is_empty());
+    if ep.implicit_token {
+        let path = if http {
+            ep.scheme_path()
+        } else {
+            ep.tls_field("insecureSkipVerify")
+        };
+        report.forbidden(
+            Rule::M5,
+            path,
+            format!(
+                "every scrape of this kind carries the collector's service account token (the operator adds it), which it sends {why}; {}",
+                if http { "set scheme: https (the kubelet serves its metrics over https)".to_string() } else { todo.join("; ") }
+            ),
+        );
+    }
     for c in &ep.credentials {
         let origin = if c.from_class {
             from_class(ep.class.name())
@@ -491,7 +509,7 @@ pub(crate) fn m7_tls_versions(tls: &TlsView, report: &mut Report) {
 pub(crate) fn m8_trust_anchor(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     if scope.settings.cert_management != CertManagement::External
         || ep.transport() != Transport::Https
-        || ep.tls().is_some_and(|t| t.has_trust_anchor())
+        || ep.has_trust_anchor()
     {
         return;
     }
@@ -566,7 +584,12 @@ pub(crate) fn m10_files(files: &[FileUse], settings: &Settings, report: &mut Rep
 /// W-serverName: a verifying `https` endpoint without `serverName`.
 pub(crate) fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     let Some(tls) = ep.tls() else { return };
-    if ep.transport() != Transport::Https || !ep.verifies() || tls.server_name.is_some() {
+    // A kind without serverName (GKE node scrapes) gets no advice on it.
+    if ep.transport() != Transport::Https
+        || !ep.verifies()
+        || tls.server_name.is_some()
+        || !tls.names.sources
+    {
         return;
     }
     let advice = if scope.is_system(ep) {

@@ -1274,6 +1274,92 @@ fn m10_oauth2_files() {
     );
 }
 
+/// GKE ClusterNodeMonitoring (SPEC 10): cluster-scoped node scrapes whose
+/// `tls` has only `insecureSkipVerify`; prometheus-engine adds the
+/// collector's service account token and CA to every scrape, so an http or
+/// unverified scrape sends that token (M5), a verified one needs no CA (M8)
+/// and no serverName advice is given.
+#[test]
+fn cluster_node_monitoring() {
+    let cnm = |ep: Value| json!({"selector": {"matchLabels": {}}, "endpoints": [ep]});
+    let ext = json!({"certManagement": "external"});
+    let run_cnm = |spec: Value, s: &Value| {
+        run_gvk(
+            "monitoring.googleapis.com",
+            "v1",
+            "ClusterNodeMonitoring",
+            spec,
+            s,
+        )
+    };
+    type CnmCase<'a> = (&'a str, Value, Value, Vec<(&'a str, &'a str)>);
+    let cases: Vec<CnmCase> = vec![
+        (
+            "GKE docs: cAdvisor without verification",
+            cnm(
+                json!({"path": "/metrics/cadvisor", "scheme": "https", "interval": "30s", "tls": {"insecureSkipVerify": true}}),
+            ),
+            no(),
+            vec![
+                ("M1", "spec.endpoints[0].tls.insecureSkipVerify"),
+                ("M5", "spec.endpoints[0].tls.insecureSkipVerify"),
+            ],
+        ),
+        (
+            "no scheme: http with the token",
+            cnm(json!({"path": "/metrics", "interval": "30s"})),
+            no(),
+            vec![("M5", "spec.endpoints[0].scheme")],
+        ),
+        (
+            "http requested",
+            cnm(json!({"path": "/metrics", "scheme": "http"})),
+            json!({"requireHttps": true}),
+            vec![
+                ("M5", "spec.endpoints[0].scheme"),
+                ("M6", "spec.endpoints[0].scheme"),
+            ],
+        ),
+        (
+            "verified https: no M8, no serverName advice",
+            cnm(json!({"path": "/metrics/cadvisor", "scheme": "https", "interval": "30s"})),
+            ext.clone(),
+            vec![],
+        ),
+        (
+            "fields ClusterNodeTLS does not have are not read",
+            cnm(
+                json!({"scheme": "https", "tls": {"serverName": "SERVICE_NAME", "ca": {"secret": 1}, "minVersion": "TLS10"}}),
+            ),
+            ext.clone(),
+            vec![],
+        ),
+    ];
+    for (name, spec, s, expected) in cases {
+        let r = run_cnm(spec.clone(), &s);
+        assert_eq!(found(&r), pairs(&expected), "case {name}: {spec}");
+        assert!(r.warnings.is_empty(), "case {name}: {:?}", r.warnings);
+    }
+    let r = run_cnm(
+        cnm(
+            json!({"path": "/metrics/cadvisor", "scheme": "https", "tls": {"insecureSkipVerify": true}}),
+        ),
+        &no(),
+    );
+    let text = r
+        .violations
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for want in ["service account token", "cluster CA", "exception"] {
+        assert!(text.contains(want), "lacks {want:?}: {text}");
+    }
+    for never in ["metrics-server-cert", "serverName: <service>", ".svc"] {
+        assert!(!text.contains(never), "has {never:?}: {text}");
+    }
+}
+
 /// M9: kustomize placeholders in serverName.
 #[test]
 fn m9_placeholders() {
@@ -1674,7 +1760,9 @@ fn m5_m8_per_kind() {
             "basicAuth",
         ),
     ];
-    assert_eq!(rows.len(), SCRAPE_KINDS.len(), "a row per kind");
+    // ClusterNodeMonitoring has no credential field and no CA field: the
+    // operator adds both (see `cluster_node_monitoring`).
+    assert_eq!(rows.len() + 1, SCRAPE_KINDS.len(), "a row per kind");
     for (kind, list, prober, tls, credential) in rows {
         let make = |scheme: &str, with_credential: bool| {
             let mut ep = json!({"port": "metrics"});
