@@ -56,6 +56,9 @@ pub(crate) struct Source<'a> {
     pub(crate) config_map: bool,
     /// `secret.name` (`keySecret.name` for a client key).
     pub(crate) secret_name: Option<&'a str>,
+    /// GKE: `secret.namespace`, the Secret's namespace (a cluster-scoped
+    /// monitor has none of its own; SPEC 12).
+    pub(crate) secret_namespace: Option<&'a str>,
 }
 
 impl Source<'_> {
@@ -242,8 +245,8 @@ impl<'a> EndpointView<'a> {
 
     /// For cross-object checks: every Secret the effective TLS reads a CA
     /// (slot 0), certificate (1) or key (2) from, with the path of the
-    /// reference.
-    pub(crate) fn secrets(&self) -> Vec<(usize, FieldPath, &'a str)> {
+    /// reference and the namespace it names (GKE).
+    pub(crate) fn secrets(&self) -> Vec<SecretUse<'a>> {
         let Some(t) = self.tls() else {
             return Vec::new();
         };
@@ -260,11 +263,31 @@ impl<'a> EndpointView<'a> {
                     "keySecret" => self.tls_field(field),
                     _ => self.tls_field(field).child("secret"),
                 };
-                out.push((slot, at.child("name"), name));
+                out.push(SecretUse {
+                    slot,
+                    path: at.child("name"),
+                    namespace_path: at.child("namespace"),
+                    name,
+                    namespace: src.secret_namespace,
+                });
             }
         }
         out
     }
+}
+
+/// A Secret the effective TLS reads (for cross-object checks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SecretUse<'a> {
+    /// CA (0), client certificate (1) or client key (2).
+    pub(crate) slot: usize,
+    /// The path of the reference's `name`.
+    pub(crate) path: FieldPath,
+    /// The path of its `namespace` (for messages).
+    pub(crate) namespace_path: FieldPath,
+    pub(crate) name: &'a str,
+    /// The namespace the reference names (GKE's `namespace`).
+    pub(crate) namespace: Option<&'a str>,
 }
 
 /// Whether a JSON value sets anything: `null`, `""`, `[]` and objects that
@@ -284,8 +307,9 @@ fn non_empty<'a>(o: &Obj<'a>, key: &str, report: &mut Report) -> Option<&'a str>
     o.str(key, report).filter(|s| !s.is_empty())
 }
 
-/// A `{name, key}` selector that sets something, as a Secret source.
-fn selector<'a>(o: &Obj<'a>, key: &str, report: &mut Report) -> Source<'a> {
+/// A `{name, key}` selector that sets something, as a Secret source; GKE's
+/// selectors also carry a `namespace` (`with_namespace`).
+fn selector<'a>(o: &Obj<'a>, key: &str, with_namespace: bool, report: &mut Report) -> Source<'a> {
     let Some(r) = o.obj(key, report) else {
         return Source::default();
     };
@@ -294,19 +318,26 @@ fn selector<'a>(o: &Obj<'a>, key: &str, report: &mut Report) -> Source<'a> {
         secret: o.get(key).is_some_and(sets_anything),
         config_map: false,
         secret_name: name,
+        secret_namespace: if with_namespace {
+            non_empty(&r, "namespace", report)
+        } else {
+            None
+        },
     }
 }
 
-fn read_source<'a>(tls: &Obj<'a>, key: &str, report: &mut Report) -> Source<'a> {
+fn read_source<'a>(tls: &Obj<'a>, key: &str, names: TlsNames, report: &mut Report) -> Source<'a> {
     let Some(src) = tls.obj(key, report) else {
         return Source::default();
     };
-    let secret = selector(&src, "secret", report);
-    let config_map = selector(&src, "configMap", report);
+    let gke = names.key == KeyForm::KeySource;
+    let secret = selector(&src, "secret", gke, report);
+    let config_map = selector(&src, "configMap", false, report);
     Source {
         secret: secret.secret,
         config_map: config_map.secret,
         secret_name: secret.secret.then_some(secret.secret_name).flatten(),
+        secret_namespace: secret.secret.then_some(secret.secret_namespace).flatten(),
     }
 }
 
@@ -328,7 +359,7 @@ pub(crate) fn read_tls<'a>(tls: &Obj<'a>, names: TlsNames, report: &mut Report) 
     };
     let source = |key: &str, report: &mut Report| {
         if names.sources {
-            read_source(tls, key, report)
+            read_source(tls, key, names, report)
         } else {
             Source::default()
         }
@@ -343,8 +374,8 @@ pub(crate) fn read_tls<'a>(tls: &Obj<'a>, names: TlsNames, report: &mut Report) 
         cert_file: file("certFile", report),
         key: match names.key {
             _ if !names.sources => Source::default(),
-            KeyForm::KeySecret => selector(tls, "keySecret", report),
-            KeyForm::KeySource => read_source(tls, "key", report),
+            KeyForm::KeySecret => selector(tls, "keySecret", false, report),
+            KeyForm::KeySource => read_source(tls, "key", names, report),
         },
         key_file: file("keyFile", report),
         server_name: if names.sources {

@@ -1575,7 +1575,7 @@ fn resolved_view_exposes_secrets() {
     let secrets: Vec<(String, &str)> = v
         .secrets()
         .into_iter()
-        .map(|(_, p, s)| (p.as_str().to_string(), s))
+        .map(|s| (s.path.as_str().to_string(), s.name))
         .collect();
     assert_eq!(
         secrets,
@@ -1802,4 +1802,114 @@ fn m5_m8_per_kind() {
             "{kind} M8"
         );
     }
+}
+
+/// SPEC 12 for cluster-scoped monitors: a ClusterPodMonitoring has no
+/// namespace of its own, so R1 and R2 look the Certificates up in the
+/// namespace the Secret reference names (GKE's `namespace`); a reference
+/// without one skips them with one warning saying why, and no lookup.
+#[test]
+fn cluster_scoped_cross_checks() {
+    use crate::cluster::fake::FakeCluster;
+    use crate::cluster::LookupKind;
+    use crate::review::review_with;
+    let load_request = |name: &str| -> KubernetesAdmissionRequest {
+        let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let kueue = || {
+        FakeCluster::default().with(
+            LookupKind::Certificate,
+            "kueue-system",
+            vec![json!({"metadata": {"name": "kueue-metrics-cert"},
+                "spec": {"secretName": "kueue-metrics-server-cert", "dnsNames": [
+                    "kueue-controller-manager-metrics-service.kueue-system.svc"]}})],
+        )
+    };
+    let s = settings(&json!({"crossObjectChecks": true}));
+    let run_with = |file: &str, cluster: &FakeCluster| {
+        let mut req = load_request(&format!("cross-object/{file}"));
+        review_with(&mut req, &s, Some(cluster)).report
+    };
+    // The namespace named: looked up there once, R1 checked.
+    let c = kueue();
+    let r = run_with("gmp-cluster-pod-monitoring-kueue-secret-namespace.json", &c);
+    assert!(r.is_clean() && r.warnings.is_empty(), "{r:?}");
+    assert_eq!(
+        *c.calls.borrow(),
+        vec![(LookupKind::Certificate, "kueue-system".to_string())]
+    );
+    let c = kueue();
+    let r = run_with(
+        "gmp-cluster-pod-monitoring-kueue-servername-mismatch.json",
+        &c,
+    );
+    assert_eq!(
+        found(&r),
+        pairs(&[("R1", "spec.endpoints[0].tls.serverName")])
+    );
+    assert!(
+        r.violations[0]
+            .detail
+            .contains("Certificate kueue-system/kueue-metrics-cert"),
+        "{}",
+        r.violations[0]
+    );
+    // No namespace: one warning, no lookup.
+    let c = kueue();
+    let r = run_with(
+        "gmp-cluster-pod-monitoring-kueue-no-secret-namespace.json",
+        &c,
+    );
+    assert!(r.is_clean(), "{r:?}");
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].starts_with("[R2] spec.endpoints[0].tls.ca.secret.namespace: cross-object checks (R1, R2) skipped for Secret \"kueue-metrics-server-cert\": ClusterPodMonitoring is cluster-scoped"),
+        "{}",
+        r.warnings[0]
+    );
+    assert!(c.calls.borrow().is_empty());
+    // Without crossObjectChecks: no warning at all.
+    let mut req =
+        load_request("cross-object/gmp-cluster-pod-monitoring-kueue-no-secret-namespace.json");
+    let r = review_with(
+        &mut req,
+        &settings(&json!({"crossObjectChecks": false})),
+        Some(&kueue()),
+    )
+    .report;
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    // Secrets in more namespaces than are looked up: the rest are skipped
+    // with the one warning.
+    let ep = |ns: &str| {
+        json!({"port": "https", "scheme": "https", "tls": {"serverName": "a.b.svc",
+            "ca": {"secret": {"name": "ca", "key": "ca.crt", "namespace": ns}}}})
+    };
+    let spec = json!({"endpoints": (0..6).map(|i| ep(&format!("ns{i}"))).collect::<Vec<_>>()});
+    let mut req = KubernetesAdmissionRequest {
+        uid: "t".into(),
+        kind: GroupVersionKind {
+            group: "monitoring.googleapis.com".into(),
+            version: "v1".into(),
+            kind: "ClusterPodMonitoring".into(),
+        },
+        operation: "CREATE".into(),
+        object: json!({"metadata": {"name": "many"}, "spec": spec}),
+        ..Default::default()
+    };
+    let c = FakeCluster::default();
+    let r = review_with(&mut req, &s, Some(&c)).report;
+    assert_eq!(c.calls.borrow().len(), 4);
+    let skipped: Vec<&String> = r
+        .warnings
+        .iter()
+        .filter(|w| w.contains("skipped"))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{:?}", r.warnings);
+    assert!(
+        skipped[0].starts_with("[R2] spec.endpoints[4].tls.ca.secret.name:"),
+        "{}",
+        skipped[0]
+    );
 }
