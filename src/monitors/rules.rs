@@ -452,7 +452,7 @@ pub(crate) fn m6_plaintext(ep: &EndpointView, scope: &Scope, report: &mut Report
         Rule::M6,
         path,
         format!(
-            "requireHttps is set and the {} scrapes in plaintext; {}",
+            "requireHttps is set and the endpoint scrapes in plaintext ({}); {}",
             http_reason(ep),
             todo.join("; ")
         ),

@@ -1913,3 +1913,61 @@ fn cluster_scoped_cross_checks() {
         skipped[0]
     );
 }
+
+/// The fixtures of this section's readings, shaped on real manifests: each
+/// rejected one with its paths and rule ids, and its fixed form accepted.
+#[test]
+fn real_manifests_scheme_writers_and_clients() {
+    use crate::testing::fixture;
+    let deny = json!({"denyFileReferences": true});
+    let ext = json!({"certManagement": "external"});
+    type Fixture<'a> = (&'a str, Value, bool, Vec<&'a str>);
+    let cases: Vec<Fixture> = vec![
+        ("scheme-relabel-victoriametrics-target-label-spellings.json", no(), false, vec![
+            "spec.endpoints[0].tlsConfig: Invalid value: the TLS config is set but the relabeling at spec.endpoints[0].relabelConfigs[0] rewrites __scheme__ to http", "[M4]",
+            "spec.endpoints[0].bearerTokenSecret: Forbidden", "[M5]"]),
+        ("scheme-relabel-victoriametrics-target-label-spellings-fixed.json", no(), true, vec![]),
+        ("scheme-relabel-openshift-kube-state-metrics.json", no(), false, vec![
+            "the relabeling at spec.endpoints[0].relabelings[1] may rewrite __scheme__ (action lowercase writes a value taken from other labels)",
+            "the relabeling at spec.endpoints[1].relabelings[0] may write __scheme__ (its target label $1 is a template",
+            "spec.endpoints[0].bearerTokenFile: Forbidden", "spec.endpoints[1].bearerTokenFile: Forbidden", "[M4]", "[M5]"]),
+        ("scheme-relabel-openshift-kube-state-metrics-fixed.json", ext.clone(), true, vec![]),
+        ("scrapeconfig-static-scheme-label.json", json!({"requireHttps": true}), false, vec![
+            "spec.staticConfigs[0].labels[__scheme__]: Forbidden: requireHttps is set and the endpoint scrapes in plaintext (the static label at spec.staticConfigs[0].labels[__scheme__] sets __scheme__ to http", "[M6]",
+            "spec.basicAuth: Forbidden", "[M5]", "spec.tlsConfig: Invalid value", "[M4]"]),
+        ("scrapeconfig-static-https.json", json!({"requireHttps": true, "certManagement": "external"}), true, vec![]),
+        ("probe-blackbox-scheme-relabel.json", no(), false, vec![
+            "the relabeling at spec.targets.staticConfig.relabelingConfigs[0] rewrites __scheme__ to http",
+            "spec.bearerTokenSecret: Forbidden", "[M5]", "spec.tlsConfig: Invalid value", "[M4]"]),
+        ("probe-blackbox-scheme-relabel-fixed.json", ext.clone(), true, vec![]),
+        ("vmservicescrape-oauth2-client-secret-file.json", deny.clone(), false, vec![
+            "spec.endpoints[0].oauth2.client_secret_file: Forbidden: client_secret_file reads /etc/vmagent/oauth2/client-secret", "use oauth2.client_secret from a Secret instead",
+            "spec.endpoints[0].oauth2.tls_config.caFile: Forbidden", "[M10]"]),
+        ("vmservicescrape-oauth2-client-secret-file.json", no(), true, vec![]),
+        ("vmservicescrape-oauth2-client-secret.json", deny.clone(), true, vec![]),
+        ("scrapeconfig-http-sd-basic-auth-over-http.json", no(), false, vec![
+            "spec.httpSDConfigs[0].basicAuth: Forbidden: basicAuth sends the service-discovery credentials in plaintext (url is http://my-external-api/discovery)", "[M5]"]),
+        ("scrapeconfig-http-sd-basic-auth.json", no(), true, vec![]),
+        ("gmp-cluster-node-monitoring-kubelet-insecure.json", no(), false, vec![
+            "spec.endpoints[0].tls.insecureSkipVerify: Forbidden: insecureSkipVerify: true turns off verification", "[M1]",
+            "service account token", "[M5]", "exception"]),
+        ("gmp-cluster-node-monitoring-kubelet.json", ext.clone(), true, vec![]),
+    ];
+    for (file, s, accepted, has) in cases {
+        let resp = fixture(&format!("monitors/{file}"), s.clone(), accepted);
+        let msg = resp.message.unwrap_or_default();
+        for t in has {
+            assert!(
+                msg.contains(t),
+                "{file} with {s}: message lacks {t:?}: {msg}"
+            );
+        }
+        if accepted {
+            assert!(
+                resp.warnings.unwrap_or_default().is_empty(),
+                "{file} with {s}"
+            );
+        }
+        assert!(resp.mutated_object.is_none(), "{file}");
+    }
+}
