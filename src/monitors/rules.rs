@@ -49,7 +49,7 @@ impl Scope<'_> {
     fn verify_hint(&self, ep: &EndpointView) -> String {
         let tls = ep.tls();
         if ep.implicit_token {
-            return "the collector verifies the kubelet against the cluster CA (its service account ca.crt), which works when the kubelets' serving certificates are signed by it (serverTLSBootstrap); a kubelet with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
+            return "remove insecureSkipVerify: the collector then verifies the kubelet against the cluster CA (its service account ca.crt), which works when the kubelets' serving certificates are signed by it (serverTLSBootstrap); admit kubelets with only self-signed certificates through an exception (the exceptions setting) instead".to_string();
         }
         if self.is_system(ep) {
             return "verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it; for Istio workload certificates the mesh's root CA) and set serverName to a name that certificate carries; a target with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
@@ -172,6 +172,8 @@ pub(crate) fn m1_skip_verify(ep: &EndpointView, scope: &Scope, report: &mut Repo
     let hint = scope.verify_hint(ep);
     let todo = if hint.is_empty() {
         "remove insecureSkipVerify".to_string()
+    } else if ep.implicit_token {
+        hint
     } else {
         format!("{hint}, then remove insecureSkipVerify")
     };
@@ -393,6 +395,8 @@ pub(crate) fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &
         let hint = scope.verify_hint(ep);
         todo.push(if hint.is_empty() {
             "remove insecureSkipVerify".to_string()
+        } else if ep.implicit_token {
+            hint
         } else {
             format!("{hint}, then remove insecureSkipVerify")
         });
@@ -411,7 +415,7 @@ pub(crate) fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &
             Rule::M5,
             path,
             format!(
-                "every scrape of this kind carries the collector's service account token (the operator adds it), which it sends {why}; {}",
+                "the operator adds the collector's service account token to every scrape of this kind, so credentials are sent {why}; {}",
                 if http { "set scheme: https (the kubelet serves its metrics over https)".to_string() } else { todo.join("; ") }
             ),
         );
