@@ -93,12 +93,12 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
 }
 
 /// At most this many namespaces are looked up for the Secrets of one
-/// cluster-scoped monitor (each is a host call); past it R1 and R2 are
-/// skipped with the request's one warning.
+/// monitor (each is a host call; GKE references may name any namespace);
+/// past it R1 and R2 are skipped with the request's one warning.
 const MAX_SECRET_NAMESPACES: usize = 4;
 
 /// What the cross-object checks of one monitor have done so far: the
-/// namespaces looked up for a cluster-scoped monitor, and whether the one
+/// namespaces looked up, and whether the one
 /// warning saying why checks were skipped was given (SPEC 12).
 #[derive(Debug, Default)]
 struct CrossChecks<'a> {
@@ -154,7 +154,7 @@ fn cross_check<'a>(
         }
     }
     for (ns, group) in groups {
-        if kind.cluster_scoped && !done.namespaces.contains(&ns) {
+        if !done.namespaces.contains(&ns) {
             if done.namespaces.len() == MAX_SECRET_NAMESPACES {
                 done.warn_once(report, &group[0].path, format!(
                     "cross-object checks (R1, R2) skipped for Secret {:?} in namespace {ns:?}: this {} reads Secrets from more than {MAX_SECRET_NAMESPACES} namespaces, and only the first {MAX_SECRET_NAMESPACES} are looked up",

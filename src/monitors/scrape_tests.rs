@@ -1887,31 +1887,34 @@ fn cluster_scoped_cross_checks() {
             "ca": {"secret": {"name": "ca", "key": "ca.crt", "namespace": ns}}}})
     };
     let spec = json!({"endpoints": (0..6).map(|i| ep(&format!("ns{i}"))).collect::<Vec<_>>()});
-    let mut req = KubernetesAdmissionRequest {
-        uid: "t".into(),
-        kind: GroupVersionKind {
-            group: "monitoring.googleapis.com".into(),
-            version: "v1".into(),
-            kind: "ClusterPodMonitoring".into(),
-        },
-        operation: "CREATE".into(),
-        object: json!({"metadata": {"name": "many"}, "spec": spec}),
-        ..Default::default()
-    };
-    let c = FakeCluster::default();
-    let r = review_with(&mut req, &s, Some(&c)).report;
-    assert_eq!(c.calls.borrow().len(), 4);
-    let skipped: Vec<&String> = r
-        .warnings
-        .iter()
-        .filter(|w| w.contains("skipped"))
-        .collect();
-    assert_eq!(skipped.len(), 1, "{:?}", r.warnings);
-    assert!(
-        skipped[0].starts_with("[R2] spec.endpoints[4].tls.ca.secret.name:"),
-        "{}",
-        skipped[0]
-    );
+    for (kind, ns) in [("ClusterPodMonitoring", ""), ("PodMonitoring", "apps")] {
+        let mut req = KubernetesAdmissionRequest {
+            uid: "t".into(),
+            kind: GroupVersionKind {
+                group: "monitoring.googleapis.com".into(),
+                version: "v1".into(),
+                kind: kind.into(),
+            },
+            operation: "CREATE".into(),
+            namespace: ns.into(),
+            object: json!({"metadata": {"name": "many", "namespace": ns}, "spec": spec}),
+            ..Default::default()
+        };
+        let c = FakeCluster::default();
+        let r = review_with(&mut req, &s, Some(&c)).report;
+        assert_eq!(c.calls.borrow().len(), 4, "{kind}");
+        let skipped: Vec<&String> = r
+            .warnings
+            .iter()
+            .filter(|w| w.contains("skipped"))
+            .collect();
+        assert_eq!(skipped.len(), 1, "{kind}: {:?}", r.warnings);
+        assert!(
+            skipped[0].starts_with("[R2] spec.endpoints[4].tls.ca.secret.name:"),
+            "{kind}: {}",
+            skipped[0]
+        );
+    }
 }
 
 /// The fixtures of this section's readings, shaped on real manifests: each
