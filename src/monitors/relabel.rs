@@ -209,11 +209,6 @@ fn read_one<'a>(rc: &Obj<'a>, dialect: Dialect, report: &mut Report) -> Option<W
         targets[1] = rc.str("target_label", report);
     }
     let replacement = rc.str("replacement", report);
-    let regex = match (rc.get("regex"), dialect) {
-        // VictoriaMetrics also takes a list of regexes (joined by `|`).
-        (Some(Value::Array(_)), Dialect::VictoriaMetrics) => None,
-        _ => rc.str("regex", report),
-    };
     let target = targets.into_iter().flatten().find(|t| may_name_scheme(t));
     if is_one_of(action, &NO_SCHEME_WRITE) {
         return None;
@@ -233,6 +228,12 @@ fn read_one<'a>(rc: &Obj<'a>, dialect: Dialect, report: &mut Report) -> Option<W
         return target.map(|_| Writes::FromLabels(action));
     }
     if action.eq_ignore_ascii_case("labelmap") {
+        // Read only here: no other action's judgement depends on it.
+        let regex = match (rc.get("regex"), dialect) {
+            // VictoriaMetrics also takes a list of regexes (joined by `|`).
+            (Some(Value::Array(_)), Dialect::VictoriaMetrics) => None,
+            _ => rc.str("regex", report),
+        };
         let r = replacement.unwrap_or("$1");
         let may = if r.contains('$') {
             !kubernetes_key_map(regex, replacement)
