@@ -173,3 +173,24 @@ warning_count() { field '(.warnings // []) | length'; }
   assert_allowed
   assert_no_warnings
 }
+
+@test "R1 cluster-scoped: a ClusterPodMonitoring's CA Secret is looked up in the namespace its reference names" {
+  cross gmp-cluster-pod-monitoring-kueue-secret-namespace.json kueue-certificates.yml
+  assert_allowed
+  assert_no_warnings
+  cross gmp-cluster-pod-monitoring-kueue-servername-mismatch.json kueue-certificates.yml
+  assert_rejected
+  assert_message_contains "spec.endpoints[0].tls.serverName: Invalid value:" \
+    "Certificate kueue-system/kueue-metrics-cert" "[R1]"
+  [ "$(violation_count)" -eq 1 ]
+}
+
+@test "R1/R2 cluster-scoped: a reference without namespace skips the checks with one warning and no lookup" {
+  cross gmp-cluster-pod-monitoring-kueue-no-secret-namespace.json no-lookups.yml
+  assert_allowed
+  [ "$(warning_count)" -eq 1 ]
+  assert_warning_contains '[R2] spec.endpoints[0].tls.ca.secret.namespace: cross-object checks (R1, R2) skipped for Secret "kueue-metrics-server-cert": ClusterPodMonitoring is cluster-scoped'
+  cross gmp-cluster-pod-monitoring-kueue-no-secret-namespace.json no-lookups.yml '{"crossObjectChecks":false}'
+  assert_allowed
+  assert_no_warnings
+}

@@ -288,3 +288,93 @@ OCP_CLASS='{"certManagement":"external","scrapeClasses":[{"name":"tls-client-cer
     "spec.endpoints[0].tlsConfig.serverName: Invalid value" \
     "placeholders SERVICE_NAME, SERVICE_NAMESPACE" "[M9]"
 }
+
+@test "M4/M5: VictoriaMetrics' target_label __scheme__ beside an empty targetLabel (and an empty action) is read" {
+  evaluate monitors/scheme-relabel-victoriametrics-target-label-spellings.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tlsConfig: Invalid value: the TLS config is set but the relabeling at spec.endpoints[0].relabelConfigs[0] rewrites __scheme__ to http" "[M4]" \
+    "spec.endpoints[0].bearerTokenSecret: Forbidden" "[M5]"
+  evaluate monitors/scheme-relabel-victoriametrics-target-label-spellings-fixed.json
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "M4/M5: lowercase on __scheme__ and a \$1 target label may write http; a Kubernetes labelmap cannot" {
+  evaluate monitors/scheme-relabel-openshift-kube-state-metrics.json
+  assert_rejected
+  assert_message_contains \
+    "the relabeling at spec.endpoints[0].relabelings[1] may rewrite __scheme__ (action lowercase" \
+    "the relabeling at spec.endpoints[1].relabelings[0] may write __scheme__ (its target label \$1 is a template" \
+    "spec.endpoints[1].bearerTokenFile: Forbidden" "[M4]" "[M5]"
+  evaluate monitors/scheme-relabel-openshift-kube-state-metrics-fixed.json "$EXTERNAL"
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "M6: a static __scheme__ label of a ScrapeConfig is plaintext" {
+  evaluate monitors/scrapeconfig-static-scheme-label.json '{"requireHttps":true}'
+  assert_rejected
+  assert_message_contains \
+    "spec.staticConfigs[0].labels[__scheme__]: Forbidden: requireHttps is set" "[M6]" \
+    "spec.basicAuth: Forbidden" "[M5]"
+  evaluate monitors/scrapeconfig-static-https.json '{"requireHttps":true}'
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "M4/M5: a Probe's target relabeling of __scheme__ is read" {
+  evaluate monitors/probe-blackbox-scheme-relabel.json
+  assert_rejected
+  assert_message_contains \
+    "the relabeling at spec.targets.staticConfig.relabelingConfigs[0] rewrites __scheme__ to http" \
+    "spec.bearerTokenSecret: Forbidden" "[M5]" "[M4]"
+  evaluate monitors/probe-blackbox-scheme-relabel-fixed.json
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "M4/M5: a scrape class's relabelings apply to every monitor of the class" {
+  local class='{"scrapeClasses":[{"name":"default","default":true,"relabelings":[{"targetLabel":"__scheme__","replacement":"http"}]}]}'
+  evaluate monitors/kube-state-metrics-verified.json "$class"
+  assert_rejected
+  assert_message_contains \
+    "the relabeling at scrapeClasses[default].relabelings[0] (from scrape class default) rewrites __scheme__ to http" \
+    "spec.endpoints[0].bearerTokenFile: Forbidden" "[M5]" "[M4]"
+  evaluate monitors/kube-state-metrics-verified.json \
+    '{"scrapeClasses":[{"name":"default","default":true,"relabelings":[{"action":"labelmap","regex":"__meta_kubernetes_service_label_(.+)"}]}]}'
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "M10: VictoriaMetrics' OAuth2 client_secret_file and tls_config files are file references" {
+  evaluate monitors/vmservicescrape-oauth2-client-secret-file.json '{"denyFileReferences":true}'
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].oauth2.client_secret_file: Forbidden" "use oauth2.client_secret from a Secret instead" \
+    "spec.endpoints[0].oauth2.tls_config.caFile: Forbidden" "[M10]"
+  evaluate monitors/vmservicescrape-oauth2-client-secret.json '{"denyFileReferences":true}'
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "M5: service-discovery credentials over an http SD URL are rejected" {
+  evaluate monitors/scrapeconfig-http-sd-basic-auth-over-http.json
+  assert_rejected
+  assert_message_contains \
+    "spec.httpSDConfigs[0].basicAuth: Forbidden: basicAuth sends the service-discovery credentials in plaintext (url is http://my-external-api/discovery)" "[M5]"
+  evaluate monitors/scrapeconfig-http-sd-basic-auth.json
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "ClusterNodeMonitoring (GKE): the collector's token to an unverified kubelet is M1 and M5; the verified form is accepted" {
+  evaluate monitors/gmp-cluster-node-monitoring-kubelet-insecure.json
+  assert_rejected
+  assert_message_contains \
+    "spec.endpoints[0].tls.insecureSkipVerify: Forbidden" "[M1]" "service account token" "[M5]"
+  assert_message_lacks "metrics-server-cert" ".svc"
+  evaluate monitors/gmp-cluster-node-monitoring-kubelet.json "$EXTERNAL"
+  assert_allowed
+  assert_no_warnings
+}

@@ -104,6 +104,9 @@ pub(crate) struct ScrapeClassSetting {
     pub(crate) default: bool,
     pub(crate) tls_config: Option<Value>,
     pub(crate) authorization: Option<Value>,
+    /// The class's target `relabelings` (a list), which may rewrite
+    /// `__scheme__` for every monitor of the class (SPEC 10).
+    pub(crate) relabelings: Option<Value>,
 }
 
 impl Default for Settings {
@@ -655,11 +658,20 @@ fn read_scrape_classes(
         };
         let tls_config = object("tlsConfig");
         let authorization = object("authorization");
+        let relabelings = match get("relabelings") {
+            None => None,
+            Some(v @ Value::Array(_)) => Some(v.clone()),
+            Some(other) => {
+                report.type_invalid_for(Rule::Settings, at.child("relabelings"), "a list", other);
+                None
+            }
+        };
         out.push(ScrapeClassSetting {
             name,
             default,
             tls_config,
             authorization,
+            relabelings,
         });
     }
     out

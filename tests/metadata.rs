@@ -39,6 +39,7 @@ fn kind_of(resource: &str) -> &'static str {
         "vmprobes" => "VMProbe",
         "podmonitorings" => "PodMonitoring",
         "clusterpodmonitorings" => "ClusterPodMonitoring",
+        "clusternodemonitorings" => "ClusterNodeMonitoring",
         "certificates" => "Certificate",
         "pods" => "Pod",
         "deployments" => "Deployment",
@@ -86,7 +87,7 @@ fn metadata_rules_are_the_routed_kinds() {
     }
     assert_eq!(
         kinds.len(),
-        23,
+        24,
         "every kind of SPEC sections 2, 10 and 12: {kinds:?}"
     );
     assert_eq!(subresources, vec!["/v1/pods/ephemeralcontainers"]);

@@ -8,13 +8,14 @@
 //! policy resolves it once per endpoint (see [`super::endpoint`]) so the
 //! rules judge what Prometheus will actually do.
 
-use super::endpoint::{read_tls, sets_anything, TlsView};
+use super::endpoint::{read_tls, sets_anything, SchemeRewrite, TlsView};
 use super::kinds::{ScrapeKind, PO_TLS};
+use super::relabel::{scheme_rewrite, Dialect};
 use super::rules;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{ScrapeClassSetting, Settings};
-use crate::view::Obj;
+use crate::view::{List, Obj};
 
 /// Checks the classes as prometheus-operator and the rules would: unique
 /// names, at most one default, and each `tlsConfig` read as M1, M2, M3 and M7
@@ -51,6 +52,20 @@ pub(crate) fn validate(settings: &Settings, errors: &mut Report) {
         );
     }
     for (i, c) in classes.iter().enumerate() {
+        // The relabelings' wrong types, as a monitor's would be reported.
+        if let Some(serde_json::Value::Array(items)) = &c.relabelings {
+            let mut report = Report::new();
+            let path = at.index(i).child("relabelings");
+            scheme_rewrite(
+                &List { items, path },
+                Dialect::Prometheus,
+                None,
+                &mut report,
+            );
+            for v in report.violations {
+                errors.push(Rule::Settings, v.path, v.kind, v.detail);
+            }
+        }
         let Some(tls) = &c.tls_config else { continue };
         let mut report = Report::new();
         let path = FieldPath::root()
@@ -78,6 +93,10 @@ pub(crate) struct Class<'a> {
     pub(crate) tls: Option<TlsView<'a>>,
     /// The class sets an `authorization` (credentials for every target).
     pub(crate) authorization: bool,
+    /// The first of the class's `relabelings` that may leave a scheme other
+    /// than https: prometheus-operator adds them to every monitor of the
+    /// class (SPEC 10), so they count for each endpoint. Read once.
+    pub(crate) scheme_rewrite: Option<SchemeRewrite<'a>>,
 }
 
 /// The scrape class of a monitor.
@@ -156,9 +175,23 @@ fn read_class(c: &ScrapeClassSetting) -> Class<'_> {
         .as_ref()
         .and_then(|v| Obj::at(v, path, &mut scratch))
         .map(|o| read_tls(&o, PO_TLS, &mut scratch));
+    let at = FieldPath::root()
+        .child("scrapeClasses")
+        .key(&c.name)
+        .child("relabelings");
+    let scheme_rewrite = match &c.relabelings {
+        Some(serde_json::Value::Array(items)) => scheme_rewrite(
+            &List { items, path: at },
+            Dialect::Prometheus,
+            Some(&c.name),
+            &mut scratch,
+        ),
+        _ => None,
+    };
     Class {
         name: &c.name,
         tls,
         authorization: c.authorization.as_ref().is_some_and(sets_anything),
+        scheme_rewrite,
     }
 }

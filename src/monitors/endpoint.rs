@@ -9,7 +9,9 @@
 //! the TLS version valid) are left to the rules.
 
 use super::classes::{Class, ClassRef, ClassUse};
-use super::kinds::{FileRef, KeyForm, SchemeAt, ScrapeKind, TlsNames};
+use super::kinds::{FileRef, KeyForm, SchemeAt, ScrapeKind, StaticLabels, TlsNames};
+pub(crate) use super::relabel::SchemeRewrite;
+use super::relabel::{scheme_rewrite_at, static_scheme};
 use crate::report::{FieldPath, Report};
 use crate::view::Obj;
 use serde_json::Value;
@@ -54,6 +56,9 @@ pub(crate) struct Source<'a> {
     pub(crate) config_map: bool,
     /// `secret.name` (`keySecret.name` for a client key).
     pub(crate) secret_name: Option<&'a str>,
+    /// GKE: `secret.namespace`, the Secret's namespace (a cluster-scoped
+    /// monitor has none of its own; SPEC 12).
+    pub(crate) secret_namespace: Option<&'a str>,
 }
 
 impl Source<'_> {
@@ -129,15 +134,6 @@ pub(crate) struct OAuth2View<'a> {
     pub(crate) tls: Option<TlsView<'a>>,
 }
 
-/// A relabeling that may rewrite `__scheme__` to something other than https.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct SchemeRewrite<'a> {
-    pub(crate) path: FieldPath,
-    /// The literal replacement, or `None` when unknown (absent, or a capture
-    /// group).
-    pub(crate) replacement: Option<&'a str>,
-}
-
 /// A file the endpoint reads from the scraper's file system (M10).
 #[derive(Clone, Debug)]
 pub(crate) struct FileUse<'a> {
@@ -170,6 +166,9 @@ pub(crate) struct EndpointView<'a> {
     pub(crate) files: Vec<FileUse<'a>>,
     /// The endpoint's `port` when it is a name.
     pub(crate) port_name: Option<&'a str>,
+    /// The operator sends the collector's service account token and
+    /// verifies against its CA on every scrape (GKE ClusterNodeMonitoring).
+    pub(crate) implicit_token: bool,
 }
 
 impl<'a> EndpointView<'a> {
@@ -201,11 +200,15 @@ impl<'a> EndpointView<'a> {
         self.tls().is_some_and(|t| t.insecure_skip_verify)
     }
 
-    /// The endpoint verifies the server: it names a trust anchor and does not
+    /// The effective TLS names a trust anchor, or the operator adds one.
+    pub(crate) fn has_trust_anchor(&self) -> bool {
+        self.implicit_token || self.tls().is_some_and(|t| t.has_trust_anchor())
+    }
+
+    /// The endpoint verifies the server: it has a trust anchor and does not
     /// turn verification off.
     pub(crate) fn verifies(&self) -> bool {
-        self.tls()
-            .is_some_and(|t| t.has_trust_anchor() && !t.insecure_skip_verify)
+        self.has_trust_anchor() && !self.skips_verify()
     }
 
     pub(crate) fn field(&self, name: &str) -> FieldPath {
@@ -242,8 +245,8 @@ impl<'a> EndpointView<'a> {
 
     /// For cross-object checks: every Secret the effective TLS reads a CA
     /// (slot 0), certificate (1) or key (2) from, with the path of the
-    /// reference.
-    pub(crate) fn secrets(&self) -> Vec<(usize, FieldPath, &'a str)> {
+    /// reference and the namespace it names (GKE).
+    pub(crate) fn secrets(&self) -> Vec<SecretUse<'a>> {
         let Some(t) = self.tls() else {
             return Vec::new();
         };
@@ -260,11 +263,31 @@ impl<'a> EndpointView<'a> {
                     "keySecret" => self.tls_field(field),
                     _ => self.tls_field(field).child("secret"),
                 };
-                out.push((slot, at.child("name"), name));
+                out.push(SecretUse {
+                    slot,
+                    path: at.child("name"),
+                    namespace_path: at.child("namespace"),
+                    name,
+                    namespace: src.secret_namespace,
+                });
             }
         }
         out
     }
+}
+
+/// A Secret the effective TLS reads (for cross-object checks).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SecretUse<'a> {
+    /// CA (0), client certificate (1) or client key (2).
+    pub(crate) slot: usize,
+    /// The path of the reference's `name`.
+    pub(crate) path: FieldPath,
+    /// The path of its `namespace` (for messages).
+    pub(crate) namespace_path: FieldPath,
+    pub(crate) name: &'a str,
+    /// The namespace the reference names (GKE's `namespace`).
+    pub(crate) namespace: Option<&'a str>,
 }
 
 /// Whether a JSON value sets anything: `null`, `""`, `[]` and objects that
@@ -284,8 +307,9 @@ fn non_empty<'a>(o: &Obj<'a>, key: &str, report: &mut Report) -> Option<&'a str>
     o.str(key, report).filter(|s| !s.is_empty())
 }
 
-/// A `{name, key}` selector that sets something, as a Secret source.
-fn selector<'a>(o: &Obj<'a>, key: &str, report: &mut Report) -> Source<'a> {
+/// A `{name, key}` selector that sets something, as a Secret source; GKE's
+/// selectors also carry a `namespace` (`with_namespace`).
+fn selector<'a>(o: &Obj<'a>, key: &str, with_namespace: bool, report: &mut Report) -> Source<'a> {
     let Some(r) = o.obj(key, report) else {
         return Source::default();
     };
@@ -294,19 +318,26 @@ fn selector<'a>(o: &Obj<'a>, key: &str, report: &mut Report) -> Source<'a> {
         secret: o.get(key).is_some_and(sets_anything),
         config_map: false,
         secret_name: name,
+        secret_namespace: if with_namespace {
+            non_empty(&r, "namespace", report)
+        } else {
+            None
+        },
     }
 }
 
-fn read_source<'a>(tls: &Obj<'a>, key: &str, report: &mut Report) -> Source<'a> {
+fn read_source<'a>(tls: &Obj<'a>, key: &str, names: TlsNames, report: &mut Report) -> Source<'a> {
     let Some(src) = tls.obj(key, report) else {
         return Source::default();
     };
-    let secret = selector(&src, "secret", report);
-    let config_map = selector(&src, "configMap", report);
+    let gke = names.key == KeyForm::KeySource;
+    let secret = selector(&src, "secret", gke, report);
+    let config_map = selector(&src, "configMap", false, report);
     Source {
         secret: secret.secret,
         config_map: config_map.secret,
         secret_name: secret.secret.then_some(secret.secret_name).flatten(),
+        secret_namespace: secret.secret.then_some(secret.secret_namespace).flatten(),
     }
 }
 
@@ -326,20 +357,32 @@ pub(crate) fn read_tls<'a>(tls: &Obj<'a>, names: TlsNames, report: &mut Report) 
             None
         }
     };
+    let source = |key: &str, report: &mut Report| {
+        if names.sources {
+            read_source(tls, key, names, report)
+        } else {
+            Source::default()
+        }
+    };
     TlsView {
         path: tls.path.clone(),
         names,
         sets_anything: tls.map.values().any(sets_anything),
-        ca: read_source(tls, "ca", report),
+        ca: source("ca", report),
         ca_file: file("caFile", report),
-        cert: read_source(tls, "cert", report),
+        cert: source("cert", report),
         cert_file: file("certFile", report),
         key: match names.key {
-            KeyForm::KeySecret => selector(tls, "keySecret", report),
-            KeyForm::KeySource => read_source(tls, "key", report),
+            _ if !names.sources => Source::default(),
+            KeyForm::KeySecret => selector(tls, "keySecret", false, report),
+            KeyForm::KeySource => read_source(tls, "key", names, report),
         },
         key_file: file("keyFile", report),
-        server_name: non_empty(tls, "serverName", report),
+        server_name: if names.sources {
+            non_empty(tls, "serverName", report)
+        } else {
+            None
+        },
         insecure_skip_verify: tls.bool("insecureSkipVerify", report) == Some(true),
         min_version: version("minVersion", report),
         max_version: version("maxVersion", report),
@@ -354,41 +397,6 @@ fn read_scheme<'a>(o: &Obj<'a>, report: &mut Report) -> Scheme<'a> {
         Some(s) => Scheme::Given(s),
         None => Scheme::WrongType,
     }
-}
-
-/// The first relabeling that may set `__scheme__` to something other than
-/// https (SPEC 10 and 13: action `replace`, the default, compared without
-/// case; an absent replacement or one with a capture group is unknown).
-fn read_scheme_rewrite<'a>(
-    ep: &Obj<'a>,
-    key: &str,
-    report: &mut Report,
-) -> Option<SchemeRewrite<'a>> {
-    let list = ep.list(key, report)?;
-    let mut found = None;
-    for rc in list.objs(report) {
-        let action = rc.str("action", report).unwrap_or("replace");
-        let target = match rc.get("targetLabel") {
-            Some(_) => rc.str("targetLabel", report),
-            None => rc.str("target_label", report),
-        };
-        let replacement = rc.str("replacement", report);
-        if found.is_some()
-            || !action.eq_ignore_ascii_case("replace")
-            || target != Some("__scheme__")
-        {
-            continue;
-        }
-        let literal = replacement.filter(|r| !r.contains('$'));
-        if literal.is_some_and(|r| r.eq_ignore_ascii_case("https")) {
-            continue;
-        }
-        found = Some(SchemeRewrite {
-            path: rc.path.clone(),
-            replacement: literal,
-        });
-    }
-    found
 }
 
 fn read_oauth2<'a>(o: &Obj<'a>, kind: &ScrapeKind, report: &mut Report) -> OAuth2View<'a> {
@@ -426,62 +434,15 @@ pub(crate) fn read<'a>(
     let own_tls = ep
         .obj(kind.tls, report)
         .map(|t| read_tls(&t, kind.tls_names, report));
-    let mut credentials = Vec::new();
-    let mut files = Vec::new();
-    let mut oauth2 = None;
-    for &field in kind.credentials {
-        let set = if field == "bearerTokenFile" {
-            let f = non_empty(ep, field, report);
-            if let Some(value) = f {
-                push_file(&mut files, kind, None, field, ep.path_of(field), value);
-            }
-            f.is_some()
-        } else {
-            let Some(o) = ep.obj(field, report) else {
-                continue;
-            };
-            if field == "oauth2" {
-                oauth2 = Some(read_oauth2(&o, kind, report));
-            }
-            for f in kind.files.iter().filter(|f| f.under == Some(field)) {
-                if let Some(value) = non_empty(&o, f.field, report) {
-                    files.push(FileUse {
-                        path: o.path_of(f.field),
-                        value,
-                        file: *f,
-                    });
-                }
-            }
-            ep.get(field).is_some_and(sets_anything)
-        };
-        if set {
-            credentials.push(Credential {
-                field,
-                from_class: false,
-            });
-        }
-    }
+    let Client {
+        credentials,
+        oauth2,
+        mut files,
+    } = read_client(ep, kind.credentials, kind, report);
     if let Some(t) = &own_tls {
-        for (field, value) in [
-            ("caFile", t.ca_file),
-            ("certFile", t.cert_file),
-            ("keyFile", t.key_file),
-        ] {
-            if let Some(value) = value {
-                push_file(
-                    &mut files,
-                    kind,
-                    Some("tlsConfig"),
-                    field,
-                    t.field(field),
-                    value,
-                );
-            }
-        }
+        push_tls_files(&mut files, kind, t);
     }
-    let scheme_rewrite = kind
-        .relabelings
-        .and_then(|key| read_scheme_rewrite(ep, key, report));
+    let scheme_rewrite = read_scheme_rewrites(ep, spec, kind, report);
     let port_name = match ep.get("port") {
         Some(Value::String(s)) => Some(s.as_str()),
         _ => None,
@@ -500,12 +461,145 @@ pub(crate) fn read<'a>(
         scheme_rewrite,
         files,
         port_name,
+        implicit_token: kind.implicit_token,
     };
     if let ClassRef::Declared(c) = class {
         apply_class(&mut view, c);
+        if view.scheme_rewrite.is_none() {
+            view.scheme_rewrite = c.scheme_rewrite.clone();
+        }
     }
     files_in_order(&mut view.files);
     view
+}
+
+/// The first place that may leave a scheme other than https (SPEC 10, see
+/// [`super::relabel`]): the endpoint's relabelings, a Probe's target
+/// relabelings and static labels, static labels of static configs. Every
+/// place is read, so every wrong type is reported; the scrape class's
+/// relabelings are read once per monitor, with the class.
+fn read_scheme_rewrites<'a>(
+    ep: &Obj<'a>,
+    spec: &Obj<'a>,
+    kind: &ScrapeKind,
+    report: &mut Report,
+) -> Option<SchemeRewrite<'a>> {
+    let mut found = Vec::new();
+    if let Some(key) = kind.relabelings {
+        found.push(scheme_rewrite_at(ep, key, kind.dialect, report));
+    }
+    if kind.probe_targets {
+        if let Some(targets) = spec.obj("targets", report) {
+            for at in ["staticConfig", "ingress"] {
+                if let Some(t) = targets.obj(at, report) {
+                    found.push(scheme_rewrite_at(
+                        &t,
+                        "relabelingConfigs",
+                        kind.dialect,
+                        report,
+                    ));
+                    if at == "staticConfig" {
+                        found.push(static_scheme(&t, report));
+                    }
+                }
+            }
+        }
+    }
+    match kind.static_labels {
+        StaticLabels::None => {}
+        StaticLabels::Endpoint => found.push(static_scheme(ep, report)),
+        StaticLabels::StaticConfigs => {
+            if let Some(list) = spec.list("staticConfigs", report) {
+                for i in 0..list.len() {
+                    if let Some(sc) = list.obj(i, report) {
+                        found.push(static_scheme(&sc, report));
+                    }
+                }
+            }
+        }
+    }
+    found.into_iter().flatten().next()
+}
+
+/// The credentials, OAuth2 settings and files of a client: an endpoint,
+/// or a service-discovery config (SPEC 10).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Client<'a> {
+    pub(crate) credentials: Vec<Credential>,
+    pub(crate) oauth2: Option<OAuth2View<'a>>,
+    /// M10: the files it reads (its TLS config's are added by the caller).
+    pub(crate) files: Vec<FileUse<'a>>,
+}
+
+/// Reads the credential `fields` of a client with the names of its kind,
+/// and the files they read: `bearerTokenFile`, the files under
+/// `authorization`, `basicAuth` and `oauth2` (VictoriaMetrics'
+/// `client_secret_file`), and the files of the OAuth2 TLS config.
+pub(crate) fn read_client<'a>(
+    o: &Obj<'a>,
+    fields: &[&'static str],
+    kind: &ScrapeKind,
+    report: &mut Report,
+) -> Client<'a> {
+    let mut client = Client::default();
+    for &field in fields {
+        let set = if field == "bearerTokenFile" {
+            let f = non_empty(o, field, report);
+            if let Some(value) = f {
+                push_file(
+                    &mut client.files,
+                    kind,
+                    None,
+                    field,
+                    o.path_of(field),
+                    value,
+                );
+            }
+            f.is_some()
+        } else {
+            let Some(c) = o.obj(field, report) else {
+                continue;
+            };
+            for f in kind.files.iter().filter(|f| f.under == Some(field)) {
+                if let Some(value) = non_empty(&c, f.field, report) {
+                    client.files.push(FileUse {
+                        path: c.path_of(f.field),
+                        value,
+                        file: *f,
+                    });
+                }
+            }
+            if field == "oauth2" {
+                let view = read_oauth2(&c, kind, report);
+                if let Some(t) = &view.tls {
+                    push_tls_files(&mut client.files, kind, t);
+                }
+                client.oauth2 = Some(view);
+            }
+            o.get(field).is_some_and(sets_anything)
+        };
+        if set {
+            client.credentials.push(Credential {
+                field,
+                from_class: false,
+            });
+        }
+    }
+    client
+}
+
+/// The `caFile`, `certFile` and `keyFile` of a TLS config, when the kind's
+/// CRD has them (M10).
+pub(crate) fn push_tls_files<'a>(files: &mut Vec<FileUse<'a>>, kind: &ScrapeKind, t: &TlsView<'a>) {
+    for (field, value) in [
+        ("caFile", t.ca_file),
+        ("certFile", t.cert_file),
+        ("keyFile", t.key_file),
+    ] {
+        if let Some(value) = value {
+            push_file(files, kind, Some("tlsConfig"), field, t.field(field), value);
+        }
+    }
 }
 
 fn push_file<'a>(

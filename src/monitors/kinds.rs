@@ -12,7 +12,11 @@
 //! `token_url` and `tls_config`, relabelings under `relabelConfigs`) and GKE
 //! prometheus-engine `pkg/operator/apis/monitoring/v1` (`tls` with
 //! `ca`/`cert`/`key` each `{secret: ...}`, OAuth2 `tokenURL` and `tlsConfig`,
-//! no file fields, no target relabeling).
+//! no file fields, no target relabeling; ClusterNodeMonitoring's
+//! `ScrapeNodeEndpoint` has only `scheme` and `tls.insecureSkipVerify`, and
+//! the operator always adds the collector's service account token and CA).
+
+pub(crate) use super::relabel::Dialect;
 
 /// Where the endpoints of a kind are.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,6 +53,9 @@ pub(crate) struct TlsNames {
     pub(crate) files: bool,
     /// `minVersion`, `maxVersion` exist.
     pub(crate) versions: bool,
+    /// `ca`, `cert`, the client key and `serverName` exist (GKE's
+    /// `ClusterNodeTLS` has only `insecureSkipVerify`).
+    pub(crate) sources: bool,
 }
 
 impl TlsNames {
@@ -66,24 +73,35 @@ pub(crate) const PO_TLS: TlsNames = TlsNames {
     key: KeyForm::KeySecret,
     files: true,
     versions: true,
+    sources: true,
 };
 /// prometheus-operator `SafeTLSConfig` (no files).
 pub(crate) const PO_SAFE_TLS: TlsNames = TlsNames {
     key: KeyForm::KeySecret,
     files: false,
     versions: true,
+    sources: true,
 };
 /// VictoriaMetrics `TLSConfig` (files, no versions).
 pub(crate) const VM_TLS: TlsNames = TlsNames {
     key: KeyForm::KeySecret,
     files: true,
     versions: false,
+    sources: true,
 };
 /// GKE `TLS`.
 pub(crate) const GMP_TLS: TlsNames = TlsNames {
     key: KeyForm::KeySource,
     files: false,
     versions: true,
+    sources: true,
+};
+/// GKE `ClusterNodeTLS`: `insecureSkipVerify` alone.
+pub(crate) const GMP_NODE_TLS: TlsNames = TlsNames {
+    key: KeyForm::KeySource,
+    files: false,
+    versions: false,
+    sources: false,
 };
 
 /// The OAuth2 fields of a kind.
@@ -152,6 +170,12 @@ const VM_PASSWORD_FILE: FileRef = FileRef {
     instead: "basicAuth.password from a Secret",
 };
 
+const VM_CLIENT_SECRET_FILE: FileRef = FileRef {
+    under: Some("oauth2"),
+    field: "client_secret_file",
+    instead: "oauth2.client_secret from a Secret",
+};
+
 const SM_FILES: &[FileRef] = &[BEARER_FILE, CA_FILE, CERT_FILE, KEY_FILE];
 const VM_FILES: &[FileRef] = &[
     BEARER_FILE,
@@ -160,6 +184,7 @@ const VM_FILES: &[FileRef] = &[
     KEY_FILE,
     CREDENTIALS_FILE,
     VM_PASSWORD_FILE,
+    VM_CLIENT_SECRET_FILE,
 ];
 
 const ALL_CREDENTIALS: &[&str] = &[
@@ -171,6 +196,16 @@ const ALL_CREDENTIALS: &[&str] = &[
 ];
 const SECRET_CREDENTIALS: &[&str] = &["bearerTokenSecret", "authorization", "basicAuth", "oauth2"];
 const HTTP_CLIENT_CREDENTIALS: &[&str] = &["authorization", "basicAuth", "oauth2"];
+
+/// Where a kind keeps static target labels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum StaticLabels {
+    None,
+    /// `spec.staticConfigs[i].labels` (ScrapeConfig, VMScrapeConfig).
+    StaticConfigs,
+    /// The endpoint's own `labels` (VMStaticScrape `targetEndpoints[i]`).
+    Endpoint,
+}
 
 /// One scrape kind.
 #[derive(Debug, PartialEq, Eq)]
@@ -188,6 +223,13 @@ pub(crate) struct ScrapeKind {
     pub(crate) credentials: &'static [&'static str],
     /// The target relabelings of an endpoint (which may rewrite `__scheme__`).
     pub(crate) relabelings: Option<&'static str>,
+    /// How its relabel configs are spelled.
+    pub(crate) dialect: Dialect,
+    /// `spec.targets.{staticConfig,ingress}.relabelingConfigs` and
+    /// `spec.targets.staticConfig.labels` (Probe, VMProbe).
+    pub(crate) probe_targets: bool,
+    /// Where static target labels are (which may set `__scheme__`).
+    pub(crate) static_labels: StaticLabels,
     /// M10: the file fields this kind's CRD has.
     pub(crate) files: &'static [FileRef],
     /// `spec.*SDConfigs[i].tlsConfig` exist (checked by M1, M3, M7).
@@ -196,6 +238,14 @@ pub(crate) struct ScrapeKind {
     pub(crate) scrape_classes: bool,
     /// A node scrape: the targets are kubelets (advice, SPEC 10).
     pub(crate) node_scrape: bool,
+    /// The operator adds credentials and a trust anchor to every scrape:
+    /// GKE's ClusterNodeMonitoring sends the collector's service account
+    /// token (`authorization.credentialsFile`) and verifies against its
+    /// service account CA, whatever the object says.
+    pub(crate) implicit_token: bool,
+    /// Cluster-scoped: no namespace of its own; a Secret it reads names
+    /// its namespace (GKE `ClusterPodMonitoring`, SPEC 12).
+    pub(crate) cluster_scoped: bool,
 }
 
 const PO_GROUPS: &[&str] = &["monitoring.coreos.com", "monitoring.rhobs"];
@@ -215,10 +265,15 @@ const fn vm(kind: &'static str, endpoints: Endpoints, scheme: SchemeAt) -> Scrap
         oauth2: VM_OAUTH2,
         credentials: ALL_CREDENTIALS,
         relabelings: Some("relabelConfigs"),
+        dialect: Dialect::VictoriaMetrics,
+        probe_targets: false,
+        static_labels: StaticLabels::None,
         files: VM_FILES,
         sd_configs: false,
         scrape_classes: false,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     }
 }
 
@@ -234,15 +289,20 @@ const fn gmp(kind: &'static str) -> ScrapeKind {
         oauth2: GMP_OAUTH2,
         credentials: HTTP_CLIENT_CREDENTIALS,
         relabelings: None,
+        dialect: Dialect::Prometheus,
+        probe_targets: false,
+        static_labels: StaticLabels::None,
         files: &[],
         sd_configs: false,
         scrape_classes: false,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     }
 }
 
 /// Every scrape kind of SPEC section 10.
-pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
+pub(crate) static SCRAPE_KINDS: [ScrapeKind; 13] = [
     ScrapeKind {
         groups: PO_GROUPS,
         version: "v1",
@@ -254,10 +314,15 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         oauth2: PO_OAUTH2,
         credentials: ALL_CREDENTIALS,
         relabelings: Some("relabelings"),
+        dialect: Dialect::Prometheus,
+        probe_targets: false,
+        static_labels: StaticLabels::None,
         files: SM_FILES,
         sd_configs: false,
         scrape_classes: true,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     },
     ScrapeKind {
         groups: PO_GROUPS,
@@ -270,10 +335,15 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         oauth2: PO_OAUTH2,
         credentials: SECRET_CREDENTIALS,
         relabelings: Some("relabelings"),
+        dialect: Dialect::Prometheus,
+        probe_targets: false,
+        static_labels: StaticLabels::None,
         files: &[],
         sd_configs: false,
         scrape_classes: true,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     },
     ScrapeKind {
         groups: PO_GROUPS,
@@ -286,10 +356,15 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         oauth2: PO_OAUTH2,
         credentials: SECRET_CREDENTIALS,
         relabelings: None,
+        dialect: Dialect::Prometheus,
+        probe_targets: true,
+        static_labels: StaticLabels::None,
         files: &[],
         sd_configs: false,
         scrape_classes: true,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     },
     ScrapeKind {
         groups: PO_GROUPS,
@@ -302,10 +377,15 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         oauth2: PO_OAUTH2,
         credentials: HTTP_CLIENT_CREDENTIALS,
         relabelings: Some("relabelings"),
+        dialect: Dialect::Prometheus,
+        probe_targets: false,
+        static_labels: StaticLabels::StaticConfigs,
         files: &[],
         sd_configs: true,
         scrape_classes: true,
         node_scrape: false,
+        implicit_token: false,
+        cluster_scoped: false,
     },
     vm(
         "VMServiceScrape",
@@ -317,25 +397,41 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 12] = [
         Endpoints::List("podMetricsEndpoints"),
         SchemeAt::Endpoint,
     ),
-    vm(
-        "VMStaticScrape",
-        Endpoints::List("targetEndpoints"),
-        SchemeAt::Endpoint,
-    ),
+    ScrapeKind {
+        static_labels: StaticLabels::Endpoint,
+        ..vm(
+            "VMStaticScrape",
+            Endpoints::List("targetEndpoints"),
+            SchemeAt::Endpoint,
+        )
+    },
     ScrapeKind {
         node_scrape: true,
         ..vm("VMNodeScrape", Endpoints::Spec, SchemeAt::Endpoint)
     },
     ScrapeKind {
         sd_configs: true,
+        static_labels: StaticLabels::StaticConfigs,
         ..vm("VMScrapeConfig", Endpoints::Spec, SchemeAt::Endpoint)
     },
     ScrapeKind {
         relabelings: None,
+        probe_targets: true,
         ..vm("VMProbe", Endpoints::Spec, SchemeAt::Under("vmProberSpec"))
     },
     gmp("PodMonitoring"),
-    gmp("ClusterPodMonitoring"),
+    ScrapeKind {
+        cluster_scoped: true,
+        ..gmp("ClusterPodMonitoring")
+    },
+    ScrapeKind {
+        tls_names: GMP_NODE_TLS,
+        credentials: &[],
+        node_scrape: true,
+        implicit_token: true,
+        cluster_scoped: true,
+        ..gmp("ClusterNodeMonitoring")
+    },
 ];
 
 /// The kinds whose `spec.scrapeClasses[i].tlsConfig` is checked at the

@@ -11,7 +11,9 @@
 pub(crate) mod classes;
 pub(crate) mod endpoint;
 pub(crate) mod kinds;
+pub(crate) mod relabel;
 pub(crate) mod rules;
+pub(crate) mod sd;
 
 #[cfg(test)]
 mod scrape_tests;
@@ -67,11 +69,12 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
             format!("scrape class {n} is not described in the scrapeClasses setting, so the TLS and authorization it adds could not be checked; add it to the setting as it is declared in the Prometheus object"),
         );
     }
+    let mut done = CrossChecks::default();
     match kind.endpoints {
         Endpoints::Spec => {
             let view = endpoint::read(&spec, &spec, kind, &class, report);
             rules::check(&view, &scope, report);
-            cross_check(&view, own_namespace, ctx, report);
+            cross_check(&view, kind, own_namespace, ctx, &mut done, report);
         }
         Endpoints::List(key) => {
             let Some(endpoints) = spec.list(key, report) else {
@@ -80,7 +83,7 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
             for ep in endpoints.objs(report) {
                 let view = endpoint::read(&ep, &spec, kind, &class, report);
                 rules::check(&view, &scope, report);
-                cross_check(&view, own_namespace, ctx, report);
+                cross_check(&view, kind, own_namespace, ctx, &mut done, report);
             }
         }
     }
@@ -89,43 +92,105 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
     }
 }
 
+/// At most this many namespaces are looked up for the Secrets of one
+/// monitor (each is a host call; GKE references may name any namespace);
+/// past it R1 and R2 are skipped with the request's one warning.
+const MAX_SECRET_NAMESPACES: usize = 4;
+
+/// What the cross-object checks of one monitor have done so far: the
+/// namespaces looked up, and whether the one
+/// warning saying why checks were skipped was given (SPEC 12).
+#[derive(Debug, Default)]
+struct CrossChecks<'a> {
+    namespaces: Vec<&'a str>,
+    warned: bool,
+}
+
+impl CrossChecks<'_> {
+    fn warn_once(&mut self, report: &mut Report, path: &crate::report::FieldPath, why: String) {
+        if !self.warned {
+            self.warned = true;
+            report.warn(Rule::R2, path, why);
+        }
+    }
+}
+
 /// R1 and R2 for one endpoint (SPEC sections 12 and 13), on its effective
-/// TLS: every scrape kind that reads Secrets; the Certificates of the
-/// namespace are looked up only when the endpoint reads any Secret.
-fn cross_check(view: &endpoint::EndpointView, namespace: &str, ctx: &Ctx, report: &mut Report) {
+/// TLS: every scrape kind that reads Secrets; the Certificates of a
+/// Secret's namespace are looked up only when the endpoint reads any
+/// Secret. The namespace is the one the reference names (GKE's
+/// `namespace`), else the monitor's own; a cluster-scoped monitor
+/// (ClusterPodMonitoring) has none of its own, so a reference without
+/// `namespace` skips R1 and R2 with one warning saying why.
+fn cross_check<'a>(
+    view: &endpoint::EndpointView<'a>,
+    kind: &ScrapeKind,
+    namespace: &'a str,
+    ctx: &Ctx,
+    done: &mut CrossChecks<'a>,
+    report: &mut Report,
+) {
     use crate::crosscheck::{r1_server_name, r2_issued, ScrapeTls, SecretRef};
     let Some(lookups) = ctx.lookups else {
         return;
     };
     const HOLDS: [&str; 3] = ["CA", "client certificate", "client key"];
-    let secrets: Vec<SecretRef> = view
-        .secrets()
-        .into_iter()
-        .map(|(slot, path, secret)| SecretRef {
-            path,
-            secret,
-            holds: HOLDS[slot],
-        })
-        .collect();
-    let scrape = ScrapeTls {
-        ca_secret: view.ca_secret(),
-        server_name: view
-            .server_name()
-            .map(|n| (view.tls_field("serverName"), n)),
-        verifies: view.verifies(),
-        secrets,
-    };
-    if !scrape.needs_lookup() {
-        return;
+    let mut groups: Vec<(&'a str, Vec<endpoint::SecretUse<'a>>)> = Vec::new();
+    for s in view.secrets() {
+        let ns = match (s.namespace, kind.cluster_scoped) {
+            (Some(ns), _) => ns,
+            (None, false) => namespace,
+            (None, true) => {
+                done.warn_once(report, &s.namespace_path, format!(
+                    "cross-object checks (R1, R2) skipped for Secret {:?}: {} is cluster-scoped and this reference names no namespace, so the Certificate that should issue the Secret cannot be looked up (and the operator cannot find the Secret either); set namespace to the Secret's namespace",
+                    s.name, kind.kind
+                ));
+                continue;
+            }
+        };
+        match groups.iter_mut().find(|(n, _)| *n == ns) {
+            Some((_, g)) => g.push(s),
+            None => groups.push((ns, vec![s])),
+        }
     }
-    let Some(certs) = lookups.certificates(namespace, (Rule::R2, &scrape.secrets[0].path)) else {
-        return;
-    };
-    r1_server_name(&scrape, &certs, namespace, report);
-    r2_issued(&scrape.secrets, &certs, namespace, ctx.settings, report);
+    for (ns, group) in groups {
+        if !done.namespaces.contains(&ns) {
+            if done.namespaces.len() == MAX_SECRET_NAMESPACES {
+                done.warn_once(report, &group[0].path, format!(
+                    "cross-object checks (R1, R2) skipped for Secret {:?} in namespace {ns:?}: this {} reads Secrets from more than {MAX_SECRET_NAMESPACES} namespaces, and only the first {MAX_SECRET_NAMESPACES} are looked up",
+                    group[0].name, kind.kind
+                ));
+                continue;
+            }
+            done.namespaces.push(ns);
+        }
+        let scrape = ScrapeTls {
+            ca_secret: group.iter().find(|s| s.slot == 0).map(|s| s.name),
+            server_name: view
+                .server_name()
+                .map(|n| (view.tls_field("serverName"), n)),
+            verifies: view.verifies(),
+            secrets: group
+                .iter()
+                .map(|s| SecretRef {
+                    path: s.path.clone(),
+                    secret: s.name,
+                    holds: HOLDS[s.slot],
+                })
+                .collect(),
+        };
+        if !scrape.needs_lookup() {
+            continue;
+        }
+        let Some(certs) = lookups.certificates(ns, (Rule::R2, &scrape.secrets[0].path)) else {
+            return;
+        };
+        r1_server_name(&scrape, &certs, ns, report);
+        r2_issued(&scrape.secrets, &certs, ns, ctx.settings, report);
+    }
 }
 
-/// `spec.*SDConfigs[i].tlsConfig`: M1, M3, M7 (SPEC 10).
+/// `spec.*SDConfigs[i]`: their own client settings (SPEC 10, see [`sd`]).
 fn sd_configs(spec: &Obj, kind: &ScrapeKind, ctx: &Ctx, report: &mut Report) {
     let mut keys: Vec<&String> = spec
         .map
@@ -137,10 +202,10 @@ fn sd_configs(spec: &Obj, kind: &ScrapeKind, ctx: &Ctx, report: &mut Report) {
         let Some(list) = spec.list(key, report) else {
             continue;
         };
-        for sd in list.objs(report) {
-            if let Some(t) = sd.obj("tlsConfig", report) {
-                let tls = read_tls(&t, kind.tls_names, report);
-                rules::check_tls_source(&tls, ctx.settings, false, report);
+        for i in 0..list.len() {
+            if let Some(o) = list.obj(i, report) {
+                let view = sd::read(&o, key, kind, report);
+                sd::check(&view, ctx.settings, report);
             }
         }
     }

@@ -8,7 +8,8 @@
 //! class.
 
 use super::classes::ClassUse;
-use super::endpoint::{EndpointView, Scheme, TlsView, Transport};
+use super::endpoint::{EndpointView, FileUse, OAuth2View, Scheme, TlsView, Transport};
+use super::relabel::Writes;
 use crate::names::placeholder;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
@@ -47,6 +48,9 @@ impl Scope<'_> {
     /// What to write so the scrape verifies the target's certificate.
     fn verify_hint(&self, ep: &EndpointView) -> String {
         let tls = ep.tls();
+        if ep.implicit_token {
+            return "remove insecureSkipVerify: the collector then verifies the kubelet against the cluster CA (its service account ca.crt), which works when the kubelets' serving certificates are signed by it (serverTLSBootstrap); admit kubelets with only self-signed certificates through an exception (the exceptions setting) instead".to_string();
+        }
         if self.is_system(ep) {
             return "verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it; for Istio workload certificates the mesh's root CA) and set serverName to a name that certificate carries; a target with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
         }
@@ -168,6 +172,8 @@ pub(crate) fn m1_skip_verify(ep: &EndpointView, scope: &Scope, report: &mut Repo
     let hint = scope.verify_hint(ep);
     let todo = if hint.is_empty() {
         "remove insecureSkipVerify".to_string()
+    } else if ep.implicit_token {
+        hint
     } else {
         format!("{hint}, then remove insecureSkipVerify")
     };
@@ -317,17 +323,22 @@ pub(crate) fn m3_conflicting_sources(tls: &TlsView, report: &mut Report) {
 /// Why the endpoint may scrape over http: its scheme, or a relabeling.
 fn http_reason(ep: &EndpointView) -> String {
     match (&ep.scheme, &ep.scheme_rewrite) {
-        (Scheme::Given(s), None) => format!("scheme is {s}"),
-        (Scheme::Absent, None) => "scheme is not set, which means http".to_string(),
-        (_, Some(rw)) if ep.transport() == Transport::Https => match rw.replacement {
-            Some(r) => format!("the relabeling at {} rewrites __scheme__ to {r}", rw.path),
-            None => format!(
-                "the relabeling at {} may rewrite __scheme__ (its replacement is not a literal https)",
-                rw.path
-            ),
-        },
-        (Scheme::Given(s), Some(_)) => format!("scheme is {s}"),
+        (_, Some(rw)) if ep.transport() == Transport::Https => rw.to_string(),
+        (Scheme::Given(s), _) => format!("scheme is {s}"),
         _ => "scheme is not set, which means http".to_string(),
+    }
+}
+
+/// What to do about a rewrite of `__scheme__` (M4).
+fn fix_rewrite(ep: &EndpointView) -> &'static str {
+    match &ep.scheme_rewrite {
+        Some(rw) if rw.class.is_some() => {
+            "make the scrape class's relabeling set https (or not touch __scheme__), or remove it"
+        }
+        Some(rw) if matches!(rw.writes, Writes::Static(_)) => {
+            "set the static label __scheme__ to https, or remove it"
+        }
+        _ => "make the relabeling set https (or not touch __scheme__), or remove it",
     }
 }
 
@@ -338,7 +349,7 @@ pub(crate) fn m4_tls_ignored(ep: &EndpointView, report: &mut Report) {
         return;
     }
     let fix = if ep.transport() == Transport::Https {
-        "make the relabeling set https, or remove it"
+        fix_rewrite(ep)
     } else {
         "set scheme: https"
     };
@@ -357,7 +368,7 @@ pub(crate) fn m4_tls_ignored(ep: &EndpointView, report: &mut Report) {
 pub(crate) fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     let http = ep.may_be_http();
     let skip = ep.skips_verify();
-    if !(http || skip) || ep.credentials.is_empty() {
+    if !(http || skip) || (ep.credentials.is_empty() && !ep.implicit_token) {
         return;
     }
     let why = match (http, skip) {
@@ -384,6 +395,8 @@ pub(crate) fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &
         let hint = scope.verify_hint(ep);
         todo.push(if hint.is_empty() {
             "remove insecureSkipVerify".to_string()
+        } else if ep.implicit_token {
+            hint
         } else {
             format!("{hint}, then remove insecureSkipVerify")
         });
@@ -392,6 +405,21 @@ pub(crate) fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &
         }
     }
     todo.retain(|t| !t.is_empty());
+    if ep.implicit_token {
+        let path = if http {
+            ep.scheme_path()
+        } else {
+            ep.tls_field("insecureSkipVerify")
+        };
+        report.forbidden(
+            Rule::M5,
+            path,
+            format!(
+                "the operator adds the collector's service account token to every scrape of this kind, so credentials are sent {why}; {}",
+                if http { "set scheme: https (the kubelet serves its metrics over https)".to_string() } else { todo.join("; ") }
+            ),
+        );
+    }
     for c in &ep.credentials {
         let origin = if c.from_class {
             from_class(ep.class.name())
@@ -416,8 +444,10 @@ pub(crate) fn m6_plaintext(ep: &EndpointView, scope: &Scope, report: &mut Report
     if !scope.settings.require_https || !ep.may_be_http() {
         return;
     }
+    // A class's relabeling lives in the settings: the endpoint's scheme is
+    // named instead.
     let path = match &ep.scheme_rewrite {
-        Some(rw) if ep.transport() == Transport::Https => rw.path.clone(),
+        Some(rw) if ep.transport() == Transport::Https && rw.class.is_none() => rw.path.clone(),
         _ => ep.scheme_path(),
     };
     let mut todo = vec!["scrape over https".to_string(), scope.verify_hint(ep)];
@@ -426,7 +456,7 @@ pub(crate) fn m6_plaintext(ep: &EndpointView, scope: &Scope, report: &mut Report
         Rule::M6,
         path,
         format!(
-            "requireHttps is set and the {} scrapes in plaintext; {}",
+            "requireHttps is set and the endpoint scrapes in plaintext ({}); {}",
             http_reason(ep),
             todo.join("; ")
         ),
@@ -483,7 +513,7 @@ pub(crate) fn m7_tls_versions(tls: &TlsView, report: &mut Report) {
 pub(crate) fn m8_trust_anchor(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     if scope.settings.cert_management != CertManagement::External
         || ep.transport() != Transport::Https
-        || ep.tls().is_some_and(|t| t.has_trust_anchor())
+        || ep.has_trust_anchor()
     {
         return;
     }
@@ -535,10 +565,15 @@ pub(crate) fn m9_placeholders(tls: &TlsView, report: &mut Report) {
 /// scraper's file system (only those the kind's CRD has; files inherited
 /// from a scrape class are not M10's concern).
 pub(crate) fn m10_file_references(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    if !scope.settings.deny_file_references {
+    m10_files(&ep.files, scope.settings, report);
+}
+
+/// M10 on the files of an endpoint or a service-discovery config.
+pub(crate) fn m10_files(files: &[FileUse], settings: &Settings, report: &mut Report) {
+    if !settings.deny_file_references {
         return;
     }
-    for f in &ep.files {
+    for f in files {
         report.forbidden(
             Rule::M10,
             f.path.clone(),
@@ -553,7 +588,12 @@ pub(crate) fn m10_file_references(ep: &EndpointView, scope: &Scope, report: &mut
 /// W-serverName: a verifying `https` endpoint without `serverName`.
 pub(crate) fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Report) {
     let Some(tls) = ep.tls() else { return };
-    if ep.transport() != Transport::Https || !ep.verifies() || tls.server_name.is_some() {
+    // A kind without serverName (GKE node scrapes) gets no advice on it.
+    if ep.transport() != Transport::Https
+        || !ep.verifies()
+        || tls.server_name.is_some()
+        || !tls.names.sources
+    {
         return;
     }
     let advice = if scope.is_system(ep) {
@@ -571,9 +611,16 @@ pub(crate) fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Repor
 /// OAuth2 (SPEC 10): its TLS config is checked by M1, M3, M7 (and M9); an
 /// unverified or `http://` token endpoint receives the client secret: M5.
 pub(crate) fn oauth2(ep: &EndpointView, scope: &Scope, report: &mut Report) {
-    let Some(o) = &ep.oauth2 else { return };
+    if let Some(o) = &ep.oauth2 {
+        oauth2_checks(o, scope.settings, report);
+    }
+}
+
+/// [`oauth2`] on one OAuth2 config (an endpoint's or a service-discovery
+/// config's).
+pub(crate) fn oauth2_checks(o: &OAuth2View, settings: &Settings, report: &mut Report) {
     if let Some(tls) = &o.tls {
-        check_tls_source(tls, scope.settings, false, report);
+        check_tls_source(tls, settings, false, report);
         if tls.insecure_skip_verify {
             report.forbidden(
                 Rule::M5,
@@ -583,10 +630,7 @@ pub(crate) fn oauth2(ep: &EndpointView, scope: &Scope, report: &mut Report) {
         }
     }
     if let Some(url) = o.token_url {
-        let http = url
-            .get(..7)
-            .is_some_and(|p| p.eq_ignore_ascii_case("http://"));
-        if http {
+        if is_http_url(url) {
             report.forbidden(
                 Rule::M5,
                 o.path.child(o.token_url_field),
@@ -594,4 +638,10 @@ pub(crate) fn oauth2(ep: &EndpointView, scope: &Scope, report: &mut Report) {
             );
         }
     }
+}
+
+/// A URL that starts with `http://` (any case).
+pub(crate) fn is_http_url(url: &str) -> bool {
+    url.get(..7)
+        .is_some_and(|p| p.eq_ignore_ascii_case("http://"))
 }

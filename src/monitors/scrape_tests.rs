@@ -847,6 +847,519 @@ fn scheme_relabeling() {
     );
 }
 
+/// Every place that may write `__scheme__` (SPEC 10), per kind: target
+/// relabelings in each kind's spelling, Probe target relabelings, static
+/// labels, and a scrape class's relabelings. The fixed form is clean.
+#[test]
+fn scheme_writers_per_kind() {
+    let ca = json!({"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"});
+    let secret = json!({"name": "t", "key": "token"});
+    let vm_ep = |relabel: Value| {
+        json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": secret, "tlsConfig": ca,
+            "relabelConfigs": [relabel]}]})
+    };
+    let vm_exposed: &[(&str, &str)] = &[
+        ("M4", "spec.endpoints[0].tlsConfig"),
+        ("M5", "spec.endpoints[0].bearerTokenSecret"),
+    ];
+    let probe = |targets: Value| {
+        json!({"prober": {"url": "blackbox-exporter.monitoring.svc:19115", "scheme": "https"}, "module": "http_2xx",
+            "tlsConfig": ca, "basicAuth": {"username": secret, "password": secret}, "targets": targets})
+    };
+    let probe_exposed: &[(&str, &str)] = &[("M4", "spec.tlsConfig"), ("M5", "spec.basicAuth")];
+    let sc = |labels: Value| {
+        json!({"scheme": "HTTPS", "tlsConfig": ca, "authorization": {"credentials": secret},
+            "staticConfigs": [{"targets": ["node-exporter.monitoring.svc:9100"]}, {"targets": ["10.0.0.1:9100"], "labels": labels}]})
+    };
+    let class = |relabel: Value| json!({"scrapeClasses": [{"name": "default", "default": true, "relabelings": [relabel]}]});
+    let sm = json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": secret, "tlsConfig": ca}]});
+    table(&[
+        (
+            "VictoriaMetrics targetLabel empty beside target_label",
+            "VMServiceScrape",
+            vm_ep(json!({"targetLabel": "", "target_label": "__scheme__", "replacement": "http"})),
+            no(),
+            vm_exposed,
+        ),
+        (
+            "VictoriaMetrics empty action is replace",
+            "VMPodScrape",
+            json!({"podMetricsEndpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": secret, "tlsConfig": ca,
+                "relabelConfigs": [{"action": "", "target_label": "__scheme__", "replacement": "http"}]}]}),
+            no(),
+            &[
+                ("M4", "spec.podMetricsEndpoints[0].tlsConfig"),
+                ("M5", "spec.podMetricsEndpoints[0].bearerTokenSecret"),
+            ],
+        ),
+        (
+            "VictoriaMetrics fixed: https",
+            "VMServiceScrape",
+            vm_ep(json!({"targetLabel": "", "target_label": "__scheme__", "replacement": "https"})),
+            no(),
+            &[],
+        ),
+        (
+            "target label template",
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": secret, "tlsConfig": ca,
+                "relabelings": [{"sourceLabels": ["__meta_kubernetes_service_annotation_label"], "regex": "(.+)", "targetLabel": "$1", "replacement": "http"}]}]}),
+            no(),
+            &[
+                ("M4", "spec.endpoints[0].tlsConfig"),
+                ("M5", "spec.endpoints[0].bearerTokenSecret"),
+            ],
+        ),
+        (
+            "lowercase on __scheme__",
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": secret, "tlsConfig": ca,
+                "relabelings": [{"action": "lowercase", "sourceLabels": ["__meta_kubernetes_service_annotation_scheme"], "targetLabel": "__scheme__"}]}]}),
+            json!({"requireHttps": true}),
+            &[
+                ("M4", "spec.endpoints[0].tlsConfig"),
+                ("M5", "spec.endpoints[0].bearerTokenSecret"),
+                ("M6", "spec.endpoints[0].relabelings[0]"),
+            ],
+        ),
+        (
+            "Probe static target relabeling",
+            "Probe",
+            probe(
+                json!({"staticConfig": {"static": ["https://example.com"], "relabelingConfigs": [{"targetLabel": "__scheme__", "replacement": "http"}]}}),
+            ),
+            no(),
+            probe_exposed,
+        ),
+        (
+            "Probe ingress target relabeling",
+            "Probe",
+            probe(
+                json!({"ingress": {"selector": {}, "relabelingConfigs": [{"targetLabel": "__scheme__"}]}}),
+            ),
+            no(),
+            probe_exposed,
+        ),
+        (
+            "Probe static label",
+            "Probe",
+            probe(
+                json!({"staticConfig": {"static": ["https://example.com"], "labels": {"__scheme__": "http"}}}),
+            ),
+            json!({"requireHttps": true}),
+            &[
+                ("M4", "spec.tlsConfig"),
+                ("M5", "spec.basicAuth"),
+                ("M6", "spec.targets.staticConfig.labels[__scheme__]"),
+            ],
+        ),
+        (
+            "Probe fixed",
+            "Probe",
+            probe(
+                json!({"staticConfig": {"static": ["https://example.com"], "labels": {"env": "prod"}, "relabelingConfigs": [{"targetLabel": "instance", "sourceLabels": ["__param_target"]}]}}),
+            ),
+            no(),
+            &[],
+        ),
+        (
+            "VMProbe static target relabeling",
+            "VMProbe",
+            json!({"vmProberSpec": {"url": "blackbox:9115", "scheme": "https"}, "tlsConfig": ca, "bearerTokenSecret": secret,
+                "targets": {"staticConfig": {"targets": ["https://example.com"], "relabelingConfigs": [{"target_label": "__scheme__", "replacement": "http"}]}}}),
+            no(),
+            &[("M4", "spec.tlsConfig"), ("M5", "spec.bearerTokenSecret")],
+        ),
+        (
+            "ScrapeConfig static label",
+            "ScrapeConfig",
+            sc(json!({"__scheme__": "http", "env": "prod"})),
+            no(),
+            &[("M4", "spec.tlsConfig"), ("M5", "spec.authorization")],
+        ),
+        (
+            "ScrapeConfig fixed",
+            "ScrapeConfig",
+            sc(json!({"env": "prod"})),
+            no(),
+            &[],
+        ),
+        (
+            "VMStaticScrape endpoint label",
+            "VMStaticScrape",
+            json!({"targetEndpoints": [{"targets": ["10.0.0.1:9100"], "scheme": "https", "tlsConfig": ca, "bearerTokenSecret": secret, "labels": {"__scheme__": "http"}}]}),
+            no(),
+            &[
+                ("M4", "spec.targetEndpoints[0].tlsConfig"),
+                ("M5", "spec.targetEndpoints[0].bearerTokenSecret"),
+            ],
+        ),
+        (
+            "VMScrapeConfig static label",
+            "VMScrapeConfig",
+            json!({"scheme": "https", "tlsConfig": ca, "bearerTokenSecret": secret, "staticConfigs": [{"targets": ["10.0.0.1:9100"], "labels": {"__scheme__": "HTTP"}}]}),
+            no(),
+            &[("M4", "spec.tlsConfig"), ("M5", "spec.bearerTokenSecret")],
+        ),
+        (
+            "scrape class relabeling",
+            "ServiceMonitor",
+            sm.clone(),
+            class(json!({"targetLabel": "__scheme__", "replacement": "http"})),
+            &[
+                ("M4", "spec.endpoints[0].tlsConfig"),
+                ("M5", "spec.endpoints[0].bearerTokenSecret"),
+            ],
+        ),
+        (
+            "scrape class relabeling, requireHttps names the scheme",
+            "ServiceMonitor",
+            sm.clone(),
+            json!({"requireHttps": true, "scrapeClasses": [{"name": "default", "default": true, "relabelings": [{"action": "labelmap", "regex": "__tmp_(.+)"}]}]}),
+            &[
+                ("M4", "spec.endpoints[0].tlsConfig"),
+                ("M5", "spec.endpoints[0].bearerTokenSecret"),
+                ("M6", "spec.endpoints[0].scheme"),
+            ],
+        ),
+        (
+            "scrape class relabeling fixed",
+            "ServiceMonitor",
+            sm.clone(),
+            class(json!({"action": "labelmap", "regex": "__meta_kubernetes_pod_label_(.+)"})),
+            &[],
+        ),
+    ]);
+    let r = run(
+        "ServiceMonitor",
+        sm,
+        &class(json!({"targetLabel": "__scheme__", "replacement": "http"})),
+    );
+    assert!(
+        r.violations[0].detail.contains("the relabeling at scrapeClasses[default].relabelings[0] (from scrape class default) rewrites __scheme__ to http")
+            && r.violations[0].detail.contains("make the scrape class's relabeling set https"),
+        "{}",
+        r.violations[0]
+    );
+    let r = run("ScrapeConfig", sc(json!({"__scheme__": "http"})), &no());
+    assert!(
+        r.violations[0].detail.contains(
+            "the static label at spec.staticConfigs[1].labels[__scheme__] sets __scheme__ to http"
+        ) && r.violations[0]
+            .detail
+            .contains("set the static label __scheme__ to https"),
+        "{}",
+        r.violations[0]
+    );
+    // The class's relabelings are validated with the settings.
+    let e = crate::review::validate_settings(
+        &json!({"scrapeClasses": [{"name": "a", "relabelings": [{"targetLabel": 1}]}]}),
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("scrapeClasses[0].relabelings[0].targetLabel"),
+        "{e}"
+    );
+    let e = crate::review::validate_settings(
+        &json!({"scrapeClasses": [{"name": "a", "relabelings": {}}]}),
+    )
+    .unwrap_err();
+    assert!(e.contains("scrapeClasses[0].relabelings"), "{e}");
+}
+
+/// Service-discovery configs' own client settings (SPEC 10): M1 and M3 on
+/// their TLS, M5 on credentials over an http server URL or to an
+/// unverified server, OAuth2 as an endpoint's, M10 on VictoriaMetrics' files.
+#[test]
+fn sd_client_settings() {
+    let secret = json!({"name": "sd", "key": "password"});
+    let ca = json!({"ca": {"secret": {"name": "sd-ca", "key": "ca.crt"}}});
+    let sc = |sd: Value| {
+        let mut spec = json!({"scheme": "HTTPS", "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"}});
+        for (k, v) in sd.as_object().unwrap() {
+            spec[k] = v.clone();
+        }
+        spec
+    };
+    let deny = json!({"denyFileReferences": true});
+    table(&[
+        (
+            "basicAuth over an http SD URL",
+            "ScrapeConfig",
+            sc(
+                json!({"httpSDConfigs": [{"url": "http://sd.example.com/targets", "basicAuth": {"username": secret, "password": secret}}]}),
+            ),
+            no(),
+            &[("M5", "spec.httpSDConfigs[0].basicAuth")],
+        ),
+        (
+            "basicAuth over an https SD URL",
+            "ScrapeConfig",
+            sc(
+                json!({"httpSDConfigs": [{"url": "https://sd.example.com/targets", "basicAuth": {"username": secret, "password": secret}, "tlsConfig": ca}]}),
+            ),
+            no(),
+            &[],
+        ),
+        (
+            "authorization to an unverified SD server",
+            "ScrapeConfig",
+            sc(
+                json!({"httpSDConfigs": [{"url": "https://sd.example.com/targets", "authorization": {"credentials": secret}, "tlsConfig": {"insecureSkipVerify": true}}]}),
+            ),
+            no(),
+            &[
+                ("M1", "spec.httpSDConfigs[0].tlsConfig.insecureSkipVerify"),
+                ("M5", "spec.httpSDConfigs[0].authorization"),
+            ],
+        ),
+        (
+            "SD OAuth2 token URL over http",
+            "ScrapeConfig",
+            sc(
+                json!({"httpSDConfigs": [{"url": "https://sd.example.com/targets", "oauth2": {"clientId": {"secret": secret}, "clientSecret": secret, "tokenUrl": "http://idp.example.com/token"}}]}),
+            ),
+            no(),
+            &[("M5", "spec.httpSDConfigs[0].oauth2.tokenUrl")],
+        ),
+        (
+            "SD OAuth2 TLS skips verification",
+            "ScrapeConfig",
+            sc(
+                json!({"httpSDConfigs": [{"url": "https://sd.example.com/targets", "oauth2": {"clientId": {"secret": secret}, "clientSecret": secret, "tokenUrl": "https://idp.example.com/token", "tlsConfig": {"insecureSkipVerify": true}}}]}),
+            ),
+            no(),
+            &[
+                (
+                    "M1",
+                    "spec.httpSDConfigs[0].oauth2.tlsConfig.insecureSkipVerify",
+                ),
+                (
+                    "M5",
+                    "spec.httpSDConfigs[0].oauth2.tlsConfig.insecureSkipVerify",
+                ),
+            ],
+        ),
+        (
+            "Consul token without a scheme (http)",
+            "ScrapeConfig",
+            sc(
+                json!({"consulSDConfigs": [{"server": "consul.service.consul:8500", "tokenRef": {"name": "consul", "key": "token"}}]}),
+            ),
+            no(),
+            &[("M5", "spec.consulSDConfigs[0].tokenRef")],
+        ),
+        (
+            "Consul token over https",
+            "ScrapeConfig",
+            sc(
+                json!({"consulSDConfigs": [{"server": "consul.service.consul:8501", "scheme": "https", "tokenRef": {"name": "consul", "key": "token"}, "tlsConfig": ca}]}),
+            ),
+            no(),
+            &[],
+        ),
+        (
+            "Kubernetes API server over http",
+            "ScrapeConfig",
+            sc(
+                json!({"kubernetesSDConfigs": [{"role": "Pod", "apiServer": "http://remote-cluster:8080", "authorization": {"credentials": secret}}]}),
+            ),
+            no(),
+            &[("M5", "spec.kubernetesSDConfigs[0].authorization")],
+        ),
+        (
+            "in-cluster Kubernetes SD sends nothing",
+            "ScrapeConfig",
+            sc(json!({"kubernetesSDConfigs": [{"role": "Pod"}]})),
+            no(),
+            &[],
+        ),
+        (
+            "VMScrapeConfig SD files",
+            "VMScrapeConfig",
+            json!({"scheme": "https", "httpSDConfigs": [{"url": "https://sd.example.com/targets",
+                "basicAuth": {"username": {"name": "sd", "key": "user"}, "password_file": "/etc/sd/password"},
+                "tlsConfig": {"caFile": "/etc/sd/ca.crt"}}]}),
+            deny.clone(),
+            &[
+                ("M10", "spec.httpSDConfigs[0].basicAuth.password_file"),
+                ("M10", "spec.httpSDConfigs[0].tlsConfig.caFile"),
+            ],
+        ),
+        (
+            "VMScrapeConfig SD basicAuth over http",
+            "VMScrapeConfig",
+            json!({"scheme": "https", "httpSDConfigs": [{"url": "http://sd.example.com/targets",
+                "basicAuth": {"username": {"name": "sd", "key": "user"}, "password": {"name": "sd", "key": "password"}}}]}),
+            no(),
+            &[("M5", "spec.httpSDConfigs[0].basicAuth")],
+        ),
+        (
+            "VMScrapeConfig SD fixed",
+            "VMScrapeConfig",
+            json!({"scheme": "https", "httpSDConfigs": [{"url": "https://sd.example.com/targets",
+                "basicAuth": {"username": {"name": "sd", "key": "user"}, "password": {"name": "sd", "key": "password"}},
+                "tlsConfig": {"ca": {"secret": {"name": "sd-ca", "key": "ca.crt"}}}}]}),
+            deny.clone(),
+            &[],
+        ),
+    ]);
+    let r = run(
+        "ScrapeConfig",
+        sc(
+            json!({"httpSDConfigs": [{"url": "http://sd.example.com/targets", "basicAuth": {"username": secret, "password": secret}}]}),
+        ),
+        &no(),
+    );
+    assert!(
+        r.violations[0].detail.contains("basicAuth sends the service-discovery credentials in plaintext (url is http://sd.example.com/targets)"),
+        "{}",
+        r.violations[0]
+    );
+}
+
+/// M10 over OAuth2: VictoriaMetrics' `client_secret_file` and the files of
+/// its OAuth2 `tls_config`; prometheus-operator's OAuth2 has no files.
+#[test]
+fn m10_oauth2_files() {
+    let deny = json!({"denyFileReferences": true});
+    let vm = |oauth2: Value| json!({"endpoints": [{"port": "https", "scheme": "https", "tlsConfig": {"ca": {"secret": {"name": "a", "key": "ca.crt"}}, "serverName": "a.b.svc"}, "oauth2": oauth2}]});
+    table(&[
+        (
+            "client_secret_file and tls_config files",
+            "VMServiceScrape",
+            vm(
+                json!({"client_id": {"secret": {"name": "c", "key": "id"}}, "client_secret_file": "/etc/oauth/secret", "token_url": "https://idp/token",
+                "tls_config": {"caFile": "/etc/oauth/ca.crt", "certFile": "/etc/oauth/tls.crt", "keyFile": "/etc/oauth/tls.key"}}),
+            ),
+            deny.clone(),
+            &[
+                ("M10", "spec.endpoints[0].oauth2.client_secret_file"),
+                ("M10", "spec.endpoints[0].oauth2.tls_config.caFile"),
+                ("M10", "spec.endpoints[0].oauth2.tls_config.certFile"),
+                ("M10", "spec.endpoints[0].oauth2.tls_config.keyFile"),
+            ],
+        ),
+        (
+            "from Secrets",
+            "VMServiceScrape",
+            vm(
+                json!({"client_id": {"secret": {"name": "c", "key": "id"}}, "client_secret": {"name": "c", "key": "secret"}, "token_url": "https://idp/token",
+                "tls_config": {"ca": {"secret": {"name": "idp-ca", "key": "ca.crt"}}}}),
+            ),
+            deny.clone(),
+            &[],
+        ),
+        (
+            "prometheus-operator OAuth2 has no file fields",
+            "ServiceMonitor",
+            vm(
+                json!({"clientId": {"secret": {"name": "c", "key": "id"}}, "clientSecretFile": "/x", "tokenUrl": "https://idp/token", "tlsConfig": {"caFile": "/ca"}}),
+            ),
+            deny.clone(),
+            &[],
+        ),
+    ]);
+    let r = run(
+        "VMServiceScrape",
+        vm(json!({"client_secret_file": "/etc/oauth/secret", "token_url": "https://idp/token"})),
+        &deny,
+    );
+    assert!(
+        r.violations[0]
+            .detail
+            .contains("use oauth2.client_secret from a Secret instead"),
+        "{}",
+        r.violations[0]
+    );
+}
+
+/// GKE ClusterNodeMonitoring (SPEC 10): cluster-scoped node scrapes whose
+/// `tls` has only `insecureSkipVerify`; prometheus-engine adds the
+/// collector's service account token and CA to every scrape, so an http or
+/// unverified scrape sends that token (M5), a verified one needs no CA (M8)
+/// and no serverName advice is given.
+#[test]
+fn cluster_node_monitoring() {
+    let cnm = |ep: Value| json!({"selector": {"matchLabels": {}}, "endpoints": [ep]});
+    let ext = json!({"certManagement": "external"});
+    let run_cnm = |spec: Value, s: &Value| {
+        run_gvk(
+            "monitoring.googleapis.com",
+            "v1",
+            "ClusterNodeMonitoring",
+            spec,
+            s,
+        )
+    };
+    type CnmCase<'a> = (&'a str, Value, Value, Vec<(&'a str, &'a str)>);
+    let cases: Vec<CnmCase> = vec![
+        (
+            "GKE docs: cAdvisor without verification",
+            cnm(
+                json!({"path": "/metrics/cadvisor", "scheme": "https", "interval": "30s", "tls": {"insecureSkipVerify": true}}),
+            ),
+            no(),
+            vec![
+                ("M1", "spec.endpoints[0].tls.insecureSkipVerify"),
+                ("M5", "spec.endpoints[0].tls.insecureSkipVerify"),
+            ],
+        ),
+        (
+            "no scheme: http with the token",
+            cnm(json!({"path": "/metrics", "interval": "30s"})),
+            no(),
+            vec![("M5", "spec.endpoints[0].scheme")],
+        ),
+        (
+            "http requested",
+            cnm(json!({"path": "/metrics", "scheme": "http"})),
+            json!({"requireHttps": true}),
+            vec![
+                ("M5", "spec.endpoints[0].scheme"),
+                ("M6", "spec.endpoints[0].scheme"),
+            ],
+        ),
+        (
+            "verified https: no M8, no serverName advice",
+            cnm(json!({"path": "/metrics/cadvisor", "scheme": "https", "interval": "30s"})),
+            ext.clone(),
+            vec![],
+        ),
+        (
+            "fields ClusterNodeTLS does not have are not read",
+            cnm(
+                json!({"scheme": "https", "tls": {"serverName": "SERVICE_NAME", "ca": {"secret": 1}, "minVersion": "TLS10"}}),
+            ),
+            ext.clone(),
+            vec![],
+        ),
+    ];
+    for (name, spec, s, expected) in cases {
+        let r = run_cnm(spec.clone(), &s);
+        assert_eq!(found(&r), pairs(&expected), "case {name}: {spec}");
+        assert!(r.warnings.is_empty(), "case {name}: {:?}", r.warnings);
+    }
+    let r = run_cnm(
+        cnm(
+            json!({"path": "/metrics/cadvisor", "scheme": "https", "tls": {"insecureSkipVerify": true}}),
+        ),
+        &no(),
+    );
+    let text = r
+        .violations
+        .iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    for want in ["service account token", "cluster CA", "exception"] {
+        assert!(text.contains(want), "lacks {want:?}: {text}");
+    }
+    for never in ["metrics-server-cert", "serverName: <service>", ".svc"] {
+        assert!(!text.contains(never), "has {never:?}: {text}");
+    }
+}
+
 /// M9: kustomize placeholders in serverName.
 #[test]
 fn m9_placeholders() {
@@ -1062,7 +1575,7 @@ fn resolved_view_exposes_secrets() {
     let secrets: Vec<(String, &str)> = v
         .secrets()
         .into_iter()
-        .map(|(_, p, s)| (p.as_str().to_string(), s))
+        .map(|s| (s.path.as_str().to_string(), s.name))
         .collect();
     assert_eq!(
         secrets,
@@ -1247,7 +1760,9 @@ fn m5_m8_per_kind() {
             "basicAuth",
         ),
     ];
-    assert_eq!(rows.len(), SCRAPE_KINDS.len(), "a row per kind");
+    // ClusterNodeMonitoring has no credential field and no CA field: the
+    // operator adds both (see `cluster_node_monitoring`).
+    assert_eq!(rows.len() + 1, SCRAPE_KINDS.len(), "a row per kind");
     for (kind, list, prober, tls, credential) in rows {
         let make = |scheme: &str, with_credential: bool| {
             let mut ep = json!({"port": "metrics"});
@@ -1286,5 +1801,176 @@ fn m5_m8_per_kind() {
             vec![("M8".to_string(), format!("{at}{tls}.ca"))],
             "{kind} M8"
         );
+    }
+}
+
+/// SPEC 12 for cluster-scoped monitors: a ClusterPodMonitoring has no
+/// namespace of its own, so R1 and R2 look the Certificates up in the
+/// namespace the Secret reference names (GKE's `namespace`); a reference
+/// without one skips them with one warning saying why, and no lookup.
+#[test]
+fn cluster_scoped_cross_checks() {
+    use crate::cluster::fake::FakeCluster;
+    use crate::cluster::LookupKind;
+    use crate::review::review_with;
+    let load_request = |name: &str| -> KubernetesAdmissionRequest {
+        let path = format!("{}/test_data/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+    };
+    let kueue = || {
+        FakeCluster::default().with(
+            LookupKind::Certificate,
+            "kueue-system",
+            vec![json!({"metadata": {"name": "kueue-metrics-cert"},
+                "spec": {"secretName": "kueue-metrics-server-cert", "dnsNames": [
+                    "kueue-controller-manager-metrics-service.kueue-system.svc"]}})],
+        )
+    };
+    let s = settings(&json!({"crossObjectChecks": true}));
+    let run_with = |file: &str, cluster: &FakeCluster| {
+        let mut req = load_request(&format!("cross-object/{file}"));
+        review_with(&mut req, &s, Some(cluster)).report
+    };
+    // The namespace named: looked up there once, R1 checked.
+    let c = kueue();
+    let r = run_with("gmp-cluster-pod-monitoring-kueue-secret-namespace.json", &c);
+    assert!(r.is_clean() && r.warnings.is_empty(), "{r:?}");
+    assert_eq!(
+        *c.calls.borrow(),
+        vec![(LookupKind::Certificate, "kueue-system".to_string())]
+    );
+    let c = kueue();
+    let r = run_with(
+        "gmp-cluster-pod-monitoring-kueue-servername-mismatch.json",
+        &c,
+    );
+    assert_eq!(
+        found(&r),
+        pairs(&[("R1", "spec.endpoints[0].tls.serverName")])
+    );
+    assert!(
+        r.violations[0]
+            .detail
+            .contains("Certificate kueue-system/kueue-metrics-cert"),
+        "{}",
+        r.violations[0]
+    );
+    // No namespace: one warning, no lookup.
+    let c = kueue();
+    let r = run_with(
+        "gmp-cluster-pod-monitoring-kueue-no-secret-namespace.json",
+        &c,
+    );
+    assert!(r.is_clean(), "{r:?}");
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].starts_with("[R2] spec.endpoints[0].tls.ca.secret.namespace: cross-object checks (R1, R2) skipped for Secret \"kueue-metrics-server-cert\": ClusterPodMonitoring is cluster-scoped"),
+        "{}",
+        r.warnings[0]
+    );
+    assert!(c.calls.borrow().is_empty());
+    // Without crossObjectChecks: no warning at all.
+    let mut req =
+        load_request("cross-object/gmp-cluster-pod-monitoring-kueue-no-secret-namespace.json");
+    let r = review_with(
+        &mut req,
+        &settings(&json!({"crossObjectChecks": false})),
+        Some(&kueue()),
+    )
+    .report;
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    // Secrets in more namespaces than are looked up: the rest are skipped
+    // with the one warning.
+    let ep = |ns: &str| {
+        json!({"port": "https", "scheme": "https", "tls": {"serverName": "a.b.svc",
+            "ca": {"secret": {"name": "ca", "key": "ca.crt", "namespace": ns}}}})
+    };
+    let spec = json!({"endpoints": (0..6).map(|i| ep(&format!("ns{i}"))).collect::<Vec<_>>()});
+    for (kind, ns) in [("ClusterPodMonitoring", ""), ("PodMonitoring", "apps")] {
+        let mut req = KubernetesAdmissionRequest {
+            uid: "t".into(),
+            kind: GroupVersionKind {
+                group: "monitoring.googleapis.com".into(),
+                version: "v1".into(),
+                kind: kind.into(),
+            },
+            operation: "CREATE".into(),
+            namespace: ns.into(),
+            object: json!({"metadata": {"name": "many", "namespace": ns}, "spec": spec}),
+            ..Default::default()
+        };
+        let c = FakeCluster::default();
+        let r = review_with(&mut req, &s, Some(&c)).report;
+        assert_eq!(c.calls.borrow().len(), 4, "{kind}");
+        let skipped: Vec<&String> = r
+            .warnings
+            .iter()
+            .filter(|w| w.contains("skipped"))
+            .collect();
+        assert_eq!(skipped.len(), 1, "{kind}: {:?}", r.warnings);
+        assert!(
+            skipped[0].starts_with("[R2] spec.endpoints[4].tls.ca.secret.name:"),
+            "{kind}: {}",
+            skipped[0]
+        );
+    }
+}
+
+/// The fixtures of this section's readings, shaped on real manifests: each
+/// rejected one with its paths and rule ids, and its fixed form accepted.
+#[test]
+fn real_manifests_scheme_writers_and_clients() {
+    use crate::testing::fixture;
+    let deny = json!({"denyFileReferences": true});
+    let ext = json!({"certManagement": "external"});
+    type Fixture<'a> = (&'a str, Value, bool, Vec<&'a str>);
+    let cases: Vec<Fixture> = vec![
+        ("scheme-relabel-victoriametrics-target-label-spellings.json", no(), false, vec![
+            "spec.endpoints[0].tlsConfig: Invalid value: the TLS config is set but the relabeling at spec.endpoints[0].relabelConfigs[0] rewrites __scheme__ to http", "[M4]",
+            "spec.endpoints[0].bearerTokenSecret: Forbidden", "[M5]"]),
+        ("scheme-relabel-victoriametrics-target-label-spellings-fixed.json", no(), true, vec![]),
+        ("scheme-relabel-openshift-kube-state-metrics.json", no(), false, vec![
+            "the relabeling at spec.endpoints[0].relabelings[1] may rewrite __scheme__ (action lowercase writes a value taken from other labels)",
+            "the relabeling at spec.endpoints[1].relabelings[0] may write __scheme__ (its target label $1 is a template",
+            "spec.endpoints[0].bearerTokenFile: Forbidden", "spec.endpoints[1].bearerTokenFile: Forbidden", "[M4]", "[M5]"]),
+        ("scheme-relabel-openshift-kube-state-metrics-fixed.json", ext.clone(), true, vec![]),
+        ("scrapeconfig-static-scheme-label.json", json!({"requireHttps": true}), false, vec![
+            "spec.staticConfigs[0].labels[__scheme__]: Forbidden: requireHttps is set and the endpoint scrapes in plaintext (the static label at spec.staticConfigs[0].labels[__scheme__] sets __scheme__ to http", "[M6]",
+            "spec.basicAuth: Forbidden", "[M5]", "spec.tlsConfig: Invalid value", "[M4]"]),
+        ("scrapeconfig-static-https.json", json!({"requireHttps": true, "certManagement": "external"}), true, vec![]),
+        ("probe-blackbox-scheme-relabel.json", no(), false, vec![
+            "the relabeling at spec.targets.staticConfig.relabelingConfigs[0] rewrites __scheme__ to http",
+            "spec.bearerTokenSecret: Forbidden", "[M5]", "spec.tlsConfig: Invalid value", "[M4]"]),
+        ("probe-blackbox-scheme-relabel-fixed.json", ext.clone(), true, vec![]),
+        ("vmservicescrape-oauth2-client-secret-file.json", deny.clone(), false, vec![
+            "spec.endpoints[0].oauth2.client_secret_file: Forbidden: client_secret_file reads /etc/vmagent/oauth2/client-secret", "use oauth2.client_secret from a Secret instead",
+            "spec.endpoints[0].oauth2.tls_config.caFile: Forbidden", "[M10]"]),
+        ("vmservicescrape-oauth2-client-secret-file.json", no(), true, vec![]),
+        ("vmservicescrape-oauth2-client-secret.json", deny.clone(), true, vec![]),
+        ("scrapeconfig-http-sd-basic-auth-over-http.json", no(), false, vec![
+            "spec.httpSDConfigs[0].basicAuth: Forbidden: basicAuth sends the service-discovery credentials in plaintext (url is http://my-external-api/discovery)", "[M5]"]),
+        ("scrapeconfig-http-sd-basic-auth.json", no(), true, vec![]),
+        ("gmp-cluster-node-monitoring-kubelet-insecure.json", no(), false, vec![
+            "spec.endpoints[0].tls.insecureSkipVerify: Forbidden: insecureSkipVerify: true turns off verification", "[M1]",
+            "service account token", "[M5]", "exception"]),
+        ("gmp-cluster-node-monitoring-kubelet.json", ext.clone(), true, vec![]),
+    ];
+    for (file, s, accepted, has) in cases {
+        let resp = fixture(&format!("monitors/{file}"), s.clone(), accepted);
+        let msg = resp.message.unwrap_or_default();
+        for t in has {
+            assert!(
+                msg.contains(t),
+                "{file} with {s}: message lacks {t:?}: {msg}"
+            );
+        }
+        if accepted {
+            assert!(
+                resp.warnings.unwrap_or_default().is_empty(),
+                "{file} with {s}"
+            );
+        }
+        assert!(resp.mutated_object.is_none(), "{file}");
     }
 }
