@@ -69,11 +69,12 @@ impl<'a> Workload<'a> {
             .filter(|n| n.starts_with('-'))
             .map(|n| n.trim_start_matches('-'))
             .collect();
+        let budget = cmdline::expand::Budget::new();
         let containers = pod
             .containers(report)
             .into_iter()
             .map(|at| {
-                let (cmd, env) = cmdline::read(&at.obj, pod_env, &extra, report);
+                let (cmd, env) = cmdline::read(&at.obj, pod_env, &extra, &budget, report);
                 Container { at, cmd, env }
             })
             .collect();

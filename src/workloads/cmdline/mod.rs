@@ -5,7 +5,9 @@
 //!
 //! - **Expansion** ([`expand`]): `$(NAME)` and `$$` as the kubelet expands
 //!   them, env values chained in list order; `valueFrom`/`envFrom` unknown,
-//!   except the downward-API pod and host IPs (known non-loopback).
+//!   except the downward-API pod and host IPs (known non-loopback); a value
+//!   past the expansion's bounds unknown too ([`expand::Budget`], shared by
+//!   the containers of one reading).
 //! - **Shells** ([`shell`]): `sh -c SCRIPT` is read as the commands it runs.
 //! - **Flags**: tokens in order; a value flag of [`FLAGS`] written without `=`
 //!   consumes the next token; one or two dashes are the same flag; neither
@@ -26,7 +28,7 @@ mod tests;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::view::{List, Obj};
-use expand::{Binding, Text, Undefined};
+use expand::{Binding, Budget, Text, Undefined};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -295,6 +297,7 @@ const IP_FIELDS: [&str; 3] = ["status.podIP", "status.podIPs", "status.hostIP"];
 fn read_env<'a>(
     container: &Obj<'a>,
     undefined: Undefined,
+    budget: &Budget,
     report: &mut Report,
 ) -> (Env<'a>, HashMap<&'a str, Binding<'a>>) {
     let mut env = Env::default();
@@ -310,6 +313,8 @@ fn read_env<'a>(
             continue;
         };
         let literal = entry.str("value", report);
+        budget.grant(name);
+        budget.grant(literal.unwrap_or(""));
         let (value, binding) = match entry.obj("valueFrom", report) {
             Some(from) => {
                 let field = from
@@ -322,7 +327,12 @@ fn read_env<'a>(
                 (Some(EnvValue::From), binding)
             }
             None => {
-                let text = expand::kubelet(literal.unwrap_or(""), |n| bindings.get(n), undefined);
+                let text = expand::kubelet(
+                    literal.unwrap_or(""),
+                    |n| bindings.get(n),
+                    undefined,
+                    budget,
+                );
                 let unknown = Text(&text).unknown();
                 let value = match (text.is_empty(), unknown.is_empty()) {
                     (true, _) => None,
@@ -557,18 +567,20 @@ fn read_flags<'a>(
 }
 
 /// Reads a container's command line. `extra` are further value flags (the
-/// `certKeyPairs` flags).
+/// `certKeyPairs` flags); `budget` is the expansion's, shared by the
+/// containers of one reading of a workload.
 pub(crate) fn read<'a>(
     container: &Obj<'a>,
     pod: PodEnv,
     extra: &[&str],
+    budget: &Budget,
     report: &mut Report,
 ) -> (CommandLine<'a>, Env<'a>) {
     let undefined = Undefined {
         env_from: container.has("envFrom"),
         service_links: pod.service_links,
     };
-    let (env, bindings) = read_env(container, undefined, report);
+    let (env, bindings) = read_env(container, undefined, budget, report);
     // The tokens, expanded as the kubelet expands them.
     let lists: Lists = [
         container.list("command", report),
@@ -579,7 +591,8 @@ pub(crate) fn read<'a>(
     for (in_args, list) in [false, true].into_iter().zip(&lists) {
         if let Some(list) = list {
             list.each_str(report, |index, text| {
-                let expanded = expand::kubelet(text, |n| bindings.get(n), undefined);
+                budget.grant(text);
+                let expanded = expand::kubelet(text, |n| bindings.get(n), undefined, budget);
                 words.push(Word {
                     // The kubelet's reading borrows only a token it leaves
                     // as written.
@@ -598,7 +611,9 @@ pub(crate) fn read<'a>(
         // The script is read as the words of the commands it runs.
         let at = words[k].at;
         let mut split = Vec::new();
-        match shell::commands(&words[k].text, |n| bindings.get(n)) {
+        match shell::commands(&words[k].text, |n| {
+            expand::charged(bindings.get(n), budget)
+        }) {
             Some(commands) => {
                 for word in commands.into_iter().flatten() {
                     split.push(Word {
