@@ -554,6 +554,29 @@ mod tests {
     }
 
     #[test]
+    fn bounds_values_and_names_shown_in_messages() {
+        let long = "9".repeat(1000);
+        let refs: String = (0..10).map(|i| format!("$(V{i})")).collect();
+        let c = json!({
+            "envFrom": [{"configMapRef": {"name": "flags"}}],
+            "args": [format!("--metrics-bind-address=:{long}"), format!("--metrics-secure={refs}")],
+        });
+        with_container(&c, |line, _| {
+            let s = line.value("metrics-bind-address").unwrap();
+            let shown = s.shown();
+            assert_eq!(
+                shown,
+                format!("--metrics-bind-address=:{}...", &long[..127])
+            );
+            let b = line.value("metrics-secure").unwrap();
+            assert_eq!(
+                b.unseen(),
+                "$(V0), $(V1), $(V2), $(V3), $(V4), $(V5), $(V6), $(V7), 2 more"
+            );
+        });
+    }
+
+    #[test]
     fn names_are_listed_once_in_order() {
         let mut t = String::new();
         for n in ["B", "A", "B", "A", "C"] {

@@ -115,9 +115,12 @@ impl Setting<'_> {
         }
     }
 
-    /// `--flag=written`, for messages.
+    /// `--flag=written`, for messages (the value's first
+    /// [`QUOTE_MAX`](crate::report::QUOTE_MAX) characters, then `...`).
     pub(crate) fn shown(&self) -> String {
-        format!("{}={}", self.spelled, self.written)
+        let mut shown = format!("{}=", self.spelled);
+        push_prefix(&mut shown, &self.written);
+        shown
     }
 
     /// The variables the policy could not see, for messages (`$(A), $(B)`).
@@ -129,9 +132,33 @@ impl Setting<'_> {
     }
 }
 
+/// The most variables a message names; the rest are counted.
+const NAMES_SHOWN: usize = 8;
+
 fn names(vars: &[String]) -> String {
-    let shown: Vec<String> = vars.iter().map(|v| format!("$({v})")).collect();
+    let mut shown: Vec<String> = Vec::with_capacity(vars.len().min(NAMES_SHOWN) + 1);
+    for v in vars.iter().take(NAMES_SHOWN) {
+        let mut name = String::from("$(");
+        push_prefix(&mut name, v);
+        name.push(')');
+        shown.push(name);
+    }
+    if vars.len() > NAMES_SHOWN {
+        shown.push(format!("{} more", vars.len() - NAMES_SHOWN));
+    }
     shown.join(", ")
+}
+
+/// Appends the first [`QUOTE_MAX`](crate::report::QUOTE_MAX) characters of
+/// `text` (then `...`): a value shown unquoted in a message.
+fn push_prefix(out: &mut String, text: &str) {
+    match text.char_indices().nth(crate::report::QUOTE_MAX) {
+        Some((end, _)) => {
+            out.push_str(&text[..end]);
+            out.push_str("...");
+        }
+        None => out.push_str(text),
+    }
 }
 
 /// A boolean flag's reading: `None` when the value is unknown.
