@@ -260,19 +260,30 @@ impl<'t> Text<'t> {
     }
 
     /// Each name once: a chain of references repeats a marker as often as
-    /// the chain doubles (up to [`MAX_VALUE`] bytes of them).
+    /// the chain doubles (up to [`MAX_VALUE`] bytes of them). A few names
+    /// (nearly always one) are compared in a list; past [`FEW`] a set keeps
+    /// the search linear.
     fn names(self, open: char, close: char) -> Vec<&'t str> {
+        const FEW: usize = 16;
         let mut out = Vec::new();
         if !may_hold_marker(self.0) {
             return out;
         }
-        let mut seen = HashSet::new();
+        let mut seen: Option<HashSet<&'t str>> = None;
         let mut rest = self.0;
         while let Some(i) = rest.find(open) {
             let after = &rest[i + open.len_utf8()..];
             let end = after.find(close).unwrap_or(after.len());
-            if seen.insert(&after[..end]) {
-                out.push(&after[..end]);
+            let name = &after[..end];
+            let new = match &mut seen {
+                Some(set) => set.insert(name),
+                None => !out.contains(&name),
+            };
+            if new {
+                out.push(name);
+                if out.len() == FEW {
+                    seen = Some(out.iter().copied().collect());
+                }
             }
             rest = after.get(end + close.len_utf8()..).unwrap_or("");
         }
@@ -598,6 +609,20 @@ mod tests {
         marker(IP_OPEN, "POD_IP", IP_CLOSE, &mut t);
         marker(IP_OPEN, "POD_IP", IP_CLOSE, &mut t);
         assert_eq!(Text(&t).unknown(), ["B", "A", "C"]);
+        // Past a few names, a set: still each once, in order.
+        let mut many = String::new();
+        for round in 0..3 {
+            for i in 0..40 {
+                marker(
+                    UNKNOWN_OPEN,
+                    &format!("V{}", (i + round) % 40),
+                    UNKNOWN_CLOSE,
+                    &mut many,
+                );
+            }
+        }
+        let expected: Vec<String> = (0..40).map(|i| format!("V{i}")).collect();
+        assert_eq!(Text(&many).unknown(), expected);
         assert_eq!(Text(&t).ips(), ["POD_IP"]);
     }
 }
