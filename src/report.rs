@@ -69,28 +69,20 @@ pub(crate) fn bounded(text: String) -> String {
 }
 
 /// Whether `text` is too long, breaks a line, or quotes a value longer than
-/// [`QUOTE_MAX`] bytes.
+/// [`QUOTE_MAX`] bytes: searches eight bytes at a time, from quote to quote.
 fn needs_bounds(text: &[u8]) -> bool {
-    if text.len() > DETAIL_MAX {
+    use crate::bytes::find;
+    if text.len() > DETAIL_MAX || find(text, b'\n').is_some() || find(text, b'\r').is_some() {
         return true;
     }
-    let mut quote = None;
-    for (i, &b) in text.iter().enumerate() {
-        match b {
-            b'\n' | b'\r' => return true,
-            // An escaped character inside a quote: skip it.
-            b'\\' if quote.is_some() => {}
-            b'"' => match quote {
-                None => quote = Some(i),
-                Some(open) if !escaped(text, i) => {
-                    if i - open - 1 > QUOTE_MAX {
-                        return true;
-                    }
-                    quote = None;
-                }
-                Some(_) => {}
-            },
-            _ => {}
+    let mut at = 0;
+    while let Some(open) = find(&text[at..], b'"') {
+        let inner = at + open + 1;
+        match closing_quote(&text[inner..]) {
+            Some(close) if close > QUOTE_MAX => return true,
+            Some(close) => at = inner + close + 1,
+            // No quote closes it: nothing is quoted after.
+            None => return false,
         }
     }
     false
@@ -121,7 +113,7 @@ fn push_quote_prefix(out: &mut String, inner: &str) {
     let mut shown = 0;
     while let Some((i, c)) = chars.next() {
         if shown == QUOTE_MAX {
-            out.push_str(&inner[..i]);
+            push_line(out, &inner[..i]);
             out.push('"');
             out.push_str(ELLIPSIS);
             return;
@@ -137,8 +129,19 @@ fn push_quote_prefix(out: &mut String, inner: &str) {
         }
         shown += 1;
     }
-    out.push_str(inner);
+    push_line(out, inner);
     out.push('"');
+}
+
+/// Appends `text` with its line breaks read as spaces.
+fn push_line(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find(['\n', '\r']) {
+        out.push_str(&rest[..i]);
+        out.push(' ');
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
 }
 
 /// Cuts `text` to at most `max` bytes (at a character boundary), ending it
@@ -624,6 +627,34 @@ mod tests {
         assert!(r.warnings[0].len() <= DETAIL_MAX);
         assert!(r.warnings[0].starts_with(&format!("[X3] {}...: xxx", "k".repeat(PATH_MAX))));
         assert!(r.warnings[0].ends_with("x..."));
+    }
+
+    proptest::proptest! {
+        /// Any text: one line, at most DETAIL_MAX bytes; a value quoted
+        /// with `{:?}` shows at most QUOTE_MAX characters of it, and a
+        /// text that needs no bound is kept.
+        #[test]
+        fn bounds_hold_for_any_text(
+            text in "[a\"\\\\\n\r\u{e000}ü ]{0,3000}",
+            value in "[a\"\\\\\n\u{e000}ü]{0,400}",
+        ) {
+            let shown = bounded(text.clone());
+            proptest::prop_assert!(shown.len() <= DETAIL_MAX);
+            proptest::prop_assert!(!shown.contains(['\n', '\r']));
+            if !needs_bounds(text.as_bytes()) {
+                proptest::prop_assert_eq!(&shown, &text);
+            }
+            let quoted = format!("{value:?}");
+            let shown = bounded(format!("value {quoted} is bad"));
+            let kept = if value.chars().count() <= QUOTE_MAX {
+                format!("value {quoted} is bad")
+            } else {
+                let prefix: String = value.chars().take(QUOTE_MAX).collect();
+                let debug = format!("{prefix:?}");
+                format!("value {debug}... is bad")
+            };
+            proptest::prop_assert_eq!(shown, kept);
+        }
     }
 
     #[test]
