@@ -17,13 +17,13 @@ evaluate_timed() {
   [ $(( (end - start) / 1000000 )) -lt 20000 ] || { echo "took $(( (end - start) / 1000000 )) ms" >&2; return 1; }
 }
 
-@test "W3: an env chain doubling 40 times feeding --metrics-bind-address is rejected quickly, naming the variable" {
+@test "W3: an env chain doubling 40 times feeding --metrics-bind-address is rejected quickly, naming a variable of the chain" {
   evaluate_timed workloads/w3-expansion-doubling-chain-kubebuilder.json
   assert_rejected
   assert_no_patch
   [ "$(violation_count)" -eq 1 ]
   assert_message_contains \
-    "spec.template.spec.containers[0].args[0]: Forbidden: --metrics-bind-address=\$(METRICS_ADDR) on an address the policy cannot see (it reads \$(METRICS_ADDR)" \
+    "spec.template.spec.containers[0].args[0]: Forbidden: --metrics-bind-address=\$(METRICS_ADDR) on an address the policy cannot see (it reads \$(METRICS_" \
     "--metrics-secure=false" "[W3]"
   local msg
   msg="$(field '.status.message')"
