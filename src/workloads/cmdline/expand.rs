@@ -424,6 +424,28 @@ mod tests {
     }
 
     #[test]
+    fn bounds_past_the_bound_w4_checks_nothing_and_w5_is_silent() {
+        // Short of the bound the same chain is known: W4 refuses the
+        // address it spells (16 << 4 bytes of digits and letters).
+        let object = manager(doubling(4), &["--health-probe-bind-address=$(A04)"]);
+        assert_eq!(w3(&object).0, "W4@args[0]");
+        // Past it, unknown: W4 checks only known addresses.
+        let object = manager(doubling(40), &["--health-probe-bind-address=$(A40)"]);
+        assert_eq!(w3(&object).0, "");
+        // W5 ignores a certificate path it cannot know, where it repairs
+        // (or rejects) a known one that nothing mounts.
+        let w5 = |n: usize| -> bool {
+            let path = format!("--metrics-cert-path=/$(A{n:02})");
+            let object = manager(doubling(n), &["--metrics-bind-address=:8443", &path]);
+            let settings = Settings::default();
+            let (report, mutated) = crate::testing::report("Deployment", object, &settings);
+            mutated.is_some() || report.has_rule(crate::rule::Rule::W5)
+        };
+        assert!(w5(4));
+        assert!(!w5(40));
+    }
+
+    #[test]
     fn bounds_doubling_chain_values_turn_unknown_at_the_bound() {
         let c = json!({"env": doubling(40), "args": ["--metrics-secure=$(A40)"]});
         with_container(&c, |line, env| {
