@@ -37,6 +37,8 @@ budgets=(
   "benches/requests/configmap-kubebuilder-v3-manager-config.json      1.10 enforce"
   "examples/requests/kubebuilder-controller-missing-metrics-cert.json 2.00 enforce"
   "gen:deployment-hostile-16k-volumes                                 3.00 enforce"
+  "gen:deployment-hostile-expansion                                   3.00 enforce"
+  "gen:deployment-hostile-expansion-long-chain                        3.00 enforce"
   "gen:configmap-hostile-alias-bomb                                   3.00 pending:the-YAML-parse-itself-(yaml-rust2)-is-about-8x-here"
 )
 
@@ -54,6 +56,34 @@ generate() { # NAME OUT
             .volumes += [range(16384) as $i | {name: "extra-\($i)", secret: {secretName: "extra-\($i)"}}]
             | .containers[0].volumeMounts += [range(16384) as $i
                 | {name: "extra-\($i)", mountPath: "/var/run/extra/\($i)", readOnly: true}])' \
+        test_data/workloads/kubebuilder-cert-manager.json >"$2"
+      ;;
+    deployment-hostile-expansion)
+      # The Kubebuilder manager with the env chains of the issue that
+      # amplify the most under the expansion's bounds
+      # (src/workloads/cmdline/expand.rs): 40 entries that each read the one
+      # before twice (2^40 copies of the first, read eagerly) and 12 that
+      # read it ten times; --metrics-bind-address reads the last, so the
+      # reading spends its whole budget, then reads the rest as unknown.
+      jq '.object.spec.template.spec.containers[0] |= (
+            .env = ([{name: "D0", value: "0123456789abcdef"}]
+              + [range(1; 41) as $i | {name: "D\($i)", value: "$(D\($i - 1))$(D\($i - 1))"}]
+              + [{name: "T0", value: "0.0.0.0:8080"}]
+              + [range(1; 13) as $i | {name: "T\($i)", value: ("$(T\($i - 1))" * 10)}]
+              + [{name: "METRICS_ADDR", value: "$(D40)$(T12)"}])
+            | .args = ["--metrics-bind-address=$(METRICS_ADDR)", "--metrics-secure=false"]
+              + (.args | map(select(startswith("--metrics-bind-address=") | not))))' \
+        test_data/workloads/kubebuilder-cert-manager.json >"$2"
+      ;;
+    deployment-hostile-expansion-long-chain)
+      # 3000 env entries that each add a byte to the one before (quadratic
+      # when read eagerly, 22x the parse before the bounds): the copies
+      # spend the budget, and every entry past it is read through markers.
+      jq '.object.spec.template.spec.containers[0] |= (
+            .env = ([{name: "G0", value: "0123456789abcdef"}]
+              + [range(1; 3001) as $i | {name: "G\($i)", value: "$(G\($i - 1))x"}])
+            | .args = ["--metrics-bind-address=$(G3000)", "--metrics-secure=false"]
+              + (.args | map(select(startswith("--metrics-bind-address=") | not))))' \
         test_data/workloads/kubebuilder-cert-manager.json >"$2"
       ;;
     configmap-hostile-alias-bomb)

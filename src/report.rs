@@ -5,9 +5,158 @@
 //! `Forbidden`, ...), what to do about it, and the SPEC rule that raised it.
 //! Rules append; nothing stops at the first problem. `crate::response` turns the
 //! collected report into one admission response.
+//!
+//! **Bounded words.** Every violation's detail and every warning passes
+//! through [`bounded`] when it is recorded, so every rule gets the same
+//! bounds whatever the object holds: a quoted value (`"..."`, as `{:?}`
+//! writes it) shows its first [`QUOTE_MAX`] characters and then `...`, a
+//! line break reads as a space (one line per violation), a path shows its
+//! first [`PATH_MAX`] bytes, and one text is at most [`DETAIL_MAX`] bytes.
+//! `crate::response` lists at most a fixed number of violations and
+//! warnings per rule.
 
 use crate::rule::Rule;
 use std::fmt;
+
+/// The most characters of a quoted value a message shows.
+pub(crate) const QUOTE_MAX: usize = 128;
+/// The most bytes of a field path a message shows.
+pub(crate) const PATH_MAX: usize = 256;
+/// The most bytes of one violation's detail or one warning.
+pub(crate) const DETAIL_MAX: usize = 2048;
+
+/// What stands for the part of a value or text left out.
+const ELLIPSIS: &str = "...";
+
+/// `text` with every quoted value longer than [`QUOTE_MAX`] characters cut
+/// there (`"first characters"...`), line breaks read as spaces, and at most
+/// [`DETAIL_MAX`] bytes in all. A text that needs none of it is returned as
+/// it is; one scan of its bytes decides.
+pub(crate) fn bounded(text: String) -> String {
+    if !needs_bounds(text.as_bytes()) {
+        return text;
+    }
+    let mut out = String::with_capacity(text.len().min(DETAIL_MAX + ELLIPSIS.len()));
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find(['"', '\n', '\r']) {
+        out.push_str(&rest[..open]);
+        if rest.as_bytes()[open] != b'"' {
+            out.push(' ');
+            rest = &rest[open + 1..];
+        } else {
+            let inner = &rest[open + 1..];
+            match closing_quote(inner.as_bytes()) {
+                Some(close) => {
+                    out.push('"');
+                    push_quote_prefix(&mut out, &inner[..close]);
+                    rest = &inner[close + 1..];
+                }
+                // Not a quoted value: kept as it is.
+                None => {
+                    out.push('"');
+                    rest = inner;
+                }
+            }
+        }
+        if out.len() > DETAIL_MAX {
+            break;
+        }
+    }
+    let room = rest.floor_char_boundary((DETAIL_MAX + 1).saturating_sub(out.len()));
+    out.push_str(&rest[..room]);
+    cut(&mut out, DETAIL_MAX, room < rest.len());
+    out
+}
+
+/// Whether `text` is too long, breaks a line, or quotes a value longer than
+/// [`QUOTE_MAX`] bytes: searches eight bytes at a time, from quote to quote.
+fn needs_bounds(text: &[u8]) -> bool {
+    use crate::bytes::find;
+    if text.len() > DETAIL_MAX || find(text, b'\n').is_some() || find(text, b'\r').is_some() {
+        return true;
+    }
+    let mut at = 0;
+    while let Some(open) = find(&text[at..], b'"') {
+        let inner = at + open + 1;
+        match closing_quote(&text[inner..]) {
+            Some(close) if close > QUOTE_MAX => return true,
+            Some(close) => at = inner + close + 1,
+            // No quote closes it: nothing is quoted after.
+            None => return false,
+        }
+    }
+    false
+}
+
+/// Whether the byte at `i` follows an odd number of backslashes.
+fn escaped(text: &[u8], i: usize) -> bool {
+    text[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 1
+}
+
+/// The index of the `"` that closes a quoted value starting at `inner`.
+fn closing_quote(inner: &[u8]) -> Option<usize> {
+    let mut from = 0;
+    while let Some(k) = crate::bytes::find(&inner[from..], b'"') {
+        if !escaped(inner, from + k) {
+            return Some(from + k);
+        }
+        from += k + 1;
+    }
+    None
+}
+
+/// Appends a quoted value's inside and its closing quote: its first
+/// [`QUOTE_MAX`] characters (an escape such as `\"` or `\u{e000}` counts as
+/// one and is never split) and `"...` when there is more.
+fn push_quote_prefix(out: &mut String, inner: &str) {
+    let mut chars = inner.char_indices();
+    let mut shown = 0;
+    while let Some((i, c)) = chars.next() {
+        if shown == QUOTE_MAX {
+            push_line(out, &inner[..i]);
+            out.push('"');
+            out.push_str(ELLIPSIS);
+            return;
+        }
+        if c == '\\' {
+            if let Some((_, 'u')) = chars.next() {
+                for (_, c) in chars.by_ref() {
+                    if c == '}' {
+                        break;
+                    }
+                }
+            }
+        }
+        shown += 1;
+    }
+    push_line(out, inner);
+    out.push('"');
+}
+
+/// Appends `text` with its line breaks read as spaces.
+fn push_line(out: &mut String, text: &str) {
+    let mut rest = text;
+    while let Some(i) = rest.find(['\n', '\r']) {
+        out.push_str(&rest[..i]);
+        out.push(' ');
+        rest = &rest[i + 1..];
+    }
+    out.push_str(rest);
+}
+
+/// Cuts `text` to at most `max` bytes (at a character boundary), ending it
+/// with `...` when something was left out (`more`: before it was handed here).
+pub(crate) fn cut(text: &mut String, max: usize, more: bool) {
+    if text.len() <= max && !more {
+        return;
+    }
+    let mut at = max - ELLIPSIS.len();
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    text.truncate(at);
+    text.push_str(ELLIPSIS);
+}
 
 /// Appends `{:?}` of `s` to `out` (a quoted name in a message), without the
 /// formatter for the usual plain name.
@@ -208,12 +357,17 @@ impl fmt::Debug for FieldPath {
     }
 }
 
+/// For messages: at most [`PATH_MAX`] bytes (a map key may be long).
 impl fmt::Display for FieldPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.bytes().is_empty() {
+        let path = self.as_str();
+        if path.is_empty() {
             f.write_str("<object>")
+        } else if path.len() <= PATH_MAX {
+            f.write_str(path)
         } else {
-            f.write_str(self.as_str())
+            f.write_str(&path[..path.floor_char_boundary(PATH_MAX)])?;
+            f.write_str(ELLIPSIS)
         }
     }
 }
@@ -291,7 +445,7 @@ impl Report {
             rule,
             path,
             kind,
-            detail: detail.into(),
+            detail: bounded(detail.into()),
         });
     }
 
@@ -340,11 +494,15 @@ impl Report {
     /// `format!` would grow several times).
     pub fn warn(&mut self, rule: Rule, path: &FieldPath, detail: impl AsRef<str>) {
         let (rule, path, detail) = (rule.id(), path.as_str(), detail.as_ref());
-        let mut warning = String::with_capacity(rule.len() + path.len() + detail.len() + 5);
-        for piece in ["[", rule, "] ", path, ": ", detail] {
+        let (path, more) = match path.len() > PATH_MAX {
+            true => (&path[..path.floor_char_boundary(PATH_MAX)], ELLIPSIS),
+            false => (path, ""),
+        };
+        let mut warning = String::with_capacity(rule.len() + path.len() + detail.len() + 8);
+        for piece in ["[", rule, "] ", path, more, ": ", detail] {
             warning.push_str(piece);
         }
-        self.warnings.push(warning);
+        self.warnings.push(bounded(warning));
     }
 
     pub fn is_clean(&self) -> bool {
@@ -398,6 +556,112 @@ mod tests {
             let mut out = String::new();
             push_quoted(&mut out, s);
             assert_eq!(out, format!("{s:?}"), "{s}");
+        }
+    }
+
+    #[test]
+    fn bounds_quoted_values_are_cut_after_quote_max_characters() {
+        let long = "a".repeat(QUOTE_MAX + 1);
+        let at = "b".repeat(QUOTE_MAX);
+        let detail = format!(
+            "{long:?} is not a listen address; use {:?} or \"0\"",
+            ":8443"
+        );
+        assert_eq!(
+            bounded(detail),
+            format!(
+                "\"{}\"... is not a listen address; use \":8443\" or \"0\"",
+                &long[..QUOTE_MAX]
+            )
+        );
+        // At the bound, nothing is cut (and nothing is copied).
+        let detail = format!("name {at:?} ok");
+        let before = detail.as_ptr();
+        let after = bounded(detail);
+        assert_eq!(after, format!("name {at:?} ok"));
+        assert_eq!(after.as_ptr(), before);
+        // An escape counts as one character and is never split.
+        let escaped = format!("{}\u{e000}\"x", "c".repeat(QUOTE_MAX - 1));
+        let shown = bounded(format!("{escaped:?}"));
+        assert_eq!(
+            shown,
+            format!("\"{}\\u{{e000}}\"...", "c".repeat(QUOTE_MAX - 1))
+        );
+        let quotes = "\"".repeat(QUOTE_MAX + 5);
+        let shown = bounded(format!("v {quotes:?} end"));
+        assert_eq!(shown, format!("v \"{}\"... end", "\\\"".repeat(QUOTE_MAX)));
+        // An unbalanced quote is not a quoted value: kept.
+        let odd = format!("say \"{}", "d".repeat(300));
+        assert_eq!(bounded(odd.clone()), odd);
+    }
+
+    #[test]
+    fn bounds_one_line_and_detail_max_bytes() {
+        assert_eq!(bounded("a\nb\r\nc".into()), "a b  c");
+        // A line break inside a quoted run too (found by the property).
+        assert_eq!(bounded("\"\"\"\r\"".into()), "\"\"\" \"");
+        let huge = format!(
+            "--metrics-bind-address={} is exposed",
+            "ü".repeat(DETAIL_MAX)
+        );
+        let shown = bounded(huge);
+        assert!(shown.len() <= DETAIL_MAX, "{}", shown.len());
+        assert!(shown.starts_with("--metrics-bind-address=üü"));
+        assert!(shown.ends_with("ü..."), "{}", &shown[shown.len() - 10..]);
+        // A report bounds every detail and warning it records.
+        let mut r = Report::new();
+        let path = FieldPath::root().child(&"k".repeat(PATH_MAX + 10));
+        r.invalid(
+            Rule::W4,
+            path.clone(),
+            format!("{:?} is bad", "v".repeat(10_000)),
+        );
+        r.warn(Rule::X3, &path, "x".repeat(10_000));
+        let line = r.violations[0].to_string();
+        assert_eq!(
+            line,
+            format!(
+                "{}...: Invalid value: \"{}\"... is bad [W4]",
+                "k".repeat(PATH_MAX),
+                "v".repeat(QUOTE_MAX)
+            )
+        );
+        assert!(r.warnings[0].len() <= DETAIL_MAX);
+        assert!(r.warnings[0].starts_with(&format!("[X3] {}...: xxx", "k".repeat(PATH_MAX))));
+        assert!(r.warnings[0].ends_with("x..."));
+    }
+
+    proptest::proptest! {
+        // No seed files: a case that once failed is a fixed case below.
+        #![proptest_config(proptest::test_runner::Config {
+            failure_persistence: None,
+            ..proptest::test_runner::Config::default()
+        })]
+
+        /// Any text: one line, at most DETAIL_MAX bytes; a value quoted
+        /// with `{:?}` shows at most QUOTE_MAX characters of it, and a
+        /// text that needs no bound is kept.
+        #[test]
+        fn bounds_hold_for_any_text(
+            text in "[a\"\\\\\n\r\u{e000}ü ]{0,3000}",
+            value in "[a\"\\\\\n\u{e000}ü]{0,400}",
+        ) {
+            let shown = bounded(text.clone());
+            proptest::prop_assert!(shown.len() <= DETAIL_MAX);
+            proptest::prop_assert!(!shown.contains(['\n', '\r']));
+            if !needs_bounds(text.as_bytes()) {
+                proptest::prop_assert_eq!(&shown, &text);
+            }
+            let quoted = format!("{value:?}");
+            let shown = bounded(format!("value {quoted} is bad"));
+            let kept = if value.chars().count() <= QUOTE_MAX {
+                format!("value {quoted} is bad")
+            } else {
+                let prefix: String = value.chars().take(QUOTE_MAX).collect();
+                let debug = format!("{prefix:?}");
+                format!("value {debug}... is bad")
+            };
+            proptest::prop_assert_eq!(shown, kept);
         }
     }
 

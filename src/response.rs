@@ -1,9 +1,18 @@
 //! Turns a [`Verdict`](crate::review::Verdict) into the Kubewarden response:
 //! one rejection listing every violation, or an acceptance (possibly with a
 //! mutated object), with warnings either way.
+//!
+//! The words are bounded whatever the object holds: each violation and
+//! warning is bounded where it is recorded (`crate::report`); here at most
+//! [`PER_RULE`] violations and [`PER_RULE`] warnings of each rule are listed,
+//! in document order, and the rest of each rule counted on one line
+//! (`- and 19980 more violations of this rule, not listed [M1]`). The verdict
+//! and the number of problems stated are those of the whole report.
 
 use crate::bytes::ONES;
+use crate::report::{cut, PATH_MAX};
 use crate::review::Verdict;
+use crate::rule::Rule;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;
 use serde_json::Value;
@@ -33,10 +42,13 @@ pub fn respond(verdict: Verdict, request_len: usize) -> CallResult {
     encode_into(Vec::with_capacity(capacity), &response)
 }
 
+/// The most violations, and the most warnings, of one rule a response lists.
+pub(crate) const PER_RULE: usize = 20;
+
 /// Builds the response (separate from encoding for tests).
 pub fn build(verdict: Verdict) -> ValidationResponse {
     let Verdict {
-        subject,
+        mut subject,
         mut report,
         mutated,
     } = verdict;
@@ -44,16 +56,27 @@ pub fn build(verdict: Verdict) -> ValidationResponse {
     let warnings = if report.warnings.is_empty() {
         None
     } else {
-        Some(report.warnings)
+        Some(listed_warnings(report.warnings))
     };
     if !report.violations.is_empty() {
+        // `Kind namespace/name`: a name is a path's worth at most.
+        cut(&mut subject, PATH_MAX, false);
         let message = if report.violations.len() == 1 {
             format!("{subject}: {}", report.violations[0])
         } else {
             let mut m = format!("{subject} has {} problems:", report.violations.len());
+            let mut seen: Vec<(Rule, usize)> = Vec::new();
             for v in &report.violations {
-                m.push_str("\n- ");
-                m.push_str(&v.to_string());
+                if counted(&mut seen, v.rule) <= PER_RULE {
+                    m.push_str("\n- ");
+                    m.push_str(&v.to_string());
+                }
+            }
+            for (rule, n) in seen.into_iter().filter(|(_, n)| *n > PER_RULE) {
+                m.push_str(&format!(
+                    "\n- and {} more violations of this rule, not listed [{rule}]",
+                    n - PER_RULE
+                ));
             }
             m
         };
@@ -74,6 +97,44 @@ pub fn build(verdict: Verdict) -> ValidationResponse {
         audit_annotations: None,
         warnings,
     }
+}
+
+/// Counts one more of `key` in `seen`; its count so far.
+fn counted<K: PartialEq>(seen: &mut Vec<(K, usize)>, key: K) -> usize {
+    match seen.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, n)) => {
+            *n += 1;
+            *n
+        }
+        None => {
+            seen.push((key, 1));
+            1
+        }
+    }
+}
+
+/// The first [`PER_RULE`] warnings of each rule (by their `[ID]`), and one
+/// warning per rule counting the rest.
+fn listed_warnings(warnings: Vec<String>) -> Vec<String> {
+    if warnings.len() <= PER_RULE {
+        return warnings;
+    }
+    let id = |w: &str| {
+        w.split_once(']')
+            .map_or(String::new(), |(id, _)| format!("{id}]"))
+    };
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    let mut listed: Vec<String> = warnings
+        .into_iter()
+        .filter(|w| counted(&mut seen, id(w)) <= PER_RULE)
+        .collect();
+    for (id, n) in seen.into_iter().filter(|(_, n)| *n > PER_RULE) {
+        listed.push(format!(
+            "{id} and {} more warnings of this rule, not listed",
+            n - PER_RULE
+        ));
+    }
+    listed
 }
 
 fn encode(r: ValidationResponse) -> CallResult {
@@ -283,6 +344,82 @@ mod tests {
         assert_eq!(
             resp.message.unwrap(),
             "ServiceMonitor monitoring/kueue: spec: Forbidden: no [M1]"
+        );
+    }
+
+    #[test]
+    fn bounds_at_most_per_rule_violations_and_warnings_are_listed() {
+        let mut r = Report::new();
+        for i in 0..PER_RULE + 30 {
+            let path = FieldPath::root().child("spec").child("endpoints").index(i);
+            r.forbidden(Rule::M1, path.clone(), "insecure");
+            r.warn(Rule::X3, &path, "injected");
+        }
+        r.required(Rule::M2, FieldPath::root().child("z"), "missing");
+        r.warn(Rule::W5, &FieldPath::root().child("z"), "injected");
+        let resp = build(verdict(r, None));
+        assert!(!resp.accepted);
+        let message = resp.message.unwrap();
+        let lines: Vec<&str> = message.lines().collect();
+        // The count is the whole report's.
+        assert_eq!(
+            lines[0],
+            format!(
+                "ServiceMonitor monitoring/kueue has {} problems:",
+                PER_RULE + 31
+            )
+        );
+        assert_eq!(lines.len(), 1 + PER_RULE + 1 + 1);
+        assert_eq!(
+            lines[PER_RULE],
+            format!(
+                "- spec.endpoints[{}]: Forbidden: insecure [M1]",
+                PER_RULE - 1
+            )
+        );
+        assert_eq!(lines[PER_RULE + 1], "- z: Required value: missing [M2]");
+        assert_eq!(
+            lines[PER_RULE + 2],
+            "- and 30 more violations of this rule, not listed [M1]"
+        );
+        assert!(lines[1..]
+            .iter()
+            .all(|l| l.starts_with("- ") && l.ends_with(']')));
+        let warnings = resp.warnings.unwrap();
+        assert_eq!(warnings.len(), PER_RULE + 2);
+        assert_eq!(warnings[PER_RULE], "[W5] z: injected");
+        assert_eq!(
+            warnings[PER_RULE + 1],
+            "[X3] and 30 more warnings of this rule, not listed"
+        );
+        // At the bound, everything is listed.
+        let mut r = Report::new();
+        for i in 0..PER_RULE {
+            r.forbidden(Rule::M1, FieldPath::root().index(i), "insecure");
+        }
+        let message = build(verdict(r, None)).message.unwrap();
+        assert_eq!(message.lines().count(), 1 + PER_RULE);
+        assert!(!message.contains("not listed"));
+    }
+
+    #[test]
+    fn bounds_a_long_subject_is_cut() {
+        let mut r = Report::new();
+        r.forbidden(Rule::M1, FieldPath::root().child("spec"), "no");
+        let v = Verdict {
+            subject: format!("ServiceMonitor ns/{}", "n".repeat(10_000)),
+            report: r,
+            mutated: None,
+        };
+        let message = build(v).message.unwrap();
+        assert!(
+            message.len() < crate::report::PATH_MAX + 40,
+            "{}",
+            message.len()
+        );
+        assert!(
+            message.ends_with("...: spec: Forbidden: no [M1]"),
+            "{message}"
         );
     }
 

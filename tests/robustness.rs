@@ -901,24 +901,63 @@ fn grow(envelope: &mut Value, pointer: &str, n: usize, edit: impl Fn(usize, &mut
 }
 
 /// Runs a hostile payload through every property and prints its cost. Time
-/// is reported, never asserted (debug build, shared CI machine).
-fn hostile(label: &str, envelope: &Value) {
+/// is reported, never asserted (debug build, shared CI machine). The
+/// answer's words (message and warnings) are bounded whatever the input:
+/// at most [`MAX_WORDS`] bytes.
+fn hostile(label: &str, envelope: &Value) -> Cost {
     let payload = serde_json::to_vec(envelope).expect("serializable");
     let start = Instant::now();
     let response = oracle::validate(&payload).unwrap_or_else(|e| panic!("{label}: {e}"));
     let elapsed = start.elapsed();
     oracle::reapply(&payload, &response).unwrap_or_else(|e| panic!("{label}: {e}"));
+    let words = response.message.as_ref().map_or(0, String::len)
+        + response
+            .warnings
+            .iter()
+            .flatten()
+            .map(String::len)
+            .sum::<usize>();
     println!(
-        "hostile {label}: {} bytes, {:.1} ms, {:.1} ns/byte (debug build), {}",
+        "hostile {label}: {} bytes, {:.1} ms, {:.1} ns/byte ({} build), {}, {words} bytes of message and warnings",
         payload.len(),
         elapsed.as_secs_f64() * 1e3,
         elapsed.as_secs_f64() * 1e9 / payload.len() as f64,
+        if cfg!(debug_assertions) { "debug" } else { "release" },
         if response.accepted {
             "accepted"
         } else {
             "rejected"
         }
     );
+    assert!(
+        words <= MAX_WORDS,
+        "{label}: {words} bytes of message and warnings"
+    );
+    Cost {
+        bytes: payload.len(),
+        elapsed,
+        accepted: response.accepted,
+        message: response.message.unwrap_or_default(),
+    }
+}
+
+/// The most bytes of message and warnings any answer holds (the policy lists
+/// a bounded number of violations per rule, each quoting bounded values).
+const MAX_WORDS: usize = 256 << 10;
+
+/// What [`hostile`] measured.
+struct Cost {
+    bytes: usize,
+    elapsed: std::time::Duration,
+    accepted: bool,
+    message: String,
+}
+
+impl Cost {
+    /// Nanoseconds per byte of input.
+    fn ns_per_byte(&self) -> f64 {
+        self.elapsed.as_secs_f64() * 1e9 / self.bytes as f64
+    }
 }
 
 const DEPLOYMENT: &str = "examples/requests/kubebuilder-controller-missing-metrics-cert.json";
@@ -998,6 +1037,118 @@ fn ten_thousand_endpoints_and_names() {
             .collect(),
     );
     hostile("10k placeholder DNS names", &e);
+}
+
+/// An env chain in the Kubebuilder manager: `n + 1` variables where each
+/// reads the one before `fan` times (`A01="$(A00)$(A00)"` for 2), and
+/// `--metrics-bind-address` reads the last one.
+fn expansion_chain(n: usize, fan: usize, first: &str) -> Value {
+    let mut e = fixture(DEPLOYMENT);
+    let c = &mut e["request"]["object"]["spec"]["template"]["spec"]["containers"][0];
+    let env: Vec<Value> = std::iter::once(json!({"name": "A0", "value": first}))
+        .chain((1..=n).map(
+            |i| json!({"name": format!("A{i}"), "value": format!("$(A{})", i - 1).repeat(fan)}),
+        ))
+        .collect();
+    c["env"] = Value::Array(env);
+    c["args"] = json!([
+        format!("--metrics-bind-address=$(A{n})"),
+        "--metrics-secure=false"
+    ]);
+    e
+}
+
+/// The cost of an expansion bomb: rejected by W3 (the address cannot be
+/// known), quickly, with a bounded message.
+fn expansion_bomb(label: &str, e: &Value) {
+    let cost = hostile(label, e);
+    assert!(!cost.accepted, "{label}");
+    assert!(cost.message.contains("[W3]"), "{label}: {}", cost.message);
+    // At most 20 violations a rule, each of bounded length.
+    assert!(
+        cost.message.len() < 32 << 10,
+        "{label}: {}",
+        cost.message.len()
+    );
+    // Up to about 1 µs a byte in a debug build (the cost of the 1000
+    // containers it repeats); the exponential reading took 18 s for 2.5 KB.
+    assert!(
+        cost.ns_per_byte() < 50_000.0,
+        "{label}: {:.0} ns/byte",
+        cost.ns_per_byte()
+    );
+}
+
+#[test]
+fn expansion_bombs() {
+    // 2.5 KB that would expand to 2^40 copies of its first value.
+    expansion_bomb(
+        "doubling env chain, 40 entries",
+        &expansion_chain(40, 2, "0123456789abcdef"),
+    );
+    expansion_bomb(
+        "tenfold env chain, 12 entries",
+        &expansion_chain(12, 10, "0.0.0.0:8080"),
+    );
+    // Quadratic when each value is copied whole into the next.
+    expansion_bomb(
+        "plain env chain, 30000 entries",
+        &expansion_chain(30_000, 1, ":8080"),
+    );
+    // The budget is the reading's, not each container's.
+    let mut e = expansion_chain(24, 2, "0123456789abcdef");
+    grow(&mut e, CONTAINERS, 1000, |i, c| {
+        c["name"] = json!(format!("manager-{i}"))
+    });
+    expansion_bomb("1000 containers with a doubling chain each", &e);
+    // A shell script that reads a 64 KiB variable ten thousand times.
+    let mut e = fixture(DEPLOYMENT);
+    let c = &mut e["request"]["object"]["spec"]["template"]["spec"]["containers"][0];
+    c["env"] = json!([{"name": "BIG", "value": "x".repeat(64 << 10)}]);
+    c["command"] = json!(["/bin/sh", "-c"]);
+    c["args"] = json!([format!(
+        "exec /manager {} --metrics-bind-address=$BIG --metrics-secure=false",
+        "$BIG ".repeat(10_000)
+    )]);
+    expansion_bomb("sh -c reading a 64 KiB variable 10000 times", &e);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..config() })]
+
+    /// Any chain shape (length, fan-out, first value) is read in time
+    /// linear in its size, and rejected with a bounded message.
+    #[test]
+    fn expansion_chains_are_bounded(
+        n in 1usize..400,
+        fan in 1usize..6,
+        first in select(vec!["0.0.0.0:8080", ":8443", "0123456789abcdef", ""]),
+    ) {
+        let e = expansion_chain(n, fan, first);
+        let cost = hostile(&format!("chain n={n} fan={fan}"), &e);
+        prop_assert!(cost.message.len() < 32 << 10);
+        prop_assert!(cost.ns_per_byte() < 50_000.0, "{:.0} ns/byte", cost.ns_per_byte());
+    }
+}
+
+/// A 3 MiB ServiceMonitor of insecure endpoints, each with long values the
+/// messages quote: the answer lists a bounded number of violations per rule
+/// and quotes a bounded part of each value.
+#[test]
+fn three_mib_servicemonitor() {
+    let mut e = fixture("examples/requests/kueue-servicemonitor-insecure.json");
+    grow(&mut e, "/request/object/spec/endpoints", 20_000, |_, _| {});
+    let cost = hostile("3 MiB ServiceMonitor, 20000 insecure endpoints", &e);
+    assert!(!cost.accepted);
+    assert!(cost.bytes > 3 << 20, "{} bytes", cost.bytes);
+    let mut e = fixture("examples/requests/kueue-servicemonitor-insecure.json");
+    let long = "a".repeat(1 << 20);
+    grow(&mut e, "/request/object/spec/endpoints", 3, |i, ep| {
+        ep["port"] = json!(format!("{long}-{i}"));
+        ep["path"] = json!(format!("/{long}"));
+    });
+    let cost = hostile("ServiceMonitor, 3 endpoints with 1 MiB names", &e);
+    assert!(!cost.accepted);
 }
 
 #[test]

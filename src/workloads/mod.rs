@@ -93,6 +93,7 @@ impl<'a> Workload<'a> {
             .filter(|n| n.starts_with('-'))
             .map(|n| (n.trim_start_matches('-'), Takes::Value));
         let pairs: Vec<(&str, Takes)> = pairs.collect();
+        let budget = cmdline::expand::Budget::new();
         let containers = pod
             .containers(report)
             .into_iter()
@@ -101,7 +102,7 @@ impl<'a> Workload<'a> {
                 let dialect = ctx.settings.dialects.for_image(image);
                 let mut extra = pairs.clone();
                 extra.extend(server::flags(dialect));
-                let (cmd, env) = cmdline::read(&at.obj, pod_env, &extra, report);
+                let (cmd, env) = cmdline::read(&at.obj, pod_env, &extra, &budget, report);
                 // SPEC 15: the manager's configuration file, with lookups only.
                 let config = ctx.lookups.and_then(|l| {
                     config_file::read(&at.obj, &pod.spec, &cmd, namespace, l, report)

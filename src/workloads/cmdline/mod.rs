@@ -5,7 +5,9 @@
 //!
 //! - **Expansion** ([`expand`]): `$(NAME)` and `$$` as the kubelet expands
 //!   them, env values chained in list order; `valueFrom`/`envFrom` unknown,
-//!   except the downward-API pod and host IPs (known non-loopback).
+//!   except the downward-API pod and host IPs (known non-loopback); a value
+//!   past the expansion's bounds unknown too ([`expand::Budget`], shared by
+//!   the containers of one reading).
 //! - **Shells** ([`shell`]): `sh -c SCRIPT` is read as the commands it runs.
 //! - **Flags**: tokens in order; a value flag of [`FLAGS`] written without `=`
 //!   consumes the next token; one or two dashes are the same flag; neither
@@ -26,7 +28,7 @@ mod tests;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::view::{List, Obj};
-use expand::{Binding, Text, Undefined};
+use expand::{Binding, Budget, Text, Undefined};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -115,9 +117,12 @@ impl Setting<'_> {
         }
     }
 
-    /// `--flag=written`, for messages.
+    /// `--flag=written`, for messages (the value's first
+    /// [`QUOTE_MAX`](crate::report::QUOTE_MAX) characters, then `...`).
     pub(crate) fn shown(&self) -> String {
-        format!("{}={}", self.spelled, self.written)
+        let mut shown = format!("{}=", self.spelled);
+        push_prefix(&mut shown, &self.written);
+        shown
     }
 
     /// The variables the policy could not see, for messages (`$(A), $(B)`).
@@ -129,9 +134,33 @@ impl Setting<'_> {
     }
 }
 
+/// The most variables a message names; the rest are counted.
+const NAMES_SHOWN: usize = 8;
+
 fn names(vars: &[String]) -> String {
-    let shown: Vec<String> = vars.iter().map(|v| format!("$({v})")).collect();
+    let mut shown: Vec<String> = Vec::with_capacity(vars.len().min(NAMES_SHOWN) + 1);
+    for v in vars.iter().take(NAMES_SHOWN) {
+        let mut name = String::from("$(");
+        push_prefix(&mut name, v);
+        name.push(')');
+        shown.push(name);
+    }
+    if vars.len() > NAMES_SHOWN {
+        shown.push(format!("{} more", vars.len() - NAMES_SHOWN));
+    }
     shown.join(", ")
+}
+
+/// Appends the first [`QUOTE_MAX`](crate::report::QUOTE_MAX) characters of
+/// `text` (then `...`): a value shown unquoted in a message.
+fn push_prefix(out: &mut String, text: &str) {
+    match text.char_indices().nth(crate::report::QUOTE_MAX) {
+        Some((end, _)) => {
+            out.push_str(&text[..end]);
+            out.push_str("...");
+        }
+        None => out.push_str(text),
+    }
 }
 
 /// A boolean flag's reading: `None` when the value is unknown.
@@ -303,6 +332,7 @@ fn read_env<'a>(
     container: &Obj<'a>,
     pod: PodEnv<'_>,
     undefined: Undefined,
+    budget: &Budget,
     report: &mut Report,
 ) -> (Env<'a>, HashMap<&'a str, Binding<'a>>) {
     let mut env = Env::default();
@@ -318,6 +348,8 @@ fn read_env<'a>(
             continue;
         };
         let literal = entry.str("value", report);
+        budget.grant(name);
+        budget.grant(literal.unwrap_or(""));
         let (value, binding) = match entry.obj("valueFrom", report) {
             Some(from) => {
                 let field = from
@@ -333,7 +365,12 @@ fn read_env<'a>(
                 (Some(EnvValue::From), binding)
             }
             None => {
-                let text = expand::kubelet(literal.unwrap_or(""), |n| bindings.get(n), undefined);
+                let text = expand::kubelet(
+                    literal.unwrap_or(""),
+                    |n| bindings.get(n),
+                    undefined,
+                    budget,
+                );
                 let unknown = Text(&text).unknown();
                 let value = match (text.is_empty(), unknown.is_empty()) {
                     (true, _) => None,
@@ -569,18 +606,21 @@ fn read_flags<'a>(
 }
 
 /// Reads a container's command line. `extra` are further flags (those of
-/// the `certKeyPairs` setting and of the container's metrics-server dialect).
+/// the `certKeyPairs` setting and of the container's metrics-server dialect);
+/// `budget` is the expansion's, shared by the containers of one reading of a
+/// workload.
 pub(crate) fn read<'a>(
     container: &Obj<'a>,
     pod: PodEnv<'_>,
     extra: &[(&str, Takes)],
+    budget: &Budget,
     report: &mut Report,
 ) -> (CommandLine<'a>, Env<'a>) {
     let undefined = Undefined {
         env_from: container.has("envFrom"),
         service_links: pod.service_links,
     };
-    let (env, bindings) = read_env(container, pod, undefined, report);
+    let (env, bindings) = read_env(container, pod, undefined, budget, report);
     // The tokens, expanded as the kubelet expands them.
     let lists: Lists = [
         container.list("command", report),
@@ -591,7 +631,8 @@ pub(crate) fn read<'a>(
     for (in_args, list) in [false, true].into_iter().zip(&lists) {
         if let Some(list) = list {
             list.each_str(report, |index, text| {
-                let expanded = expand::kubelet(text, |n| bindings.get(n), undefined);
+                budget.grant(text);
+                let expanded = expand::kubelet(text, |n| bindings.get(n), undefined, budget);
                 words.push(Word {
                     // The kubelet's reading borrows only a token it leaves
                     // as written.
@@ -610,7 +651,9 @@ pub(crate) fn read<'a>(
         // The script is read as the words of the commands it runs.
         let at = words[k].at;
         let mut split = Vec::new();
-        match shell::commands(&words[k].text, |n| bindings.get(n)) {
+        match shell::commands(&words[k].text, |n| {
+            expand::charged(bindings.get(n), budget)
+        }) {
             Some(commands) => {
                 for word in commands.into_iter().flatten() {
                     split.push(Word {

@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 fn read_c(c: &Value, service_links: bool) -> (CommandLine<'_>, Env<'_>, Report) {
     let mut r = Report::new();
     let obj = Obj::at(c, FieldPath::root().child("c"), &mut r).unwrap();
+    let budget = expand::Budget::new();
     let (line, env) = read(
         &obj,
         PodEnv {
@@ -17,6 +18,7 @@ fn read_c(c: &Value, service_links: bool) -> (CommandLine<'_>, Env<'_>, Report) 
             name: "guestbook-controller-manager",
         },
         &[("client-cert", super::Takes::Value)],
+        &budget,
         &mut r,
     );
     (line, env, r)
@@ -112,7 +114,7 @@ fn expansion_undefined_names() {
         ("a\u{E000}b", undefined(false, false), "?"),
     ];
     for (input, u, expected) in cases {
-        let out = expand::kubelet(input, none, u);
+        let out = expand::kubelet(input, none, u, &expand::Budget::new());
         let shown = match Text(&out).known() {
             Some(k) => k,
             None => "?".to_string(),
@@ -128,7 +130,7 @@ fn expansion_undefined_names() {
         ("a\u{E000}b", false),
         ("a\u{E003}", false),
     ] {
-        let out = expand::kubelet(input, none, undefined(false, false));
+        let out = expand::kubelet(input, none, undefined(false, false), &expand::Budget::new());
         assert_eq!(matches!(out, Cow::Borrowed(_)), borrowed, "{input}");
     }
     // envFrom on the container makes undefined names unknown.
