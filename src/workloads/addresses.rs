@@ -744,14 +744,22 @@ mod tests {
             ("/manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false # --metrics-bind-address=:8080", ""),
             ("/manager --metrics-bind-address='$LISTEN' --metrics-secure=false", "W4@args[0]"),
             ("/manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false && echo done", ""),
-            ("/manager --metrics-bind-address=:8443 \"$@\"", "W3@args[0] W3@args[0]"),
+            // No operand after the script: "$@" is empty.
+            ("/manager --metrics-bind-address=:8443 \"$@\"", ""),
+            // After `shift` the positional parameters are unknown.
+            ("shift; /manager --metrics-bind-address=:8443 \"$@\"", "W3@args[0] W3@args[0]"),
         ];
         for (s, expected) in cases {
             assert_eq!(script(s).0, expected, "{s}");
         }
         let (found, details) =
             script("/manager --metrics-bind-address=':8080 --metrics-secure=false");
-        assert_eq!(found, "");
-        assert!(details[0].contains("unbalanced quote"), "{details:?}");
+        // Unreadable, and it names W3's flags: fails closed (for the
+        // metrics server and, as with any unknown token, diagnostics).
+        assert_eq!(found, "W3@args[0] W3@args[0]");
+        assert!(
+            details[0].contains("a shell script it could not read (it has an unbalanced quote"),
+            "{details:?}"
+        );
     }
 }
