@@ -384,17 +384,61 @@ pub(crate) fn invocation<T: AsRef<str>>(tokens: &[T]) -> Option<Invocation<'_>> 
 struct Scope<'p> {
     /// Names the script (or a script around it) assigns: unknown.
     assigned: HashSet<String>,
+    /// The script may assign any name (`source FILE`, `. FILE`,
+    /// `export $(cat FILE)`, `eval "$(cmd)"`): every name is unknown.
+    any: bool,
     /// `$0` and the positional parameters; `None` when the script may
     /// change them (`shift`, `set a b`).
     positional: Option<&'p [String]>,
 }
 
-/// The names a script assigns (`NAME=`, `export NAME`, `read NAME`, ...), and
-/// whether it changes its positional parameters (`shift`, `set -- ...`).
-fn assigned(script: &str, into: &mut HashSet<String>) -> bool {
+/// Whether a script may assign names it does not spell: a simple command
+/// that starts with `source` or `.`, or an `eval`, `export`, `declare`,
+/// `typeset`, `local` or `readonly` whose arguments hold a command
+/// substitution or a word that starts with an expansion.
+fn assigns_any(script: &str) -> bool {
+    rough_commands(script).any(|mut words| match words.next() {
+        Some("source" | ".") => true,
+        Some("eval" | "export" | "declare" | "typeset" | "local" | "readonly") => words.any(|w| {
+            w.contains("$(") || w.contains('`') || w.trim_start_matches('"').starts_with('$')
+        }),
+        _ => false,
+    })
+}
+
+/// The words of each simple command of a script, roughly (cut at `;`, `&`,
+/// `|`, parentheses and newlines, leading keywords skipped): enough to see
+/// which command a script runs where the exact words do not matter.
+fn rough_commands(script: &str) -> impl Iterator<Item = impl Iterator<Item = &str>> {
+    script
+        .split([';', '&', '|', '(', ')', '\n'])
+        .map(|segment| {
+            segment
+                .split_whitespace()
+                .skip_while(|w| matches!(*w, "then" | "do" | "else" | "if" | "!" | "{"))
+        })
+}
+
+/// Whether a script changes its positional parameters: `shift`, or `set`
+/// with operands (`set -- a`, `set a`; not `set -e` or `set -o pipefail`).
+fn shifts(script: &str) -> bool {
+    rough_commands(script).any(|mut words| match words.next() {
+        Some("shift") => true,
+        Some("set") => {
+            let mut option_argument = false;
+            words.any(|w| {
+                let operand = !option_argument && (w == "--" || !w.starts_with(['-', '+']));
+                option_argument = matches!(w, "-o" | "+o");
+                operand
+            })
+        }
+        _ => false,
+    })
+}
+
+/// The names a script assigns (`NAME=`, `export NAME`, `read NAME`, ...).
+fn assigned(script: &str, into: &mut HashSet<String>) {
     let mut declaring = false;
-    let mut setting = false;
-    let mut shifts = false;
     for word in script.split(|c: char| c.is_whitespace() || ";&|()`\"'".contains(c)) {
         if word.is_empty() {
             continue;
@@ -406,20 +450,12 @@ fn assigned(script: &str, into: &mut HashSet<String>) -> bool {
         } else if declaring && is_name(word) {
             into.insert(word.to_string());
         }
-        // `set -e` keeps the positional parameters, `set -- a` or `set a`
-        // replaces them.
-        if setting && (word == "--" || !word.starts_with(['-', '+'])) {
-            shifts = true;
-        }
-        setting = word == "set" || (setting && word.starts_with(['-', '+']));
-        shifts |= word == "shift";
         let keyword = matches!(
             word,
             "export" | "read" | "local" | "declare" | "readonly" | "typeset" | "for" | "getopts"
         );
         declaring = keyword || (declaring && (word.starts_with('-') || is_name(word)));
     }
-    shifts
 }
 
 /// Bounds shared by a script and its nested scripts.
@@ -458,6 +494,7 @@ pub(crate) fn commands<'b, 'c: 'b>(
     let mut out = Vec::new();
     let scope = Scope {
         assigned: HashSet::new(),
+        any: false,
         positional: Some(operands),
     };
     reader.script(script, dialects(shell), &scope, 1, &mut out)?;
@@ -483,9 +520,11 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
         }
         let mut scope = Scope {
             assigned: outer.assigned.clone(),
+            any: outer.any || assigns_any(script),
             positional: outer.positional,
         };
-        if assigned(script, &mut scope.assigned) {
+        assigned(script, &mut scope.assigned);
+        if shifts(script) {
             scope.positional = None;
         }
         // The features a dialect differs in matter only when used.
@@ -558,6 +597,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
         if let Some(inv) = shell_at(words, 0) {
             let inner = Scope {
                 assigned: scope.assigned.clone(),
+                any: scope.any,
                 positional: Some(&words[inv.script + 1..]),
             };
             let script = &words[inv.script];
@@ -741,7 +781,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
 
     /// Expands `$NAME`.
     fn name(&self, lx: &mut Lexer, name: &str, quoted: bool, scope: &Scope) {
-        if scope.assigned.contains(name) {
+        if scope.any || scope.assigned.contains(name) {
             return lx.unknown(name);
         }
         match (self.lookup)(name) {
