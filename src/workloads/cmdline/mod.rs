@@ -669,7 +669,7 @@ impl CommandLine<'_> {
     /// sees the container name the flag and fails closed.
     fn unreadable_script(&mut self, path: FieldPath, why: shell::Unreadable, text: &str) {
         let mut unseen = String::from("a shell script it could not read (");
-        unseen.push_str(why.reason());
+        unseen.push_str(why.short());
         unseen.push(')');
         const SHOWN: usize = 120;
         let mut written: String = text.chars().take(SHOWN).collect();

@@ -87,6 +87,16 @@ pub(crate) enum Unreadable {
 }
 
 impl Unreadable {
+    /// Why, in a few words.
+    pub(crate) fn short(self) -> &'static str {
+        match self {
+            Unreadable::Quote => "an unbalanced quote",
+            Unreadable::Depth => "shells nested more than 4 deep",
+            Unreadable::Length => "too long",
+            Unreadable::Words => "too many words",
+        }
+    }
+
     /// Why, for messages.
     pub(crate) fn reason(self) -> &'static str {
         match self {

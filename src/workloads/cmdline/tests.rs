@@ -395,7 +395,7 @@ fn shells_read_the_commands_of_the_script() {
         "/manager --metrics-bind-address=':1",
         "metrics-bind-address",
     );
-    assert!(found.starts_with("?a shell script it could not read (it has an unbalanced quote"));
+    assert!(found.starts_with("?a shell script it could not read (an unbalanced quote)"));
     assert!(
         r.warnings[0].starts_with("[invalid] c.args[0]: the shell script is not read: "),
         "{:?}",
@@ -679,7 +679,7 @@ fn shells_nested_and_eval() {
         &[],
     );
     assert!(
-        found.starts_with("?a shell script it could not read (it nests shells"),
+        found.starts_with("?a shell script it could not read (shells nested more than 4 deep)"),
         "{found}"
     );
     assert!(found.ends_with("@args[0]"), "{found}");
