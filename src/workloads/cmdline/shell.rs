@@ -45,7 +45,9 @@
 //!   words or [`MAX_BRACE_BYTES`] bytes, or with more than [`MAX_BRACES`]
 //!   braces, is one unknown word. Every reading is linear in the script.
 
-use super::expand::{marker, Binding, Undefined, IP_CLOSE, IP_OPEN, UNKNOWN_CLOSE, UNKNOWN_OPEN};
+use super::expand::{
+    marker, may_hold_marker, Binding, Undefined, IP_CLOSE, IP_OPEN, UNKNOWN_CLOSE, UNKNOWN_OPEN,
+};
 use std::collections::HashSet;
 
 /// The longest script read.
@@ -402,17 +404,14 @@ struct Scope<'p> {
     positional: Option<&'p [String]>,
 }
 
-/// Whether a script may assign names it does not spell: a simple command
-/// that starts with `source` or `.`, or an `eval`, `export`, `declare`,
-/// `typeset`, `local` or `readonly` whose arguments hold a command
-/// substitution or a word that starts with an expansion.
-fn assigns_any(script: &str) -> bool {
-    rough_commands(script).any(|mut words| match words.next() {
-        Some("source" | ".") => true,
-        Some("eval" | "export" | "declare" | "typeset" | "local" | "readonly") => words.any(|w| {
-            w.contains("$(") || w.contains('`') || w.trim_start_matches('"').starts_with('$')
-        }),
-        _ => false,
+/// The names after each `$` of a word (`$NAME`, `${NAME...`).
+fn dollar_names(word: &str) -> impl Iterator<Item = &str> {
+    word.split('$').skip(1).map(|after| {
+        let after = after.strip_prefix('{').unwrap_or(after);
+        let end = after
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .unwrap_or(after.len());
+        &after[..end]
     })
 }
 
@@ -512,6 +511,42 @@ pub(crate) fn commands<'b, 'c: 'b>(
 }
 
 impl<'b, 'c> Reader<'_, 'b, 'c> {
+    /// What a script may assign without spelling the name: after `source
+    /// FILE` or `. FILE`, or `export`/`declare`/`typeset`/`local`/`readonly`
+    /// of a command substitution or of a word that starts with an expansion,
+    /// or `eval` of a command substitution or of a name whose value the
+    /// policy cannot see, any name (`scope.any`); `eval` of a known value
+    /// assigns what that value assigns.
+    fn assigns_unseen(&self, script: &str, scope: &mut Scope) {
+        for mut words in rough_commands(script) {
+            // (`$(` is cut at its parenthesis, leaving the `$` at the end.)
+            let substitution = |w: &str| w.ends_with('$') || w.contains('`');
+            match words.next() {
+                Some("source" | ".") => scope.any = true,
+                Some("export" | "declare" | "typeset" | "local" | "readonly") => {
+                    scope.any |= words
+                        .any(|w| substitution(w) || w.trim_start_matches('"').starts_with('$'));
+                }
+                Some("eval") => {
+                    for w in words {
+                        if substitution(w) {
+                            scope.any = true;
+                        }
+                        for name in dollar_names(w).filter(|n| is_name(n)) {
+                            match (self.lookup)(name) {
+                                Some(Binding::Text(t)) if !may_hold_marker(t) => {
+                                    assigned(t, &mut scope.assigned)
+                                }
+                                _ => scope.any = true,
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Reads `script` in each of `dialects` (at nesting `depth`), pushing the
     /// commands of each distinct reading on `out`.
     fn script(
@@ -530,10 +565,11 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
         }
         let mut scope = Scope {
             assigned: outer.assigned.clone(),
-            any: outer.any || assigns_any(script),
+            any: outer.any,
             positional: outer.positional,
         };
         assigned(script, &mut scope.assigned);
+        self.assigns_unseen(script, &mut scope);
         if shifts(script) {
             scope.positional = None;
         }

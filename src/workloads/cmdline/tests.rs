@@ -817,6 +817,33 @@ fn shells_undefined_names_and_assignments() {
         let (found, _) = through(json!(["sh", "-c"]), script, &[]);
         assert_eq!(found, "?HOST@args[0]", "{script}");
     }
+    // eval of a known value assigns what the value assigns; of a value
+    // the policy cannot see, any name.
+    let env = json!([{"name": "DEFS", "value": "HOST=0.0.0.0 PORT=1"},
+                     {"name": "HOST", "value": "127.0.0.1"},
+                     {"name": "CM", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}]);
+    for (script, expected) in [
+        (
+            "eval \"$DEFS\"; exec /manager --metrics-bind-address=$HOST:1",
+            "?HOST@args[0]",
+        ),
+        (
+            "eval $CM; exec /manager --metrics-bind-address=$HOST:1",
+            "?HOST@args[0]",
+        ),
+        (
+            "eval /bin/true; exec /manager --metrics-bind-address=$HOST:1",
+            "127.0.0.1:1@args[0]",
+        ),
+    ] {
+        let c = json!({"command": ["sh", "-c"], "args": [script], "env": env});
+        let (l, _, _) = read_c(&c, false);
+        assert_eq!(
+            readings_of(&l, "metrics-bind-address"),
+            expected,
+            "{script}"
+        );
+    }
     // Assigning PATH keeps other names known.
     let (found, _) = through(
         json!(["sh", "-c"]),
