@@ -61,7 +61,7 @@ shell_untouched() {
 
 @test "shells: a script that cannot be read and names a W3 flag fails closed, with the warning" {
   shell_rejected w3-helm-sh-c-unbalanced-quote.json \
-    "it reads a shell script it could not read (an unbalanced quote)"
+    "it reads a shell script that cannot be read (an unbalanced quote)"
   assert_warning_contains "[invalid] spec.template.spec.containers[0].args[0]: the shell script is not read: it has an unbalanced quote"
   shell_untouched w3-helm-sh-c-kubebuilder-loopback.json
 }

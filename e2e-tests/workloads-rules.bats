@@ -160,7 +160,7 @@ w3_untouched() {
 }
 
 @test "W3: a script that cannot be split is not read: a warning, and W3 fails closed on the flags it names" {
-  w3_rejected w3-helm-sh-c-unbalanced-quote.json 'args[0]' "a shell script it could not read"
+  w3_rejected w3-helm-sh-c-unbalanced-quote.json 'args[0]' "a shell script that cannot be read"
   assert_warning_contains "[invalid] spec.template.spec.containers[0].args[0]: the shell script is not read: it has an unbalanced quote"
 }
 

@@ -758,7 +758,7 @@ mod tests {
         // metrics server and, as with any unknown token, diagnostics).
         assert_eq!(found, "W3@args[0] W3@args[0]");
         assert!(
-            details[0].contains("a shell script it could not read (an unbalanced quote)"),
+            details[0].contains("a shell script that cannot be read (an unbalanced quote)"),
             "{details:?}"
         );
     }
@@ -846,7 +846,7 @@ mod tests {
         assert!(
             details[0].starts_with(
                 "--metrics-bind-address=<unread> on an address the policy cannot see (it reads \
-                 a shell script it could not read (an unbalanced quote), whose value"
+                 a shell script that cannot be read (an unbalanced quote), whose value"
             ),
             "{details:?}"
         );

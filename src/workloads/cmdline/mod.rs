@@ -668,7 +668,7 @@ impl CommandLine<'_> {
     /// names is a reading of unknown value at the script's path, so that W3
     /// sees the container name the flag and fails closed.
     fn unreadable_script(&mut self, path: FieldPath, why: shell::Unreadable, text: &str) {
-        let mut unseen = String::from("a shell script it could not read (");
+        let mut unseen = String::from("a shell script that cannot be read (");
         unseen.push_str(why.short());
         unseen.push(')');
         const SHOWN: usize = 120;

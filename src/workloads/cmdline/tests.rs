@@ -395,7 +395,7 @@ fn shells_read_the_commands_of_the_script() {
         "/manager --metrics-bind-address=':1",
         "metrics-bind-address",
     );
-    assert!(found.starts_with("?a shell script it could not read (an unbalanced quote)"));
+    assert!(found.starts_with("?a shell script that cannot be read (an unbalanced quote)"));
     assert!(
         r.warnings[0].starts_with("[invalid] c.args[0]: the shell script is not read: "),
         "{:?}",
@@ -659,7 +659,7 @@ fn shells_nested_and_eval() {
         // An unreadable nested script leaves the whole script unread.
         (
             "bash -c \"/manager --metrics-bind-address=':1\"",
-            "?a shell script it could not read",
+            "?a shell script that cannot be read",
         ),
     ];
     for (script, expected) in cases {
@@ -679,7 +679,7 @@ fn shells_nested_and_eval() {
         &[],
     );
     assert!(
-        found.starts_with("?a shell script it could not read (shells nested more than 4 deep)"),
+        found.starts_with("?a shell script that cannot be read (shells nested more than 4 deep)"),
         "{found}"
     );
     assert!(found.ends_with("@args[0]"), "{found}");
