@@ -265,6 +265,11 @@ fn skip_wrapper<T: AsRef<str>>(
             i += 1;
             break;
         }
+        // `env -` is `env -i`.
+        if t == "-" && w.names == ["env"] {
+            i += 1;
+            continue;
+        }
         if let Some(long) = t.strip_prefix("--") {
             let (name, inline) = match long.split_once('=') {
                 Some((n, v)) => (n, Some(v)),
@@ -1308,4 +1313,85 @@ fn sequence(body: &str) -> Option<Vec<String>> {
             .map(|k| char::from((i64::from(x) + k * dir) as u8).to_string())
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A word's brace expansion, with every `{`, `,` and `}` unquoted.
+    fn expand(word: &str) -> Vec<String> {
+        let active: Vec<usize> = word
+            .bytes()
+            .enumerate()
+            .filter(|(_, b)| matches!(b, b'{' | b',' | b'}'))
+            .map(|(k, _)| k)
+            .collect();
+        let mut out = Vec::new();
+        let mut work = 0;
+        braces(word.to_string(), &active, &mut out, &mut work);
+        out
+    }
+
+    #[test]
+    fn braces_as_bash_expands_them() {
+        let cases = [
+            ("a{b,c}d", "abd acd"),
+            ("{a,b}{c,d}", "ac ad bc bd"),
+            ("a{b,c{d,e}}f", "abf acdf acef"),
+            ("x{,y}", "x xy"),
+            ("{1..3}", "1 2 3"),
+            ("{3..1}", "3 2 1"),
+            ("{1..7..3}", "1 4 7"),
+            ("{08..10}", "08 09 10"),
+            ("{-1..1}", "-1 0 1"),
+            ("{a..c}", "a b c"),
+            ("{a}", "{a}"),
+            ("{}", "{}"),
+            ("{a,b", "{a,b"),
+            ("{1..x}", "{1..x}"),
+            ("{{a,b}", "{a {b"),
+        ];
+        for (word, expected) in cases {
+            assert_eq!(expand(word).join(" "), expected, "{word}");
+        }
+        // Past the bounds: one unknown word.
+        for word in ["{1..257}", "{1..9223372036854775807}", &"{a,b}".repeat(9)] {
+            let out = expand(word);
+            assert_eq!(out.len(), 1, "{word}");
+            assert!(out[0].starts_with(UNKNOWN_OPEN), "{word}");
+        }
+        assert_eq!(expand("{1..256}").len(), 256);
+    }
+
+    #[test]
+    fn launchers_consume_their_options() {
+        let cases: [&[&str]; 6] = [
+            &["env", "-", "A=1", "sh"],
+            &["env", "-S", "x", "sh"],
+            &["timeout", "-k5", "-sKILL", "10", "sh"],
+            &["su-exec", "1000:1000", "sh"],
+            &[
+                "/usr/local/bin/gosu",
+                "app",
+                "/sbin/tini",
+                "-e",
+                "143",
+                "--",
+                "sh",
+            ],
+            &["exec", "-a", "manager", "command", "sh"],
+        ];
+        for tokens in cases {
+            let mut split = Vec::new();
+            let at = program(tokens, &mut split);
+            let expected = tokens.len() - 1;
+            if split.is_empty() {
+                assert_eq!(at, Some(expected), "{tokens:?}");
+            } else {
+                assert_eq!(split, ["x"], "{tokens:?}");
+            }
+        }
+        assert_eq!(program(&["tini", "--"], &mut Vec::new()), None);
+    }
 }
