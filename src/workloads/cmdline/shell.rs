@@ -399,14 +399,23 @@ pub(crate) fn invocation<T: AsRef<str>>(tokens: &[T]) -> Option<Invocation<'_>> 
 
 /// What a script knows of the names it expands.
 struct Scope<'p> {
-    /// Names the script (or a script around it) assigns: unknown.
+    /// Names the script assigns: unknown.
     assigned: HashSet<String>,
+    /// The script around it (whose assignments count too): a chain at most
+    /// twice [`MAX_DEPTH`] long, so that nothing is copied per nested script.
+    outer: Option<&'p Scope<'p>>,
     /// The script may assign any name (`source FILE`, `. FILE`,
     /// `export $(cat FILE)`, `eval "$(cmd)"`): every name is unknown.
     any: bool,
     /// `$0` and the positional parameters; `None` when the script may
     /// change them (`shift`, `set a b`).
     positional: Option<&'p [String]>,
+}
+
+impl Scope<'_> {
+    fn assigns(&self, name: &str) -> bool {
+        self.any || self.assigned.contains(name) || self.outer.is_some_and(|o| o.assigns(name))
+    }
 }
 
 /// The names after each `$` of a word (`$NAME`, `${NAME...`).
@@ -508,6 +517,7 @@ pub(crate) fn commands<'b, 'c: 'b>(
     let mut out = Vec::new();
     let scope = Scope {
         assigned: HashSet::new(),
+        outer: None,
         any: false,
         positional: Some(operands),
     };
@@ -569,7 +579,8 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
             return Err(Unreadable::Length);
         }
         let mut scope = Scope {
-            assigned: outer.assigned.clone(),
+            assigned: HashSet::new(),
+            outer: Some(outer),
             any: outer.any,
             positional: outer.positional,
         };
@@ -647,7 +658,8 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
         }
         if let Some(inv) = shell_at(words, 0) {
             let inner = Scope {
-                assigned: scope.assigned.clone(),
+                assigned: HashSet::new(),
+                outer: Some(scope),
                 any: scope.any,
                 positional: Some(&words[inv.script + 1..]),
             };
@@ -832,7 +844,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
 
     /// Expands `$NAME`.
     fn name(&self, lx: &mut Lexer, name: &str, quoted: bool, scope: &Scope) {
-        if scope.any || scope.assigned.contains(name) {
+        if scope.assigns(name) {
             return lx.unknown(name);
         }
         match (self.lookup)(name) {
