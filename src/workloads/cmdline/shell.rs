@@ -35,6 +35,13 @@
 //!   both, busybox `ash` has `$'...'`, `dash` neither; `sh` and `ash` may be
 //!   any of them, so their scripts are read every way they may be read, and
 //!   each reading counts (a rule that fails closed sees them all).
+//! - **Unknown names** (SPEC 13): a name the script (or a script around it)
+//!   assigns anywhere; every name once the script may assign names it does
+//!   not spell (`source FILE`, `. FILE`, `export $(...)`, `eval` of a value
+//!   the policy cannot see; `eval` of a known value assigns what it
+//!   assigns); a name `env` does not define when the container has `envFrom`
+//!   or service links may define it ([`Undefined`]). Any other undefined
+//!   name stays as written, as `$(NAME)` does.
 //! - **Nesting**: a simple command that is itself a shell run with `-c`
 //!   (after launchers), or `eval`, is read as a script of its own, up to
 //!   [`MAX_DEPTH`] scripts deep.
