@@ -29,7 +29,8 @@
 //! - **Words**: single and double quotes, backslashes, comments, `$NAME`,
 //!   `${NAME}`, positional parameters (`$1`, `"$@"`; unknown when the script
 //!   runs `shift` or `set` with operands), command substitutions and other
-//!   expansions (unknown), redirections (dropped), `$'...'` (ANSI-C quoting,
+//!   expansions (unknown), redirections (dropped) and here-documents (data,
+//!   skipped), `$'...'` (ANSI-C quoting,
 //!   with `\xHH`, `\NNN`, `\uHHHH`, `\n`, ...) and brace expansion
 //!   (`a{b,c}d`, `{1..3}`) in the dialects that have them: bash and zsh have
 //!   both, busybox `ash` has `$'...'`, `dash` neither; `sh` and `ash` may be
@@ -696,6 +697,8 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
             active: Vec::new(),
             started: false,
             drop_next: false,
+            heredoc_next: None,
+            heredocs: Vec::new(),
             words: self.budget.words,
             brace_work: self.budget.braces,
         };
@@ -727,7 +730,11 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
                 i + 1
             }
             '&' if next == Some('>') => lx.redirect(i + 1),
-            '\n' | ';' | '&' | '|' | '(' | ')' => {
+            '\n' => {
+                lx.end_command();
+                lx.skip_heredocs(i + 1)
+            }
+            ';' | '&' | '|' | '(' | ')' => {
                 lx.end_command();
                 i + 1
             }
@@ -1067,6 +1074,11 @@ struct Lexer<'s> {
     started: bool,
     /// The next word is a redirection's target: dropped.
     drop_next: bool,
+    /// The next dropped word ends a here-document (`true`: `<<-`, leading
+    /// tabs stripped from its lines).
+    heredoc_next: Option<bool>,
+    /// Here-documents whose bodies start at the next newline.
+    heredocs: Vec<(String, bool)>,
     /// The words made so far (with those of earlier scripts of the read).
     words: usize,
     /// The brace-expansion work so far (see [`MAX_BRACE_WORK`]).
@@ -1135,6 +1147,13 @@ impl Lexer<'_> {
         while self.s.get(k).is_some_and(|c| matches!(c, '<' | '>' | '|')) {
             k += 1;
         }
+        // `<<WORD` and `<<-WORD` (not `<<<`): a here-document, whose lines
+        // up to WORD are data, not commands.
+        if self.s[i..k] == ['<', '<'] {
+            let strip = self.s.get(k) == Some(&'-');
+            k += usize::from(strip);
+            self.heredoc_next = Some(strip);
+        }
         if self.s.get(k) == Some(&'&') {
             k += 1;
             let start = k;
@@ -1153,6 +1172,28 @@ impl Lexer<'_> {
         k
     }
 
+    /// Skips the bodies of the pending here-documents, from `i` (the start
+    /// of a line); the index after the last one's closing line.
+    fn skip_heredocs(&mut self, mut i: usize) -> usize {
+        for (word, strip) in std::mem::take(&mut self.heredocs) {
+            let word: Vec<char> = word.chars().collect();
+            while i < self.s.len() {
+                let end = find(self.s, i, '\n').unwrap_or(self.s.len());
+                let mut line = &self.s[i..end];
+                if strip {
+                    while let Some(rest) = line.strip_prefix(&['\t']) {
+                        line = rest;
+                    }
+                }
+                i = end + 1;
+                if line == word.as_slice() {
+                    break;
+                }
+            }
+        }
+        i.min(self.s.len())
+    }
+
     fn end_word(&mut self) {
         if !self.started {
             return;
@@ -1161,6 +1202,9 @@ impl Lexer<'_> {
         let active = std::mem::take(&mut self.active);
         self.started = false;
         if std::mem::take(&mut self.drop_next) {
+            if let Some(strip) = self.heredoc_next.take() {
+                self.heredocs.push((word, strip));
+            }
             return;
         }
         let before = self.cmd.len();

@@ -872,6 +872,16 @@ fn shells_words_redirections_and_bounds() {
             "if [ -f /x ]; then exec /manager --metrics-bind-address=:1; fi",
             ":1@args[0]",
         ),
+        // Here-documents are data: an apostrophe in one is no quote.
+        (
+            "cat > /etc/manager.yaml <<EOF\nit's --metrics-bind-address=:2\nEOF\nexec /manager --metrics-bind-address=:1",
+            ":1@args[0]",
+        ),
+        (
+            "cat <<-'END' >/x; cat <<A\n\tit's\n\tEND\nit's\nA\nexec /manager --metrics-bind-address=:1",
+            ":1@args[0]",
+        ),
+        ("cat <<< \"--metrics-bind-address=:2\"; /manager --metrics-bind-address=:1", ":1@args[0]"),
         ("/manager --metrics-bind-address=a\\ b", "a b@args[0]"),
         ("/manager --metrics-bind-address=\"a\\\"b\"", "a\"b@args[0]"),
         (
