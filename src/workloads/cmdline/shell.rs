@@ -29,8 +29,9 @@
 //! - **Words**: single and double quotes, backslashes, comments, `$NAME`,
 //!   `${NAME}`, positional parameters (`$1`, `"$@"`; unknown when the script
 //!   runs `shift` or `set` with operands), command substitutions and other
-//!   expansions (unknown), redirections (dropped) and here-documents (data,
-//!   skipped), `$'...'` (ANSI-C quoting,
+//!   expansions (unknown), redirections (dropped), here-documents (read as
+//!   nested scripts, since they may feed a shell, or skipped as data when they
+//!   cannot be split), `$'...'` (ANSI-C quoting,
 //!   with `\xHH`, `\NNN`, `\uHHHH`, `\n`, ...) and brace expansion
 //!   (`a{b,c}d`, `{1..3}`) in the dialects that have them: bash and zsh have
 //!   both, busybox `ash` has `$'...'`, `dash` neither; `sh` and `ash` may be
@@ -615,10 +616,19 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
             if self.budget.scanned > MAX_SCANNED {
                 return Err(Unreadable::Length);
             }
-            let simple = self.split(script, d, &scope)?;
+            let (simple, bodies) = self.split(script, d, &scope)?;
             let mut reading = Vec::new();
             for words in simple {
                 self.simple(words, d, &scope, depth, &mut reading)?;
+            }
+            // A here-document may feed a shell (`sh <<EOF`, `cat <<EOF | sh`):
+            // its body is read as a script too, unless it cannot be split,
+            // which makes it data (a config file with an apostrophe).
+            for body in bodies {
+                match self.script(&body, &[d], &scope, depth + 1, &mut reading) {
+                    Err(Unreadable::Quote) => {}
+                    other => other?,
+                }
             }
             if !readings.contains(&reading) {
                 readings.push(reading);
@@ -686,7 +696,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
         script: &str,
         dialect: Dialect,
         scope: &Scope,
-    ) -> Result<Vec<Vec<String>>, Unreadable> {
+    ) -> Result<(Vec<Vec<String>>, Vec<String>), Unreadable> {
         let chars: Vec<char> = script.chars().collect();
         let mut lx = Lexer {
             s: &chars,
@@ -699,6 +709,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
             drop_next: false,
             heredoc_next: None,
             heredocs: Vec::new(),
+            bodies: Vec::new(),
             words: self.budget.words,
             brace_work: self.budget.braces,
         };
@@ -715,7 +726,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
         }
         self.budget.words = lx.words;
         self.budget.braces = lx.brace_work;
-        Ok(lx.out)
+        Ok((lx.out, lx.bodies))
     }
 
     /// Reads the unquoted character at `i`; the index after what it read.
@@ -1079,6 +1090,8 @@ struct Lexer<'s> {
     heredoc_next: Option<bool>,
     /// Here-documents whose bodies start at the next newline.
     heredocs: Vec<(String, bool)>,
+    /// The bodies of the here-documents read so far.
+    bodies: Vec<String>,
     /// The words made so far (with those of earlier scripts of the read).
     words: usize,
     /// The brace-expansion work so far (see [`MAX_BRACE_WORK`]).
@@ -1172,11 +1185,14 @@ impl Lexer<'_> {
         k
     }
 
-    /// Skips the bodies of the pending here-documents, from `i` (the start
-    /// of a line); the index after the last one's closing line.
+    /// Takes the bodies of the pending here-documents, from `i` (the start
+    /// of a line), out of the commands; the index after the last one's
+    /// closing line.
     fn skip_heredocs(&mut self, mut i: usize) -> usize {
         for (word, strip) in std::mem::take(&mut self.heredocs) {
             let word: Vec<char> = word.chars().collect();
+            let start = i;
+            let mut body_end = self.s.len();
             while i < self.s.len() {
                 let end = find(self.s, i, '\n').unwrap_or(self.s.len());
                 let mut line = &self.s[i..end];
@@ -1185,11 +1201,16 @@ impl Lexer<'_> {
                         line = rest;
                     }
                 }
-                i = end + 1;
                 if line == word.as_slice() {
+                    body_end = i;
+                    i = end + 1;
                     break;
                 }
+                i = end + 1;
             }
+            let body_end = body_end.max(start).min(self.s.len());
+            self.bodies
+                .push(self.s[start.min(body_end)..body_end].iter().collect());
         }
         i.min(self.s.len())
     }

@@ -882,6 +882,8 @@ fn shells_words_redirections_and_bounds() {
             ":1@args[0]",
         ),
         ("cat <<< \"--metrics-bind-address=:2\"; /manager --metrics-bind-address=:1", ":1@args[0]"),
+        // A here-document that splits may feed a shell: read too.
+        ("sh <<EOF\nexec /manager --metrics-bind-address=:1\nEOF", ":1@args[0]"),
         ("/manager --metrics-bind-address=a\\ b", "a b@args[0]"),
         ("/manager --metrics-bind-address=\"a\\\"b\"", "a\"b@args[0]"),
         (
