@@ -1448,6 +1448,75 @@ mod tests {
         assert_eq!(expand("{1..256}").len(), 256);
     }
 
+    /// Scripts of random pieces of shell syntax, in every shell: read or
+    /// refused, never a panic (a fixed pseudo-random sequence).
+    #[test]
+    fn any_script_is_read_or_refused() {
+        const PIECES: [&str; 44] = [
+            " ",
+            "\n",
+            ";",
+            "&",
+            "|",
+            "(",
+            ")",
+            "<",
+            ">",
+            "<<",
+            "<<-",
+            "2>&1",
+            "#",
+            "\\",
+            "'",
+            "\"",
+            "`",
+            "$",
+            "${",
+            "}",
+            "{",
+            ",",
+            "..",
+            "$(",
+            "$((",
+            "$'",
+            "\\x4",
+            "\\u",
+            "\\c",
+            "\\0",
+            "a",
+            "-1",
+            "9",
+            "eval",
+            "sh -c",
+            "bash -ec",
+            "env -S",
+            "exec",
+            "tini --",
+            "$@",
+            "\"$@\"",
+            "$1",
+            "\u{E000}X\u{E001}",
+            "EOF",
+        ];
+        let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let operands = vec!["m".to_string(), "--x".to_string()];
+        for _ in 0..3000 {
+            let len = next() % 24;
+            let script: String = (0..len)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            for shell in ["sh", "bash", "dash"] {
+                let _ = commands(&script, shell, &operands, |_| None, Undefined::default());
+            }
+        }
+    }
+
     #[test]
     fn launchers_consume_their_options() {
         let cases: [&[&str]; 6] = [
