@@ -663,7 +663,7 @@ const W3_FLAGS: [&str; 4] = [
 ];
 
 impl CommandLine<'_> {
-    /// A shell script that is not read (SPEC 9, "Shells"; brief of W3): it
+    /// A shell script that is not read (SPEC 9, "Shells"; 13, "Unknown tokens"): it
     /// may set any flag, so it is an unknown token; and each W3 flag its text
     /// names is a reading of unknown value at the script's path, so that W3
     /// sees the container name the flag and fails closed.
