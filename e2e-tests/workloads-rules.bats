@@ -159,11 +159,9 @@ w3_untouched() {
   w3_untouched w3-helm-sh-c-kubebuilder-loopback.json
 }
 
-@test "W3: a script that cannot be split is not read, with a warning" {
-  evaluate workloads/w3-helm-sh-c-unbalanced-quote.json
-  assert_allowed
-  assert_no_patch
-  assert_warning_contains "[invalid] spec.template.spec.containers[0].args[0]: the shell script has an unbalanced quote"
+@test "W3: a script that cannot be split is not read: a warning, and W3 fails closed on the flags it names" {
+  w3_rejected w3-helm-sh-c-unbalanced-quote.json 'args[0]' "a shell script that cannot be read"
+  assert_warning_contains "[invalid] spec.template.spec.containers[0].args[0]: the shell script is not read: it has an unbalanced quote"
 }
 
 @test "W3: --metrics-bind-address=\$(POD_IP):8080 from the downward API is a pod IP, not loopback" {

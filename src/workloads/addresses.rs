@@ -207,9 +207,9 @@ fn describe(host: &Host, ips: &[String]) -> String {
 /// address W4 refuses. The text says where it listens.
 pub(crate) fn exposed(s: &Setting) -> Option<String> {
     match &s.value {
-        Val::Unknown(vars) => Some(format!(
-            "on an address the policy cannot see (it reads $({}), whose value is not in the object), counted as non-loopback",
-            vars.join("), $(")
+        Val::Unknown(_) => Some(format!(
+            "on an address the policy cannot see (it reads {}, whose value is not in the object), counted as non-loopback",
+            s.unseen()
         )),
         Val::Known(v) => match parse_listen(v) {
             Ok(Listen::On(host, _)) if !is_loopback_host(&host) => Some(describe(&host, &s.ips)),
@@ -1216,14 +1216,115 @@ mod tests {
             ("/manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false # --metrics-bind-address=:8080", ""),
             ("/manager --metrics-bind-address='$LISTEN' --metrics-secure=false", "W4@args[0] W3@args[0]"),
             ("/manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false && echo done", ""),
-            ("/manager --metrics-bind-address=:8443 \"$@\"", "W3@args[0] W3@args[0]"),
+            // No operand after the script: "$@" is empty.
+            ("/manager --metrics-bind-address=:8443 \"$@\"", ""),
+            // After `shift` the positional parameters are unknown.
+            ("shift; /manager --metrics-bind-address=:8443 \"$@\"", "W3@args[0] W3@args[0]"),
         ];
         for (s, expected) in cases {
             assert_eq!(script(s).0, expected, "{s}");
         }
         let (found, details) =
             script("/manager --metrics-bind-address=':8080 --metrics-secure=false");
+        // Unreadable, and it names W3's flags: fails closed (for the
+        // metrics server and, as with any unknown token, diagnostics).
+        assert_eq!(found, "W3@args[0] W3@args[0]");
+        assert!(
+            details[0].contains("a shell script that cannot be read (an unbalanced quote)"),
+            "{details:?}"
+        );
+    }
+
+    /// W3 through a shell: `command` runs `script` (`args[0]`), with
+    /// `envFrom` when asked; findings relative to the container.
+    fn w3_through(command: Value, script: &str, env_from: bool) -> (String, Vec<String>) {
+        let mut c = json!({"name": "manager", "command": command, "args": [script],
+                           "env": spec9_env()});
+        if env_from {
+            c["envFrom"] = json!([{"configMapRef": {"name": "manager-config"}}]);
+        }
+        let object = json!({"spec": {"template": {"spec": {"containers": [c]}}}});
+        run(
+            WorkloadKind::Deployment,
+            &object,
+            "spec.template.spec.containers[0].",
+        )
+    }
+
+    #[test]
+    fn w3_shells_read_to_the_end() {
+        let plain = "exec /manager --metrics-bind-address=:8080 --metrics-secure=false";
+        let fixed = "exec /manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false";
+        let sh = || json!(["/bin/sh", "-c"]);
+        // (command, rejected script, fixed script, envFrom)
+        let cases = [
+            // Launchers before the shell.
+            (json!(["tini", "--", "sh", "-c"]), plain.to_string(), fixed.to_string(), false),
+            (json!(["/sbin/tini", "-s", "--", "sh", "-c"]), plain.into(), fixed.into(), false),
+            (json!(["env", "X=1", "sh", "-c"]), plain.into(), fixed.into(), false),
+            (json!(["dumb-init", "--", "bash", "-c"]), plain.into(), fixed.into(), false),
+            (json!(["tini", "--", "env", "X=1", "sh", "-c"]), plain.into(), fixed.into(), false),
+            (json!(["gosu", "app", "busybox", "sh", "-c"]), plain.into(), fixed.into(), false),
+            (json!(["timeout", "-s", "TERM", "1h", "nice", "-n", "5", "sh", "-c"]), plain.into(), fixed.into(), false),
+            // Options before the script.
+            (json!(["bash", "-O", "extglob", "-c"]), plain.into(), fixed.into(), false),
+            (json!(["bash", "-o", "pipefail", "-c"]), plain.into(), fixed.into(), false),
+            (json!(["sh", "-e", "-u", "-c"]), plain.into(), fixed.into(), false),
+            (json!(["bash", "--norc", "-c"]), plain.into(), fixed.into(), false),
+            (json!(["bash", "-xc"]), plain.into(), fixed.into(), false),
+            // Nested shells and eval.
+            (sh(), format!("bash -c '{plain}'"), format!("bash -c '{fixed}'"), false),
+            (sh(), format!("sh -c \"bash -c '{plain}'\""), format!("sh -c \"bash -c '{fixed}'\""), false),
+            (sh(), "eval /manager --metrics-bind-address=:8080 --metrics-secure=false".into(),
+             "eval /manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false".into(), false),
+            (sh(), "eval \"/manager --metrics-bind-address=$METRICS_HOST:8080 --metrics-secure=false\"".into(),
+             "eval \"/manager --metrics-bind-address=$LOOPBACK --metrics-secure=false\"".into(), false),
+            // $'...' and brace expansion build the flags.
+            (json!(["bash", "-c"]), "exec /manager --metrics-bind-address=:8080 $'--metrics-secure\\x3dfalse'".into(),
+             "exec /manager --metrics-bind-address=127.0.0.1:8080 $'--metrics-secure\\x3dfalse'".into(), false),
+            (sh(), "exec /manager --metrics-{secure=false,bind-address=:8080}".into(),
+             "exec /manager --metrics-{secure=false,bind-address=127.0.0.1:8080}".into(), false),
+            // An unquoted $VAR from envFrom.
+            (sh(), "exec /manager --metrics-bind-address=$METRICS_ADDR --metrics-secure=false".into(),
+             "exec /manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false".into(), true),
+            // A script that cannot be read, naming a W3 flag.
+            (sh(), "exec /manager --metrics-bind-address=':8080 --metrics-secure=false".into(),
+             "exec /manager --metrics-bind-address=':8080' --metrics-secure=true".into(), false),
+        ];
+        for (command, rejected, accepted, env_from) in cases {
+            let (found, details) = w3_through(command.clone(), &rejected, env_from);
+            assert!(
+                found.starts_with("W3@args[0]") && found.split(' ').all(|f| f == "W3@args[0]"),
+                "{command} {rejected}: {found} {details:?}"
+            );
+            let (found, details) = w3_through(command.clone(), &accepted, env_from);
+            assert_eq!(found, "", "{command} {accepted}: {details:?}");
+        }
+        // The messages name what the policy could not see.
+        let (_, details) = w3_through(
+            sh(),
+            "exec /manager --metrics-bind-address=$METRICS_ADDR --metrics-secure=false",
+            true,
+        );
+        assert!(
+            details[0].contains("it reads $(METRICS_ADDR), whose value"),
+            "{details:?}"
+        );
+        let (_, details) = w3_through(
+            sh(),
+            "exec /manager --metrics-bind-address=':8080 --metrics-secure=false",
+            false,
+        );
+        assert!(
+            details[0].starts_with(
+                "--metrics-bind-address=<unread> on an address the policy cannot see (it reads \
+                 a shell script that cannot be read (an unbalanced quote), whose value"
+            ),
+            "{details:?}"
+        );
+        // An unreadable script in a container that names no W3 flag only warns.
+        let (found, details) = w3_through(sh(), "exec /manager --leader-elect='", false);
         assert_eq!(found, "");
-        assert!(details[0].contains("unbalanced quote"), "{details:?}");
+        assert!(details[0].starts_with("[invalid] "), "{details:?}");
     }
 }

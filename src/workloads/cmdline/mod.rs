@@ -8,7 +8,11 @@
 //!   except the downward-API pod and host IPs (known non-loopback); a value
 //!   past the expansion's bounds unknown too ([`expand::Budget`], shared by
 //!   the containers of one reading).
-//! - **Shells** ([`shell`]): `sh -c SCRIPT` is read as the commands it runs.
+//! - **Shells** ([`shell`]): `sh -c SCRIPT`, after any launchers (`tini`,
+//!   `env`, `gosu`, ...), is read as the commands it runs, nested shells and
+//!   `eval` included. A script the policy cannot read may set any flag: it is
+//!   an unknown token, and each W3 flag its text names a reading of unknown
+//!   value, so that W3 fails closed.
 //! - **Flags**: tokens in order; a value flag of [`FLAGS`] written without `=`
 //!   consumes the next token; one or two dashes are the same flag; neither
 //!   `--` nor a positional argument ends the reading. Go's `flag` stops at
@@ -137,13 +141,24 @@ impl Setting<'_> {
 /// The most variables a message names; the rest are counted.
 const NAMES_SHOWN: usize = 8;
 
+/// The variables for messages: a name as `$(NAME)`, anything else (a
+/// shell's `$(hostname -i)`, an unread script) as it is described; each cut
+/// to its first characters, at most [`NAMES_SHOWN`] of them.
 fn names(vars: &[String]) -> String {
     let mut shown: Vec<String> = Vec::with_capacity(vars.len().min(NAMES_SHOWN) + 1);
     for v in vars.iter().take(NAMES_SHOWN) {
-        let mut name = String::from("$(");
-        push_prefix(&mut name, v);
-        name.push(')');
-        shown.push(name);
+        let name = !v.is_empty()
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.' || b == b'-');
+        let mut out = String::new();
+        if name {
+            out.push_str("$(");
+            push_prefix(&mut out, v);
+            out.push(')');
+        } else {
+            push_prefix(&mut out, &v.replace('\u{a0}', " "));
+        }
+        shown.push(out);
     }
     if vars.len() > NAMES_SHOWN {
         shown.push(format!("{} more", vars.len() - NAMES_SHOWN));
@@ -645,16 +660,23 @@ pub(crate) fn read<'a>(
         }
     }
     let mut line = CommandLine::default();
-    let script = shell::script_index(&words);
+    let script = shell::invocation(&words).map(|inv| (inv.script, inv.shell.to_string()));
     line.script = script.is_some();
-    if let Some(k) = script {
-        // The script is read as the words of the commands it runs.
+    let mut unread = None;
+    if let Some((k, shell)) = script {
+        // The script is read as the words of the commands it runs; the
+        // tokens after it are its `$0` and positional parameters.
         let at = words[k].at;
+        let operands: Vec<String> = words[k + 1..].iter().map(|w| w.text.to_string()).collect();
         let mut split = Vec::new();
-        match shell::commands(&words[k].text, |n| {
-            expand::charged(bindings.get(n), budget)
-        }) {
-            Some(commands) => {
+        match shell::commands(
+            &words[k].text,
+            &shell,
+            &operands,
+            |n| expand::charged(bindings.get(n), budget),
+            undefined,
+        ) {
+            Ok(commands) => {
                 for word in commands.into_iter().flatten() {
                     split.push(Word {
                         written: Cow::Owned(Text(&word).shown()),
@@ -664,16 +686,69 @@ pub(crate) fn read<'a>(
                     });
                 }
             }
-            None => report.warn(
-                Rule::Invalid,
-                &token_path(&lists, at),
-                "the shell script has an unbalanced quote and cannot be split into words, so the policy did not read its flags (and the shell would refuse it)",
-            ),
+            Err(why) => {
+                let path = token_path(&lists, at);
+                let mut warning = String::from("the shell script is not read: ");
+                warning.push_str(why.reason());
+                warning.push_str("; so the policy did not read its flags");
+                report.warn(Rule::Invalid, &path, warning);
+                unread = Some((path, why, Text(&words[k].text).shown()));
+            }
         }
         words.splice(k..=k, split);
     }
     read_flags(&words, &lists, extra, &mut line, report);
+    if let Some((path, why, text)) = unread {
+        line.unreadable_script(path, why, &text);
+    }
     (line, env)
+}
+
+/// The flags of W3 (SPEC 13, "Unknown tokens"): a container that names one
+/// of them anywhere, even in a script the policy cannot read, fails closed.
+const W3_FLAGS: [&str; 4] = [
+    "metrics-bind-address",
+    "metrics-secure",
+    "diagnostics-address",
+    "insecure-diagnostics",
+];
+
+impl CommandLine<'_> {
+    /// A shell script that is not read (SPEC 9, "Shells"; 13, "Unknown tokens"): it
+    /// may set any flag, so it is an unknown token; and each W3 flag its text
+    /// names is a reading of unknown value at the script's path, so that W3
+    /// sees the container name the flag and fails closed.
+    fn unreadable_script(&mut self, path: FieldPath, why: shell::Unreadable, text: &str) {
+        let mut unseen = String::from("a shell script that cannot be read (");
+        unseen.push_str(why.short());
+        unseen.push(')');
+        const SHOWN: usize = 120;
+        let mut written: String = text.chars().take(SHOWN).collect();
+        if written.len() < text.len() {
+            written.push_str("...");
+        }
+        for flag in W3_FLAGS {
+            if !text.contains(flag) {
+                continue;
+            }
+            let setting = Setting {
+                value: Val::Unknown(vec![unseen.clone()]),
+                written: Cow::Borrowed("<unread>"),
+                spelled: Cow::Owned(format!("--{flag}")),
+                path: path.clone(),
+                ips: Vec::new(),
+            };
+            match self.readings.iter_mut().find(|(n, _)| *n == flag) {
+                Some((_, r)) => r.push(setting),
+                None => self.readings.push((Cow::Borrowed(flag), vec![setting])),
+            }
+        }
+        self.unknown.push(UnknownToken {
+            path,
+            written,
+            vars: vec![unseen],
+        });
+    }
 }
 
 /// A setting named the way `certKeyPairs` names it: a NAME starting with `-`

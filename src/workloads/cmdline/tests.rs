@@ -406,9 +406,9 @@ fn shells_read_the_commands_of_the_script() {
         "/manager --metrics-bind-address=':1",
         "metrics-bind-address",
     );
-    assert_eq!(found, "");
+    assert!(found.starts_with("?a shell script that cannot be read (an unbalanced quote)"));
     assert!(
-        r.warnings[0].starts_with("[invalid] c.args[0]: "),
+        r.warnings[0].starts_with("[invalid] c.args[0]: the shell script is not read: "),
         "{:?}",
         r.warnings
     );
@@ -438,4 +438,503 @@ fn the_marker_byte_test_sees_every_marker_and_nothing_else() {
     ] {
         assert!(!may_hold_marker(plain), "{plain}");
     }
+}
+
+/// The readings of `--metrics-bind-address` when `command` runs `script`
+/// (given as `args[0]`, `operands` after it), with the env of [`env`].
+fn through(command: Value, script: &str, operands: &[&str]) -> (String, Report) {
+    let mut args = vec![script];
+    args.extend_from_slice(operands);
+    let c = json!({"command": command, "args": args, "env": env()});
+    let (l, _, r) = read_c(&c, false);
+    (readings_of(&l, "metrics-bind-address"), r)
+}
+
+const MANAGER: &str = "exec /manager --metrics-bind-address=:1";
+
+#[test]
+fn shells_behind_launchers() {
+    for command in [
+        json!(["tini", "--", "sh", "-c"]),
+        json!(["/sbin/tini", "-s", "--", "sh", "-c"]),
+        json!([
+            "/usr/bin/tini",
+            "-g",
+            "-p",
+            "SIGTERM",
+            "-e",
+            "143",
+            "--",
+            "/bin/bash",
+            "-c"
+        ]),
+        json!(["/tini", "-vvv", "/bin/sh", "-c"]),
+        json!(["dumb-init", "--", "bash", "-c"]),
+        json!([
+            "/usr/bin/dumb-init",
+            "--rewrite",
+            "15:2",
+            "--single-child",
+            "--",
+            "sh",
+            "-c"
+        ]),
+        json!(["env", "X=1", "sh", "-c"]),
+        json!([
+            "/usr/bin/env",
+            "-i",
+            "-u",
+            "HOME",
+            "-uPATH",
+            "--unset=TERM",
+            "X=1",
+            "Y=2",
+            "bash",
+            "-c"
+        ]),
+        json!(["env", "-C", "/work", "--chdir=/", "--", "sh", "-c"]),
+        json!(["su-exec", "app", "sh", "-c"]),
+        json!(["gosu", "1001:1001", "/bin/bash", "-c"]),
+        json!(["busybox", "sh", "-c"]),
+        json!(["/bin/busybox", "ash", "-c"]),
+        json!(["nice", "-n", "10", "sh", "-c"]),
+        json!(["nice", "-n10", "--adjustment=5", "-5", "sh", "-c"]),
+        json!(["timeout", "3600", "sh", "-c"]),
+        json!(["timeout", "-s", "KILL", "-k", "30s", "1h", "sh", "-c"]),
+        json!([
+            "timeout",
+            "--signal=TERM",
+            "--kill-after",
+            "5",
+            "--preserve-status",
+            "10m",
+            "sh",
+            "-c"
+        ]),
+        json!(["timeout", "--sig", "TERM", "10m", "sh", "-c"]),
+        json!(["timeout", "-t", "60", "sh", "-c"]),
+        json!(["nohup", "sh", "-c"]),
+        json!(["setsid", "sh", "-c"]),
+        // Chained, in any order.
+        json!(["tini", "--", "env", "X=1", "sh", "-c"]),
+        json!([
+            "/sbin/tini",
+            "--",
+            "gosu",
+            "app",
+            "nice",
+            "-n",
+            "5",
+            "timeout",
+            "1h",
+            "/bin/sh",
+            "-ec"
+        ]),
+        json!(["dumb-init", "busybox", "env", "A=b", "sh", "-c"]),
+    ] {
+        let (found, r) = through(command.clone(), MANAGER, &[]);
+        assert_eq!(found, ":1@args[0]", "{command}");
+        assert!(r.warnings.is_empty(), "{command}: {r:?}");
+    }
+    // In a script too, before the binary or before a nested shell.
+    for script in [
+        "exec tini -- /manager --metrics-bind-address=:1",
+        "exec gosu app env GOGC=50 /manager --metrics-bind-address=:1",
+        "exec -a manager /manager --metrics-bind-address=:1",
+        "command /manager --metrics-bind-address=:1",
+        "exec su-exec app sh -c '/manager --metrics-bind-address=:1'",
+        "env -S 'sh -c' '/manager --metrics-bind-address=:1'",
+    ] {
+        let (found, r) = through(json!(["sh", "-c"]), script, &[]);
+        assert_eq!(found, ":1@args[0]", "{script}");
+        assert!(r.warnings.is_empty(), "{script}: {r:?}");
+    }
+    // Not a shell after the launchers, or no -c: the script is an argument.
+    for command in [
+        json!(["tini", "--", "/bin/shell", "-c"]),
+        json!(["tini", "--", "sh"]),
+        json!(["gosu", "sh", "-c"]),
+        json!(["timeout", "sh", "-c"]),
+    ] {
+        let (found, _) = through(command.clone(), "--metrics-bind-address=:1", &[]);
+        assert_eq!(found, ":1@args[0]", "{command} (read as a plain token)");
+    }
+}
+
+#[test]
+fn shells_options_before_the_script() {
+    for command in [
+        json!(["bash", "-O", "extglob", "-c"]),
+        json!(["bash", "+O", "extglob", "-c"]),
+        json!(["bash", "-o", "pipefail", "-c"]),
+        json!(["bash", "+o", "posix", "-c"]),
+        json!(["sh", "-e", "-u", "-c"]),
+        json!(["bash", "--norc", "--noprofile", "-c"]),
+        json!(["bash", "--posix", "--login", "-c"]),
+        json!(["bash", "--rcfile", "/etc/rc", "-c"]),
+        json!(["bash", "--init-file", "-c", "-c"]),
+        json!(["bash", "-ec"]),
+        json!(["bash", "-xec"]),
+        json!(["bash", "-euo", "pipefail", "-c"]),
+        json!(["bash", "-c", "--"]),
+        json!(["/bin/bash", "-l", "-c"]),
+    ] {
+        let (found, r) = through(command.clone(), MANAGER, &[]);
+        assert_eq!(found, ":1@args[0]", "{command}");
+        assert!(r.warnings.is_empty(), "{command}: {r:?}");
+    }
+    // An option's argument is not the script (`-o c` names an option).
+    let c = json!({"command": ["bash", "-o", "-c"], "args": [MANAGER]});
+    let (l, _, _) = read_c(&c, false);
+    assert!(!l.script);
+    // `$0` and the positional parameters come after the script.
+    let cases = [
+        (
+            "exec /manager \"$@\"",
+            &["manager", "--metrics-bind-address=:2"][..],
+            ":2@args[0] :2@args[2]",
+        ),
+        (
+            "exec /manager $@",
+            &["manager", "--metrics-bind-address=:2"],
+            ":2@args[0] :2@args[2]",
+        ),
+        (
+            "exec /manager --metrics-bind-address=\"$1\"",
+            &["m", ":3"],
+            ":3@args[0]",
+        ),
+        (
+            "exec /manager --metrics-bind-address=$2",
+            &["m", ":3"],
+            "@args[0]",
+        ),
+        (
+            "exec /manager --metrics-bind-address=:$#",
+            &["m", "a", "b"],
+            ":2@args[0]",
+        ),
+        (
+            "shift; exec /manager --metrics-bind-address=$1",
+            &["m", ":3"],
+            "?$1@args[0]",
+        ),
+        (
+            "set -- x; exec /manager --metrics-bind-address=$1",
+            &["m", ":3"],
+            "?$1@args[0]",
+        ),
+        (
+            "set -e; exec /manager --metrics-bind-address=$1",
+            &["m", ":3"],
+            ":3@args[0]",
+        ),
+    ];
+    for (script, operands, expected) in cases {
+        let (found, _) = through(json!(["sh", "-c"]), script, operands);
+        assert_eq!(found, expected, "{script} {operands:?}");
+    }
+}
+
+#[test]
+fn shells_nested_and_eval() {
+    let cases = [
+        ("bash -c '/manager --metrics-bind-address=:1'", ":1@args[0]"),
+        (
+            "sh -c \"bash -c '/manager --metrics-bind-address=:1'\"",
+            ":1@args[0]",
+        ),
+        (
+            "exec tini -- bash -ec \"exec /manager --metrics-bind-address=$HOST:1\"",
+            "0.0.0.0:1@args[0]",
+        ),
+        (
+            "bash -c 'exec /manager \"$@\"' m --metrics-bind-address=:4",
+            ":4@args[0]",
+        ),
+        ("eval /manager --metrics-bind-address=:1", ":1@args[0]"),
+        (
+            "eval \"/manager --metrics-bind-address=$HOST:1\"",
+            "0.0.0.0:1@args[0]",
+        ),
+        // eval expands again what single quotes kept.
+        (
+            "eval '/manager --metrics-bind-address=$HOST:1'",
+            "0.0.0.0:1@args[0]",
+        ),
+        ("eval \"/manager $(cat /flags)\"", ""),
+        (
+            "eval eval eval /manager --metrics-bind-address=:1",
+            ":1@args[0]",
+        ),
+        // An unreadable nested script leaves the whole script unread.
+        (
+            "bash -c \"/manager --metrics-bind-address=':1\"",
+            "?a shell script that cannot be read",
+        ),
+    ];
+    for (script, expected) in cases {
+        let (found, _) = through(json!(["sh", "-c"]), script, &[]);
+        assert_eq!(found.split(" (").next().unwrap(), expected, "{script}");
+    }
+    // The unknown word eval runs may set any flag.
+    let c = json!({"command": ["sh", "-c"], "args": ["eval \"/manager $(cat /flags)\""]});
+    let (l, _, _) = read_c(&c, false);
+    assert_eq!(l.unknown_tokens()[0].unseen(), "$(cat /flags)");
+    assert_eq!(l.unknown_tokens()[0].path.as_str(), "c.args[0]");
+    // Past the nesting bound the script is not read, with a warning, and
+    // the W3 flags it names are unknown at its path.
+    let (found, r) = through(
+        json!(["sh", "-c"]),
+        "eval eval eval eval /manager --metrics-bind-address=:1",
+        &[],
+    );
+    assert!(
+        found.starts_with("?a shell script that cannot be read (shells nested more than 4 deep)"),
+        "{found}"
+    );
+    assert!(found.ends_with("@args[0]"), "{found}");
+    assert!(
+        r.warnings[0].contains("more than 4 deep"),
+        "{:?}",
+        r.warnings
+    );
+}
+
+#[test]
+fn shells_ansi_c_quoting() {
+    let bash = json!(["bash", "-c"]);
+    let cases = [
+        ("/manager $'--metrics-bind-address\\x3d:1'", ":1@args[0]"),
+        (
+            "/manager $'--metrics-bind-address=\\072\\061'",
+            ":1@args[0]",
+        ),
+        ("/manager $'--metrics-bind-address=\\u003a1'", ":1@args[0]"),
+        (
+            "/manager $'--metrics-bind-address=\\U0000003a1'",
+            ":1@args[0]",
+        ),
+        ("/manager $'--metrics-bind-address=a\\'b'", "a'b@args[0]"),
+        (
+            "/manager $'--metrics-bind-address=a\\tb\\\\'",
+            "a\tb\\@args[0]",
+        ),
+        // bash ends the string at a NUL.
+        ("/manager $'--metrics-bind-address=:1\\x00:2'", ":1@args[0]"),
+        // Inside double quotes, $'...' is not special.
+        ("/manager \"--metrics-bind-address=$'x'\"", "$'x'@args[0]"),
+    ];
+    for (script, expected) in cases {
+        let (found, r) = through(bash.clone(), script, &[]);
+        assert_eq!(found, expected, "{script}");
+        assert!(r.warnings.is_empty(), "{script}: {r:?}");
+    }
+    // An escape that decodes to a marker character is unknown.
+    let (found, _) = through(
+        bash.clone(),
+        "/manager $'--metrics-bind-address=\\uE000'",
+        &[],
+    );
+    assert_eq!(found, "?a\u{a0}marker\u{a0}character@args[0]");
+    // dash has no $'...'; sh and ash may be dash or not: both readings.
+    let script = "/manager $'--metrics-bind-address\\x3d:1'";
+    let (found, _) = through(json!(["dash", "-c"]), script, &[]);
+    assert_eq!(found, "");
+    for shell in ["sh", "ash", "/bin/sh", "zsh"] {
+        let (found, _) = through(json!([shell, "-c"]), script, &[]);
+        assert_eq!(found, ":1@args[0]", "{shell}");
+    }
+}
+
+#[test]
+fn shells_brace_expansion() {
+    let bash = json!(["bash", "-c"]);
+    let cases = [
+        (
+            "/manager --metrics-{bind-address=:1,secure=false}",
+            ":1@args[0]",
+        ),
+        (
+            "/manager --{metrics,health-probe}-bind-address=:1",
+            ":1@args[0]",
+        ),
+        ("/manager --metrics-bind-address=:{1..3}", ":3@args[0]"),
+        ("/manager --metrics-bind-address={x,:{8..9}}", ":9@args[0]"),
+        (
+            "/manager --metrics-bind-address=:80{08..10..2} /x",
+            ":8010@args[0]",
+        ),
+        ("/manager --metrics-bind-address={a..c}", "c@args[0]"),
+        // Not expanded: quoted, a lone word, no comma, ${...}.
+        ("/manager '--metrics-{bind-address=:1,x}'", ""),
+        ("/manager --metrics-bind-address='{a,b}'", "{a,b}@args[0]"),
+        ("/manager --metrics-bind-address={a}", "{a}@args[0]"),
+        ("/manager --metrics-bind-address=${HOST}", "0.0.0.0@args[0]"),
+        ("{ /manager --metrics-bind-address=:1; }", ":1@args[0]"),
+    ];
+    for (script, expected) in cases {
+        let (found, r) = through(bash.clone(), script, &[]);
+        assert_eq!(found, expected, "{script}");
+        assert!(r.warnings.is_empty(), "{script}: {r:?}");
+    }
+    // dash and busybox ash have no brace expansion; sh may be bash.
+    let script = "/manager --metrics-{bind-address=:1,secure=false}";
+    for (shell, expected) in [
+        ("dash", ""),
+        ("ash", ""),
+        ("sh", ":1@args[0]"),
+        ("zsh", ":1@args[0]"),
+    ] {
+        let (found, _) = through(json!([shell, "-c"]), script, &[]);
+        assert_eq!(found, expected, "{shell}");
+    }
+    // Past the bound, the word is unknown (a token that may set any flag).
+    let c = json!({"command": ["bash", "-c"], "args": ["/manager --metrics-bind-address=:1 --x{1..100000}"]});
+    let (l, _, _) = read_c(&c, false);
+    assert_eq!(
+        l.unknown_tokens()[0].unseen(),
+        "a brace expansion larger than the policy reads"
+    );
+}
+
+#[test]
+fn shells_undefined_names_and_assignments() {
+    // envFrom: every undefined name may be defined.
+    let c = json!({"command": ["sh", "-c"], "args": ["exec /manager --metrics-bind-address=$ADDR"],
+                   "envFrom": [{"configMapRef": {"name": "manager-config"}}]});
+    let (l, _, _) = read_c(&c, false);
+    assert_eq!(readings_of(&l, "metrics-bind-address"), "?ADDR@args[0]");
+    // Service links: *_SERVICE_HOST, *_SERVICE_PORT, *_PORT*.
+    let c = json!({"command": ["sh", "-c"], "args": ["exec /manager --metrics-bind-address=${METRICS_SERVICE_HOST}:$METRICS_PORT"]});
+    let (l, _, _) = read_c(&c, true);
+    assert_eq!(
+        readings_of(&l, "metrics-bind-address"),
+        "?METRICS_SERVICE_HOST,METRICS_PORT@args[0]"
+    );
+    let (l, _, _) = read_c(&c, false);
+    assert_eq!(
+        readings_of(&l, "metrics-bind-address"),
+        "$METRICS_SERVICE_HOST:$METRICS_PORT@args[0]"
+    );
+    // A script that may assign any name (source, export $(...)).
+    for script in [
+        "source /etc/manager.env; exec /manager --metrics-bind-address=$HOST",
+        "set -a; . /etc/manager.env; exec /manager --metrics-bind-address=$HOST",
+        "export $(cat /etc/manager.env | xargs); exec /manager --metrics-bind-address=$HOST",
+        "eval \"$(cat /env)\"; exec /manager --metrics-bind-address=$HOST",
+        "HOST=127.0.0.1; sh -c 'exec /manager --metrics-bind-address=$HOST'",
+    ] {
+        let (found, _) = through(json!(["sh", "-c"]), script, &[]);
+        assert_eq!(found, "?HOST@args[0]", "{script}");
+    }
+    // eval of a known value assigns what the value assigns; of a value
+    // the policy cannot see, any name.
+    let env = json!([{"name": "DEFS", "value": "HOST=0.0.0.0 PORT=1"},
+                     {"name": "HOST", "value": "127.0.0.1"},
+                     {"name": "CM", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}]);
+    for (script, expected) in [
+        (
+            "eval \"$DEFS\"; exec /manager --metrics-bind-address=$HOST:1",
+            "?HOST@args[0]",
+        ),
+        (
+            "eval $CM; exec /manager --metrics-bind-address=$HOST:1",
+            "?HOST@args[0]",
+        ),
+        (
+            "eval /bin/true; exec /manager --metrics-bind-address=$HOST:1",
+            "127.0.0.1:1@args[0]",
+        ),
+    ] {
+        let c = json!({"command": ["sh", "-c"], "args": [script], "env": env});
+        let (l, _, _) = read_c(&c, false);
+        assert_eq!(
+            readings_of(&l, "metrics-bind-address"),
+            expected,
+            "{script}"
+        );
+    }
+    // Assigning PATH keeps other names known.
+    let (found, _) = through(
+        json!(["sh", "-c"]),
+        "export PATH=$PATH:/opt/bin; exec /manager --metrics-bind-address=$HOST",
+        &[],
+    );
+    assert_eq!(found, "0.0.0.0@args[0]");
+}
+
+#[test]
+fn shells_words_redirections_and_bounds() {
+    let cases = [
+        (
+            "exec /manager --metrics-bind-address=:1 2>&1 >/dev/null",
+            ":1@args[0]",
+        ),
+        (
+            "exec /manager --metrics-bind-address :1 > /tmp/log 2> /tmp/err",
+            ":1@args[0]",
+        ),
+        (
+            "/manager --metrics-bind-address=:1 &> /tmp/log",
+            ":1@args[0]",
+        ),
+        (
+            "if [ -f /x ]; then exec /manager --metrics-bind-address=:1; fi",
+            ":1@args[0]",
+        ),
+        // Here-documents are data: an apostrophe in one is no quote.
+        (
+            "cat > /etc/manager.yaml <<EOF\nit's --metrics-bind-address=:2\nEOF\nexec /manager --metrics-bind-address=:1",
+            ":1@args[0]",
+        ),
+        (
+            "cat <<-'END' >/x; cat <<A\n\tit's\n\tEND\nit's\nA\nexec /manager --metrics-bind-address=:1",
+            ":1@args[0]",
+        ),
+        ("cat <<< \"--metrics-bind-address=:2\"; /manager --metrics-bind-address=:1", ":1@args[0]"),
+        // A here-document that splits may feed a shell: read too.
+        ("sh <<EOF\nexec /manager --metrics-bind-address=:1\nEOF", ":1@args[0]"),
+        ("/manager --metrics-bind-address=a\\ b", "a b@args[0]"),
+        ("/manager --metrics-bind-address=\"a\\\"b\"", "a\"b@args[0]"),
+        (
+            "/manager --metrics-bind-address=$((1+1))",
+            "?$((1+1))@args[0]",
+        ),
+        (
+            "/manager --metrics-bind-address=${HOST:-${X}}",
+            "?${HOST:-${X}}@args[0]",
+        ),
+    ];
+    for (script, expected) in cases {
+        let (found, r) = through(json!(["sh", "-c"]), script, &[]);
+        assert_eq!(found, expected, "{script}");
+        assert!(r.warnings.is_empty(), "{script}: {r:?}");
+    }
+    // Unclosed expansions cannot be split.
+    for script in [
+        "/manager $(x",
+        "/manager ${X",
+        "/manager `x",
+        "/manager \"x",
+    ] {
+        let (_, r) = through(json!(["sh", "-c"]), script, &[]);
+        assert!(r.warnings[0].contains("unbalanced quote"), "{script}");
+    }
+    // A script longer than the bound is not read.
+    let long = format!("{MANAGER} {}", "x ".repeat(shell::MAX_SCRIPT / 2));
+    let (_, r) = through(json!(["sh", "-c"]), &long, &[]);
+    assert!(
+        r.warnings[0].contains("longer than the policy reads"),
+        "{:?}",
+        r.warnings
+    );
+    // More words than the bound (through brace expansion) are not read.
+    let many = format!("{MANAGER} {}", "{a,b,c,d}{a,b,c,d}{a,b,c,d} ".repeat(300));
+    let (_, r) = through(json!(["bash", "-c"]), &many, &[]);
+    assert!(
+        r.warnings[0].contains("more words than"),
+        "{:?}",
+        r.warnings
+    );
 }
