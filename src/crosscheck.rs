@@ -443,7 +443,12 @@ mod review_tests {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
-    fn settings(v: Value) -> Settings {
+    /// The settings `v`, with `crossObjectChecks: true` unless `v` sets it
+    /// (the default is `false`, SPEC 16: these tests need the lookups).
+    fn settings(mut v: Value) -> Settings {
+        if let Value::Object(map) = &mut v {
+            map.entry("crossObjectChecks").or_insert(Value::Bool(true));
+        }
         crate::review::validate_settings(&v).unwrap()
     }
 
