@@ -31,6 +31,7 @@ pub use review::Target;
 pub use settings::{setting_type, SettingType, KEYS};
 mod settings;
 mod view;
+mod warnings;
 mod workloads;
 
 #[cfg(test)]

@@ -41,10 +41,11 @@ pub fn build(verdict: Verdict) -> ValidationResponse {
         mutated,
     } = verdict;
     report.sort();
+    // Folded and bounded so that the API server passes each on whole.
     let warnings = if report.warnings.is_empty() {
         None
     } else {
-        Some(report.warnings)
+        Some(crate::warnings::shape(report.warnings))
     };
     if !report.violations.is_empty() {
         let message = if report.violations.len() == 1 {
