@@ -166,3 +166,74 @@ fn readme_opens_with_the_two_commands_and_leaves_development_to_contributing() {
         );
     }
 }
+
+/// What the API server passes on whole (`k8s.io/apiserver`'s warning
+/// limits): each warning at most 256 characters, all of them at most 4 KiB.
+const MAX_WARNING: usize = 256;
+const MAX_WARNINGS_TOTAL: usize = 4096;
+
+/// Every request of `examples/requests/` (what `make demo` shows), with its
+/// settings: each warning starts with a rule id and fits the API server's
+/// limits, and a rejection lists one line per violation, each ending with
+/// its rule id.
+#[test]
+fn example_requests_answer_within_the_api_servers_limits() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/requests");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/requests") {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".json") || name.ends_with(".settings.json") {
+            continue;
+        }
+        seen += 1;
+        let read = |p: &Path| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+        };
+        let request = read(&path);
+        let settings_path = path.with_file_name(name.replace(".json", ".settings.json"));
+        let settings = if settings_path.exists() {
+            read(&settings_path)
+        } else {
+            serde_json::json!({})
+        };
+        let envelope = serde_json::json!({
+            "request": request.get("request").unwrap_or(&request),
+            "settings": settings,
+        });
+        let raw = secure_metrics_policy::validate(envelope.to_string().as_bytes()).unwrap();
+        let answer: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+        let warnings: Vec<&str> = answer["warnings"]
+            .as_array()
+            .map(|w| w.iter().map(|w| w.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        let mut total = 0;
+        for w in &warnings {
+            let chars = w.chars().count();
+            total += chars;
+            assert!(chars <= MAX_WARNING, "{name}: {chars} characters: {w}");
+            let id = w.strip_prefix('[').and_then(|r| r.split(']').next());
+            assert!(
+                id.and_then(secure_metrics_policy::rule::Rule::from_id)
+                    .is_some(),
+                "{name}: a warning that does not start with a rule id: {w}"
+            );
+            assert!(!w.contains('\n'), "{name}: one line: {w}");
+        }
+        assert!(
+            total <= MAX_WARNINGS_TOTAL,
+            "{name}: {total} characters of warnings"
+        );
+        if let Some(message) = answer["message"].as_str() {
+            for line in message.lines().skip(usize::from(message.contains('\n'))) {
+                let id = line.rsplit('[').next().and_then(|r| r.strip_suffix(']'));
+                assert!(
+                    id.and_then(secure_metrics_policy::rule::Rule::from_id)
+                        .is_some(),
+                    "{name}: a message line that does not end with its rule id: {line}"
+                );
+            }
+        }
+    }
+    assert!(seen >= 7, "only {seen} example requests");
+}
