@@ -237,3 +237,109 @@ fn example_requests_answer_within_the_api_servers_limits() {
     }
     assert!(seen >= 7, "only {seen} example requests");
 }
+
+/// A kwctl to run, where one is at hand: `$KWCTL` when it names a real kwctl
+/// (not the bundled test host), else `kwctl` on `PATH`. Never a path outside
+/// the repository chosen here.
+fn kwctl() -> Option<std::path::PathBuf> {
+    let works = |p: &std::path::Path| {
+        std::process::Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| {
+                o.status.success() && String::from_utf8_lossy(&o.stdout).contains("kwctl")
+            })
+    };
+    if let Some(p) = std::env::var_os("KWCTL").map(std::path::PathBuf::from) {
+        if works(&p) {
+            return Some(p);
+        }
+    }
+    let on_path = std::path::PathBuf::from("kwctl");
+    works(&on_path).then_some(on_path)
+}
+
+/// Artifact Hub wants a maintainer with an email; kwctl builds the package's
+/// maintainers from the metadata's author, `name <email>` (csv).
+#[test]
+fn artifacthub_package_names_a_maintainer_with_an_email_and_kueue() {
+    let meta = yaml("policy-metadata.yml");
+    let author = meta["annotations"]["io.kubewarden.policy.author"]
+        .as_str()
+        .unwrap();
+    let (name, email) = author
+        .strip_suffix('>')
+        .and_then(|a| a.split_once(" <"))
+        .unwrap_or_else(|| panic!("author {author:?} is not `name <email>`"));
+    let pkg = yaml("artifacthub-pkg.yml");
+    let maintainer = &pkg["maintainers"][0];
+    assert_eq!(maintainer["name"].as_str(), Some(name));
+    assert_eq!(maintainer["email"].as_str(), Some(email));
+    for file in ["policy-metadata.yml", "artifacthub-pkg.yml"] {
+        let body = text(file);
+        let lines: Vec<&str> = body.lines().filter(|l| l.contains(email)).collect();
+        assert!(!lines.is_empty(), "{file}: no line with {email}");
+        for line in lines {
+            assert!(
+                line.contains(PLACEHOLDER),
+                "{file}: `{}` is not marked a placeholder",
+                line.trim()
+            );
+        }
+    }
+    let keywords: Vec<&str> = pkg["keywords"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert!(keywords.contains(&"kueue"), "{keywords:?}");
+    let annotated = meta["annotations"]["io.artifacthub.keywords"]
+        .as_str()
+        .unwrap();
+    assert_eq!(annotated.split(", ").collect::<Vec<_>>(), keywords);
+}
+
+/// `kwctl scaffold artifacthub` accepts policy-metadata.yml and writes what
+/// artifacthub-pkg.yml holds (but for the date, the install text, the README
+/// and the questions, which are ours).
+#[test]
+fn kwctl_scaffolds_the_artifacthub_package() {
+    let Some(kwctl) = kwctl() else {
+        eprintln!("kwctl_scaffolds_the_artifacthub_package: skipped, no kwctl ($KWCTL or on PATH)");
+        return;
+    };
+    let out = std::env::temp_dir().join(format!("artifacthub-pkg-{}.yml", std::process::id()));
+    let run = std::process::Command::new(&kwctl)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scaffold", "artifacthub", "-m", "policy-metadata.yml", "-o"])
+        .arg(&out)
+        .output()
+        .expect("kwctl runs");
+    assert!(
+        run.status.success(),
+        "kwctl scaffold artifacthub: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let scaffolded: Value = serde_yaml::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let ours = yaml("artifacthub-pkg.yml");
+    let map = scaffolded.as_mapping().unwrap();
+    for (key, value) in map {
+        let key = key.as_str().unwrap();
+        if ["createdAt", "install", "readme", "homeURL", "annotations"].contains(&key) {
+            continue;
+        }
+        assert_eq!(&ours[key], value, "artifacthub-pkg.yml: {key}");
+    }
+    for (key, value) in scaffolded["annotations"].as_mapping().unwrap() {
+        let key = key.as_str().unwrap();
+        let (a, b) = (&ours["annotations"][key], value);
+        // Multi-line YAML held in a string: compared as YAML.
+        let parse = |v: &Value| serde_yaml::from_str::<Value>(v.as_str().unwrap_or_default()).ok();
+        assert!(
+            a == b || parse(a) == parse(b),
+            "artifacthub-pkg.yml: annotation {key}"
+        );
+    }
+}
