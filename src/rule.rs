@@ -119,10 +119,40 @@ impl Rule {
         }
     }
 
-    /// The anchor of the rule's entry in the README's rule table
-    /// (`README.md#rule-m1`).
-    pub fn anchor(self) -> String {
-        format!("rule-{}", self.id().to_ascii_lowercase())
+    /// The anchor of the README section that explains the rule (the
+    /// heading's anchor, as GitHub and kwctl's renderer make it; the rule
+    /// table links each id to it): `README.md#m1-no-insecureskipverify`.
+    pub const fn anchor(self) -> &'static str {
+        match self {
+            Rule::M1 => "m1-no-insecureskipverify",
+            Rule::M2 => "m2-client-certificate-and-key-come-together",
+            Rule::M3 => "m3-one-source-per-item",
+            Rule::M4 => "m4-tlsconfig-needs-scheme-https",
+            Rule::M5 => "m5-no-credentials-in-the-clear",
+            Rule::M6 => "m6-requirehttps",
+            Rule::M7 => "m7-tls-versions",
+            Rule::M8 => "m8-a-trust-anchor-when-certificates-are-external",
+            Rule::M9 => "m9-no-kustomize-placeholders-in-servername",
+            Rule::M10 => "m10-no-file-references-denyfilereferences",
+            Rule::WServerName => "warning-servername",
+            Rule::C1 => "c1-mode-mismatch",
+            Rule::C2 => "c2-names",
+            Rule::C3 => "c3-usages",
+            Rule::C4 => "c4-not-a-ca",
+            Rule::W1 => "w1-half-pair",
+            Rule::W2 => "w2-metrics-mtls-env",
+            Rule::W3 => "w3-plaintext-exposure",
+            Rule::W4 => "w4-address-syntax",
+            Rule::W5 => "w5-certificate-files-not-mounted",
+            Rule::X1 => "x1-issuer-certificates-under-internal-certificate-management",
+            Rule::X2 => "x2-external-metrics-internal-webhooks",
+            Rule::X3 => "x3-external-webhooks-internal-metrics",
+            Rule::X4 | Rule::R1 | Rule::R2 | Rule::R3 => {
+                "cross-object-checks-context-aware-r1-r3-x4"
+            }
+            Rule::Type | Rule::Invalid => "what-the-policy-sees",
+            Rule::Settings => "settings",
+        }
     }
 
     /// The rule with this id, exactly as the SPEC spells it.
@@ -203,7 +233,7 @@ mod tests {
         assert!(!Rule::Type.is_exceptable());
         assert!(!Rule::Invalid.is_exceptable());
         assert!(!Rule::Settings.is_exceptable());
-        assert_eq!(Rule::WServerName.anchor(), "rule-w-servername");
+        assert_eq!(Rule::WServerName.anchor(), "warning-servername");
     }
 
     #[test]

@@ -343,3 +343,34 @@ fn kwctl_scaffolds_the_artifacthub_package() {
         );
     }
 }
+
+/// The README's M6 example message is what the policy prints for the
+/// README's rejected monitor (test_data/monitors/m6-kubebuilder-http-metrics.json,
+/// with `requireHttps: true`), word for word.
+#[test]
+fn readme_m6_message_is_what_the_policy_prints() {
+    let request: serde_json::Value =
+        serde_json::from_str(&text("test_data/monitors/m6-kubebuilder-http-metrics.json")).unwrap();
+    let envelope = serde_json::json!({"request": request, "settings": {"requireHttps": true}});
+    let raw = secure_metrics_policy::validate(envelope.to_string().as_bytes()).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(
+        answer["accepted"],
+        serde_json::Value::Bool(false),
+        "{answer}"
+    );
+    let message = answer["message"].as_str().unwrap();
+    let (subject, line) = message.split_once(": ").unwrap();
+    assert_eq!(
+        subject,
+        "ServiceMonitor project-system/controller-manager-metrics-monitor"
+    );
+    assert!(line.starts_with("spec.endpoints[0].scheme: Forbidden: ") && line.ends_with(" [M6]"));
+    let readme = text("README.md");
+    let section = &readme[readme.find("#### M6: ").expect("an M6 section")..];
+    let section = &section[..section.find("\n#### ").unwrap_or(section.len())];
+    assert!(
+        section.lines().any(|l| l == line),
+        "README.md's M6 section does not show the message the policy prints:\n{line}"
+    );
+}
