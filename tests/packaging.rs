@@ -374,3 +374,53 @@ fn readme_m6_message_is_what_the_policy_prints() {
         "README.md's M6 section does not show the message the policy prints:\n{line}"
     );
 }
+
+/// The README opens with a table of contents that lists every `##` section,
+/// each link the anchor of a heading.
+#[test]
+fn readme_table_of_contents_lists_every_section() {
+    let readme = text("README.md");
+    let anchor = |heading: &str| -> String {
+        heading
+            .trim_start_matches('#')
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect()
+    };
+    let mut in_code = false;
+    let mut headings = Vec::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && (line.starts_with("## ") || line.starts_with("### ")) {
+            headings.push((line.starts_with("## "), anchor(line)));
+        }
+    }
+    let toc = readme
+        .split("**Contents**")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README.md has a **Contents** list before its first section");
+    let links: Vec<&str> = toc
+        .lines()
+        .filter_map(|l| {
+            l.split_once("](#")
+                .map(|(_, rest)| rest.trim_end_matches(')'))
+        })
+        .collect();
+    for link in &links {
+        assert!(
+            headings.iter().any(|(_, a)| a == link),
+            "the contents link to #{link}, which no heading has"
+        );
+    }
+    for (top, a) in &headings {
+        assert!(
+            !top || links.contains(&a.as_str()),
+            "the contents lack ## #{a}"
+        );
+    }
+}
