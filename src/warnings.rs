@@ -39,7 +39,7 @@ const PATHS_SHOWN: usize = 4;
 /// Indices listed in a folded index before "+N".
 const INDICES_SHOWN: usize = 8;
 /// The longest exception reason quoted.
-const REASON_SHOWN: usize = 40;
+const REASON_SHOWN: usize = 80;
 
 /// A warning as the rules write it.
 #[derive(Debug, PartialEq, Eq)]
@@ -116,7 +116,8 @@ fn cut(s: &str, max: usize) -> &str {
 
 /// `text` in at most `max` bytes: whole; or what is wrong (its first
 /// clause, up to `; `) and the fix (its last clause), the explanation
-/// between them left to the README; or its first words followed by `...`.
+/// between them left to the README; or as much of it as fits, cut after a
+/// clause or a word, followed by `...`.
 fn shorten(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_string();
@@ -127,12 +128,13 @@ fn shorten(text: &str, max: usize) -> String {
             return format!("{wrong}; ...; {fix}");
         }
     }
+    // As much as fits: up to a clause boundary in the last quarter of the
+    // room, else up to a word.
     let room = cut(text, max.saturating_sub(3));
     let at = room
         .rfind("; ")
         .or_else(|| room.rfind(", "))
-        .or_else(|| room.rfind(". "))
-        .filter(|&i| i >= room.len() / 3)
+        .filter(|&i| i >= room.len() * 3 / 4)
         .or_else(|| room.rfind(' '))
         .unwrap_or(room.len());
     let mut out = room[..at]
@@ -400,7 +402,7 @@ mod tests {
         let shaped = shape(w);
         assert_eq!(shaped.len(), 2, "{shaped:#?}");
         assert!(
-            shaped[0].starts_with("[M5] excepted (\"kubelet serving certificates are self-s...\"): spec.endpoints[0,1,2,3].bearerTokenFile: Forbidden: "),
+            shaped[0].starts_with("[M5] excepted (\"kubelet serving certificates are self-signed on kubeadm (serverTLSBootstrap off...\"): spec.endpoints[0,1,2,3].bearerTokenFile: Forbidden: "),
             "{}",
             shaped[0]
         );
