@@ -114,7 +114,7 @@ untouched() {
   evaluate workloads/w5-metrics-cert-path-not-mounted.json
   assert_allowed
   assert_warning_contains "[W5] spec.template.spec.containers[0]: injected"
-  assert_warning_contains "at $MDIR"
+  assert_warning_contains "must exist in the namespace before the pod can start"
   assert_warning_contains "(README#w5-certificate-files-not-mounted)"
   second_pass
   untouched

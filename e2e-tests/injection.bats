@@ -65,7 +65,7 @@ idempotent() {
   mount_added /spec/template/spec/containers/0 /etc/metrics-certs metrics-certs
   assert_patch 'all(.[]; (.path | contains("/args")) | not)'
   assert_warning_contains '[W5] spec.template.spec.containers[0]: injected'
-  assert_warning_contains 'at /etc/metrics-certs into container'
+  assert_warning_contains 'must exist in the namespace before the pod can start'
   assert_warning_contains '(README#w5-certificate-files-not-mounted)'
   patched_object | jq -e '.spec.template.spec.containers[0].volumeMounts == [
       {"name":"data","mountPath":"/var/lib/gateway"},
@@ -128,7 +128,7 @@ idempotent() {
   mount_added /spec/template/spec/containers/0 /etc/metrics-tls metrics-certs
   assert_patch '[.[] | select(.path | contains("volumeMounts"))] | length == 1'
   assert_warning_contains "[W5] spec.template.spec.containers[0]: injected"
-  assert_warning_contains "at /etc/metrics-tls into container"
+  assert_warning_contains "must exist in the namespace before the pod can start"
   idempotent
 }
 
@@ -157,7 +157,7 @@ idempotent() {
   assert_allowed
   mount_added /spec/template/spec/containers/0 "$MDIR" cert-manager-metrics
   assert_patch 'all(.[]; (.path | contains("/volumes")) | not)'
-  assert_warning_contains 'a read-only mount of volume "cert-manager-metrics" (Secret "metrics-server-cert")'
+  assert_warning_contains 'injected a read-only mount of volume "cert-manager-metrics"'
   idempotent
 }
 
@@ -166,7 +166,7 @@ idempotent() {
   assert_allowed
   assert_patch 'length == 1'
   flag_added /spec/template/spec/containers/0 /etc/metrics-certs
-  assert_warning_contains 'injected --metrics-cert-path=/etc/metrics-certs into the args of container "manager"'
+  assert_warning_contains 'injected --metrics-cert-path=/etc/metrics-certs into the args of container'
   idempotent
 }
 

@@ -116,8 +116,9 @@ fn cut(s: &str, max: usize) -> &str {
 
 /// `text` in at most `max` bytes: whole; or what is wrong (its first
 /// clause, up to `; `) and the fix (its last clause), the explanation
-/// between them left to the README; or as much of it as fits, cut after a
-/// clause or a word, followed by `...`.
+/// between them left to the README; or the fix whole after as much of what
+/// is wrong as fits, when the fix takes at most two thirds of the room; or
+/// as much of it as fits, cut after a clause or a word, followed by `...`.
 fn shorten(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_string();
@@ -127,9 +128,22 @@ fn shorten(text: &str, max: usize) -> String {
         if first < last && wrong.len() + fix.len() + 7 <= max {
             return format!("{wrong}; ...; {fix}");
         }
+        if fix.len() <= max * 2 / 3 {
+            let mut out = fill(&text[..last], max - fix.len() - 2);
+            out.push_str("; ");
+            out.push_str(fix);
+            return out;
+        }
     }
-    // As much as fits: up to a clause boundary in the last quarter of the
-    // room, else up to a word.
+    fill(text, max)
+}
+
+/// As much of `text` as fits in `max` bytes with `...` after it: up to a
+/// clause boundary in the last quarter of the room, else up to a word.
+fn fill(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
     let room = cut(text, max.saturating_sub(3));
     let at = room
         .rfind("; ")
@@ -464,6 +478,16 @@ mod tests {
         let shaped = shape(two);
         assert_eq!(shaped.len(), 2);
         assert!(shaped[1].starts_with("[W-serverName] spec.endpoints[1].tlsConfig.serverName: "));
+    }
+
+    #[test]
+    fn a_long_warning_keeps_its_fix_after_what_fits_of_the_rest() {
+        // Kueue's monitor reading a Secret no Certificate writes (R2).
+        let w = "[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret \"metrics-server-cert\" (CA) is written by no cert-manager Certificate in namespace \"kueue-system\", so nothing issues or renews it; did you mean \"kueue-metrics-server-cert\" (written by Certificate kueue-metrics-cert)?";
+        let s = &shape(vec![w.to_string()])[0];
+        assert!(s.len() <= MAX_WARNING, "{} bytes: {s}", s.len());
+        assert!(s.starts_with("[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret \"metrics-server-cert\" (CA) is written by no"), "{s}");
+        assert!(s.ends_with(&format!("...; did you mean \"kueue-metrics-server-cert\" (written by Certificate kueue-metrics-cert)? (README#{})", Rule::R2.anchor())), "{s}");
     }
 
     #[test]
