@@ -424,3 +424,29 @@ fn readme_table_of_contents_lists_every_section() {
         );
     }
 }
+
+/// Every warning the README shows (a code line starting with `[<rule>] `)
+/// is one the API server passes on whole: at most 256 characters.
+#[test]
+fn readme_warnings_fit_the_api_servers_limit() {
+    let readme = text("README.md");
+    let mut in_code = false;
+    for (i, line) in readme.lines().enumerate() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        let rule = line
+            .strip_prefix('[')
+            .and_then(|r| r.split_once("] "))
+            .and_then(|(id, _)| secure_metrics_policy::rule::Rule::from_id(id));
+        if in_code && rule.is_some() {
+            let chars = line.chars().count();
+            assert!(
+                chars <= MAX_WARNING,
+                "README.md line {}: a warning of {chars} characters",
+                i + 1
+            );
+        }
+    }
+}
