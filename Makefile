@@ -53,9 +53,18 @@ host: $(HOST)
 $(HOST): $(HOST_SOURCES) Cargo.lock
 	$(CARGO) build --locked --release -p policy-host
 
-## command 1
-demo: setup policy.wasm $(HOST)
-	@scripts/run-examples.sh "$(KWCTL)" policy.wasm
+## command 1: with a real kwctl where one is at hand (beside the clone, else on
+## PATH), so the bundled wasmtime host (the slow build) is built only where
+## there is none; DEMO_KWCTL=... picks another runner
+DEMO_KWCTL ?= $(or $(wildcard $(REAL_KWCTL)),$(shell command -v kwctl 2>/dev/null))
+demo: setup policy.wasm
+	@if [ -n "$(DEMO_KWCTL)" ]; then \
+	   echo "demo: evaluating with $(DEMO_KWCTL)"; \
+	   scripts/run-examples.sh "$(DEMO_KWCTL)" policy.wasm; \
+	 else \
+	   echo "demo: no kwctl found, building the bundled host ($(HOST))"; \
+	   $(MAKE) --no-print-directory $(HOST) && scripts/run-examples.sh "$(CURDIR)/$(HOST)" policy.wasm; \
+	 fi
 
 ## command 2
 check: setup lint test e2e-tests real-engines

@@ -48,7 +48,7 @@ untouched() {
   assert_allowed
   assert_patch "any(.[]; .op == \"add\" and .value == \"--metrics-cert-path=$MDIR\")"
   assert_warning_contains "[X3] "
-  assert_warning_contains "Secret \"metrics-server-cert\" must exist"
+  assert_warning_contains "(README#x3-external-webhooks-internal-metrics)"
   second_pass
   untouched
 }
@@ -87,7 +87,7 @@ untouched() {
 @test "X3: webhooks from cert-manager without a metrics certificate: injected in auto, untouched in internal" {
   evaluate workloads/kubebuilder-webhooks-without-metrics-cert.json "$AUTO"
   assert_allowed
-  assert_warning_contains "its webhook certificates come from Secret \"webhook-server-cert\" mounted at $WDIR (certManagement: auto)"
+  assert_warning_contains "(README#x3-external-webhooks-internal-metrics)"
   evaluate workloads/kubebuilder-webhooks-without-metrics-cert.json "$INTERNAL"
   untouched
 }
@@ -114,7 +114,8 @@ untouched() {
   evaluate workloads/w5-metrics-cert-path-not-mounted.json
   assert_allowed
   assert_warning_contains "[W5] spec.template.spec.containers[0]: injected"
-  assert_warning_contains "--metrics-cert-path names $MDIR, but no volume mount of container \"manager\" covers $MDIR"
+  assert_warning_contains "must exist in the namespace before the pod can start"
+  assert_warning_contains "(README#w5-certificate-files-not-mounted)"
   second_pass
   untouched
 }

@@ -149,7 +149,7 @@ EXTERNAL='{"certManagement":"external"}'
   assert_no_patch
   assert_warning_contains "spec.endpoints[0].tlsConfig.serverName"
   assert_warning_contains "spec.endpoints[1].tlsConfig.serverName"
-  assert_warning_contains "Prometheus scrapes targets by IP"
+  assert_warning_contains "sets no serverName; ...; set serverName to"
   # A kubelet monitor: no `<svc>.<ns>.svc` advice (SPEC 10).
   assert_warning_contains "set serverName to a name the target's serving certificate carries"
   [[ "$(field '.warnings | join(" ")')" != *"kubelet.kube-system.svc"* ]]

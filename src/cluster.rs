@@ -125,6 +125,64 @@ impl CertInfo {
     }
 }
 
+/// Why a lookup failed, as a class: the host's own error text is never
+/// shown (SPEC 16: it is long, names the host's internals and, with
+/// `RUST_BACKTRACE=1`, carries a backtrace).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum FailureClass {
+    /// The policy server refused the call: the capability
+    /// (`hostCapabilities`) or the kind (`contextAwareResources`) is not
+    /// granted, or the cluster's RBAC forbids the list.
+    NotGranted,
+    /// The call passed the gate but there is no cluster to ask (a policy
+    /// server or kwctl started without a kubeconfig, a test host).
+    NoCluster,
+    /// The cluster did not answer in time.
+    Timeout,
+    /// Anything else the host said.
+    HostError,
+}
+
+impl FailureClass {
+    /// Classifies the host's error text (Kubewarden's policy-evaluator:
+    /// "Policy has not been granted access to ...", "kube::Client was not
+    /// initialized properly", "... callback channel not provided").
+    pub(crate) fn of(text: &str) -> FailureClass {
+        let t = text.to_ascii_lowercase();
+        let any = |words: &[&str]| words.iter().any(|w| t.contains(w));
+        if any(&[
+            "not granted",
+            "not been granted",
+            "doesn't have access",
+            "forbidden",
+            "not allowed",
+        ]) {
+            FailureClass::NotGranted
+        } else if any(&["timed out", "timeout", "deadline"]) {
+            FailureClass::Timeout
+        } else if any(&[
+            "not initialized",
+            "callback channel not provided",
+            "no kubewarden host",
+            "kubeconfig",
+            "connection refused",
+        ]) {
+            FailureClass::NoCluster
+        } else {
+            FailureClass::HostError
+        }
+    }
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            FailureClass::NotGranted => "not granted",
+            FailureClass::NoCluster => "no cluster",
+            FailureClass::Timeout => "timeout",
+            FailureClass::HostError => "host error",
+        }
+    }
+}
+
 /// Why the cross-object rules were skipped for a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct LookupFailure {
@@ -134,21 +192,34 @@ pub(crate) struct LookupFailure {
     pub(crate) at: FieldPath,
     pub(crate) kind: LookupKind,
     pub(crate) namespace: String,
-    pub(crate) reason: String,
+    pub(crate) class: FailureClass,
 }
 
+/// The longest namespace quoted in the warning (a namespace is a DNS-1123
+/// label; the request's namespace field is not checked by the policy).
+const NAMESPACE_SHOWN: usize = 63;
+
 impl fmt::Display for LookupFailure {
+    /// One line of bounded length: which lookup failed, its class, where to
+    /// read more. The rest (what to grant) is in the README section the
+    /// anchor names.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut ns = self.namespace.as_str();
+        if ns.len() > NAMESPACE_SHOWN {
+            let mut end = NAMESPACE_SHOWN;
+            while !ns.is_char_boundary(end) {
+                end -= 1;
+            }
+            ns = &ns[..end];
+        }
         write!(
             f,
             "cross-object checks (R1-R3, X4) skipped: cannot list {} {}s in namespace {:?} ({}); \
-             per-object rules still apply. Deploy the policy context-aware (contextAwareResources \
-             for cert-manager.io/v1 Certificate and v1 Service, and a ClusterRole that lets the \
-             policy server list them), or set crossObjectChecks: false",
+             see README#deploying-it-context-aware",
             self.kind.api_version(),
             self.kind.kind(),
-            self.namespace,
-            self.reason
+            ns,
+            self.class.as_str(),
         )
     }
 }
@@ -201,7 +272,7 @@ impl<'c> Lookups<'c> {
                     at: need.1.clone(),
                     kind,
                     namespace: namespace.to_string(),
-                    reason,
+                    class: FailureClass::of(&reason),
                 });
                 None
             }
@@ -373,8 +444,36 @@ mod tests {
             (f.rule, f.kind, &f.at),
             (Rule::R1, LookupKind::Certificate, &at)
         );
-        let text = f.to_string();
-        assert!(text.contains("not granted") && text.contains("crossObjectChecks: false"));
+        assert_eq!(
+            f.to_string(),
+            "cross-object checks (R1-R3, X4) skipped: cannot list cert-manager.io/v1 \
+             Certificates in namespace \"ns\" (not granted); see README#deploying-it-context-aware"
+        );
+    }
+
+    /// The errors of Kubewarden's policy-evaluator (runtimes/callback.rs,
+    /// callback_handler/kubernetes.rs), kwctl's and the bundled host's.
+    #[test]
+    fn host_errors_are_classified_never_quoted() {
+        for (text, class) in [
+            ("Host error: Policy has not been granted access to Kubernetes cert-manager.io/v1/Certificate resources. The violation has been reported.", FailureClass::NotGranted),
+            ("Policy has not been granted access to the 'kubernetes/list_resources_by_namespace' host capability. The violation has been reported.", FailureClass::NotGranted),
+            ("services is forbidden: User \"system:serviceaccount:kubewarden:policy-server-default\" cannot list resource", FailureClass::NotGranted),
+            ("Callback evaluation failure: kube::Client was not initialized properly\n\nStack backtrace:\n   0: anyhow::error", FailureClass::NoCluster),
+            ("Cannot process Wasm guest request: callback channel not provided", FailureClass::NoCluster),
+            ("no Kubewarden host (not running as a WebAssembly policy)", FailureClass::NoCluster),
+            ("Callback evaluation failure: operation timed out", FailureClass::Timeout),
+            ("something else entirely", FailureClass::HostError),
+        ] {
+            assert_eq!(FailureClass::of(text), class, "{text}");
+            let cluster = FakeCluster::refusing(text);
+            let l = Lookups::new(&cluster);
+            assert_eq!(l.services(&"n".repeat(300), (Rule::R3, &FieldPath::root())), None);
+            let warning = l.failure().unwrap().to_string();
+            assert!(warning.ends_with(&format!("({}); see README#deploying-it-context-aware", class.as_str())));
+            assert!(!warning.contains('\n') && warning.len() < 200, "{warning}");
+            assert!(!warning.contains("Policy") && !warning.contains("backtrace"), "{warning}");
+        }
     }
 
     #[test]

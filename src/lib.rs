@@ -32,6 +32,7 @@ pub use review::Target;
 pub use settings::{setting_type, SettingType, KEYS};
 mod settings;
 mod view;
+mod warnings;
 mod workloads;
 mod yaml;
 

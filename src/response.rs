@@ -53,10 +53,13 @@ pub fn build(verdict: Verdict) -> ValidationResponse {
         mutated,
     } = verdict;
     report.sort();
+    // Folded and bounded so that the API server passes each on whole.
     let warnings = if report.warnings.is_empty() {
         None
     } else {
-        Some(listed_warnings(report.warnings))
+        // At most PER_RULE of each rule (a bound on the work), then shaped
+        // for the API server (folded, cut, at most 4 KiB in all).
+        Some(crate::warnings::shape(listed_warnings(report.warnings)))
     };
     if !report.violations.is_empty() {
         // `Kind namespace/name`: a name is a path's worth at most.
@@ -385,12 +388,22 @@ mod tests {
         assert!(lines[1..]
             .iter()
             .all(|l| l.starts_with("- ") && l.ends_with(']')));
+        // The listed warnings are then shaped for the API server: the 20
+        // X3 warnings of the same words fold into one listing their paths.
         let warnings = resp.warnings.unwrap();
-        assert_eq!(warnings.len(), PER_RULE + 2);
-        assert_eq!(warnings[PER_RULE], "[W5] z: injected");
-        assert_eq!(
-            warnings[PER_RULE + 1],
-            "[X3] and 30 more warnings of this rule, not listed"
+        assert_eq!(warnings.len(), 3, "{warnings:?}");
+        assert!(warnings.iter().any(|w| w == "[W5] z: injected"), "{warnings:?}");
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("[X3] and 30 more warnings of this rule")),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("[X3] spec.endpoints[0,1,2,")),
+            "{warnings:?}"
         );
         // At the bound, everything is listed.
         let mut r = Report::new();

@@ -7,10 +7,11 @@
 
 use std::fmt;
 
-/// Writes the catalogue once: the enum, [`Rule::ALL`] in the README's order
-/// and [`Rule::id`] all come from one list of `Variant => "id"` rows.
+/// Writes the catalogue once: the enum, [`Rule::ALL`] in the README's order,
+/// [`Rule::id`] and [`Rule::anchor`] all come from one list of
+/// `Variant => "id", "anchor";` rows.
 macro_rules! catalogue {
-    ($($(#[$doc:meta])* $variant:ident => $id:literal,)+) => {
+    ($($(#[$doc:meta])* $variant:ident => $id:literal, $anchor:literal;)+) => {
         /// A rule of the SPEC, or one of the three kinds of problem that are
         /// not rules of their own (`type`, `invalid`, `settings`).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -28,55 +29,58 @@ macro_rules! catalogue {
                     $(Rule::$variant => $id,)+
                 }
             }
+
+            /// The anchor of the README section that explains the rule (the
+            /// heading's anchor, as GitHub and kwctl's renderer make it; the
+            /// rule table links each id to it): `README.md#m1-no-insecureskipverify`.
+            pub const fn anchor(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $anchor,)+
+                }
+            }
         }
     };
 }
 
 catalogue! {
-    M1 => "M1",
-    M2 => "M2",
-    M3 => "M3",
-    M4 => "M4",
-    M5 => "M5",
-    M6 => "M6",
-    M7 => "M7",
-    M8 => "M8",
-    M9 => "M9",
-    M10 => "M10",
+    M1 => "M1", "m1-no-insecureskipverify";
+    M2 => "M2", "m2-client-certificate-and-key-come-together";
+    M3 => "M3", "m3-one-source-per-item";
+    M4 => "M4", "m4-tlsconfig-needs-scheme-https";
+    M5 => "M5", "m5-no-credentials-in-the-clear";
+    M6 => "M6", "m6-requirehttps";
+    M7 => "M7", "m7-tls-versions";
+    M8 => "M8", "m8-a-trust-anchor-when-certificates-are-external";
+    M9 => "M9", "m9-no-kustomize-placeholders-in-servername";
+    M10 => "M10", "m10-no-file-references-denyfilereferences";
     /// The `serverName` warning of section 3.
-    WServerName => "W-serverName",
-    C1 => "C1",
-    C2 => "C2",
-    C3 => "C3",
-    C4 => "C4",
-    W1 => "W1",
-    W2 => "W2",
-    W3 => "W3",
-    W4 => "W4",
-    W5 => "W5",
-    X1 => "X1",
-    X2 => "X2",
-    X3 => "X3",
-    X4 => "X4",
-    R1 => "R1",
-    R2 => "R2",
-    R3 => "R3",
+    WServerName => "W-serverName", "warning-servername";
+    C1 => "C1", "c1-mode-mismatch";
+    C2 => "C2", "c2-names";
+    C3 => "C3", "c3-usages";
+    C4 => "C4", "c4-not-a-ca";
+    W1 => "W1", "w1-half-pair";
+    W2 => "W2", "w2-metrics-mtls-env";
+    W3 => "W3", "w3-plaintext-exposure";
+    W4 => "W4", "w4-address-syntax";
+    W5 => "W5", "w5-certificate-files-not-mounted";
+    X1 => "X1", "x1-issuer-certificates-under-internal-certificate-management";
+    X2 => "X2", "x2-external-metrics-internal-webhooks";
+    X3 => "X3", "x3-external-webhooks-internal-metrics";
+    X4 => "X4", "cross-object-checks-context-aware-r1-r3-x4";
+    R1 => "R1", "cross-object-checks-context-aware-r1-r3-x4";
+    R2 => "R2", "cross-object-checks-context-aware-r1-r3-x4";
+    R3 => "R3", "cross-object-checks-context-aware-r1-r3-x4";
     /// A field a rule reads has the wrong JSON type.
-    Type => "type",
+    Type => "type", "what-the-policy-sees";
     /// A value its consumer would refuse (a scheme other than http/https, a
     /// boolean flag Go cannot parse, an annotation value the policy defines).
-    Invalid => "invalid",
+    Invalid => "invalid", "what-the-policy-sees";
     /// A problem with the policy's own settings.
-    Settings => "settings",
+    Settings => "settings", "settings";
 }
 
 impl Rule {
-    /// The anchor of the rule's entry in the README's rule table
-    /// (`README.md#rule-m1`).
-    pub fn anchor(self) -> String {
-        format!("rule-{}", self.id().to_ascii_lowercase())
-    }
-
     /// The rule with this id, exactly as the SPEC spells it.
     pub fn from_id(id: &str) -> Option<Rule> {
         Rule::ALL.iter().copied().find(|r| r.id() == id)
@@ -156,7 +160,7 @@ mod tests {
         assert!(!Rule::Type.is_exceptable());
         assert!(!Rule::Invalid.is_exceptable());
         assert!(!Rule::Settings.is_exceptable());
-        assert_eq!(Rule::WServerName.anchor(), "rule-w-servername");
+        assert_eq!(Rule::WServerName.anchor(), "warning-servername");
     }
 
     #[test]

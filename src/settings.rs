@@ -89,7 +89,9 @@ pub struct Settings {
     /// Scoped, reasoned exceptions (SPEC section 11).
     pub(crate) exceptions: Vec<Exception>,
     /// Look up related objects in the cluster (SPEC section 12): R1-R3 in
-    /// every mode, X4 in `auto` mode.
+    /// every mode, X4 in `auto` mode. Off by default (SPEC 16, "Lookups are
+    /// opt-in"): a policy deployed without `contextAwareResources` and
+    /// `hostCapabilities` makes no host call at all.
     pub(crate) cross_object_checks: bool,
     /// The metrics-server dialects: `metricsServers`, then the default
     /// dialect with `metricsSecureDefault` (SPEC 14).
@@ -126,7 +128,7 @@ impl Default for Settings {
             scrape_classes: Vec::new(),
             deny_file_references: false,
             exceptions: Vec::new(),
-            cross_object_checks: true,
+            cross_object_checks: false,
             dialects: Dialects::default(),
         }
     }
@@ -812,6 +814,7 @@ mod tests {
         assert!(s.inject_metrics_cert_mount);
         assert!(!s.allow_insecure_skip_verify);
         assert!(!s.require_https);
+        assert!(!s.cross_object_checks, "lookups are opt-in (SPEC 16)");
         assert!(s.cert_key_pairs.is_empty());
         assert_eq!(check(Value::Null).unwrap(), Settings::default());
         assert_eq!(

@@ -10,6 +10,7 @@
 //!   test code, so a rule cannot be listed and never raised.
 
 use secure_metrics_policy::rule::Rule;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Rules of the SPEC that the code does not raise yet. The emission check
@@ -75,18 +76,28 @@ fn table_rows(readme: &str) -> Vec<Row> {
     rows
 }
 
-/// `<a id="rule-m1"></a>[M1](#...)` -> (Some("rule-m1"), "[M1](#...)").
+/// `[M1](#m1-no-insecureskipverify)` -> (Some("m1-no-insecureskipverify"),
+/// the cell): the section the row links to. No raw HTML anchors: `kwctl
+/// inspect` prints them as they are.
 fn split_anchor(cell: &str) -> (Option<String>, &str) {
-    let Some(rest) = cell.strip_prefix("<a id=\"") else {
-        return (None, cell);
-    };
-    let Some(close) = rest.find('"') else {
-        return (None, cell);
-    };
-    let anchor = rest[..close].to_string();
-    let after = rest[close + 1..].trim_start_matches('>');
-    let after = after.strip_prefix("</a>").unwrap_or(after);
-    (Some(anchor), after.trim())
+    let anchor = cell
+        .split_once("](#")
+        .and_then(|(_, rest)| rest.split_once(')'))
+        .map(|(target, _)| target.to_string());
+    (anchor, cell)
+}
+
+/// The anchor GitHub (and kwctl's renderer) gives a heading: lower case,
+/// punctuation but `-` dropped, spaces as `-`.
+fn heading_anchor(heading: &str) -> String {
+    heading
+        .trim_start_matches('#')
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == '-' || *c == ' ' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
 }
 
 /// The id a cell shows: `[M1](#link)`, `` `M1` `` or `M1`.
@@ -135,13 +146,33 @@ fn readme_rule_table_anchors_are_rule_anchors() {
         };
         assert_eq!(
             row.anchor.as_deref(),
-            Some(rule.anchor().as_str()),
-            "README.md line {}: the row of {} needs <a id=\"{}\"></a>",
+            Some(rule.anchor()),
+            "README.md line {}: the row of {} links to ({}), not to #{}",
             row.line,
             rule.id(),
+            row.anchor.as_deref().unwrap_or("nothing"),
             rule.anchor()
         );
     }
+    // Every anchor is a heading's, and the table has no raw HTML.
+    let readme = readme();
+    let headings: BTreeSet<String> = readme
+        .lines()
+        .filter(|l| l.starts_with('#') && l.trim_start_matches('#').starts_with(' '))
+        .map(heading_anchor)
+        .collect();
+    for rule in Rule::ALL {
+        assert!(
+            headings.contains(rule.anchor()),
+            "no README heading has the anchor #{} of {}",
+            rule.anchor(),
+            rule.id()
+        );
+    }
+    assert!(
+        !readme.contains("<a id="),
+        "README.md has a raw HTML anchor (kwctl inspect prints it as it is)"
+    );
 }
 
 /// `[ID]` at the end of a line (a violation) or at its start (a warning);

@@ -237,3 +237,117 @@ fn rollout_exceptions_agree_in_readme_example_and_settings_file() {
         );
     }
 }
+
+/// Every YAML document of `path`.
+fn documents(path: &str) -> Vec<Value> {
+    use serde::Deserialize;
+    let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR")))
+        .unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_yaml::Deserializer::from_str(&text)
+        .map(|d| Value::deserialize(d).unwrap_or_else(|e| panic!("{path}: {e}")))
+        .collect()
+}
+
+/// The (group, version, resource, operation) rows a list of rules admits.
+fn admitted(rules: &Value) -> BTreeSet<(String, String, String, String)> {
+    let mut rows = BTreeSet::new();
+    for rule in rules.as_sequence().expect("rules is a list") {
+        for g in strings(&rule["apiGroups"]) {
+            for v in strings(&rule["apiVersions"]) {
+                for r in strings(&rule["resources"]) {
+                    for o in strings(&rule["operations"]) {
+                        rows.insert((g.clone(), v.clone(), r.clone(), o));
+                    }
+                }
+            }
+        }
+    }
+    rows
+}
+
+const EXAMPLE_POLICIES: [&str; 3] = [
+    "examples/cluster-admission-policy.yaml",
+    "examples/cluster-admission-policy-rollout.yaml",
+    "examples/context-aware.yaml",
+];
+
+/// The ClusterAdmissionPolicy of an example file (its first document).
+fn example_policy(path: &str) -> Value {
+    let policy = documents(path).remove(0);
+    assert_eq!(
+        policy["kind"].as_str(),
+        Some("ClusterAdmissionPolicy"),
+        "{path}"
+    );
+    policy
+}
+
+/// Each example deploys the policy for exactly the resources and operations
+/// policy-metadata.yml lists: compared row by row, whatever rows the
+/// metadata gains.
+#[test]
+fn every_example_policy_lists_exactly_the_metadata_rules() {
+    let want = admitted(&yaml("policy-metadata.yml")["rules"]);
+    for path in EXAMPLE_POLICIES {
+        let got = admitted(&example_policy(path)["spec"]["rules"]);
+        let missing: Vec<_> = want.difference(&got).collect();
+        let extra: Vec<_> = got.difference(&want).collect();
+        assert!(
+            missing.is_empty() && extra.is_empty(),
+            "{path}: rules differ from policy-metadata.yml; missing {missing:?}, extra {extra:?}"
+        );
+    }
+}
+
+/// The context-aware example and the policy server's policies.yml grant what
+/// the metadata declares (contextAwareResources; the one host capability),
+/// the plain example grants nothing, and each policies.yml entry carries the
+/// settings of its example: the README's deployments are what the smoke test
+/// runs.
+#[test]
+fn example_deployments_grant_what_the_lookups_need() {
+    let meta = yaml("policy-metadata.yml");
+    let plain = example_policy("examples/cluster-admission-policy.yaml");
+    let aware = example_policy("examples/context-aware.yaml");
+    assert!(plain["spec"].get("contextAwareResources").is_none());
+    assert_eq!(
+        plain["spec"]["settings"].get("crossObjectChecks"),
+        None,
+        "the plain example keeps the default (no lookups)"
+    );
+    assert_eq!(
+        aware["spec"]["contextAwareResources"],
+        meta["contextAwareResources"]
+    );
+    assert_eq!(
+        aware["spec"]["settings"]["crossObjectChecks"],
+        Value::Bool(true)
+    );
+    let rbac = documents("examples/context-aware.yaml");
+    assert!(
+        rbac.iter()
+            .any(|d| d["kind"].as_str() == Some("ClusterRole")),
+        "the context-aware example lets the policy server list the kinds"
+    );
+    let servers = yaml("examples/policies.yml");
+    let entry = |name: &str| servers[name].clone();
+    assert_eq!(
+        entry("secure-metrics")["settings"],
+        plain["spec"]["settings"]
+    );
+    assert!(entry("secure-metrics")
+        .get("contextAwareResources")
+        .is_none());
+    assert!(entry("secure-metrics").get("hostCapabilities").is_none());
+    let aware_entry = entry("secure-metrics-context-aware");
+    assert_eq!(aware_entry["settings"], aware["spec"]["settings"]);
+    assert_eq!(
+        aware_entry["contextAwareResources"],
+        meta["contextAwareResources"]
+    );
+    assert_eq!(aware_entry["hostCapabilities"], meta["hostCapabilities"]);
+    for e in [entry("secure-metrics"), aware_entry] {
+        assert_eq!(e["module"], plain["spec"]["module"]);
+        assert_eq!(e["allowedToMutate"], Value::Bool(true));
+    }
+}

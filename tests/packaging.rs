@@ -166,3 +166,287 @@ fn readme_opens_with_the_two_commands_and_leaves_development_to_contributing() {
         );
     }
 }
+
+/// What the API server passes on whole (`k8s.io/apiserver`'s warning
+/// limits): each warning at most 256 characters, all of them at most 4 KiB.
+const MAX_WARNING: usize = 256;
+const MAX_WARNINGS_TOTAL: usize = 4096;
+
+/// Every request of `examples/requests/` (what `make demo` shows), with its
+/// settings: each warning starts with a rule id and fits the API server's
+/// limits, and a rejection lists one line per violation, each ending with
+/// its rule id.
+#[test]
+fn example_requests_answer_within_the_api_servers_limits() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/requests");
+    let mut seen = 0;
+    for entry in std::fs::read_dir(&dir).expect("examples/requests") {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if !name.ends_with(".json") || name.ends_with(".settings.json") {
+            continue;
+        }
+        seen += 1;
+        let read = |p: &Path| -> serde_json::Value {
+            serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+        };
+        let request = read(&path);
+        let settings_path = path.with_file_name(name.replace(".json", ".settings.json"));
+        let settings = if settings_path.exists() {
+            read(&settings_path)
+        } else {
+            serde_json::json!({})
+        };
+        let envelope = serde_json::json!({
+            "request": request.get("request").unwrap_or(&request),
+            "settings": settings,
+        });
+        let raw = secure_metrics_policy::validate(envelope.to_string().as_bytes()).unwrap();
+        let answer: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+        let warnings: Vec<&str> = answer["warnings"]
+            .as_array()
+            .map(|w| w.iter().map(|w| w.as_str().unwrap()).collect())
+            .unwrap_or_default();
+        let mut total = 0;
+        for w in &warnings {
+            let chars = w.chars().count();
+            total += chars;
+            assert!(chars <= MAX_WARNING, "{name}: {chars} characters: {w}");
+            let id = w.strip_prefix('[').and_then(|r| r.split(']').next());
+            assert!(
+                id.and_then(secure_metrics_policy::rule::Rule::from_id)
+                    .is_some(),
+                "{name}: a warning that does not start with a rule id: {w}"
+            );
+            assert!(!w.contains('\n'), "{name}: one line: {w}");
+        }
+        assert!(
+            total <= MAX_WARNINGS_TOTAL,
+            "{name}: {total} characters of warnings"
+        );
+        if let Some(message) = answer["message"].as_str() {
+            for line in message.lines().skip(usize::from(message.contains('\n'))) {
+                let id = line.rsplit('[').next().and_then(|r| r.strip_suffix(']'));
+                assert!(
+                    id.and_then(secure_metrics_policy::rule::Rule::from_id)
+                        .is_some(),
+                    "{name}: a message line that does not end with its rule id: {line}"
+                );
+            }
+        }
+    }
+    assert!(seen >= 7, "only {seen} example requests");
+}
+
+/// A kwctl to run, where one is at hand: `$KWCTL` when it names a real kwctl
+/// (not the bundled test host), else `kwctl` on `PATH`. Never a path outside
+/// the repository chosen here.
+fn kwctl() -> Option<std::path::PathBuf> {
+    let works = |p: &std::path::Path| {
+        std::process::Command::new(p)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| {
+                o.status.success() && String::from_utf8_lossy(&o.stdout).contains("kwctl")
+            })
+    };
+    if let Some(p) = std::env::var_os("KWCTL").map(std::path::PathBuf::from) {
+        if works(&p) {
+            return Some(p);
+        }
+    }
+    let on_path = std::path::PathBuf::from("kwctl");
+    works(&on_path).then_some(on_path)
+}
+
+/// Artifact Hub wants a maintainer with an email; kwctl builds the package's
+/// maintainers from the metadata's author, `name <email>` (csv).
+#[test]
+fn artifacthub_package_names_a_maintainer_with_an_email_and_kueue() {
+    let meta = yaml("policy-metadata.yml");
+    let author = meta["annotations"]["io.kubewarden.policy.author"]
+        .as_str()
+        .unwrap();
+    let (name, email) = author
+        .strip_suffix('>')
+        .and_then(|a| a.split_once(" <"))
+        .unwrap_or_else(|| panic!("author {author:?} is not `name <email>`"));
+    let pkg = yaml("artifacthub-pkg.yml");
+    let maintainer = &pkg["maintainers"][0];
+    assert_eq!(maintainer["name"].as_str(), Some(name));
+    assert_eq!(maintainer["email"].as_str(), Some(email));
+    for file in ["policy-metadata.yml", "artifacthub-pkg.yml"] {
+        let body = text(file);
+        let lines: Vec<&str> = body.lines().filter(|l| l.contains(email)).collect();
+        assert!(!lines.is_empty(), "{file}: no line with {email}");
+        for line in lines {
+            assert!(
+                line.contains(PLACEHOLDER),
+                "{file}: `{}` is not marked a placeholder",
+                line.trim()
+            );
+        }
+    }
+    let keywords: Vec<&str> = pkg["keywords"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(|k| k.as_str().unwrap())
+        .collect();
+    assert!(keywords.contains(&"kueue"), "{keywords:?}");
+    let annotated = meta["annotations"]["io.artifacthub.keywords"]
+        .as_str()
+        .unwrap();
+    assert_eq!(annotated.split(", ").collect::<Vec<_>>(), keywords);
+}
+
+/// `kwctl scaffold artifacthub` accepts policy-metadata.yml and writes what
+/// artifacthub-pkg.yml holds (but for the date, the install text, the README
+/// and the questions, which are ours).
+#[test]
+fn kwctl_scaffolds_the_artifacthub_package() {
+    let Some(kwctl) = kwctl() else {
+        eprintln!("kwctl_scaffolds_the_artifacthub_package: skipped, no kwctl ($KWCTL or on PATH)");
+        return;
+    };
+    let out = std::env::temp_dir().join(format!("artifacthub-pkg-{}.yml", std::process::id()));
+    let run = std::process::Command::new(&kwctl)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["scaffold", "artifacthub", "-m", "policy-metadata.yml", "-o"])
+        .arg(&out)
+        .output()
+        .expect("kwctl runs");
+    assert!(
+        run.status.success(),
+        "kwctl scaffold artifacthub: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let scaffolded: Value = serde_yaml::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let ours = yaml("artifacthub-pkg.yml");
+    let map = scaffolded.as_mapping().unwrap();
+    for (key, value) in map {
+        let key = key.as_str().unwrap();
+        if ["createdAt", "install", "readme", "homeURL", "annotations"].contains(&key) {
+            continue;
+        }
+        assert_eq!(&ours[key], value, "artifacthub-pkg.yml: {key}");
+    }
+    for (key, value) in scaffolded["annotations"].as_mapping().unwrap() {
+        let key = key.as_str().unwrap();
+        let (a, b) = (&ours["annotations"][key], value);
+        // Multi-line YAML held in a string: compared as YAML.
+        let parse = |v: &Value| serde_yaml::from_str::<Value>(v.as_str().unwrap_or_default()).ok();
+        assert!(
+            a == b || parse(a) == parse(b),
+            "artifacthub-pkg.yml: annotation {key}"
+        );
+    }
+}
+
+/// The README's M6 example message is what the policy prints for the
+/// README's rejected monitor (test_data/monitors/m6-kubebuilder-http-metrics.json,
+/// with `requireHttps: true`), word for word.
+#[test]
+fn readme_m6_message_is_what_the_policy_prints() {
+    let request: serde_json::Value =
+        serde_json::from_str(&text("test_data/monitors/m6-kubebuilder-http-metrics.json")).unwrap();
+    let envelope = serde_json::json!({"request": request, "settings": {"requireHttps": true}});
+    let raw = secure_metrics_policy::validate(envelope.to_string().as_bytes()).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    assert_eq!(
+        answer["accepted"],
+        serde_json::Value::Bool(false),
+        "{answer}"
+    );
+    let message = answer["message"].as_str().unwrap();
+    let (subject, line) = message.split_once(": ").unwrap();
+    assert_eq!(
+        subject,
+        "ServiceMonitor project-system/controller-manager-metrics-monitor"
+    );
+    assert!(line.starts_with("spec.endpoints[0].scheme: Forbidden: ") && line.ends_with(" [M6]"));
+    let readme = text("README.md");
+    let section = &readme[readme.find("#### M6: ").expect("an M6 section")..];
+    let section = &section[..section.find("\n#### ").unwrap_or(section.len())];
+    assert!(
+        section.lines().any(|l| l == line),
+        "README.md's M6 section does not show the message the policy prints:\n{line}"
+    );
+}
+
+/// The README opens with a table of contents that lists every `##` section,
+/// each link the anchor of a heading.
+#[test]
+fn readme_table_of_contents_lists_every_section() {
+    let readme = text("README.md");
+    let anchor = |heading: &str| -> String {
+        heading
+            .trim_start_matches('#')
+            .trim()
+            .to_lowercase()
+            .chars()
+            .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+            .map(|c| if c == ' ' { '-' } else { c })
+            .collect()
+    };
+    let mut in_code = false;
+    let mut headings = Vec::new();
+    for line in readme.lines() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+        } else if !in_code && (line.starts_with("## ") || line.starts_with("### ")) {
+            headings.push((line.starts_with("## "), anchor(line)));
+        }
+    }
+    let toc = readme
+        .split("**Contents**")
+        .nth(1)
+        .and_then(|rest| rest.split("\n## ").next())
+        .expect("README.md has a **Contents** list before its first section");
+    let links: Vec<&str> = toc
+        .lines()
+        .filter_map(|l| {
+            l.split_once("](#")
+                .map(|(_, rest)| rest.trim_end_matches(')'))
+        })
+        .collect();
+    for link in &links {
+        assert!(
+            headings.iter().any(|(_, a)| a == link),
+            "the contents link to #{link}, which no heading has"
+        );
+    }
+    for (top, a) in &headings {
+        assert!(
+            !top || links.contains(&a.as_str()),
+            "the contents lack ## #{a}"
+        );
+    }
+}
+
+/// Every warning the README shows (a code line starting with `[<rule>] `)
+/// is one the API server passes on whole: at most 256 characters.
+#[test]
+fn readme_warnings_fit_the_api_servers_limit() {
+    let readme = text("README.md");
+    let mut in_code = false;
+    for (i, line) in readme.lines().enumerate() {
+        if line.starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        let rule = line
+            .strip_prefix('[')
+            .and_then(|r| r.split_once("] "))
+            .and_then(|(id, _)| secure_metrics_policy::rule::Rule::from_id(id));
+        if in_code && rule.is_some() {
+            let chars = line.chars().count();
+            assert!(
+                chars <= MAX_WARNING,
+                "README.md line {}: a warning of {chars} characters",
+                i + 1
+            );
+        }
+    }
+}
