@@ -190,7 +190,7 @@ warning_count() { field '(.warnings // []) | length'; }
   cross gmp-cluster-pod-monitoring-kueue-no-secret-namespace.json no-lookups.yml
   assert_allowed
   [ "$(warning_count)" -eq 1 ]
-  assert_warning_contains '[R2] spec.endpoints[0].tls.ca.secret.namespace: cross-object checks (R1, R2) skipped for Secret "kueue-metrics-server-cert": ClusterPodMonitoring is cluster-scoped'
+  assert_warning_contains '[R2] spec.endpoints[0].tls.ca.secret.namespace: cross-object checks (R1, R2) skipped for Secret "kueue-metrics-server-cert"'
   cross gmp-cluster-pod-monitoring-kueue-no-secret-namespace.json no-lookups.yml '{"crossObjectChecks":false}'
   assert_allowed
   assert_no_warnings

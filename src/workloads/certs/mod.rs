@@ -610,7 +610,7 @@ fn x3(
     // volume only of a Secret a Certificate of the namespace writes.
     if evidence && pod.metrics_secret_mount(cv, s).is_none() && unwritten(ctx, secret, &path) {
         let detail = format!(
-            "{why}; no cert-manager Certificate in namespace {:?} writes Secret {secret:?}, so the policy injected nothing (the pod would wait for the Secret): create a Certificate with spec.secretName: {secret:?}, then mount it read-only at {dir} and add --{}={dir}, or let the policy add both once the Certificate exists",
+            "no cert-manager Certificate in namespace {:?} writes Secret {secret:?}, so the policy injected nothing (the pod would wait for the Secret): {why}; create a Certificate with spec.secretName: {secret:?}, then mount it read-only at {dir} and add --{}={dir}, or let the policy add both once the Certificate exists",
             ctx.request_namespace,
             inject_flag.as_deref().unwrap_or("metrics-cert-path"),
         );
