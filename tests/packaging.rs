@@ -450,3 +450,31 @@ fn readme_warnings_fit_the_api_servers_limit() {
         }
     }
 }
+
+/// The README's example of a declared dialect (section "Binaries that are
+/// not Kubebuilder v4 managers") is what the policy prints for
+/// node-readiness-controller declared with `secureDefault: false`.
+#[test]
+fn readme_dialect_message_is_what_the_policy_prints() {
+    let request: serde_json::Value = serde_json::from_str(&text(
+        "test_data/workloads/w3-node-readiness-controller-metrics-secure-default-false.json",
+    ))
+    .unwrap();
+    let settings = serde_json::json!({"metricsServers": [{
+        "images": ["registry.k8s.io/node-readiness-controller/*"],
+        "secureDefault": false, "certDirFlags": ["metrics-cert-dir"], "injectFlag": ""}]});
+    let envelope = serde_json::json!({"request": request, "settings": settings});
+    let raw = secure_metrics_policy::validate(envelope.to_string().as_bytes()).unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    let message = answer["message"].as_str().expect("a rejection");
+    let (_, line) = message.split_once(": ").unwrap();
+    assert!(line.ends_with(" [W3]"), "{line}");
+    let readme = text("README.md");
+    let heading = "### Binaries that are not Kubebuilder v4 managers";
+    let section = &readme[readme.find(heading).expect("the dialect section")..];
+    let section = &section[..section[4..].find("\n### ").map_or(section.len(), |k| k + 4)];
+    assert!(
+        section.lines().any(|l| l == line),
+        "README.md's dialect section does not show the message the policy prints:\n{line}"
+    );
+}
