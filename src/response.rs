@@ -392,7 +392,10 @@ mod tests {
         // X3 warnings of the same words fold into one listing their paths.
         let warnings = resp.warnings.unwrap();
         assert_eq!(warnings.len(), 3, "{warnings:?}");
-        assert!(warnings.iter().any(|w| w == "[W5] z: injected"), "{warnings:?}");
+        assert!(
+            warnings.iter().any(|w| w == "[W5] z: injected"),
+            "{warnings:?}"
+        );
         assert!(
             warnings
                 .iter()

@@ -213,13 +213,24 @@ pub(crate) struct CommandLine<'a> {
     /// positional argument or `--` after the program name (Go's `flag` stops
     /// there), no unknown token, no shell script.
     pub(crate) appendable: bool,
+    /// The further flags the line was read for (`certKeyPairs`, the
+    /// dialect's): with [`FLAGS`], the only names [`CommandLine::readings`]
+    /// may be asked for (tests only: a misspelt name would read as absent).
+    #[cfg(test)]
+    extra: Vec<String>,
 }
 
 impl<'a> CommandLine<'a> {
     /// Every reading of flag `name` (with or without dashes), empty values
-    /// included (an empty value means unset).
+    /// included (an empty value means unset). A name the line was not read
+    /// for would silently read as absent, so in tests asking for one panics.
     pub(crate) fn readings(&self, name: &str) -> &[Setting<'a>] {
         let name = name.trim_start_matches('-');
+        #[cfg(test)]
+        assert!(
+            FLAGS.iter().any(|(f, _)| *f == name) || self.extra.iter().any(|f| f == name),
+            "the command line was not read for flag {name:?}: a misspelt name, or one missing from FLAGS"
+        );
         self.readings
             .iter()
             .find(|(n, _)| crate::bytes::same(n, name))
@@ -660,6 +671,10 @@ pub(crate) fn read<'a>(
         }
     }
     let mut line = CommandLine::default();
+    #[cfg(test)]
+    {
+        line.extra = extra.iter().map(|(n, _)| n.to_string()).collect();
+    }
     let script = shell::invocation(&words).map(|inv| (inv.script, inv.shell.to_string()));
     line.script = script.is_some();
     let mut unread = None;

@@ -938,3 +938,14 @@ fn shells_words_redirections_and_bounds() {
         r.warnings
     );
 }
+
+/// A flag the line was not read for reads as absent, which would turn a
+/// rule off silently: in tests, asking for one fails (issue: flag names as
+/// typed ids).
+#[test]
+#[should_panic(expected = "was not read for flag \"metrics-secure-typo\"")]
+fn a_misspelt_flag_name_fails_the_test() {
+    let c = json!({"name": "manager", "args": ["--metrics-secure=false"]});
+    let (line, _, _) = read_c(&c, true);
+    let _ = line.readings("metrics-secure-typo");
+}
