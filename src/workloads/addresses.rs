@@ -384,6 +384,27 @@ fn check_bind_address(c: &Container, report: &mut Report) {
     }
 }
 
+/// Whether a literal env value of the container spells flag `name`
+/// (`--name` or `-name`, as a word).
+fn env_text_names(c: &Container, name: &str) -> bool {
+    let Some(env) = c.at.obj.get("env").and_then(serde_json::Value::as_array) else {
+        return false;
+    };
+    env.iter()
+        .filter_map(|e| e.get("value").and_then(serde_json::Value::as_str))
+        .any(|v| {
+            v.match_indices(name).any(|(k, _)| {
+                let before = &v[..k];
+                let after = &v[k + name.len()..];
+                before.ends_with('-')
+                    && after
+                        .chars()
+                        .next()
+                        .is_none_or(|ch| matches!(ch, '=' | ' ' | '\t' | '\n' | '"' | '\''))
+            })
+        })
+}
+
 /// The flags whose presence makes a wholly unknown token count for W3
 /// (SPEC 13, "Unknown tokens").
 const W3_FLAGS: [&str; 4] = [
@@ -568,13 +589,17 @@ fn check_container(c: &Container, host_network: bool, report: &mut Report) {
     let server = &c.server;
     check_metrics_address(server, report);
     check_bind_address(c, report);
-    let unknown = W3_FLAGS
-        .iter()
-        .copied()
-        .chain(server.names.iter().map(String::as_str))
-        .any(|f| c.cmd.mentions(f))
-        .then(|| c.cmd.unknown_tokens().first())
-        .flatten();
+    let names = || {
+        W3_FLAGS
+            .iter()
+            .copied()
+            .chain(server.names.iter().map(String::as_str))
+    };
+    // A container "names" a W3 flag on its command line, or in the text of
+    // an env value (a script's `$FLAGS` the reading could not expand, past
+    // a bound, is an unknown token whose flags are in that text).
+    let named = names().any(|f| c.cmd.mentions(f)) || names().any(|f| env_text_names(c, f));
+    let unknown = named.then(|| c.cmd.unknown_tokens().first()).flatten();
     // Metrics: only when the bind address is given, or may be (SPEC 7, 13).
     // The plaintext half first: the address evidence is written only when
     // both are found (a secure server on every interface is the common case).

@@ -513,4 +513,19 @@ mod tests {
         let (found, ..) = run(c("spec.serviceAccountName"), json!([]), json!({}));
         assert_eq!(found, [f("W3", "args[1]"), f("W3", "args[3]")]);
     }
+
+    /// A script's `$FLAGS` the reading cannot pay to copy is unknown; its
+    /// text in the env value names W3's flags, so W3 fails closed on it.
+    #[test]
+    fn w3_fails_closed_on_flags_a_script_could_not_expand() {
+        let flags = format!(
+            "--metrics-bind-address=:8080 --metrics-secure=false --x={}",
+            "y".repeat(20 << 10)
+        );
+        let c = json!({"name": "manager", "image": "controller:latest",
+            "command": ["/bin/sh", "-c"], "args": ["exec /manager $FLAGS"],
+            "env": [{"name": "FLAGS", "value": flags}]});
+        let (found, ..) = run(c, json!([]), json!({}));
+        assert!(found.contains(&f("W3", "args[0]")), "{found:?}");
+    }
 }

@@ -59,6 +59,11 @@ pub(crate) const FLOOR: usize = 2 << 10;
 pub(crate) const INPUT_PER_BYTE: usize = 2;
 /// What a byte copied into a shell script costs.
 pub(crate) const SHELL_COST: usize = 16;
+/// What copies into shell scripts may cost before they draw on the rest of
+/// the budget: 16 KiB of variable text at [`SHELL_COST`] (a script reading
+/// a few variables twice, as through `eval "exec ... $FLAGS"`, must not
+/// spend a small request's whole budget).
+pub(crate) const SHELL_FLOOR: usize = (16 << 10) * SHELL_COST;
 /// The most bytes one reading of a workload may copy out of variables.
 pub(crate) const MAX_TOTAL: usize = 4 << 20;
 
@@ -70,6 +75,9 @@ pub(crate) struct Budget {
     left: Cell<usize>,
     /// Bytes granted so far, [`FLOOR`] included (at most [`MAX_TOTAL`]).
     granted: Cell<usize>,
+    /// What copies into shell scripts may still cost before they take from
+    /// `left` ([`SHELL_FLOOR`]).
+    shell_left: Cell<usize>,
 }
 
 impl Budget {
@@ -77,6 +85,7 @@ impl Budget {
         Budget {
             left: Cell::new(FLOOR),
             granted: Cell::new(FLOOR),
+            shell_left: Cell::new(SHELL_FLOOR),
         }
     }
 
@@ -86,6 +95,17 @@ impl Budget {
         let add = (input.len() / INPUT_PER_BYTE).min(MAX_TOTAL - self.granted.get());
         self.granted.set(self.granted.get() + add);
         self.left.set(self.left.get() + add);
+    }
+
+    /// Takes `n` units for a copy into a shell script: from the scripts'
+    /// own allowance while it lasts, then from the rest.
+    pub(crate) fn take_shell(&self, n: usize) -> bool {
+        let shell = self.shell_left.get();
+        if n <= shell {
+            self.shell_left.set(shell - n);
+            return true;
+        }
+        self.take(n)
     }
 
     /// Takes `n` bytes, when that many are left.
@@ -109,7 +129,9 @@ pub(crate) fn charged<'b, 'c>(
     budget: &Budget,
 ) -> Option<&'b Binding<'c>> {
     match binding {
-        Some(Binding::Text(t)) if !budget.take(t.len().saturating_mul(SHELL_COST)) => Some(&UNPAID),
+        Some(Binding::Text(t)) if !budget.take_shell(t.len().saturating_mul(SHELL_COST)) => {
+            Some(&UNPAID)
+        }
         b => b,
     }
 }
@@ -559,10 +581,12 @@ mod tests {
             read_addr("127.0.0.1:8080").as_deref(),
             Some("127.0.0.1:8080")
         );
-        // 16 a byte: a value the script copies once costs 16 times its
-        // length, more than the floor and what its input grants.
+        // 16 a byte: a value the script copies costs 16 times its length,
+        // from the scripts' own 16 KiB allowance, then from the rest.
         let long = format!("127.0.0.1:{}", "0".repeat(200));
-        assert_eq!(read_addr(&long), None);
+        assert_eq!(read_addr(&long).as_deref(), Some(long.as_str()));
+        let past = format!("127.0.0.1:{}", "0".repeat((16 << 10) + 200));
+        assert_eq!(read_addr(&past), None);
     }
 
     /// Env var `name` set to `len` bytes, and the tokens `args`.
