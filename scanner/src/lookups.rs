@@ -131,6 +131,16 @@ impl Kubernetes for Index {
     }
 }
 
+/// The cluster of `--no-cross-object`: every lookup refused, saying why.
+#[derive(Debug, Default)]
+pub struct Off;
+
+impl Kubernetes for Off {
+    fn answer(&self, _: &str, _: &[u8]) -> Result<Vec<u8>, String> {
+        Err("secure-metrics-scan: lookups are off (--no-cross-object)".into())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,5 +198,9 @@ mod tests {
         assert!(index
             .answer("list_resources_by_namespace", b"not json")
             .is_err());
+        assert!(Off
+            .answer("list_resources_by_namespace", b"{}")
+            .unwrap_err()
+            .contains("--no-cross-object"));
     }
 }

@@ -270,12 +270,12 @@ fn scan(args: &Args) -> Result<u8, String> {
         }
     }
 
-    let kubernetes: Option<Arc<dyn Kubernetes>> = if args.cross_object {
-        Some(Arc::new(index))
+    let kubernetes: Arc<dyn Kubernetes> = if args.cross_object {
+        Arc::new(index)
     } else {
-        None
+        Arc::new(lookups::Off)
     };
-    let compiled = Compiled::new(&bytes, kubernetes)
+    let compiled = Compiled::new(&bytes, Some(kubernetes))
         .map_err(|e| format!("cannot load the policy {}: {e}", policy_file.display()))?;
     compiled.instantiate()?.require_valid_settings(&settings)?;
 
