@@ -217,6 +217,33 @@ mod tests {
         assert!(host_callback("other", "tracing", "log", b"", false, None).is_err());
     }
 
+    struct Echo;
+    impl Kubernetes for Echo {
+        fn answer(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+            Ok([operation.as_bytes(), b":", payload].concat())
+        }
+    }
+
+    #[test]
+    fn kubernetes_calls_go_to_the_given_answerer() {
+        let answer = host_callback(
+            "kubewarden",
+            "kubernetes",
+            "list_resources_by_namespace",
+            b"{}",
+            false,
+            Some(&Echo),
+        )
+        .unwrap();
+        assert_eq!(answer, b"list_resources_by_namespace:{}");
+        // Only the kubernetes namespace reaches it.
+        assert!(host_callback("kubewarden", "oci", "verify", b"", false, Some(&Echo)).is_err());
+        assert!(Compiled::new(b"not wasm", Some(Arc::new(Echo)))
+            .err()
+            .unwrap()
+            .contains("not a WebAssembly module"));
+    }
+
     #[test]
     fn garbage_module_is_an_error() {
         let err = Policy::from_bytes(b"{\"not\": \"wasm\"}").err().unwrap();
