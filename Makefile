@@ -5,7 +5,8 @@
 #   make check   run every test: lint, unit tests, then the e2e suite on policy.wasm;
 #                where Kubewarden's kwctl and policy-server are built beside the
 #                repo (../shared/bin), the e2e suite again with that kwctl and a
-#                policy-server smoke test
+#                policy-server smoke test, and the release path through a local OCI
+#                registry (push, pull, inspect, policy-server from registry://)
 # (.ci/run runs `make check`.)
 
 SHELL := /bin/bash
@@ -24,8 +25,12 @@ REAL_POLICY_SERVER := $(ENGINES)/policy-server
 KWCTL_CLI ?= $(if $(wildcard $(REAL_KWCTL)),$(REAL_KWCTL),kwctl)
 SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 HOST_SOURCES := $(shell find e2e-tests/host -name '*.rs' -o -name Cargo.toml)
+# The manifest scanner (scanner/), on the engine of the bundled host.
+SCAN := target/release/secure-metrics-scan
+SCAN_SOURCES := $(shell find scanner -name '*.rs' -o -name Cargo.toml) README.md policy-metadata.yml
 
-.PHONY: all demo check setup test e2e-tests real-engines lint fmt clean host bench fuzz scenarios
+.PHONY: all demo check setup test e2e-tests real-engines lint fmt clean host bench fuzz scenarios \
+	scanner scan-tests registry-e2e bench-scan
 
 all: policy.wasm
 
@@ -36,6 +41,8 @@ setup:
 	 command -v bats >/dev/null || missing="$$missing bats"; \
 	 command -v jq >/dev/null || missing="$$missing jq"; \
 	 command -v curl >/dev/null || missing="$$missing curl"; \
+	 python3 -c 'import jsonschema' 2>/dev/null || missing="$$missing python3-jsonschema"; \
+	 if [ -x "$(REAL_KWCTL)" ] && ! command -v docker-registry >/dev/null; then missing="$$missing docker-registry"; fi; \
 	 if [ -n "$$missing" ]; then \
 	   echo "installing$$missing with apt-get"; \
 	   $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -67,13 +74,36 @@ demo: setup policy.wasm
 	 fi
 
 ## command 2
-check: setup lint test e2e-tests real-engines
+check: setup lint test e2e-tests scan-tests real-engines registry-e2e
 
 test:
 	$(CARGO) test --locked --workspace
 
 e2e-tests: setup policy.wasm $(HOST)
 	KWCTL="$(KWCTL)" POLICY_HOST="$(CURDIR)/$(HOST)" bats e2e-tests/
+
+## the manifest scanner: `secure-metrics-scan`, built in release (it links
+## the wasmtime build the bundled host already uses)
+scanner: $(SCAN)
+$(SCAN): $(SCAN_SOURCES) $(HOST_SOURCES) Cargo.lock
+	$(CARGO) build --locked --release -p secure-metrics-scan
+
+## the scanner's tests on policy.wasm (part of check; its unit tests run in `make test`)
+scan-tests: setup policy.wasm $(HOST) $(SCAN)
+	SCAN="$(CURDIR)/$(SCAN)" POLICY="$(CURDIR)/policy.wasm" POLICY_HOST="$(CURDIR)/$(HOST)" bats scanner/tests/
+
+## the release path through a real OCI registry (part of check): Debian's
+## docker-registry on 127.0.0.1, kwctl push / pull / inspect, and a
+## policy-server loading the policy from registry://; skipped, with one line
+## saying so, where $(ENGINES) does not hold kwctl and policy-server
+registry-e2e: setup policy.wasm
+	@if [ -x "$(REAL_KWCTL)" ] && [ -x "$(REAL_POLICY_SERVER)" ]; then \
+	   set -e; \
+	   "$(REAL_KWCTL)" annotate -m policy-metadata.yml -u README.md -o annotated-policy.wasm policy.wasm; \
+	   scripts/registry-e2e.sh "$(REAL_KWCTL)" "$(REAL_POLICY_SERVER)" annotated-policy.wasm; \
+	 else \
+	   echo "registry e2e: skipped the push to a local OCI registry ($(REAL_KWCTL) and $(REAL_POLICY_SERVER) not both found)"; \
+	 fi
 
 ## the real engines (part of check): the whole e2e suite with Kubewarden's
 ## kwctl on the annotated policy, with no bundled host to fall back on, then a
@@ -115,6 +145,12 @@ $(BASELINE): $(BASELINE_SOURCES) Cargo.toml Cargo.lock
 
 bench: setup policy.wasm $(HOST) $(BASELINE)
 	scripts/bench.sh "$(CURDIR)/$(HOST)" policy.wasm $(BASELINE)
+
+## the scanner's speed (not part of check): 1,000 objects (the examples,
+## repeated) judged in one run; fails above SCAN_BUDGET_S seconds (default 10)
+SCAN_BUDGET_S ?= 10
+bench-scan: setup policy.wasm $(SCAN)
+	scripts/bench-scan.sh "$(CURDIR)/$(SCAN)" policy.wasm $(SCAN_BUDGET_S)
 
 ## cargo-fuzz for FUZZ_SECONDS (default 600) on FUZZ_TARGET: `validate`
 ## (inputs kept under ~64 KB, thousands a second) or `validate_hostile`

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use wapc::{WapcHost, WasiParams};
-use wasmtime_provider::WasmtimeEngineProviderBuilder;
+use wasmtime_provider::{WasmtimeEngineProviderBuilder, WasmtimeEngineProviderPre};
 
 use crate::replay::Session;
 use crate::response::{SettingsValidationResponse, ValidationResponse};
@@ -16,6 +16,19 @@ use crate::response::{SettingsValidationResponse, ValidationResponse};
 pub const LOG_ENV: &str = "POLICY_HOST_LOG";
 
 type CallbackResult = Result<Vec<u8>, Box<dyn Error + Send + Sync>>;
+
+/// What answers the guest's `kubewarden/kubernetes/<operation>` calls: a
+/// recorded session (`policy-host run --replay-...`) or the objects of a
+/// manifest scan (`secure-metrics-scan`).
+pub trait Kubernetes: Send + Sync {
+    fn answer(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String>;
+}
+
+impl Kubernetes for Session {
+    fn answer(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+        Session::answer(self, operation, payload)
+    }
+}
 
 /// Answers the guest's `host_call`s. `kubewarden/tracing/log` always
 /// succeeds, since the SDK's log drain panics the guest otherwise;
@@ -29,7 +42,7 @@ pub fn host_callback(
     operation: &str,
     payload: &[u8],
     print_logs: bool,
-    session: Option<&Session>,
+    session: Option<&dyn Kubernetes>,
 ) -> CallbackResult {
     match (binding, namespace, operation) {
         ("kubewarden", "tracing", "log") => {
@@ -45,6 +58,47 @@ pub fn host_callback(
             "policy-host does not provide host capability {binding}/{namespace}/{operation}"
         )
         .into()),
+    }
+}
+
+/// A compiled policy module, from which waPC hosts are instantiated without
+/// compiling again (one per thread: a host serves one call at a time).
+#[derive(Clone)]
+pub struct Compiled {
+    pre: WasmtimeEngineProviderPre,
+    kubernetes: Option<Arc<dyn Kubernetes>>,
+}
+
+impl Compiled {
+    /// Compiles `bytes`; the Kubernetes host calls of every instance are
+    /// answered by `kubernetes`, and refused when it is `None`.
+    pub fn new(bytes: &[u8], kubernetes: Option<Arc<dyn Kubernetes>>) -> Result<Self, String> {
+        // wasmtime would also try the text format; a policy is always binary.
+        if !bytes.starts_with(b"\0asm") {
+            return Err("not a WebAssembly module (no \\0asm header)".to_string());
+        }
+        let pre = WasmtimeEngineProviderBuilder::new()
+            .module_bytes(bytes)
+            .wasi_params(WasiParams::default())
+            .build_pre()
+            .map_err(|e| format!("cannot compile the wasm module: {e}"))?;
+        Ok(Self { pre, kubernetes })
+    }
+
+    /// A fresh instance of the module, with its own waPC host.
+    pub fn instantiate(&self) -> Result<Policy, String> {
+        let engine = self
+            .pre
+            .rehydrate(None)
+            .map_err(|e| format!("cannot instantiate the wasm module: {e}"))?;
+        let print_logs = std::env::var_os(LOG_ENV).is_some();
+        let kubernetes = self.kubernetes.clone();
+        let callback = move |_id: u64, binding: &str, ns: &str, op: &str, payload: &[u8]| {
+            host_callback(binding, ns, op, payload, print_logs, kubernetes.as_deref())
+        };
+        let host = WapcHost::new(Box::new(engine), Some(Box::new(callback)))
+            .map_err(|e| format!("cannot initialize the waPC guest: {e}"))?;
+        Ok(Policy { host })
     }
 }
 
@@ -72,23 +126,8 @@ impl Policy {
     }
 
     fn from_bytes_with(bytes: &[u8], session: Option<Session>) -> Result<Self, String> {
-        // wasmtime would also try the text format; a policy is always binary.
-        if !bytes.starts_with(b"\0asm") {
-            return Err("not a WebAssembly module (no \\0asm header)".to_string());
-        }
-        let engine = WasmtimeEngineProviderBuilder::new()
-            .module_bytes(bytes)
-            .wasi_params(WasiParams::default())
-            .build()
-            .map_err(|e| format!("cannot compile the wasm module: {e}"))?;
-        let print_logs = std::env::var_os(LOG_ENV).is_some();
-        let session = session.map(Arc::new);
-        let callback = move |_id: u64, binding: &str, ns: &str, op: &str, payload: &[u8]| {
-            host_callback(binding, ns, op, payload, print_logs, session.as_deref())
-        };
-        let host = WapcHost::new(Box::new(engine), Some(Box::new(callback)))
-            .map_err(|e| format!("cannot initialize the waPC guest: {e}"))?;
-        Ok(Self { host })
+        let kubernetes = session.map(|s| Arc::new(s) as Arc<dyn Kubernetes>);
+        Compiled::new(bytes, kubernetes)?.instantiate()
     }
 
     /// One raw guest call; errors (guest errors, traps, panics) become strings.
@@ -176,6 +215,33 @@ mod tests {
             "policy-host does not provide host capability kubewarden/kubernetes/list_resources_by_namespace"
         );
         assert!(host_callback("other", "tracing", "log", b"", false, None).is_err());
+    }
+
+    struct Echo;
+    impl Kubernetes for Echo {
+        fn answer(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+            Ok([operation.as_bytes(), b":", payload].concat())
+        }
+    }
+
+    #[test]
+    fn kubernetes_calls_go_to_the_given_answerer() {
+        let answer = host_callback(
+            "kubewarden",
+            "kubernetes",
+            "list_resources_by_namespace",
+            b"{}",
+            false,
+            Some(&Echo),
+        )
+        .unwrap();
+        assert_eq!(answer, b"list_resources_by_namespace:{}");
+        // Only the kubernetes namespace reaches it.
+        assert!(host_callback("kubewarden", "oci", "verify", b"", false, Some(&Echo)).is_err());
+        assert!(Compiled::new(b"not wasm", Some(Arc::new(Echo)))
+            .err()
+            .unwrap()
+            .contains("not a WebAssembly module"));
     }
 
     #[test]

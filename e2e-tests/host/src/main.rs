@@ -3,10 +3,9 @@
 
 mod bench;
 mod cli;
-mod engine;
-mod replay;
-mod request;
-mod response;
+
+// The library modules, reachable as `crate::engine`, ... from `bench` and `cli`.
+use policy_host::{engine, replay, request, response};
 
 use std::path::Path;
 use std::process::ExitCode;
