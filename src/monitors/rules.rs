@@ -10,7 +10,7 @@
 use super::classes::ClassUse;
 use super::endpoint::{EndpointView, FileUse, OAuth2View, Scheme, TlsView, Transport};
 use super::relabel::Writes;
-use crate::names::placeholder;
+use crate::names::placeholders;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
@@ -86,6 +86,7 @@ pub(crate) fn check(ep: &EndpointView, scope: &Scope, report: &mut Report) {
         m7_tls_versions(tls, report);
         m9_placeholders(tls, report);
     }
+    m9_secret_names(&ep.secret_names, report);
     m4_tls_ignored(ep, report);
     m5_credentials_exposed(ep, scope, report);
     m6_plaintext(ep, scope, report);
@@ -538,27 +539,64 @@ pub(crate) fn m8_trust_anchor(ep: &EndpointView, scope: &Scope, report: &mut Rep
     );
 }
 
-/// M9: a `serverName` that still holds a kustomize placeholder
-/// (`SERVICE_NAME.SERVICE_NAMESPACE.svc`, `$(SERVICE_NAME)`).
+/// M9 (SPEC sections 10, 13 and 16): a `serverName` that still holds an
+/// unreplaced placeholder: a label of capitals, digits and underscores
+/// (`SERVICE_NAME.SERVICE_NAMESPACE.svc`), a kustomize var `$(NAME)`, or an
+/// envsubst form `${NAME}`, `${NAME:=default}`, `${NAME:-default}`
+/// (clusterctl, JobSet's `monitor_tls_patch.yaml`); and a placeholder in the
+/// name of a Secret the TLS config reads (`ca`, `cert`, the client key): the
+/// scrape would read a Secret that cannot exist.
 pub(crate) fn m9_placeholders(tls: &TlsView, report: &mut Report) {
-    let Some(name) = tls.server_name else { return };
-    // A placeholder needs a capital letter (`SERVICE_NAME`, `$(NAME)`).
-    if !name.bytes().any(|c| c.is_ascii_uppercase()) {
-        return;
+    if let Some(name) = tls.server_name {
+        let found = placeholders(name);
+        if !found.is_empty() {
+            report.invalid(
+                Rule::M9,
+                tls.field("serverName"),
+                if name.contains("${") {
+                    format!(
+                        "{name:?} still holds the envsubst placeholder{} {}: the variables were not set when the manifest was rendered (clusterctl, envsubst), so verification fails with a name mismatch; render it with the variables set, or write the real DNS name the target's certificate carries",
+                        plural(&found),
+                        found.join(", ")
+                    )
+                } else {
+                    format!(
+                        "{name:?} still holds the kustomize placeholder{} {}: the replacements of Kubebuilder's TLS patch (config/default/kustomization.yaml) were not applied, so verification fails with a name mismatch; enable them and build with kustomize, or write the real <service>.<namespace>.svc",
+                        plural(&found),
+                        found.join(", ")
+                    )
+                },
+            );
+        }
     }
-    let found: Vec<&str> = name.split('.').filter_map(placeholder).collect();
-    if found.is_empty() {
-        return;
+    m9_secret_names(&tls.secret_names(), report);
+}
+
+/// M9 on the names of Secrets an endpoint reads (TLS, credentials, OAuth2).
+pub(crate) fn m9_secret_names(names: &[(FieldPath, &str)], report: &mut Report) {
+    for (path, name) in names {
+        let found = placeholders(name);
+        if found.is_empty() {
+            continue;
+        }
+        report.invalid(
+            Rule::M9,
+            path.clone(),
+            format!(
+                "the Secret name {name:?} still holds the placeholder{} {}: no Secret can have this name, so the scrape would read a Secret that cannot exist; render the manifest with its variables set, or write the real Secret name",
+                plural(&found),
+                found.join(", ")
+            ),
+        );
     }
-    report.invalid(
-        Rule::M9,
-        tls.field("serverName"),
-        format!(
-            "{name:?} still holds the kustomize placeholder{} {}: the replacements of Kubebuilder's TLS patch (config/default/kustomization.yaml) were not applied, so verification fails with a name mismatch; enable them and build with kustomize, or write the real <service>.<namespace>.svc",
-            if found.len() > 1 { "s" } else { "" },
-            found.join(", ")
-        ),
-    );
+}
+
+fn plural(found: &[&str]) -> &'static str {
+    if found.len() > 1 {
+        "s"
+    } else {
+        ""
+    }
 }
 
 /// M10: with `denyFileReferences`, fields that read files from the
