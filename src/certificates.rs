@@ -131,7 +131,8 @@ fn r3_services(cert: &CertificateView, ctx: &Ctx, report: &mut Report) {
         return;
     };
     if let Some(services) = lookups.services(&cert.namespace, (Rule::R3, first)) {
-        r3_missing_services(&wanted, &services, &cert.namespace, report);
+        let names: Vec<String> = services.into_iter().map(|s| s.name).collect();
+        r3_missing_services(&wanted, &names, &cert.namespace, report);
     }
 }
 

@@ -19,11 +19,13 @@ use crate::settings::{CertManagement, Settings};
 #[derive(Clone, Debug)]
 pub(crate) struct Scope<'a> {
     pub(crate) settings: &'a Settings,
-    /// The `serverName` to suggest, e.g. `<service>.kueue-system.svc`.
+    /// The `serverName` to suggest: the one Service the monitor's selector
+    /// matches, looked up, else no guessed Service (SPEC 16).
     pub(crate) server_name: super::ServerNameAdvice<'a>,
     /// The monitor scrapes the kubelet, control-plane components or Istio
-    /// workloads (namespace `kube-system`, a node scrape kind): the metrics
-    /// certificate Secret and `<svc>.<ns>.svc` are never the right advice.
+    /// workloads (a node scrape kind, or the namespace `kube-system` or an
+    /// OpenShift control-plane namespace, its own or selected): the metrics
+    /// certificate Secret and a `serverName` are never the right advice.
     pub(crate) system: bool,
 }
 
@@ -33,10 +35,14 @@ const SYSTEM_PORTS: [&str; 2] = ["https-metrics", "http-metrics"];
 const ISTIO_CERTS: &str = "/etc/prom-certs";
 
 impl Scope<'_> {
-    /// Whether this endpoint scrapes a well-known system target (SPEC 10).
+    /// Whether this endpoint scrapes a well-known system target (SPEC 10 and
+    /// 16): also a port whose name contains `etcd` (OpenShift's
+    /// `etcd-metrics`).
     pub(crate) fn is_system(&self, ep: &EndpointView) -> bool {
         self.system
-            || ep.port_name.is_some_and(|p| SYSTEM_PORTS.contains(&p))
+            || ep
+                .port_name
+                .is_some_and(|p| SYSTEM_PORTS.contains(&p) || p.contains("etcd"))
             || ep.tls().is_some_and(|t| {
                 [t.ca_file, t.cert_file, t.key_file]
                     .iter()
@@ -52,7 +58,7 @@ impl Scope<'_> {
             return "remove insecureSkipVerify: the collector then verifies the kubelet against the cluster CA (its service account ca.crt), which works when the kubelets' serving certificates are signed by it (serverTLSBootstrap); admit kubelets with only self-signed certificates through an exception (the exceptions setting) instead".to_string();
         }
         if self.is_system(ep) {
-            return "verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it; for Istio workload certificates the mesh's root CA) and set serverName to a name that certificate carries; a target with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
+            return "verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it; for Istio workload certificates the mesh's root CA); a target with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
         }
         let mut steps = Vec::new();
         if tls.is_none_or(|t| !t.has_trust_anchor()) {
@@ -62,7 +68,7 @@ impl Scope<'_> {
             ));
         }
         if tls.is_none_or(|t| t.server_name.is_none()) {
-            steps.push(format!("set serverName: {}", self.server_name));
+            steps.push(self.server_name.step(&ep.tls_field("serverName")));
         }
         steps.join(" and ")
     }
@@ -634,14 +640,16 @@ pub(crate) fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Repor
     {
         return;
     }
-    let advice = if scope.is_system(ep) {
-        "set serverName to a name the target's serving certificate carries".to_string()
-    } else {
-        format!("set serverName: {}", scope.server_name)
-    };
+    // Node and control-plane targets serve certificates that carry their IP
+    // addresses: no serverName to suggest (SPEC 16).
+    if scope.is_system(ep) {
+        return;
+    }
+    let path = ep.tls_field("serverName");
+    let advice = scope.server_name.step(&path);
     report.warn(
         Rule::WServerName,
-        &ep.tls_field("serverName"),
+        &path,
         format!("the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; {advice}"),
     );
 }

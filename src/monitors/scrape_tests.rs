@@ -1628,11 +1628,38 @@ fn advice_fits_the_target() {
             json!({"port": "10250", "scheme": "https"}),
             "monitoring",
         ),
+        // SPEC 16: etcd ports and OpenShift's control-plane namespaces.
+        detail(
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "etcd-metrics", "scheme": "https"}]}),
+            "monitoring",
+        ),
+        detail(
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "metrics", "scheme": "https"}]}),
+            "openshift-etcd",
+        ),
+        detail(
+            "ServiceMonitor",
+            json!({"namespaceSelector": {"matchNames": ["openshift-kube-apiserver"]}, "endpoints": [{"port": "https", "scheme": "https"}]}),
+            "monitoring",
+        ),
+        detail(
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "https", "scheme": "https"}]}),
+            "openshift-kube-controller-manager",
+        ),
+        detail(
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "https", "scheme": "https"}]}),
+            "openshift-kube-scheduler",
+        ),
     ];
     for d in &system {
         assert!(d.contains("[M8]"), "{d}");
         assert!(!d.contains("metrics-server-cert"), "{d}");
         assert!(!d.contains(".svc"), "{d}");
+        assert!(!d.contains("serverName"), "{d}");
         assert!(d.contains("kube-root-ca.crt"), "{d}");
     }
     // Istio: recognised by its /etc/prom-certs files.
@@ -1652,7 +1679,8 @@ fn advice_fits_the_target() {
         "apps",
     );
     assert!(
-        app.contains("metrics-server-cert") && app.contains(".apps.svc"),
+        app.contains("metrics-server-cert")
+            && app.contains("set serverName to a DNS name the target's certificate carries"),
         "{app}"
     );
 }
