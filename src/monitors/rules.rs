@@ -567,7 +567,7 @@ pub(crate) fn m9_placeholders(tls: &TlsView, report: &mut Report) {
                     )
                 } else {
                     format!(
-                        "{name:?} still holds the kustomize placeholder{} {}: the replacements of Kubebuilder's TLS patch (config/default/kustomization.yaml) were not applied, so verification fails with a name mismatch; enable them and build with kustomize, or write the real <service>.<namespace>.svc",
+                        "{name:?} still holds the kustomize placeholder{} {}: the replacements of Kubebuilder's TLS patch (config/default/kustomization.yaml) were not applied, so verification fails with a name mismatch; enable them and build with kustomize, or write the real DNS name the target's certificate carries",
                         plural(&found),
                         found.join(", ")
                     )

@@ -1260,6 +1260,102 @@ fn server_name_advice_names_the_looked_up_service() {
     );
 }
 
+/// A cluster answering Service lookups from a recorded session of
+/// test_data/cross-object/sessions/ (the format `kwctl run
+/// --replay-host-capabilities-interactions` reads); each request must ask
+/// for exactly the field masks the policy asks for.
+fn session_cluster(name: &str) -> crate::cluster::fake::FakeCluster {
+    use crate::cluster::LookupKind;
+    let text = std::fs::read_to_string(format!("test_data/cross-object/sessions/{name}")).unwrap();
+    let exchanges: Vec<serde_yaml::Value> = serde_yaml::from_str(&text).unwrap();
+    let mut cluster = crate::cluster::fake::FakeCluster::default();
+    for e in exchanges {
+        let request = e["request"].as_str().unwrap();
+        let (tag, body) = request.split_once('\n').unwrap();
+        assert_eq!(tag, "!KubernetesListResourceNamespace", "{name}");
+        let req: serde_yaml::Value = serde_yaml::from_str(body).unwrap();
+        assert_eq!(req["kind"].as_str(), Some("Service"), "{name}");
+        let masks: Vec<&str> = req["field_masks"]
+            .as_sequence()
+            .unwrap()
+            .iter()
+            .map(|m| m.as_str().unwrap())
+            .collect();
+        assert_eq!(masks, LookupKind::Service.field_masks(), "{name}");
+        let payload: Value =
+            serde_json::from_str(e["response"]["payload"].as_str().unwrap()).unwrap();
+        cluster = cluster.with(
+            LookupKind::Service,
+            req["namespace"].as_str().unwrap(),
+            payload["items"].as_array().unwrap().clone(),
+        );
+    }
+    cluster
+}
+
+/// SPEC 16 on real manifests: kube-prometheus' kube-state-metrics monitor
+/// verifying without serverName gets the one Service its selector matches
+/// (one lookup for both endpoints); with two matching Services, or without
+/// lookups, no Service is named; OpenShift's etcd monitor gets no
+/// serverName advice at all.
+#[test]
+fn server_name_advice_fixtures() {
+    use crate::review::review_with;
+    let on = settings(&json!({"crossObjectChecks": true}));
+    let verdict = |file: &str, session: &str| {
+        let c = session_cluster(session);
+        let text = std::fs::read_to_string(format!("test_data/{file}")).unwrap();
+        let mut req: kubewarden_policy_sdk::request::KubernetesAdmissionRequest =
+            serde_json::from_str(&text).unwrap();
+        let v = review_with(&mut req, &on, Some(&c));
+        assert!(v.report.is_clean(), "{file}: {:?}", v.report.violations);
+        // Service lookups (R2 may look up Certificates too).
+        let calls = c
+            .calls
+            .borrow()
+            .iter()
+            .filter(|(k, _)| *k == crate::cluster::LookupKind::Service)
+            .count();
+        (v.report.warnings, calls)
+    };
+    let ksm = "cross-object/kube-prometheus-kube-state-metrics-no-servername.json";
+    let (w, calls) = verdict(ksm, "kube-prometheus-services.yml");
+    assert_eq!(calls, 1);
+    assert_eq!(
+        w,
+        vec![
+            "[W-serverName] spec.endpoints[0].tlsConfig.serverName: the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; set serverName: kube-state-metrics.monitoring.svc",
+            "[W-serverName] spec.endpoints[1].tlsConfig.serverName: the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; set serverName: kube-state-metrics.monitoring.svc",
+        ]
+    );
+    let (w, _) = verdict(ksm, "kube-prometheus-services-sharded.yml");
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(w.iter().all(|w| w.ends_with("; set serverName to a DNS name the target's certificate carries")), "{w:?}");
+    // Fixed as suggested: nothing to say.
+    let (w, _) = verdict(
+        "cross-object/kube-prometheus-kube-state-metrics-servername.json",
+        "kube-prometheus-services.yml",
+    );
+    assert!(w.is_empty(), "{w:?}");
+    // Without lookups (crossObjectChecks: false): no Service named.
+    let off = fixture(
+        "cross-object/kube-prometheus-kube-state-metrics-no-servername.json",
+        json!({"crossObjectChecks": false}),
+        true,
+    )
+    .warnings
+    .unwrap_or_default();
+    assert_eq!(off.len(), 2, "{off:?}");
+    assert!(off.iter().all(|w| !w.contains(".svc")), "{off:?}");
+    // OpenShift's etcd monitor: its targets' certificates carry IPs.
+    let (w, calls) = verdict(
+        "monitors/openshift-etcd-servicemonitor.json",
+        "kube-prometheus-services.yml",
+    );
+    assert!(w.is_empty(), "{w:?}");
+    assert_eq!(calls, 0);
+}
+
 /// Fixtures from test_data/monitors through the `validate` entry point.
 #[test]
 fn fixtures() {
