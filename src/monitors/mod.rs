@@ -307,7 +307,10 @@ impl<'a> ServerNameAdvice<'a> {
             return None;
         }
         let mut matched = None;
-        for ns in namespaces {
+        for (i, ns) in namespaces.iter().enumerate() {
+            if namespaces[..i].contains(ns) {
+                continue;
+            }
             for svc in lookups.services(ns, (Rule::WServerName, at))? {
                 if selector_matches(selector, &svc.labels)? {
                     if matched.is_some() {

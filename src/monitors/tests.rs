@@ -1144,7 +1144,7 @@ fn server_name_advice_names_the_looked_up_service() {
         sm(
             "apps",
             ksm_sel.clone(),
-            json!({"matchNames": ["monitoring"]}),
+            json!({"matchNames": ["monitoring", "monitoring"]}),
             "https-main",
         ),
         &one,
