@@ -77,6 +77,16 @@ KUEUE='{"metricsCertSecretName":"kueue-metrics-server-cert"}'
   assert_message_lacks "not a valid DNS name"
 }
 
+@test "C2: clusterctl's envsubst \${VAR:=default} placeholders are named, with the rendered name to use" {
+  evaluate certificates/clusterctl-metrics-cert-envsubst.json '{"metricsCertSecretName":"capi-metrics-server-cert"}'
+  assert_rejected
+  assert_message_contains "has 2 problems" "spec.dnsNames[0]: Invalid value" "spec.dnsNames[1]" \
+    "envsubst placeholder CAPI_NAMESPACE" '"capi-controller-manager-metrics-service.capi-system.svc"' "[C2]"
+  assert_message_lacks "not a valid DNS name"
+  evaluate certificates/clusterctl-metrics-cert-rendered.json '{"metricsCertSecretName":"capi-metrics-server-cert"}'
+  assert_allowed
+}
+
 @test "C2: a service name in another namespace is rejected with the expected namespace" {
   evaluate certificates/wrong-namespace.json
   assert_rejected

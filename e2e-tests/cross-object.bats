@@ -195,3 +195,23 @@ warning_count() { field '(.warnings // []) | length'; }
   assert_allowed
   assert_no_warnings
 }
+
+@test "W-serverName: with the Services looked up, the advice names the one Service the selector matches" {
+  cross kube-prometheus-kube-state-metrics-no-servername.json kube-prometheus-services.yml
+  assert_allowed
+  assert_no_patch
+  [ "$(warning_count)" -eq 2 ]
+  assert_warning_contains "[W-serverName] spec.endpoints[0].tlsConfig.serverName: the endpoint verifies the server certificate but sets no serverName; ...; set serverName: kube-state-metrics.monitoring.svc"
+  assert_warning_contains "[W-serverName] spec.endpoints[1].tlsConfig.serverName"
+  cross kube-prometheus-kube-state-metrics-servername.json kube-prometheus-services.yml
+  assert_allowed
+  assert_no_warnings
+}
+
+@test "W-serverName: when the selector matches two Services, the advice names none" {
+  cross kube-prometheus-kube-state-metrics-no-servername.json kube-prometheus-services-sharded.yml
+  assert_allowed
+  [ "$(warning_count)" -eq 2 ]
+  assert_warning_contains "set serverName to a DNS name the target's certificate carries"
+  [[ "$(field '.warnings | join(" ")')" != *".svc"* ]]
+}

@@ -12,8 +12,10 @@ EXTERNAL='{"certManagement":"external"}'
   assert_message_contains \
     "spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden" \
     "tlsConfig.ca.secret: {name: metrics-server-cert, key: ca.crt}" \
-    "serverName: kueue-controller-manager-metrics-service.kueue-system.svc" \
+    "set serverName to a DNS name the target's certificate carries" \
     "[M1]"
+  # Without lookups the advice names no guessed Service (SPEC 16).
+  assert_message_lacks "kueue-controller-manager-metrics-service"
 }
 
 @test "M1: Kubebuilder's default monitor.yaml is rejected" {
@@ -21,7 +23,7 @@ EXTERNAL='{"certManagement":"external"}'
   assert_rejected
   assert_message_contains \
     "spec.endpoints[0].tlsConfig.insecureSkipVerify" \
-    "serverName: controller-manager-metrics-service.project-system.svc"
+    "set serverName to a DNS name the target's certificate carries"
 }
 
 @test "M1: the KEP-4377 verified form is accepted untouched, also with external certificates" {
@@ -144,15 +146,24 @@ EXTERNAL='{"certManagement":"external"}'
 }
 
 @test "W-serverName: a verifying endpoint without serverName is accepted with a warning" {
-  evaluate monitors/kubelet-https-bearer-ca.json
+  evaluate cross-object/kube-prometheus-kube-state-metrics-no-servername.json
   assert_allowed
   assert_no_patch
-  assert_warning_contains "spec.endpoints[0].tlsConfig.serverName"
-  assert_warning_contains "spec.endpoints[1].tlsConfig.serverName"
+  assert_warning_contains "[W-serverName] spec.endpoints[0].tlsConfig.serverName"
+  assert_warning_contains "[W-serverName] spec.endpoints[1].tlsConfig.serverName"
   assert_warning_contains "sets no serverName; ...; set serverName to"
-  # A kubelet monitor: no `<svc>.<ns>.svc` advice (SPEC 10).
-  assert_warning_contains "set serverName to a name the target's serving certificate carries"
-  [[ "$(field '.warnings | join(" ")')" != *"kubelet.kube-system.svc"* ]]
+  # Without lookups no Service is named (SPEC 16).
+  assert_warning_contains "; set serverName to a DNS name the target's certificate carries"
+  [[ "$(field '.warnings | join(" ")')" != *".svc"* ]]
+}
+
+@test "W-serverName: no serverName advice for the kubelet and OpenShift's etcd, whose certificates carry IPs" {
+  evaluate monitors/kubelet-https-bearer-ca.json
+  assert_allowed
+  assert_no_warnings
+  evaluate monitors/openshift-etcd-servicemonitor.json "$EXTERNAL"
+  assert_allowed
+  assert_no_warnings
 }
 
 @test "one rejection names every bad endpoint" {
@@ -287,6 +298,25 @@ OCP_CLASS='{"certManagement":"external","scrapeClasses":[{"name":"tls-client-cer
   assert_message_contains \
     "spec.endpoints[0].tlsConfig.serverName: Invalid value" \
     "placeholders SERVICE_NAME, SERVICE_NAMESPACE" "[M9]"
+}
+
+@test "M9: JobSet's monitor_tls_patch.yaml unrendered: placeholders in serverName and in the client Secret names" {
+  evaluate monitors/jobset-monitor-tls-patch-unrendered.json
+  assert_rejected
+  assert_message_contains "has 3 problems" \
+    'spec.endpoints[0].tlsConfig.serverName: Invalid value: "$(METRICS_SERVICE_NAME).$(METRICS_SERVICE_NAMESPACE).svc" still holds the kustomize placeholders METRICS_SERVICE_NAME, METRICS_SERVICE_NAMESPACE' \
+    'spec.endpoints[0].tlsConfig.cert.secret.name: Invalid value: the Secret name "$(CLIENT_CERT_NAME)" still holds the placeholder CLIENT_CERT_NAME' \
+    "spec.endpoints[0].tlsConfig.keySecret.name: Invalid value" "cannot exist" "[M9]"
+  evaluate monitors/jobset-monitor-tls-patch.json
+  assert_allowed
+}
+
+@test "M9: clusterctl's envsubst \${VAR:=default} left in serverName and a Secret name is rejected" {
+  evaluate monitors/clusterctl-monitor-envsubst.json
+  assert_rejected
+  assert_message_contains \
+    'spec.endpoints[0].tlsConfig.serverName: Invalid value: "capi-controller-manager-metrics-service.${CAPI_NAMESPACE:=capi-system}.svc" still holds the envsubst placeholder CAPI_NAMESPACE' \
+    "spec.endpoints[0].authorization.credentials.name: Invalid value: the Secret name" "[M9]"
 }
 
 @test "M4/M5: VictoriaMetrics' target_label __scheme__ beside an empty targetLabel (and an empty action) is read" {

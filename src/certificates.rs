@@ -7,7 +7,9 @@
 //! a [`CertificateView`]; the rules C1..C4 are pure functions over it.
 
 use crate::context::Ctx;
-use crate::names::{dns_name_problem, is_dns_name, placeholder, service_namespace};
+use crate::names::{
+    dns_name_problem, is_dns_name, label_placeholder, labels_of, service_namespace,
+};
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
@@ -129,7 +131,8 @@ fn r3_services(cert: &CertificateView, ctx: &Ctx, report: &mut Report) {
         return;
     };
     if let Some(services) = lookups.services(&cert.namespace, (Rule::R3, first)) {
-        r3_missing_services(&wanted, &services, &cert.namespace, report);
+        let names: Vec<String> = services.into_iter().map(|s| s.name).collect();
+        r3_missing_services(&wanted, &names, &cert.namespace, report);
     }
 }
 
@@ -180,20 +183,28 @@ pub fn c2_names(cert: &CertificateView, report: &mut Report) {
 
 /// What is wrong with one DNS name, if anything.
 fn c2_name(name: &str, namespace: &str, ns: &str) -> Option<String> {
-    let labels: Vec<&str> = name.split('.').collect();
-    let found: Vec<&str> = labels.iter().filter_map(|l| placeholder(l)).collect();
+    // Dots inside an envsubst `${NAME:=a.b}` do not split (SPEC 16).
+    let labels = labels_of(name);
+    let found: Vec<&str> = labels.iter().filter_map(|l| label_placeholder(l)).collect();
     if !found.is_empty() {
         let ns_index = service_namespace(name).map(|(i, _)| i);
         let fixed: Vec<String> = labels
             .iter()
             .enumerate()
-            .map(|(i, l)| match placeholder(l) {
+            .map(|(i, l)| match label_placeholder(l) {
                 Some(_) if Some(i) == ns_index => ns.to_string(),
                 Some(p) => format!("<{}>", p.to_ascii_lowercase().replace('_', "-")),
                 None => l.to_string(),
             })
             .collect();
         let s = if found.len() == 1 { "" } else { "s" };
+        if name.contains("${") {
+            return Some(format!(
+                "{name:?} still holds the envsubst placeholder{s} {}: the variables were not set when the manifest was rendered (clusterctl, envsubst), so the certificate would not carry the name Prometheus connects to; render it with the variables set, or write the real name, e.g. {:?}",
+                found.join(", "),
+                fixed.join(".")
+            ));
+        }
         return Some(format!(
             "{name:?} still holds the kustomize placeholder{s} {}: the kustomize replacements (the replacements section of config/default/kustomization.yaml) were not applied; enable them and build with kustomize, or write the real name, e.g. {:?}",
             found.join(", "),
@@ -519,6 +530,26 @@ mod tests {
                 vec![("C2", "spec.dnsNames[0]")],
             ),
             (
+                "envsubst placeholders (clusterctl templates, SPEC 16)",
+                names(json!([
+                    "${SERVICE_NAME:=capi-webhook-service}.${NAMESPACE}.svc",
+                    format!("{SVC}.${{NAMESPACE:-project-system}}.svc.cluster.local"),
+                    "${METRICS_DNS_NAME:=metrics.project-system.svc}"
+                ])),
+                s(),
+                vec![
+                    ("C2", "spec.dnsNames[0]"),
+                    ("C2", "spec.dnsNames[1]"),
+                    ("C2", "spec.dnsNames[2]"),
+                ],
+            ),
+            (
+                "envsubst rendered",
+                names(json!([format!("{SVC}.project-system.svc")])),
+                s(),
+                vec![],
+            ),
+            (
                 "wrong namespace",
                 names(json!([
                     format!("{SVC}.system.svc"),
@@ -815,6 +846,28 @@ mod tests {
             ],
         );
         assert!(!m.contains("not a valid DNS name"), "{m}");
+        // clusterctl renders `${VAR:=default}`; applied unrendered (SPEC 16).
+        let m = message(
+            "clusterctl-metrics-cert-envsubst.json",
+            json!({"metricsCertSecretName": "capi-metrics-server-cert"}),
+        );
+        assert_has(
+            &m,
+            &[
+                "has 2 problems",
+                "spec.dnsNames[0]: Invalid value",
+                "spec.dnsNames[1]",
+                "envsubst placeholder CAPI_NAMESPACE",
+                "\"capi-controller-manager-metrics-service.capi-system.svc\"",
+                "[C2]",
+            ],
+        );
+        assert!(!m.contains("not a valid DNS name"), "{m}");
+        fixture(
+            "certificates/clusterctl-metrics-cert-rendered.json",
+            json!({"metricsCertSecretName": "capi-metrics-server-cert"}),
+            true,
+        );
         let m = message("wrong-namespace.json", json!({}));
         assert_has(
             &m,

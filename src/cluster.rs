@@ -56,7 +56,7 @@ impl LookupKind {
                 "spec.ipAddresses",
                 "spec.secretName",
             ],
-            LookupKind::Service => &["metadata.name"],
+            LookupKind::Service => &["metadata.labels", "metadata.name"],
             LookupKind::ConfigMap => &["binaryData", "data", "metadata.name"],
         }
     }
@@ -183,6 +183,35 @@ impl FailureClass {
     }
 }
 
+/// A Service as the policy reads it: its name (R3) and its labels (the
+/// `serverName` advice matches a monitor's selector against them, SPEC 16).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ServiceInfo {
+    pub(crate) name: String,
+    pub(crate) labels: BTreeMap<String, String>,
+}
+
+impl ServiceInfo {
+    /// Reads a listed Service; `None` without a name. Labels that are not
+    /// strings are left out (the API server validated the stored object).
+    pub(crate) fn from_value(v: &Value) -> Option<ServiceInfo> {
+        let name = v.pointer("/metadata/name").and_then(Value::as_str)?;
+        let labels = v
+            .pointer("/metadata/labels")
+            .and_then(Value::as_object)
+            .map(|m| {
+                m.iter()
+                    .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string())))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Some(ServiceInfo {
+            name: name.to_string(),
+            labels,
+        })
+    }
+}
+
 /// Why the cross-object rules were skipped for a request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct LookupFailure {
@@ -287,16 +316,10 @@ impl<'c> Lookups<'c> {
         Some(items.iter().filter_map(CertInfo::from_value).collect())
     }
 
-    /// The names of the Services of `namespace`.
-    pub(crate) fn services(&self, namespace: &str, need: Need) -> Option<Vec<String>> {
+    /// The Services of `namespace`, with their labels.
+    pub(crate) fn services(&self, namespace: &str, need: Need) -> Option<Vec<ServiceInfo>> {
         let items = self.list(LookupKind::Service, namespace, need)?;
-        Some(
-            items
-                .iter()
-                .filter_map(|s| s.pointer("/metadata/name").and_then(Value::as_str))
-                .map(str::to_string)
-                .collect(),
-        )
+        Some(items.iter().filter_map(ServiceInfo::from_value).collect())
     }
 
     /// The first failed lookup of the request, if any.
@@ -492,7 +515,33 @@ mod tests {
         assert_eq!(
             req,
             json!({"api_version": "v1", "kind": "Service", "namespace": "ns",
-                   "label_selector": null, "field_selector": null, "field_masks": ["metadata.name"]})
+                   "label_selector": null, "field_selector": null,
+                   "field_masks": ["metadata.labels", "metadata.name"]})
         );
+    }
+
+    #[test]
+    fn services_are_read_with_their_labels() {
+        let cluster = FakeCluster::default().with(
+            LookupKind::Service,
+            "monitoring",
+            vec![
+                json!({"metadata": {"name": "node-exporter",
+                       "labels": {"app.kubernetes.io/name": "node-exporter", "odd": 3}}}),
+                json!({"metadata": {"name": "plain"}}),
+                json!({"metadata": {"labels": {"a": "b"}}}),
+            ],
+        );
+        let l = Lookups::new(&cluster);
+        let got = l
+            .services("monitoring", (Rule::WServerName, &FieldPath::root()))
+            .unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].name, "node-exporter");
+        assert_eq!(
+            got[0].labels,
+            BTreeMap::from([("app.kubernetes.io/name".into(), "node-exporter".into())])
+        );
+        assert!(got[1].labels.is_empty());
     }
 }

@@ -732,7 +732,7 @@ mod review_tests {
         for name in [
             "cross-object/grafana-configmap-plain.json",
             "routing/deployment-clean.json",
-            "monitors/kueue-insecure.json",
+            "monitors/plain-http.json",
             "certificates/webhook-serving-cert.json",
         ] {
             let v = review_with(&mut fixture(name), &s, Some(&c));

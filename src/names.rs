@@ -99,11 +99,62 @@ pub fn placeholder(label: &str) -> Option<&str> {
     ok.then_some(inner)
 }
 
+/// The dot-separated labels of a name, where a dot inside an envsubst
+/// `${NAME:=default}` (whose default may be a dotted name) does not split.
+pub fn labels_of(name: &str) -> Vec<&str> {
+    let b = name.as_bytes();
+    let mut out = Vec::new();
+    let (mut start, mut depth, mut i) = (0, 0usize, 0);
+    while i < b.len() {
+        match b[i] {
+            b'$' if b.get(i + 1) == Some(&b'{') => {
+                depth += 1;
+                i += 1;
+            }
+            b'}' if depth > 0 => depth -= 1,
+            b'.' if depth == 0 => {
+                out.push(&name[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out.push(&name[start..]);
+    out
+}
+
+/// The placeholder a label holds, if any (SPEC sections 13 and 16): an
+/// envsubst form `${NAME}`, `${NAME:=default}` or `${NAME:-default}`
+/// anywhere in the label (clusterctl templates), or else the whole label as
+/// [`placeholder`] reads it (`SERVICE_NAME`, `$(SERVICE_NAME)`).
+pub fn label_placeholder(label: &str) -> Option<&str> {
+    if let Some(at) = label.find("${") {
+        let rest = &label[at + 2..];
+        let end = rest
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .unwrap_or(rest.len());
+        let name = &rest[..end];
+        if !name.is_empty() && rest[end..].contains('}') {
+            return Some(name);
+        }
+    }
+    placeholder(label)
+}
+
+/// Every placeholder in a name (see [`label_placeholder`]), in order.
+pub fn placeholders(name: &str) -> Vec<&str> {
+    labels_of(name)
+        .into_iter()
+        .filter_map(label_placeholder)
+        .collect()
+}
+
 /// The namespace label of an in-cluster Service name: `<svc>.<ns>.svc` or
 /// `<svc>.<ns>.svc.cluster.local` (`<svc>` may be the wildcard `*`). Returns
 /// the index of that label among the dot-separated labels and the label.
 pub fn service_namespace(name: &str) -> Option<(usize, &str)> {
-    let labels: Vec<&str> = name.split('.').collect();
+    let labels = labels_of(name);
     match labels.as_slice() {
         [_, ns, "svc"] | [_, ns, "svc", "cluster", "local"] => Some((1, ns)),
         _ => None,
@@ -203,6 +254,36 @@ mod tests {
         ] {
             assert_eq!(placeholder(label), expected, "{label}");
         }
+    }
+
+    #[test]
+    fn envsubst_placeholders() {
+        for (name, expected) in [
+            // JobSet's monitor_tls_patch.yaml and clusterctl templates.
+            (
+                "jobset-controller-manager-metrics-service.${NAMESPACE}.svc",
+                vec!["NAMESPACE"],
+            ),
+            ("${SERVICE_NAME:=metrics.ns.svc}", vec!["SERVICE_NAME"]),
+            ("${SVC:-metrics}.${NS:=kube-system}.svc", vec!["SVC", "NS"]),
+            ("${name}.ns.svc", vec!["name"]),
+            ("pre-${CLUSTER_NAME}-metrics.ns.svc", vec!["CLUSTER_NAME"]),
+            (
+                "$(SERVICE_NAME).SERVICE_NAMESPACE.svc",
+                vec!["SERVICE_NAME", "SERVICE_NAMESPACE"],
+            ),
+            ("metrics.ns.svc", vec![]),
+            ("${}.ns.svc", vec![]),
+            ("${UNCLOSED.ns.svc", vec![]),
+            ("$NAME.ns.svc", vec![]),
+        ] {
+            assert_eq!(super::placeholders(name), expected, "{name}");
+        }
+        assert_eq!(
+            labels_of("${A:=x.y}.ns.svc"),
+            vec!["${A:=x.y}", "ns", "svc"]
+        );
+        assert_eq!(labels_of("a.b"), vec!["a", "b"]);
     }
 
     #[test]

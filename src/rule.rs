@@ -51,7 +51,7 @@ catalogue! {
     M6 => "M6", "m6-requirehttps";
     M7 => "M7", "m7-tls-versions";
     M8 => "M8", "m8-a-trust-anchor-when-certificates-are-external";
-    M9 => "M9", "m9-no-kustomize-placeholders-in-servername";
+    M9 => "M9", "m9-no-placeholders-in-servername-or-secret-names";
     M10 => "M10", "m10-no-file-references-denyfilereferences";
     /// The `serverName` warning of section 3.
     WServerName => "W-serverName", "warning-servername";

@@ -88,7 +88,7 @@ pub(crate) struct TlsView<'a> {
     pub(crate) max_version: Option<&'a str>,
 }
 
-impl TlsView<'_> {
+impl<'a> TlsView<'a> {
     /// The TLS config checks the server certificate against a trust anchor.
     pub(crate) fn has_trust_anchor(&self) -> bool {
         self.ca.is_set() || self.ca_file.is_some()
@@ -104,6 +104,22 @@ impl TlsView<'_> {
 
     pub(crate) fn field(&self, name: &str) -> FieldPath {
         self.path.child(name)
+    }
+
+    /// M9: the Secrets it reads (`ca.secret`, `cert.secret`, the client
+    /// key), with the path of each `name`.
+    pub(crate) fn secret_names(&self) -> Vec<(FieldPath, &'a str)> {
+        let key = self.names.key_field();
+        [("ca", self.ca), ("cert", self.cert), (key, self.key)]
+            .into_iter()
+            .filter_map(|(field, src)| {
+                let at = match field {
+                    "keySecret" => self.field(field),
+                    _ => self.field(field).child("secret"),
+                };
+                src.secret_name.map(|n| (at.child("name"), n))
+            })
+            .collect()
     }
 }
 
@@ -166,6 +182,8 @@ pub(crate) struct EndpointView<'a> {
     pub(crate) files: Vec<FileUse<'a>>,
     /// The endpoint's `port` when it is a name.
     pub(crate) port_name: Option<&'a str>,
+    /// M9: the Secrets its credentials read (see [`Client::secret_names`]).
+    pub(crate) secret_names: Vec<(FieldPath, &'a str)>,
     /// The operator sends the collector's service account token and
     /// verifies against its CA on every scrape (GKE ClusterNodeMonitoring).
     pub(crate) implicit_token: bool,
@@ -438,6 +456,7 @@ pub(crate) fn read<'a>(
         credentials,
         oauth2,
         mut files,
+        secret_names,
     } = read_client(ep, kind.credentials, kind, report);
     if let Some(t) = &own_tls {
         push_tls_files(&mut files, kind, t);
@@ -461,6 +480,7 @@ pub(crate) fn read<'a>(
         scheme_rewrite,
         files,
         port_name,
+        secret_names,
         implicit_token: kind.implicit_token,
     };
     if let ClassRef::Declared(c) = class {
@@ -529,6 +549,39 @@ pub(crate) struct Client<'a> {
     pub(crate) oauth2: Option<OAuth2View<'a>>,
     /// M10: the files it reads (its TLS config's are added by the caller).
     pub(crate) files: Vec<FileUse<'a>>,
+    /// M9: the names of the Secrets its credentials read
+    /// (`bearerTokenSecret`, `authorization.credentials`, `basicAuth`'s,
+    /// OAuth2's `clientId.secret` and `clientSecret`), with their paths.
+    pub(crate) secret_names: Vec<(FieldPath, &'a str)>,
+}
+
+/// The Secret selectors (`{name, key}`) of a credential object: itself, its
+/// fields, and their `secret` (OAuth2 `clientId.secret`, GKE's
+/// `credentials.secret`); TLS configs and ConfigMaps are not Secrets here.
+fn credential_secrets<'a>(c: &Obj<'a>, out: &mut Vec<(FieldPath, &'a str)>) {
+    let selector = |map: &'a serde_json::Map<String, Value>| match (map.get("name"), map.get("key"))
+    {
+        (Some(Value::String(n)), Some(_)) if !n.is_empty() => Some(n.as_str()),
+        _ => None,
+    };
+    if let Some(n) = selector(c.map) {
+        out.push((c.path_of("name"), n));
+        return;
+    }
+    for (k, v) in c.map {
+        let Value::Object(m) = v else { continue };
+        if k.eq_ignore_ascii_case("tlsConfig") || k == "tls_config" || k == "configMap" {
+            continue;
+        }
+        let at = c.path_of(k);
+        if let Some(n) = selector(m) {
+            out.push((at.child("name"), n));
+        } else if let Some(Value::Object(inner)) = m.get("secret") {
+            if let Some(n) = selector(inner) {
+                out.push((at.child("secret").child("name"), n));
+            }
+        }
+    }
 }
 
 /// Reads the credential `fields` of a client with the names of its kind,
@@ -560,6 +613,7 @@ pub(crate) fn read_client<'a>(
             let Some(c) = o.obj(field, report) else {
                 continue;
             };
+            credential_secrets(&c, &mut client.secret_names);
             for f in kind.files.iter().filter(|f| f.under == Some(field)) {
                 if let Some(value) = non_empty(&c, f.field, report) {
                     client.files.push(FileUse {

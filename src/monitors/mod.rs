@@ -32,7 +32,8 @@ use rules::Scope;
 /// Checks every endpoint of a scrape object.
 pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, report: &mut Report) {
     let meta = object.obj("metadata", report);
-    let name = meta.as_ref().and_then(|m| m.str("name", report));
+    // A name of the wrong type is reported; the advice does not use it.
+    let _ = meta.as_ref().and_then(|m| m.str("name", report));
     let own_namespace = meta
         .as_ref()
         .and_then(|m| m.str("namespace", report))
@@ -42,23 +43,19 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
         return;
     };
     let selected = selected_namespaces(&spec, report);
-    let namespace = match selected.as_deref() {
-        Some([only]) => only,
-        Some([_, _, ..]) | Some([]) => "",
-        None => own_namespace,
-    };
     let system = kind.node_scrape
-        || own_namespace == "kube-system"
+        || CONTROL_PLANE_NAMESPACES.contains(&own_namespace)
         || selected
             .as_deref()
-            .is_some_and(|s| s.contains(&"kube-system"));
+            .is_some_and(|s| s.iter().any(|n| CONTROL_PLANE_NAMESPACES.contains(n)));
+    let namespaces = match selected {
+        None => Some(vec![own_namespace]),
+        Some(v) if v.is_empty() => None,
+        Some(v) => Some(v),
+    };
     let scope = Scope {
         settings: ctx.settings,
-        server_name: ServerNameAdvice {
-            kind: kind.kind,
-            name,
-            namespace,
-        },
+        server_name: ServerNameAdvice::new(kind, &spec, namespaces, ctx.lookups),
         system,
     };
     let class = classes::resolve(&spec, kind, ctx.settings, report);
@@ -244,50 +241,151 @@ fn selected_namespaces<'a>(spec: &Obj<'a>, report: &mut Report) -> Option<Vec<&'
     }
 }
 
-/// The `serverName` to suggest: `<service>.<namespace>.svc` with what the
-/// monitor tells. A Kubebuilder monitor `<p>-metrics-monitor` scrapes the
-/// Service `<p>-metrics-service`; other ServiceMonitors are commonly named
-/// like their Service (kube-prometheus, Helm charts), which the suggestion
-/// says is a guess. Other kinds name no Service.
-#[cfg(test)]
-pub(crate) fn suggest_server_name(kind: &str, name: Option<&str>, namespace: &str) -> String {
-    ServerNameAdvice {
-        kind,
-        name,
-        namespace,
-    }
-    .to_string()
-}
+/// At most this many namespaces are looked up for the `serverName` advice;
+/// past it the advice is the generic one.
+const MAX_ADVICE_NAMESPACES: usize = 4;
 
-/// The `serverName` advice for a monitor, written only when a message
-/// needs it (most monitors get no message).
-#[derive(Clone, Copy, Debug)]
+/// The namespaces whose control-plane targets serve certificates that carry
+/// IP addresses (OpenShift; SPEC 16): no `serverName` is suggested there.
+pub(crate) const CONTROL_PLANE_NAMESPACES: [&str; 5] = [
+    "kube-system",
+    "openshift-etcd",
+    "openshift-kube-apiserver",
+    "openshift-kube-controller-manager",
+    "openshift-kube-scheduler",
+];
+
+/// The `serverName` advice for a monitor (SPEC 16): with lookups available
+/// and the monitor's `spec.selector` matching exactly one Service in the
+/// namespaces it selects, `<that service>.<its namespace>.svc`; otherwise no
+/// guessed Service ("a DNS name the target's certificate carries"). Only
+/// kinds that select Services (ServiceMonitor, VMServiceScrape) look up;
+/// `namespaceSelector.any: true` selects no single namespace and looks up
+/// nothing. The lookup is made only when a message needs the advice, at
+/// most once per namespace (the request's [`crate::cluster::Lookups`]
+/// cache), and only for [`MAX_ADVICE_NAMESPACES`] namespaces.
+#[derive(Clone, Debug)]
 pub(crate) struct ServerNameAdvice<'a> {
-    pub(crate) kind: &'a str,
-    pub(crate) name: Option<&'a str>,
-    pub(crate) namespace: &'a str,
+    /// `spec.selector`, when the kind selects Services.
+    selector: Option<Option<&'a serde_json::Value>>,
+    /// The namespaces of the scraped Services; `None` for any namespace.
+    namespaces: Option<Vec<&'a str>>,
+    lookups: Option<&'a crate::cluster::Lookups<'a>>,
+    found: std::cell::OnceCell<Option<String>>,
 }
 
-impl std::fmt::Display for ServerNameAdvice<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let ns = if self.namespace.is_empty() {
-            "<namespace>"
-        } else {
-            self.namespace
-        };
-        let name = self.name.filter(|n| !n.is_empty());
-        let service_kind = matches!(self.kind, "ServiceMonitor" | "VMServiceScrape");
-        match (service_kind, name) {
-            (true, Some(n)) => match n.strip_suffix("-metrics-monitor") {
-                Some(prefix) if !prefix.is_empty() => {
-                    write!(f, "{prefix}-metrics-service.{ns}.svc")
-                }
-                _ => write!(
-                    f,
-                    "{n}.{ns}.svc (if {n} is the name of the Service it scrapes)"
-                ),
-            },
-            _ => write!(f, "<service>.{ns}.svc"),
+impl<'a> ServerNameAdvice<'a> {
+    pub(crate) fn new(
+        kind: &ScrapeKind,
+        spec: &Obj<'a>,
+        namespaces: Option<Vec<&'a str>>,
+        lookups: Option<&'a crate::cluster::Lookups<'a>>,
+    ) -> Self {
+        let selects_services = matches!(kind.kind, "ServiceMonitor" | "VMServiceScrape");
+        ServerNameAdvice {
+            selector: selects_services.then(|| spec.get("selector")),
+            namespaces,
+            lookups,
+            found: std::cell::OnceCell::new(),
         }
     }
+
+    /// `<service>.<namespace>.svc` of the one Service the selector matches,
+    /// if lookups can tell; `at` is the field that needs it (for the
+    /// request's one warning when the lookup fails).
+    pub(crate) fn service(&self, at: &crate::report::FieldPath) -> Option<&str> {
+        self.found.get_or_init(|| self.look_up(at)).as_deref()
+    }
+
+    fn look_up(&self, at: &crate::report::FieldPath) -> Option<String> {
+        let (Some(selector), Some(namespaces), Some(lookups)) =
+            (self.selector, &self.namespaces, self.lookups)
+        else {
+            return None;
+        };
+        if namespaces.is_empty() || namespaces.len() > MAX_ADVICE_NAMESPACES {
+            return None;
+        }
+        let mut matched = None;
+        for (i, ns) in namespaces.iter().enumerate() {
+            if namespaces[..i].contains(ns) {
+                continue;
+            }
+            for svc in lookups.services(ns, (Rule::WServerName, at))? {
+                if selector_matches(selector, &svc.labels)? {
+                    if matched.is_some() {
+                        return None;
+                    }
+                    matched = Some(format!("{}.{ns}.svc", svc.name));
+                }
+            }
+        }
+        matched
+    }
+
+    /// The step that sets `serverName`, for a message.
+    pub(crate) fn step(&self, at: &crate::report::FieldPath) -> String {
+        match self.service(at) {
+            Some(name) => format!("set serverName: {name}"),
+            None => "set serverName to a DNS name the target's certificate carries".to_string(),
+        }
+    }
+}
+
+/// Whether a label selector (`matchLabels`, `matchExpressions` with `In`,
+/// `NotIn`, `Exists`, `DoesNotExist`) matches `labels`; `None` when the
+/// selector cannot be read (a wrong type, another operator): then the
+/// advice names no Service. An absent or empty selector matches every
+/// Service, as prometheus-operator reads it.
+pub(crate) fn selector_matches(
+    selector: Option<&serde_json::Value>,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Option<bool> {
+    use serde_json::Value;
+    let sel = match selector {
+        None | Some(Value::Null) => return Some(true),
+        Some(Value::Object(m)) => m,
+        Some(_) => return None,
+    };
+    match sel.get("matchLabels") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(m)) => {
+            for (k, v) in m {
+                if labels.get(k).map(String::as_str) != Some(v.as_str()?) {
+                    return Some(false);
+                }
+            }
+        }
+        Some(_) => return None,
+    }
+    let exprs = match sel.get("matchExpressions") {
+        None | Some(Value::Null) => return Some(true),
+        Some(Value::Array(a)) => a,
+        Some(_) => return None,
+    };
+    for e in exprs {
+        let key = e.get("key")?.as_str()?;
+        let values = || -> Option<Vec<&str>> {
+            match e.get("values") {
+                None | Some(Value::Null) => Some(Vec::new()),
+                Some(Value::Array(a)) => a.iter().map(Value::as_str).collect(),
+                Some(_) => None,
+            }
+        };
+        let value = labels.get(key).map(String::as_str);
+        let ok = match e.get("operator")?.as_str()? {
+            "In" => value.is_some_and(|v| values().is_some_and(|vs| vs.contains(&v))),
+            "NotIn" => {
+                let vs = values()?;
+                value.is_none_or(|v| !vs.contains(&v))
+            }
+            "Exists" => value.is_some(),
+            "DoesNotExist" => value.is_none(),
+            _ => return None,
+        };
+        if !ok {
+            return Some(false);
+        }
+    }
+    Some(true)
 }

@@ -10,7 +10,7 @@
 use super::classes::ClassUse;
 use super::endpoint::{EndpointView, FileUse, OAuth2View, Scheme, TlsView, Transport};
 use super::relabel::Writes;
-use crate::names::placeholder;
+use crate::names::placeholders;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
@@ -19,11 +19,13 @@ use crate::settings::{CertManagement, Settings};
 #[derive(Clone, Debug)]
 pub(crate) struct Scope<'a> {
     pub(crate) settings: &'a Settings,
-    /// The `serverName` to suggest, e.g. `<service>.kueue-system.svc`.
+    /// The `serverName` to suggest: the one Service the monitor's selector
+    /// matches, looked up, else no guessed Service (SPEC 16).
     pub(crate) server_name: super::ServerNameAdvice<'a>,
     /// The monitor scrapes the kubelet, control-plane components or Istio
-    /// workloads (namespace `kube-system`, a node scrape kind): the metrics
-    /// certificate Secret and `<svc>.<ns>.svc` are never the right advice.
+    /// workloads (a node scrape kind, or the namespace `kube-system` or an
+    /// OpenShift control-plane namespace, its own or selected): the metrics
+    /// certificate Secret and a `serverName` are never the right advice.
     pub(crate) system: bool,
 }
 
@@ -33,10 +35,14 @@ const SYSTEM_PORTS: [&str; 2] = ["https-metrics", "http-metrics"];
 const ISTIO_CERTS: &str = "/etc/prom-certs";
 
 impl Scope<'_> {
-    /// Whether this endpoint scrapes a well-known system target (SPEC 10).
+    /// Whether this endpoint scrapes a well-known system target (SPEC 10 and
+    /// 16): also a port whose name contains `etcd` (OpenShift's
+    /// `etcd-metrics`).
     pub(crate) fn is_system(&self, ep: &EndpointView) -> bool {
         self.system
-            || ep.port_name.is_some_and(|p| SYSTEM_PORTS.contains(&p))
+            || ep
+                .port_name
+                .is_some_and(|p| SYSTEM_PORTS.contains(&p) || p.contains("etcd"))
             || ep.tls().is_some_and(|t| {
                 [t.ca_file, t.cert_file, t.key_file]
                     .iter()
@@ -52,7 +58,7 @@ impl Scope<'_> {
             return "remove insecureSkipVerify: the collector then verifies the kubelet against the cluster CA (its service account ca.crt), which works when the kubelets' serving certificates are signed by it (serverTLSBootstrap); admit kubelets with only self-signed certificates through an exception (the exceptions setting) instead".to_string();
         }
         if self.is_system(ep) {
-            return "verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it; for Istio workload certificates the mesh's root CA) and set serverName to a name that certificate carries; a target with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
+            return "verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it; for Istio workload certificates the mesh's root CA); a target with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
         }
         let mut steps = Vec::new();
         if tls.is_none_or(|t| !t.has_trust_anchor()) {
@@ -62,7 +68,7 @@ impl Scope<'_> {
             ));
         }
         if tls.is_none_or(|t| t.server_name.is_none()) {
-            steps.push(format!("set serverName: {}", self.server_name));
+            steps.push(self.server_name.step(&ep.tls_field("serverName")));
         }
         steps.join(" and ")
     }
@@ -86,6 +92,7 @@ pub(crate) fn check(ep: &EndpointView, scope: &Scope, report: &mut Report) {
         m7_tls_versions(tls, report);
         m9_placeholders(tls, report);
     }
+    m9_secret_names(&ep.secret_names, report);
     m4_tls_ignored(ep, report);
     m5_credentials_exposed(ep, scope, report);
     m6_plaintext(ep, scope, report);
@@ -538,27 +545,64 @@ pub(crate) fn m8_trust_anchor(ep: &EndpointView, scope: &Scope, report: &mut Rep
     );
 }
 
-/// M9: a `serverName` that still holds a kustomize placeholder
-/// (`SERVICE_NAME.SERVICE_NAMESPACE.svc`, `$(SERVICE_NAME)`).
+/// M9 (SPEC sections 10, 13 and 16): a `serverName` that still holds an
+/// unreplaced placeholder: a label of capitals, digits and underscores
+/// (`SERVICE_NAME.SERVICE_NAMESPACE.svc`), a kustomize var `$(NAME)`, or an
+/// envsubst form `${NAME}`, `${NAME:=default}`, `${NAME:-default}`
+/// (clusterctl, JobSet's `monitor_tls_patch.yaml`); and a placeholder in the
+/// name of a Secret the TLS config reads (`ca`, `cert`, the client key): the
+/// scrape would read a Secret that cannot exist.
 pub(crate) fn m9_placeholders(tls: &TlsView, report: &mut Report) {
-    let Some(name) = tls.server_name else { return };
-    // A placeholder needs a capital letter (`SERVICE_NAME`, `$(NAME)`).
-    if !name.bytes().any(|c| c.is_ascii_uppercase()) {
-        return;
+    if let Some(name) = tls.server_name {
+        let found = placeholders(name);
+        if !found.is_empty() {
+            report.invalid(
+                Rule::M9,
+                tls.field("serverName"),
+                if name.contains("${") {
+                    format!(
+                        "{name:?} still holds the envsubst placeholder{} {}: the variables were not set when the manifest was rendered (clusterctl, envsubst), so verification fails with a name mismatch; render it with the variables set, or write the real DNS name the target's certificate carries",
+                        plural(&found),
+                        found.join(", ")
+                    )
+                } else {
+                    format!(
+                        "{name:?} still holds the kustomize placeholder{} {}: the replacements of Kubebuilder's TLS patch (config/default/kustomization.yaml) were not applied, so verification fails with a name mismatch; enable them and build with kustomize, or write the real DNS name the target's certificate carries",
+                        plural(&found),
+                        found.join(", ")
+                    )
+                },
+            );
+        }
     }
-    let found: Vec<&str> = name.split('.').filter_map(placeholder).collect();
-    if found.is_empty() {
-        return;
+    m9_secret_names(&tls.secret_names(), report);
+}
+
+/// M9 on the names of Secrets an endpoint reads (TLS, credentials, OAuth2).
+pub(crate) fn m9_secret_names(names: &[(FieldPath, &str)], report: &mut Report) {
+    for (path, name) in names {
+        let found = placeholders(name);
+        if found.is_empty() {
+            continue;
+        }
+        report.invalid(
+            Rule::M9,
+            path.clone(),
+            format!(
+                "the Secret name {name:?} still holds the placeholder{} {}: no Secret can have this name, so the scrape would read a Secret that cannot exist; render the manifest with its variables set, or write the real Secret name",
+                plural(&found),
+                found.join(", ")
+            ),
+        );
     }
-    report.invalid(
-        Rule::M9,
-        tls.field("serverName"),
-        format!(
-            "{name:?} still holds the kustomize placeholder{} {}: the replacements of Kubebuilder's TLS patch (config/default/kustomization.yaml) were not applied, so verification fails with a name mismatch; enable them and build with kustomize, or write the real <service>.<namespace>.svc",
-            if found.len() > 1 { "s" } else { "" },
-            found.join(", ")
-        ),
-    );
+}
+
+fn plural(found: &[&str]) -> &'static str {
+    if found.len() > 1 {
+        "s"
+    } else {
+        ""
+    }
 }
 
 /// M10: with `denyFileReferences`, fields that read files from the
@@ -596,14 +640,16 @@ pub(crate) fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Repor
     {
         return;
     }
-    let advice = if scope.is_system(ep) {
-        "set serverName to a name the target's serving certificate carries".to_string()
-    } else {
-        format!("set serverName: {}", scope.server_name)
-    };
+    // Node and control-plane targets serve certificates that carry their IP
+    // addresses: no serverName to suggest (SPEC 16).
+    if scope.is_system(ep) {
+        return;
+    }
+    let path = ep.tls_field("serverName");
+    let advice = scope.server_name.step(&path);
     report.warn(
         Rule::WServerName,
-        &ep.tls_field("serverName"),
+        &path,
         format!("the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; {advice}"),
     );
 }

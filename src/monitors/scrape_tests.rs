@@ -1401,6 +1401,35 @@ fn m9_placeholders() {
             no(),
             &[("M9", "spec.endpoints[0].tls.serverName")],
         ),
+        // SPEC 16: envsubst forms (JobSet's monitor_tls_patch.yaml, clusterctl).
+        (
+            "envsubst ${NAMESPACE}",
+            "ServiceMonitor",
+            sm("jobset-controller-manager-metrics-service.${NAMESPACE}.svc"),
+            no(),
+            m9,
+        ),
+        (
+            "envsubst ${VAR:=default} with a dotted default",
+            "ServiceMonitor",
+            sm("${METRICS_SERVER_NAME:=metrics.capi-system.svc}"),
+            no(),
+            m9,
+        ),
+        (
+            "envsubst ${VAR:-default}",
+            "ServiceMonitor",
+            sm("capi-controller-manager-metrics-service.${NAMESPACE:-capi-system}.svc"),
+            no(),
+            m9,
+        ),
+        (
+            "envsubst rendered",
+            "ServiceMonitor",
+            sm("jobset-controller-manager-metrics-service.jobset-system.svc"),
+            no(),
+            &[],
+        ),
     ]);
     let r = run(
         "ServiceMonitor",
@@ -1413,6 +1442,83 @@ fn m9_placeholders() {
             .contains("placeholders SERVICE_NAME, SERVICE_NAMESPACE"),
         "{}",
         r.violations[0]
+    );
+}
+
+/// M9 (SPEC 16): a placeholder in the name of a Secret an endpoint reads.
+#[test]
+fn m9_placeholder_secret_names() {
+    let tls = |ca: &str, cert: &str, key: &str| {
+        json!({"endpoints": [{"scheme": "https", "tlsConfig": {
+        "ca": {"secret": {"name": ca, "key": "ca.crt"}},
+        "cert": {"secret": {"name": cert, "key": "tls.crt"}},
+        "keySecret": {"name": key, "key": "tls.key"},
+        "serverName": "metrics.apps.svc"}}]})
+    };
+    let creds = |name: &str| {
+        json!({"endpoints": [{"scheme": "https",
+        "tlsConfig": {"ca": {"secret": {"name": "metrics-server-cert", "key": "ca.crt"}}, "serverName": "metrics.apps.svc"},
+        "authorization": {"type": "Bearer", "credentials": {"name": name, "key": "token"}},
+        "basicAuth": {"username": {"name": name, "key": "user"}, "password": {"name": "ok", "key": "password"}},
+        "bearerTokenSecret": {"name": name, "key": "token"},
+        "oauth2": {"clientId": {"secret": {"name": name, "key": "id"}}, "clientSecret": {"name": name, "key": "secret"},
+                   "tokenUrl": "https://auth.example.com/token",
+                   "tlsConfig": {"ca": {"secret": {"name": name, "key": "ca.crt"}}}}}]})
+    };
+    let e = "spec.endpoints[0]";
+    table(&[
+        (
+            "kustomize, $(NAME) and envsubst in ca, cert and keySecret",
+            "ServiceMonitor",
+            tls(
+                "SECRET_NAME",
+                "$(CERT_SECRET)",
+                "${CLUSTER_NAME}-metrics-key",
+            ),
+            no(),
+            &[
+                ("M9", "spec.endpoints[0].tlsConfig.ca.secret.name"),
+                ("M9", "spec.endpoints[0].tlsConfig.cert.secret.name"),
+                ("M9", "spec.endpoints[0].tlsConfig.keySecret.name"),
+            ],
+        ),
+        (
+            "real Secret names",
+            "ServiceMonitor",
+            tls("metrics-server-cert", "metrics-client", "metrics-client"),
+            no(),
+            &[],
+        ),
+        (
+            "credentials and OAuth2 Secrets",
+            "ServiceMonitor",
+            creds("${CREDENTIALS_SECRET:=metrics-auth}"),
+            no(),
+            &[
+                ("M9", "spec.endpoints[0].bearerTokenSecret.name"),
+                ("M9", "spec.endpoints[0].authorization.credentials.name"),
+                ("M9", "spec.endpoints[0].basicAuth.username.name"),
+                ("M9", "spec.endpoints[0].oauth2.clientId.secret.name"),
+                ("M9", "spec.endpoints[0].oauth2.clientSecret.name"),
+                ("M9", "spec.endpoints[0].oauth2.tlsConfig.ca.secret.name"),
+            ],
+        ),
+        (
+            "credentials from real Secrets",
+            "ServiceMonitor",
+            creds("metrics-auth"),
+            no(),
+            &[],
+        ),
+    ]);
+    let r = run("ServiceMonitor", tls("SECRET_NAME", "a", "a"), &no());
+    let v = &r.violations[0];
+    assert_eq!(v.path.to_string(), format!("{e}.tlsConfig.ca.secret.name"));
+    assert!(
+        v.detail
+            .contains("Secret name \"SECRET_NAME\" still holds the placeholder SECRET_NAME")
+            && v.detail.contains("cannot exist"),
+        "{v}"
     );
 }
 
@@ -1522,11 +1628,38 @@ fn advice_fits_the_target() {
             json!({"port": "10250", "scheme": "https"}),
             "monitoring",
         ),
+        // SPEC 16: etcd ports and OpenShift's control-plane namespaces.
+        detail(
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "etcd-metrics", "scheme": "https"}]}),
+            "monitoring",
+        ),
+        detail(
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "metrics", "scheme": "https"}]}),
+            "openshift-etcd",
+        ),
+        detail(
+            "ServiceMonitor",
+            json!({"namespaceSelector": {"matchNames": ["openshift-kube-apiserver"]}, "endpoints": [{"port": "https", "scheme": "https"}]}),
+            "monitoring",
+        ),
+        detail(
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "https", "scheme": "https"}]}),
+            "openshift-kube-controller-manager",
+        ),
+        detail(
+            "ServiceMonitor",
+            json!({"endpoints": [{"port": "https", "scheme": "https"}]}),
+            "openshift-kube-scheduler",
+        ),
     ];
     for d in &system {
         assert!(d.contains("[M8]"), "{d}");
         assert!(!d.contains("metrics-server-cert"), "{d}");
         assert!(!d.contains(".svc"), "{d}");
+        assert!(!d.contains("serverName"), "{d}");
         assert!(d.contains("kube-root-ca.crt"), "{d}");
     }
     // Istio: recognised by its /etc/prom-certs files.
@@ -1546,7 +1679,8 @@ fn advice_fits_the_target() {
         "apps",
     );
     assert!(
-        app.contains("metrics-server-cert") && app.contains(".apps.svc"),
+        app.contains("metrics-server-cert")
+            && app.contains("set serverName to a DNS name the target's certificate carries"),
         "{app}"
     );
 }
@@ -1633,6 +1767,17 @@ fn real_manifests() {
             vec!["spec.endpoints[0].tls.insecureSkipVerify: Forbidden", "spec.endpoints[0].authorization: Forbidden", "spec.endpoints[0].tls.serverName: Invalid value", "[M9]"], vec![]),
         ("kubebuilder-tls-patch-placeholders.json", no(), false,
             vec!["spec.endpoints[0].tlsConfig.serverName: Invalid value: \"SERVICE_NAME.SERVICE_NAMESPACE.svc\" still holds the kustomize placeholders SERVICE_NAME, SERVICE_NAMESPACE", "[M9]"], vec![]),
+        // JobSet's config/components/prometheus/monitor_tls_patch.yaml (SPEC 16).
+        ("jobset-monitor-tls-patch-unrendered.json", no(), false,
+            vec!["has 3 problems",
+                 "spec.endpoints[0].tlsConfig.serverName: Invalid value: \"$(METRICS_SERVICE_NAME).$(METRICS_SERVICE_NAMESPACE).svc\" still holds the kustomize placeholders METRICS_SERVICE_NAME, METRICS_SERVICE_NAMESPACE",
+                 "spec.endpoints[0].tlsConfig.cert.secret.name: Invalid value: the Secret name \"$(CLIENT_CERT_NAME)\" still holds the placeholder CLIENT_CERT_NAME",
+                 "spec.endpoints[0].tlsConfig.keySecret.name: Invalid value", "[M9]"], vec![]),
+        ("jobset-monitor-tls-patch.json", no(), true, vec![], vec![]),
+        // clusterctl's `${VAR:=default}` (SPEC 16).
+        ("clusterctl-monitor-envsubst.json", no(), false,
+            vec!["spec.endpoints[0].tlsConfig.serverName: Invalid value: \"capi-controller-manager-metrics-service.${CAPI_NAMESPACE:=capi-system}.svc\" still holds the envsubst placeholder CAPI_NAMESPACE",
+                 "spec.endpoints[0].authorization.credentials.name: Invalid value: the Secret name", "[M9]"], vec![]),
     ];
     for (file, s, accepted, has, lacks) in cases {
         let resp = fixture(&format!("monitors/{file}"), s.clone(), accepted);
