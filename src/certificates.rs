@@ -17,11 +17,11 @@ use crate::view::Obj;
 use serde_json::Value;
 
 /// The annotation that marks a Certificate as a metrics certificate.
-pub const METRICS_CERT_ANNOTATION: &str = "secure-metrics/metrics-certificate";
+pub(crate) const METRICS_CERT_ANNOTATION: &str = "secure-metrics/metrics-certificate";
 
 /// A metrics certificate, read once for the rules.
 #[derive(Clone, Debug)]
-pub struct CertificateView<'a> {
+pub(crate) struct CertificateView<'a> {
     /// The field that made it a metrics certificate (where C1 points).
     pub recognised_at: FieldPath,
     /// Why it is a metrics certificate, for messages.
@@ -40,7 +40,11 @@ pub struct CertificateView<'a> {
 
 /// Reads `object` as a metrics certificate; `None` for any other Certificate.
 /// Wrong JSON types of the fields read are reported.
-pub fn read<'a>(object: &Obj<'a>, ctx: &Ctx, report: &mut Report) -> Option<CertificateView<'a>> {
+pub(crate) fn read<'a>(
+    object: &Obj<'a>,
+    ctx: &Ctx,
+    report: &mut Report,
+) -> Option<CertificateView<'a>> {
     let spec = object.obj("spec", report);
     let metadata = object.obj("metadata", report);
     let secret_name = spec.as_ref().and_then(|s| s.str("secretName", report));
@@ -103,7 +107,7 @@ fn annotated(metadata: &Obj, report: &mut Report) -> Option<FieldPath> {
 
 /// Reviews a Certificate: metrics certificates against C1..C4, all findings
 /// collected.
-pub fn review(object: &Obj, ctx: &Ctx, report: &mut Report) {
+pub(crate) fn review(object: &Obj, ctx: &Ctx, report: &mut Report) {
     let Some(cert) = read(object, ctx, report) else {
         return;
     };
@@ -138,7 +142,7 @@ fn r3_services(cert: &CertificateView, ctx: &Ctx, report: &mut Report) {
 
 /// C1: with `certManagement: internal`, a cert-manager metrics certificate is
 /// KEP-4377's unsupported combination.
-pub fn c1_mode(cert: &CertificateView, settings: &Settings, report: &mut Report) {
+pub(crate) fn c1_mode(cert: &CertificateView, settings: &Settings, report: &mut Report) {
     if settings.cert_management != CertManagement::Internal {
         return;
     }
@@ -162,7 +166,7 @@ fn ns_or_hint<'v>(cert: &'v CertificateView) -> &'v str {
 }
 
 /// C2: the names must be present, valid, filled in, and in this namespace.
-pub fn c2_names(cert: &CertificateView, report: &mut Report) {
+pub(crate) fn c2_names(cert: &CertificateView, report: &mut Report) {
     let path = cert.spec.child("dnsNames");
     let ns = ns_or_hint(cert);
     if cert.dns_names_missing {
@@ -238,7 +242,7 @@ fn c2_name(name: &str, namespace: &str, ns: &str) -> Option<String> {
 }
 
 /// C3: explicit usages must allow serving TLS.
-pub fn c3_usages(cert: &CertificateView, report: &mut Report) {
+pub(crate) fn c3_usages(cert: &CertificateView, report: &mut Report) {
     let Some(usages) = &cert.usages else {
         return;
     };
@@ -255,7 +259,7 @@ pub fn c3_usages(cert: &CertificateView, report: &mut Report) {
 }
 
 /// C4: a serving certificate must not be a CA.
-pub fn c4_not_ca(cert: &CertificateView, report: &mut Report) {
+pub(crate) fn c4_not_ca(cert: &CertificateView, report: &mut Report) {
     if cert.is_ca != Some(true) {
         return;
     }

@@ -9,7 +9,7 @@ use crate::settings::Settings;
 
 /// The context of one request.
 #[derive(Clone, Copy, Debug)]
-pub struct Ctx<'a> {
+pub(crate) struct Ctx<'a> {
     pub settings: &'a Settings,
     /// The namespace of the request (used when the object names none).
     pub request_namespace: &'a str,
@@ -28,7 +28,7 @@ pub struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     /// A context for a CREATE in `request_namespace`.
-    pub fn new(settings: &'a Settings, request_namespace: &'a str) -> Ctx<'a> {
+    pub(crate) fn new(settings: &'a Settings, request_namespace: &'a str) -> Ctx<'a> {
         Ctx {
             settings,
             request_namespace,

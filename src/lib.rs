@@ -37,7 +37,7 @@ mod workloads;
 mod yaml;
 
 #[cfg(test)]
-pub mod testing;
+pub(crate) mod testing;
 
 use settings::Settings;
 

@@ -6,7 +6,7 @@
 
 /// A DNS-1123 label: at most 63 characters of `[a-z0-9-]`, starting and
 /// ending with an alphanumeric character.
-pub fn is_dns1123_label(s: &str) -> bool {
+pub(crate) fn is_dns1123_label(s: &str) -> bool {
     let b = s.as_bytes();
     !b.is_empty()
         && b.len() <= 63
@@ -17,7 +17,7 @@ pub fn is_dns1123_label(s: &str) -> bool {
 }
 
 /// A DNS-1123 subdomain: at most 253 characters, dot-separated DNS-1123 labels.
-pub fn is_dns1123_subdomain(s: &str) -> bool {
+pub(crate) fn is_dns1123_subdomain(s: &str) -> bool {
     !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns1123_label)
 }
 
@@ -25,7 +25,7 @@ pub fn is_dns1123_subdomain(s: &str) -> bool {
 /// (RFC 1123 in lower case: dot-separated DNS-1123 labels, at most 253
 /// characters), or `None` when it is one. With `allow_wildcard`, a leading
 /// `*.` is accepted, as in `IsWildcardDNS1123Subdomain`.
-pub fn dns_name_problem(name: &str, allow_wildcard: bool) -> Option<String> {
+pub(crate) fn dns_name_problem(name: &str, allow_wildcard: bool) -> Option<String> {
     if name.is_empty() {
         return Some("the name is empty".into());
     }
@@ -50,7 +50,7 @@ pub fn dns_name_problem(name: &str, allow_wildcard: bool) -> Option<String> {
 }
 
 /// Whether `name` is a DNS name (see [`dns_name_problem`]).
-pub fn is_dns_name(name: &str, allow_wildcard: bool) -> bool {
+pub(crate) fn is_dns_name(name: &str, allow_wildcard: bool) -> bool {
     dns_name_problem(name, allow_wildcard).is_none()
 }
 
@@ -87,7 +87,7 @@ fn label_problem(label: &str) -> Option<String> {
 /// capitals, digits and underscores with at least one capital (`SERVICE_NAME`,
 /// `SERVICE_NAMESPACE`), or the same inside an old-style kustomize var
 /// (`$(SERVICE_NAME)`).
-pub fn placeholder(label: &str) -> Option<&str> {
+pub(crate) fn placeholder(label: &str) -> Option<&str> {
     let inner = label
         .strip_prefix("$(")
         .and_then(|l| l.strip_suffix(')'))
@@ -101,7 +101,7 @@ pub fn placeholder(label: &str) -> Option<&str> {
 
 /// The dot-separated labels of a name, where a dot inside an envsubst
 /// `${NAME:=default}` (whose default may be a dotted name) does not split.
-pub fn labels_of(name: &str) -> Vec<&str> {
+pub(crate) fn labels_of(name: &str) -> Vec<&str> {
     let b = name.as_bytes();
     let mut out = Vec::new();
     let (mut start, mut depth, mut i) = (0, 0usize, 0);
@@ -128,7 +128,7 @@ pub fn labels_of(name: &str) -> Vec<&str> {
 /// envsubst form `${NAME}`, `${NAME:=default}` or `${NAME:-default}`
 /// anywhere in the label (clusterctl templates), or else the whole label as
 /// [`placeholder`] reads it (`SERVICE_NAME`, `$(SERVICE_NAME)`).
-pub fn label_placeholder(label: &str) -> Option<&str> {
+pub(crate) fn label_placeholder(label: &str) -> Option<&str> {
     if let Some(at) = label.find("${") {
         let rest = &label[at + 2..];
         let end = rest
@@ -143,7 +143,7 @@ pub fn label_placeholder(label: &str) -> Option<&str> {
 }
 
 /// Every placeholder in a name (see [`label_placeholder`]), in order.
-pub fn placeholders(name: &str) -> Vec<&str> {
+pub(crate) fn placeholders(name: &str) -> Vec<&str> {
     labels_of(name)
         .into_iter()
         .filter_map(label_placeholder)
@@ -153,7 +153,7 @@ pub fn placeholders(name: &str) -> Vec<&str> {
 /// The namespace label of an in-cluster Service name: `<svc>.<ns>.svc` or
 /// `<svc>.<ns>.svc.cluster.local` (`<svc>` may be the wildcard `*`). Returns
 /// the index of that label among the dot-separated labels and the label.
-pub fn service_namespace(name: &str) -> Option<(usize, &str)> {
+pub(crate) fn service_namespace(name: &str) -> Option<(usize, &str)> {
     let labels = labels_of(name);
     match labels.as_slice() {
         [_, ns, "svc"] | [_, ns, "svc", "cluster", "local"] => Some((1, ns)),

@@ -182,10 +182,10 @@ pub(crate) fn push_quoted(out: &mut String, s: &str) {
 /// paths spill to the heap.
 #[derive(Clone)]
 #[repr(align(8))]
-pub struct FieldPath(Repr);
+pub(crate) struct FieldPath(Repr);
 
 /// The longest path kept inline.
-pub const INLINE: usize = 54;
+pub(crate) const INLINE: usize = 54;
 
 // Sizes for WebAssembly (4-byte pointers): LLVM copies a value of up to 8
 // aligned stores inline, so 8-byte alignment keeps a copy of up to 64 bytes
@@ -214,7 +214,7 @@ enum Repr {
 
 impl FieldPath {
     /// The root of an object: children of the root have no leading dot.
-    pub fn root() -> Self {
+    pub(crate) fn root() -> Self {
         FieldPath(Repr::Inline {
             len: 0,
             buf: [0; INLINE],
@@ -261,7 +261,7 @@ impl FieldPath {
     }
 
     /// `spec` -> `spec.endpoints`
-    pub fn child(&self, name: &str) -> Self {
+    pub(crate) fn child(&self, name: &str) -> Self {
         match self.bytes() {
             [] => self.extended(&[name.as_bytes()]),
             _ => self.extended(&[b".", name.as_bytes()]),
@@ -269,7 +269,7 @@ impl FieldPath {
     }
 
     /// `spec.endpoints` -> `spec.endpoints[2]`
-    pub fn index(&self, i: usize) -> Self {
+    pub(crate) fn index(&self, i: usize) -> Self {
         let mut digits = [0u8; 20];
         let mut at = digits.len();
         let mut n = i;
@@ -285,11 +285,11 @@ impl FieldPath {
     }
 
     /// `metadata.annotations` -> `metadata.annotations[secure-metrics/container]`
-    pub fn key(&self, key: &str) -> Self {
+    pub(crate) fn key(&self, key: &str) -> Self {
         self.extended(&[b"[", key.as_bytes(), b"]"])
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match &self.0 {
             // Built from whole `str`s only: the check cannot fail.
             Repr::Inline { len, buf } => {
@@ -301,7 +301,7 @@ impl FieldPath {
 
     /// Orders paths as they appear in the document: `a[2]` before `a[10]`,
     /// a parent before its children.
-    pub fn document_order(&self, other: &FieldPath) -> std::cmp::Ordering {
+    pub(crate) fn document_order(&self, other: &FieldPath) -> std::cmp::Ordering {
         let (mut a, mut b) = (self.bytes(), other.bytes());
         loop {
             match (a.first(), b.first()) {
@@ -374,7 +374,7 @@ impl fmt::Display for FieldPath {
 
 /// The kind of a violation, rendered like `field.ErrorType`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorType {
+pub(crate) enum ErrorType {
     /// A field that must be set is missing.
     Required,
     /// A value is present but not acceptable.
@@ -388,7 +388,7 @@ pub enum ErrorType {
 }
 
 impl ErrorType {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ErrorType::Required => "Required value",
             ErrorType::Invalid => "Invalid value",
@@ -400,7 +400,7 @@ impl ErrorType {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Violation {
+pub(crate) struct Violation {
     /// The SPEC rule that raised it.
     pub rule: Rule,
     pub path: FieldPath,
@@ -424,17 +424,17 @@ impl fmt::Display for Violation {
 
 /// Everything the rules found in one object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Report {
+pub(crate) struct Report {
     pub violations: Vec<Violation>,
     pub warnings: Vec<String>,
 }
 
 impl Report {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    pub fn push(
+    pub(crate) fn push(
         &mut self,
         rule: Rule,
         path: FieldPath,
@@ -449,31 +449,36 @@ impl Report {
         });
     }
 
-    pub fn required(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
+    pub(crate) fn required(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
         self.push(rule, path, ErrorType::Required, detail);
     }
 
-    pub fn invalid(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
+    pub(crate) fn invalid(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
         self.push(rule, path, ErrorType::Invalid, detail);
     }
 
-    pub fn forbidden(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
+    pub(crate) fn forbidden(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
         self.push(rule, path, ErrorType::Forbidden, detail);
     }
 
-    pub fn conflict(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
+    pub(crate) fn conflict(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
         self.push(rule, path, ErrorType::Conflict, detail);
     }
 
     /// A field of the wrong JSON type. `expected` reads like "string" or
     /// "list of objects"; `found` is the JSON type actually received.
-    pub fn type_invalid(&mut self, path: FieldPath, expected: &str, found: &serde_json::Value) {
+    pub(crate) fn type_invalid(
+        &mut self,
+        path: FieldPath,
+        expected: &str,
+        found: &serde_json::Value,
+    ) {
         self.type_invalid_for(Rule::Type, path, expected, found);
     }
 
     /// A value of the wrong JSON type, under `rule` (`settings` for the
     /// policy's own settings).
-    pub fn type_invalid_for(
+    pub(crate) fn type_invalid_for(
         &mut self,
         rule: Rule,
         path: FieldPath,
@@ -492,7 +497,7 @@ impl Report {
     /// with the rule id in brackets (SPEC section 13): `[X3] spec...: ...`,
     /// and is built at its length (a repair's warning is a paragraph, which
     /// `format!` would grow several times).
-    pub fn warn(&mut self, rule: Rule, path: &FieldPath, detail: impl AsRef<str>) {
+    pub(crate) fn warn(&mut self, rule: Rule, path: &FieldPath, detail: impl AsRef<str>) {
         let (rule, path, detail) = (rule.id(), path.as_str(), detail.as_ref());
         let (path, more) = match path.len() > PATH_MAX {
             true => (&path[..path.floor_char_boundary(PATH_MAX)], ELLIPSIS),
@@ -505,26 +510,26 @@ impl Report {
         self.warnings.push(bounded(warning));
     }
 
-    pub fn is_clean(&self) -> bool {
+    pub(crate) fn is_clean(&self) -> bool {
         self.violations.is_empty()
     }
 
     /// Whether a violation of `rule` is present (for tests).
     #[cfg(test)]
-    pub fn has_rule(&self, rule: Rule) -> bool {
+    pub(crate) fn has_rule(&self, rule: Rule) -> bool {
         self.violations.iter().any(|v| v.rule == rule)
     }
 
     /// Puts the violations in document order (stable for equal paths), so a
     /// message lists them as a reader meets them in the manifest.
-    pub fn sort(&mut self) {
+    pub(crate) fn sort(&mut self) {
         self.violations
             .sort_by(|a, b| a.path.document_order(&b.path));
     }
 }
 
 /// The JSON type name of a value, for type errors.
-pub fn json_type(v: &serde_json::Value) -> &'static str {
+pub(crate) fn json_type(v: &serde_json::Value) -> &'static str {
     match v {
         serde_json::Value::Null => "null",
         serde_json::Value::Bool(_) => "boolean",

@@ -18,7 +18,7 @@ use kubewarden_policy_sdk::wapc_guest::CallResult;
 use serde_json::Value;
 
 /// The response to a request the policy could not read at all.
-pub fn unreadable(error: &str) -> CallResult {
+pub(crate) fn unreadable(error: &str) -> CallResult {
     let message = format!("secure-metrics-policy could not read the admission request: {error}");
     encode(ValidationResponse {
         accepted: false,
@@ -33,7 +33,7 @@ pub fn unreadable(error: &str) -> CallResult {
 /// `request_len` is the size of the request's payload: a repaired object is
 /// most of the response and about as large as the object received, so its
 /// buffer is reserved once instead of doubling up to that size.
-pub fn respond(verdict: Verdict, request_len: usize) -> CallResult {
+pub(crate) fn respond(verdict: Verdict, request_len: usize) -> CallResult {
     let response = build(verdict);
     let capacity = match response.mutated_object {
         Some(_) => request_len.saturating_add(1024),
@@ -46,7 +46,7 @@ pub fn respond(verdict: Verdict, request_len: usize) -> CallResult {
 pub(crate) const PER_RULE: usize = 20;
 
 /// Builds the response (separate from encoding for tests).
-pub fn build(verdict: Verdict) -> ValidationResponse {
+pub(crate) fn build(verdict: Verdict) -> ValidationResponse {
     let Verdict {
         mut subject,
         mut report,

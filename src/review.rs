@@ -113,7 +113,7 @@ impl Target {
 /// The outcome of one review: what was found, and the mutated object when
 /// the policy repaired the request.
 #[derive(Debug)]
-pub struct Verdict {
+pub(crate) struct Verdict {
     /// `Kind namespace/name`, the subject of the rejection message; built
     /// only when there is something to reject (empty otherwise: every
     /// request pays for it, and a plain ConfigMap must stay near the
@@ -158,7 +158,7 @@ fn subject(req: &KubernetesAdmissionRequest) -> String {
 ///
 /// A repair is made on `req.object` itself and moved into the verdict
 /// (`mutated`); the request is not read again afterwards.
-pub fn review(req: &mut KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
+pub(crate) fn review(req: &mut KubernetesAdmissionRequest, settings: &Settings) -> Verdict {
     #[cfg(target_arch = "wasm32")]
     let cluster: Option<&dyn Cluster> = Some(&crate::cluster::Host);
     #[cfg(not(target_arch = "wasm32"))]
@@ -302,7 +302,7 @@ fn exception_subject(req: &KubernetesAdmissionRequest) -> Subject<'_> {
 /// are read by [`Settings::read`]; the scrape classes' `tlsConfig`s are
 /// checked here as the monitor rules read them (SPEC 10), so the settings
 /// module stays a leaf. The error lists every problem, each with its path.
-pub fn validate_settings(value: &Value) -> Result<Settings, String> {
+pub(crate) fn validate_settings(value: &Value) -> Result<Settings, String> {
     let settings = Settings::read(value).map_err(|v| crate::settings::message(&v))?;
     let mut report = Report::new();
     monitors::classes::validate(&settings, &mut report);
@@ -352,7 +352,7 @@ fn policy_annotations(object: &Value) -> Vec<(&String, &Value)> {
 }
 
 /// The prefix of every annotation the policy reads.
-pub const ANNOTATION_PREFIX: &str = "secure-metrics/";
+pub(crate) const ANNOTATION_PREFIX: &str = "secure-metrics/";
 
 #[cfg(test)]
 mod tests {

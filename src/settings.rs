@@ -21,7 +21,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum CertManagement {
+pub(crate) enum CertManagement {
     /// Infer each workload's certificate mode from what it mounts.
     #[default]
     Auto,
@@ -56,17 +56,17 @@ impl fmt::Display for CertManagement {
 /// An extra certificate/key pair for rule W1. A name starting with `-` is a
 /// command-line flag, any other name an environment variable.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CertKeyPair {
+pub(crate) struct CertKeyPair {
     pub cert: String,
     pub key: String,
 }
 
 /// A name or path setting: the default is a static string, so reading the
 /// settings of a request allocates nothing for the keys it does not set.
-pub type Name = Cow<'static, str>;
+pub(crate) type Name = Cow<'static, str>;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Settings {
+pub(crate) struct Settings {
     pub cert_management: CertManagement,
     /// The Secret injection mounts: the first entry of `metricsCertSecretName`.
     pub metrics_cert_secret_name: Name,

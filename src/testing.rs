@@ -9,11 +9,11 @@ use crate::workloads::{Workload, WorkloadKind};
 use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::test::Testcase;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// Evaluates `test_data/<fixture>` with `settings` through `validate`, using
 /// the SDK's `Testcase`, and checks the expected verdict.
-pub fn fixture(fixture: &str, settings: Value, accepted: bool) -> ValidationResponse {
+pub(crate) fn fixture(fixture: &str, settings: Value, accepted: bool) -> ValidationResponse {
     let tc = Testcase {
         name: fixture.to_string(),
         fixture_file: format!("{}/test_data/{fixture}", env!("CARGO_MANIFEST_DIR")),
@@ -24,7 +24,7 @@ pub fn fixture(fixture: &str, settings: Value, accepted: bool) -> ValidationResp
 }
 
 /// The group/version of each handled kind, for inline requests.
-pub fn gvk(kind: &str) -> GroupVersionKind {
+pub(crate) fn gvk(kind: &str) -> GroupVersionKind {
     let (group, version) = match kind {
         "ServiceMonitor" | "PodMonitor" => ("monitoring.coreos.com", "v1"),
         "Certificate" => ("cert-manager.io", "v1"),
@@ -40,7 +40,7 @@ pub fn gvk(kind: &str) -> GroupVersionKind {
 }
 
 /// A CREATE request for `object` of `kind` in namespace `ns`.
-pub fn request(kind: &str, ns: &str, object: Value) -> KubernetesAdmissionRequest {
+pub(crate) fn request(kind: &str, ns: &str, object: Value) -> KubernetesAdmissionRequest {
     KubernetesAdmissionRequest {
         uid: "test".into(),
         kind: gvk(kind),
@@ -51,19 +51,11 @@ pub fn request(kind: &str, ns: &str, object: Value) -> KubernetesAdmissionReques
     }
 }
 
-/// Evaluates an inline object through `validate` (settings parsed as the
-/// policy server would).
-pub fn evaluate(kind: &str, object: Value, settings: Value) -> ValidationResponse {
-    let payload = json!({"request": request(kind, "default", object), "settings": settings});
-    let raw = crate::validate(payload.to_string().as_bytes()).unwrap();
-    serde_json::from_slice(&raw).expect("validate answers a ValidationResponse")
-}
-
 /// Runs the review without building a response: the raw report and the
 /// mutated object, for table tests that check rule ids and paths. The review
 /// repairs the request's object in place; an object it does not repair must
 /// be left exactly as received (a refused repair is taken back).
-pub fn report(kind: &str, object: Value, settings: &Settings) -> (Report, Option<Value>) {
+pub(crate) fn report(kind: &str, object: Value, settings: &Settings) -> (Report, Option<Value>) {
     let mut req = request(kind, "default", object);
     let received = req.object.clone();
     let v = review(&mut req, settings);
@@ -73,7 +65,7 @@ pub fn report(kind: &str, object: Value, settings: &Settings) -> (Report, Option
 
 /// The review edits the request's object in place: one it did not repair
 /// must be exactly as received (a refused repair is taken back).
-pub fn assert_kept_unless_repaired(repaired: bool, object: &Value, received: &Value) {
+pub(crate) fn assert_kept_unless_repaired(repaired: bool, object: &Value, received: &Value) {
     if !repaired {
         assert_eq!(
             object, received,
@@ -83,12 +75,12 @@ pub fn assert_kept_unless_repaired(repaired: bool, object: &Value, received: &Va
 }
 
 /// A context for calling a rule function directly.
-pub fn ctx(settings: &Settings) -> Ctx<'_> {
+pub(crate) fn ctx(settings: &Settings) -> Ctx<'_> {
     Ctx::new(settings, "default")
 }
 
 /// The `(rule, path)` of every violation, for compact assertions.
-pub fn findings(r: &Report) -> Vec<(String, String)> {
+pub(crate) fn findings(r: &Report) -> Vec<(String, String)> {
     r.violations
         .iter()
         .map(|v| (v.rule.to_string(), v.path.as_str().to_string()))
@@ -98,7 +90,7 @@ pub fn findings(r: &Report) -> Vec<(String, String)> {
 /// Runs one workload rule group (`check`) alone on `object`: its findings as
 /// `rule@path` with `strip` cut from each path, joined by spaces, and the
 /// details of its violations followed by its warnings.
-pub fn workload_check(
+pub(crate) fn workload_check(
     check: fn(&Workload, &Ctx, &mut Report),
     kind: WorkloadKind,
     object: &Value,

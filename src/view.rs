@@ -13,21 +13,21 @@ use serde_json::{Map, Value};
 
 /// A JSON object together with its field path.
 #[derive(Clone, Debug)]
-pub struct Obj<'a> {
+pub(crate) struct Obj<'a> {
     pub map: &'a Map<String, Value>,
     pub path: FieldPath,
 }
 
 /// A JSON array together with its field path.
 #[derive(Clone, Debug)]
-pub struct List<'a> {
+pub(crate) struct List<'a> {
     pub items: &'a [Value],
     pub path: FieldPath,
 }
 
 impl<'a> Obj<'a> {
     /// Views `value` as an object at `path`, reporting a type error otherwise.
-    pub fn at(value: &'a Value, path: FieldPath, report: &mut Report) -> Option<Obj<'a>> {
+    pub(crate) fn at(value: &'a Value, path: FieldPath, report: &mut Report) -> Option<Obj<'a>> {
         match value {
             Value::Object(map) => Some(Obj { map, path }),
             Value::Null => None,
@@ -39,12 +39,12 @@ impl<'a> Obj<'a> {
     }
 
     /// The path of a child field.
-    pub fn path_of(&self, key: &str) -> FieldPath {
+    pub(crate) fn path_of(&self, key: &str) -> FieldPath {
         self.path.child(key)
     }
 
     /// The raw value of `key`; `None` when absent or `null`.
-    pub fn get(&self, key: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, key: &str) -> Option<&'a Value> {
         // Most objects have a few keys, a pod spec or a container a dozen or
         // two: a scan that compares lengths first rejects almost every key
         // without comparing bytes, where the ordered search compares bytes
@@ -64,11 +64,11 @@ impl<'a> Obj<'a> {
     }
 
     /// Whether `key` is present and not `null`.
-    pub fn has(&self, key: &str) -> bool {
+    pub(crate) fn has(&self, key: &str) -> bool {
         self.get(key).is_some()
     }
 
-    pub fn str(&self, key: &str, report: &mut Report) -> Option<&'a str> {
+    pub(crate) fn str(&self, key: &str, report: &mut Report) -> Option<&'a str> {
         match self.get(key)? {
             Value::String(s) => Some(s.as_str()),
             other => {
@@ -78,7 +78,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn bool(&self, key: &str, report: &mut Report) -> Option<bool> {
+    pub(crate) fn bool(&self, key: &str, report: &mut Report) -> Option<bool> {
         match self.get(key)? {
             Value::Bool(b) => Some(*b),
             other => {
@@ -88,12 +88,12 @@ impl<'a> Obj<'a> {
         }
     }
 
-    pub fn obj(&self, key: &str, report: &mut Report) -> Option<Obj<'a>> {
+    pub(crate) fn obj(&self, key: &str, report: &mut Report) -> Option<Obj<'a>> {
         let v = self.get(key)?;
         Obj::at(v, self.path_of(key), report)
     }
 
-    pub fn list(&self, key: &str, report: &mut Report) -> Option<List<'a>> {
+    pub(crate) fn list(&self, key: &str, report: &mut Report) -> Option<List<'a>> {
         match self.get(key)? {
             Value::Array(items) => Some(List {
                 items,
@@ -108,11 +108,11 @@ impl<'a> Obj<'a> {
 }
 
 impl<'a> List<'a> {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
 
@@ -122,7 +122,7 @@ impl<'a> List<'a> {
     /// copied by `memory.copy`): the index is the last part of its path. The
     /// lists a workload has one of per container (its env, mounts, ports)
     /// are read element by element with [`List::obj`], without the vector.
-    pub fn objs(&self, report: &mut Report) -> Vec<Obj<'a>> {
+    pub(crate) fn objs(&self, report: &mut Report) -> Vec<Obj<'a>> {
         let mut out = Vec::with_capacity(self.items.len());
         for (i, v) in self.items.iter().enumerate() {
             if let Some(o) = Obj::at(v, self.path.index(i), report) {
@@ -134,20 +134,20 @@ impl<'a> List<'a> {
 
     /// Element `i` when it is an object; otherwise reported as [`List::objs`]
     /// reports it (`for i in 0..list.len()` reads a list in order).
-    pub fn obj(&self, i: usize, report: &mut Report) -> Option<Obj<'a>> {
+    pub(crate) fn obj(&self, i: usize, report: &mut Report) -> Option<Obj<'a>> {
         Obj::at(self.items.get(i)?, self.path.index(i), report)
     }
 
     /// The elements that are strings, with their index; other elements are
     /// reported as type errors.
-    pub fn strs(&self, report: &mut Report) -> Vec<(usize, &'a str)> {
+    pub(crate) fn strs(&self, report: &mut Report) -> Vec<(usize, &'a str)> {
         let mut out = Vec::with_capacity(self.items.len());
         self.each_str(report, |i, s| out.push((i, s)));
         out
     }
 
     /// [`List::strs`], handed to `f` one by one instead of collected.
-    pub fn each_str(&self, report: &mut Report, mut f: impl FnMut(usize, &'a str)) {
+    pub(crate) fn each_str(&self, report: &mut Report, mut f: impl FnMut(usize, &'a str)) {
         for (i, v) in self.items.iter().enumerate() {
             match v {
                 Value::String(s) => f(i, s.as_str()),

@@ -11,7 +11,7 @@
 //!
 //! Metadata edits are generated (proptest) on top of every fixture.
 
-#[allow(dead_code)]
+#[allow(dead_code, unreachable_pub)]
 #[path = "../fuzz/src/lib.rs"]
 mod support;
 

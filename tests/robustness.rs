@@ -20,7 +20,7 @@
 //! print how long they took, but assert nothing about time (`make bench`
 //! measures speed on the wasm build).
 
-#[allow(dead_code)]
+#[allow(dead_code, unreachable_pub)]
 #[path = "../fuzz/src/lib.rs"]
 mod support;
 

@@ -20,7 +20,7 @@ pub(crate) mod podspec;
 pub(crate) mod server;
 pub(crate) mod tls_env;
 
-pub use podspec::WorkloadKind;
+pub(crate) use podspec::WorkloadKind;
 
 use crate::context::Ctx;
 use crate::report::{FieldPath, Report};
@@ -50,7 +50,7 @@ impl Container<'_> {
 
 /// A workload read for the rules.
 #[derive(Clone, Debug)]
-pub struct Workload<'a> {
+pub(crate) struct Workload<'a> {
     pub(crate) pod: PodSpecView<'a>,
     pub(crate) containers: Vec<Container<'a>>,
     /// `hostNetwork: true`: the pod shares the node's network, loopback
