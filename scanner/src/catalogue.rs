@@ -40,18 +40,16 @@ fn parse(readme: &str) -> Vec<RuleEntry> {
     readme[start..end].lines().filter_map(row).collect()
 }
 
-/// `| <a id="rule-m1"></a>[M1](#...) | objects | summary |`
+/// `| [M1](#m1-no-insecureskipverify) | objects | summary |`: the id and
+/// the anchor of the README section its link points to.
 fn row(line: &str) -> Option<RuleEntry> {
     let cells: Vec<&str> = line.trim().trim_matches('|').split(" | ").collect();
     let [first, objects, summary] = cells.as_slice() else {
         return None;
     };
-    let rest = first.trim().strip_prefix("<a id=\"")?;
-    let (anchor, rest) = rest.split_once("\"></a>")?;
-    let id = match rest.strip_prefix('[') {
-        Some(linked) => linked.split_once(']')?.0,
-        None => rest.trim(),
-    };
+    let linked = first.trim().strip_prefix('[')?;
+    let (id, rest) = linked.split_once("](#")?;
+    let anchor = rest.strip_suffix(')')?;
     Some(RuleEntry {
         id: id.to_string(),
         anchor: anchor.to_string(),
@@ -98,14 +96,35 @@ mod tests {
         let rules = rules();
         assert_eq!(rules.len(), 30, "{rules:?}");
         assert_eq!(rules[0].id, "M1");
-        assert_eq!(rules[0].anchor, "rule-m1");
+        assert_eq!(rules[0].anchor, "m1-no-insecureskipverify");
         assert!(rules[0].summary.contains("insecureSkipVerify"));
         let ws = rules.iter().find(|r| r.id == "W-serverName").unwrap();
-        assert_eq!(ws.anchor, "rule-w-servername");
+        assert_eq!(ws.anchor, "warning-servername");
         let invalid = rules.iter().find(|r| r.id == "invalid").unwrap();
-        assert_eq!(invalid.help_uri(), format!("{README_URL}#rule-invalid"));
+        assert_eq!(
+            invalid.help_uri(),
+            format!("{README_URL}#what-the-policy-sees")
+        );
+        // Every anchor is a heading of the README.
         for r in &rules {
-            assert_eq!(r.anchor, format!("rule-{}", r.id.to_ascii_lowercase()));
+            let heading = README.lines().any(|l| {
+                l.starts_with('#') && {
+                    let text: String = l
+                        .trim_start_matches('#')
+                        .trim()
+                        .to_lowercase()
+                        .chars()
+                        .filter(|c| c.is_alphanumeric() || matches!(c, '-' | '_' | ' '))
+                        .map(|c| if c == ' ' { '-' } else { c })
+                        .collect();
+                    text == r.anchor
+                }
+            });
+            assert!(
+                heading,
+                "{} links to #{}, which no heading has",
+                r.id, r.anchor
+            );
         }
     }
 

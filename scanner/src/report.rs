@@ -547,7 +547,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             rules[0]["helpUri"],
-            format!("{}#rule-m1", catalogue::README_URL)
+            format!("{}#m1-no-insecureskipverify", catalogue::README_URL)
         );
     }
 }

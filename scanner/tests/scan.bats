@@ -131,7 +131,7 @@ jsonschema.Draft4Validator(schema).validate(json.load(open(sys.argv[2])))
 EOF
   local run='.runs[0]'
   [ "$(jq -r "$run.tool.driver.rules | map(.id) | join(\",\")" <<<"$output" | cut -d, -f1-3)" = "M1,M2,M3" ]
-  [[ "$(jq -r "$run.tool.driver.rules[] | select(.id == \"R1\") | .helpUri" <<<"$output")" == *"README.md#rule-r1" ]]
+  [[ "$(jq -r "$run.tool.driver.rules[] | select(.id == \"R1\") | .helpUri" <<<"$output")" == *"README.md#cross-object-checks-context-aware-r1-r3-x4" ]]
   local m1
   m1="$(jq -c "[$run.results[] | select(.ruleId == \"M1\" and .level == \"error\")][0]" <<<"$output")"
   [ "$(jq -r '.locations[0].physicalLocation.artifactLocation.uri' <<<"$m1")" = "$DATA/examples.yaml" ]
