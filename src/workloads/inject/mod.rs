@@ -222,6 +222,20 @@ struct Target {
     append_flag: Option<String>,
 }
 
+/// A name as a warning's last clause shows it: the first 32 bytes of a long
+/// one, then `...` (a Secret name may hold 253).
+fn short_name(name: &str) -> std::borrow::Cow<'_, str> {
+    const SHOWN: usize = 32;
+    if name.len() <= SHOWN {
+        return std::borrow::Cow::Borrowed(name);
+    }
+    let mut end = SHOWN;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}...", &name[..end]))
+}
+
 impl Repair {
     pub(crate) fn new(pod: &Pod, plan: &Plan, needs: &[Need], s: &Settings) -> Repair {
         let secret = &s.metrics_cert_secret_name;
@@ -242,8 +256,10 @@ impl Repair {
                 text.push_str(what);
                 text.push_str(", because ");
                 text.push_str(&because);
+                // The last clause, which the warning keeps when the API
+                // server's limit shortens it: short even for a long name.
                 text.push_str("; Secret ");
-                push_quoted(&mut text, secret);
+                push_quoted(&mut text, &short_name(secret));
                 text.push_str(" must exist in the namespace before the pod can start");
                 injected.push((
                     e.needs[0].trigger.rule(),

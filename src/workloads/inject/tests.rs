@@ -1117,3 +1117,32 @@ fn ephemeral_containers_are_read_by_every_rule() {
         assert_eq!(found, vec![f(rule, &path)], "{rule}: {:?}", r.violations);
     }
 }
+
+/// A repair's warning keeps "must exist" within the API server's 256
+/// characters even for a Secret name of 200 bytes (found by the fuzzer:
+/// the shortened warning had lost it).
+#[test]
+fn the_repair_warning_keeps_must_exist_for_a_long_secret_name() {
+    let name = vec!["a".repeat(50); 4].join(".");
+    let s = crate::review::validate_settings(&serde_json::json!({"metricsCertSecretName": name}))
+        .expect("valid settings");
+    let text = std::fs::read_to_string(
+        "examples/requests/kubebuilder-controller-missing-metrics-cert.json",
+    )
+    .unwrap();
+    let envelope: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let req = envelope.get("request").cloned().unwrap_or(envelope);
+    let mut req: kubewarden_policy_sdk::request::KubernetesAdmissionRequest =
+        serde_json::from_value(req).unwrap();
+    let verdict = crate::review::review_with(&mut req, &s, None);
+    assert!(verdict.mutated.is_some(), "{verdict:?}");
+    let warnings = crate::response::build(verdict).warnings.unwrap_or_default();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| (w.starts_with("[X3]") || w.starts_with("[W5]"))
+                && w.contains("must exist")
+                && w.len() <= 256),
+        "{warnings:?}"
+    );
+}
