@@ -137,7 +137,7 @@ pub struct Off;
 
 impl Kubernetes for Off {
     fn answer(&self, _: &str, _: &[u8]) -> Result<Vec<u8>, String> {
-        Err("secure-metrics-scan: lookups are off (--no-cross-object)".into())
+        Err("secure-metrics-scan: lookups not granted (--no-cross-object)".into())
     }
 }
 

@@ -64,9 +64,11 @@ verdict() { jq -r --argjson d "$2" '.objects[] | select(.document == $d) | .verd
   [[ "$output" == *"    +       - name: metrics-certs"* ]]
   [[ "$output" == *"examples.yaml, document 6 (line 268): ServiceMonitor kueue-system/kueue-controller-manager-metrics-monitor: REJECTED"* ]]
   [[ "$output" == *"spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden:"*"[M1]"* ]]
-  # Cross-object checks on: the verified monitor's Secret is issued by no Certificate of the set (R2).
-  [[ "$output" == *"  warning: [R2] spec.endpoints[0].tlsConfig.ca.secret.name:"* ]]
-  [[ "${lines[-1]}" == "7 objects judged: 2 rejected, 1 admitted with changes, 4 admitted unchanged; 5 with warnings; 0 of kinds the policy does not receive; 0 input errors; exit 1" ]]
+  # Cross-object checks on, from the set: the metrics Certificate's Service is not in it (R3).
+  [[ "$output" == *"  warning: [R3] spec.dnsNames[0]: the Service"* ]]
+  # R2 warns in external mode only (SPEC 16): the verified monitor gets none here.
+  [[ "$output" != *"warning: [R2]"* ]]
+  [[ "${lines[-1]}" == "7 objects judged: 2 rejected, 1 admitted with changes, 4 admitted unchanged; 4 with warnings; 0 of kinds the policy does not receive; 0 input errors; exit 1" ]]
 }
 
 @test "R1 from the chart itself: a serverName its Certificate does not list is rejected, with no cluster" {
@@ -88,14 +90,15 @@ verdict() { jq -r --argjson d "$2" '.objects[] | select(.document == $d) | .verd
   scan -n kueue-system "$DATA/kueue-chart-verified.yaml"
   [ "$status" -eq 0 ]
   [[ "${lines[-1]}" == "2 objects judged: 0 rejected, 0 admitted with changes, 2 admitted unchanged; 0 with warnings; 2 of kinds the policy does not receive; 0 input errors; exit 0" ]]
-  # Lookups off: the policy's own default keeps the checks on, so it says they were skipped.
+  # Lookups off: the policy's default (crossObjectChecks: false) makes none and says nothing.
   scan -n kueue-system --no-cross-object "$DATA/kueue-chart-servername-mismatch.yaml"
-  [ "$status" -eq 3 ]
-  [[ "$output" == *"warning: [R2] spec.endpoints[0].tlsConfig.ca.secret.name: cross-object checks (R1-R3, X4) skipped:"*"lookups are off (--no-cross-object)"* ]]
-  # ... unless the settings turn them off.
-  printf 'crossObjectChecks: false\n' >"$BATS_TEST_TMPDIR/off.yaml"
-  scan -n kueue-system --no-cross-object --settings "$BATS_TEST_TMPDIR/off.yaml" "$DATA/kueue-chart-servername-mismatch.yaml"
   [ "$status" -eq 0 ]
+  [[ "$output" != *"warning:"* ]]
+  # Settings that turn the checks on get the one warning that they were skipped, not granted.
+  printf 'crossObjectChecks: true\n' >"$BATS_TEST_TMPDIR/on.yaml"
+  scan -n kueue-system --no-cross-object --settings "$BATS_TEST_TMPDIR/on.yaml" "$DATA/kueue-chart-servername-mismatch.yaml"
+  [ "$status" -eq 3 ]
+  [[ "$output" == *"warning: [R2] spec.endpoints[0].tlsConfig.ca.secret.name: cross-object checks (R1-R3, X4) skipped:"*"(not granted)"* ]]
 }
 
 @test "a bad YAML document is named (file, document, line) and the others are still judged: exit 2" {
@@ -146,12 +149,16 @@ EOF
   local dep="$BATS_TEST_TMPDIR/deployment.yaml" warn="$BATS_TEST_TMPDIR/warn.yaml"
   sed -n '/^# Source: examples\/requests\/kubebuilder-controller-missing-metrics-cert.json/,/^---/p' "$DATA/examples.yaml" | sed '$d' >"$dep"
   sed -n '/^# Source: examples\/requests\/kueue-servicemonitor-verified.json/,$p' "$DATA/examples.yaml" >"$warn"
+  # Alone, the Deployment's metrics Secret is written by no Certificate of the
+  # set: X3 warns and mounts nothing (SPEC 14); without lookups it is repaired.
   scan "$dep"; [ "$status" -eq 3 ]
-  scan --fail-on=mutate "$dep"; [ "$status" -eq 3 ]
-  scan --fail-on=reject "$dep"; [ "$status" -eq 0 ]
-  scan "$warn"; [ "$status" -eq 3 ]       # [R2]: no Certificate in the set
-  scan --fail-on mutate "$warn"; [ "$status" -eq 0 ]
-  scan --no-cross-object --fail-on=mutate "$warn"; [ "$status" -eq 0 ]
+  scan --fail-on=mutate "$dep"; [ "$status" -eq 0 ]
+  scan --no-cross-object --fail-on=mutate "$dep"; [ "$status" -eq 3 ]
+  scan --no-cross-object --fail-on=reject "$dep"; [ "$status" -eq 0 ]
+  scan --fail-on=warn "$warn"; [ "$status" -eq 0 ]  # verified, and R2 is for external mode
+  printf 'certManagement: external\n' >"$BATS_TEST_TMPDIR/external.yaml"
+  scan --settings "$BATS_TEST_TMPDIR/external.yaml" "$warn"; [ "$status" -eq 3 ]  # [R2]: no Certificate in the set
+  scan --settings "$BATS_TEST_TMPDIR/external.yaml" --fail-on mutate "$warn"; [ "$status" -eq 0 ]
   scan -n kueue-system "$DATA/kueue-chart-verified.yaml"; [ "$status" -eq 0 ]
   scan -n kueue-system --fail-on=reject "$DATA/kueue-chart-servername-mismatch.yaml"; [ "$status" -eq 1 ]
   # Bad settings: refused by the policy's validate_settings before anything is judged.
