@@ -64,8 +64,36 @@ pub(crate) fn bounded(text: String) -> String {
     }
     let room = rest.floor_char_boundary((DETAIL_MAX + 1).saturating_sub(out.len()));
     out.push_str(&rest[..room]);
+    let long = room < rest.len() || out.len() > DETAIL_MAX;
     cut(&mut out, DETAIL_MAX, room < rest.len());
+    if long {
+        keep_last_clause(&mut out, &text);
+    }
     out
+}
+
+/// The longest last clause kept after a cut.
+const LAST_CLAUSE_KEPT: usize = 256;
+
+/// A text cut at [`DETAIL_MAX`] keeps its last clause (after its last
+/// `; `), where what to do is said, when it is short and one line: the cut
+/// moves before it.
+fn keep_last_clause(out: &mut String, text: &str) {
+    let Some(k) = text.rfind("; ") else { return };
+    let last = &text[k + 2..];
+    if last.is_empty()
+        || last.len() > LAST_CLAUSE_KEPT
+        || last.contains(['\n', '\r'])
+        || out.ends_with(last)
+    {
+        return;
+    }
+    let keep = DETAIL_MAX.saturating_sub(last.len() + ELLIPSIS.len() + 2);
+    let keep = out.floor_char_boundary(keep.min(out.len()));
+    out.truncate(keep);
+    out.push_str(ELLIPSIS);
+    out.push_str("; ");
+    out.push_str(last);
 }
 
 /// Whether `text` is too long, breaks a line, or quotes a value longer than

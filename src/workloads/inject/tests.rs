@@ -1146,3 +1146,25 @@ fn the_repair_warning_keeps_must_exist_for_a_long_secret_name() {
         "{warnings:?}"
     );
 }
+
+/// A repair's warning keeps "must exist" when a long directory (no quotes
+/// to cut) takes it past the 2 KiB a detail may hold (found by the fuzzer).
+#[test]
+fn the_repair_warning_keeps_must_exist_for_a_long_directory() {
+    let dir = format!("/certs/{}", "d".repeat(3000));
+    let object = serde_json::json!({"apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "manager", "namespace": "project-system"},
+        "spec": {"template": {"spec": {"containers": [{"name": "manager", "image": "controller:latest",
+            "args": ["--metrics-bind-address=127.0.0.1:8443", format!("--metrics-cert-path={dir}")]}]}}}});
+    let s = crate::review::validate_settings(&serde_json::json!({})).unwrap();
+    let mut req = crate::testing::request("Deployment", "project-system", object);
+    let verdict = crate::review::review_with(&mut req, &s, None);
+    assert!(verdict.mutated.is_some(), "{verdict:?}");
+    let warnings = crate::response::build(verdict).warnings.unwrap_or_default();
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("[W5]") && w.contains("must exist") && w.len() <= 256),
+        "{warnings:?}"
+    );
+}
