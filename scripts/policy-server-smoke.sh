@@ -105,7 +105,8 @@ for f in examples/requests/*.json test_data/cross-object/*.json; do
   batch=$((batch + 1))
 done
 [ "$(errors_since "$from")" -eq 0 ] || fail "the plain deployment logged ERROR lines: $(log_since "$from" | grep -w ERROR | head -n 3)"
-echo "policy-server: plain deployment, $batch requests, 0 ERROR lines in the log"
+lookups="$(log_since "$from" | grep -c 'list_resources_by_namespace' || true)"
+echo "policy-server: plain deployment, $batch requests, 0 ERROR lines in the log, $lookups lines naming list_resources_by_namespace"
 
 # 1. An insecure ServiceMonitor is denied with its message.
 monitor=test_data/monitors/kueue-insecure.json
@@ -159,3 +160,5 @@ if grep -q "doesn't have access\|not been granted" <<<"$log"; then
   fail "the context-aware lookup was refused: $(grep "doesn't have access\|not been granted" <<<"$log" | head -n 1)"
 fi
 echo "policy-server: context-aware deployment, the lookup passed the gate; warning: $warning"
+echo "  the log lines of the lookup:"
+{ grep -m 3 'list_resources_by_namespace\|Sending request via callback channel' <<<"$log" || true; } | sed -E 's/^([^ ]+ +[A-Z]+) .*}: /\1 /' | cut -c1-300 | sed 's/^/    /'
