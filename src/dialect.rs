@@ -28,6 +28,13 @@
 use crate::report::{ErrorType, FieldPath, Report};
 use crate::rule::Rule;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+
+/// A flag or env var name: static for the default dialect, so that the
+/// settings of every request (which hold it) allocate nothing for it.
+pub(crate) type Name = Cow<'static, str>;
+/// A list of names, likewise.
+pub(crate) type Names = Cow<'static, [Name]>;
 
 /// How a binary writes its metrics listen address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,9 +48,9 @@ pub(crate) enum AddressForm {
 /// Env vars a binary reads like its flags when the flag is absent.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct DialectEnv {
-    pub(crate) bind_address: Option<String>,
-    pub(crate) secure: Option<String>,
-    pub(crate) cert_dir: Option<String>,
+    pub(crate) bind_address: Option<Name>,
+    pub(crate) secure: Option<Name>,
+    pub(crate) cert_dir: Option<Name>,
 }
 
 /// One binary's metrics server configuration (see the module docs).
@@ -52,36 +59,43 @@ pub(crate) struct Dialect {
     /// Image globs (`*` matches any run of characters) over the image
     /// reference without tag and digest; empty for the default dialect.
     pub(crate) images: Vec<String>,
-    pub(crate) bind_address_flags: Vec<String>,
+    pub(crate) bind_address_flags: Names,
     pub(crate) address_form: AddressForm,
-    pub(crate) port_flag: Option<String>,
+    pub(crate) port_flag: Option<Name>,
     /// `None` for a binary with no such flag (`secureFlag: ""`).
-    pub(crate) secure_flag: Option<String>,
+    pub(crate) secure_flag: Option<Name>,
     pub(crate) secure_default: bool,
-    pub(crate) cert_dir_flags: Vec<String>,
+    pub(crate) cert_dir_flags: Names,
     /// `None`: never add a flag (`injectFlag: ""`).
-    pub(crate) inject_flag: Option<String>,
+    pub(crate) inject_flag: Option<Name>,
     pub(crate) env: DialectEnv,
     /// `Some(i)` for entry `metricsServers[i]`, `None` for the default.
     pub(crate) entry: Option<usize>,
 }
 
-fn strings(names: &[&str]) -> Vec<String> {
-    names.iter().map(|s| s.to_string()).collect()
-}
+const BIND: &[Name] = &[Cow::Borrowed("metrics-bind-address")];
+const BIND_DEFAULT: &[Name] = &[
+    Cow::Borrowed("metrics-bind-address"),
+    Cow::Borrowed("metrics-bind-addr"),
+];
+const CERT_DIR: &[Name] = &[Cow::Borrowed("metrics-cert-path")];
+const CERT_DIR_DEFAULT: &[Name] = &[
+    Cow::Borrowed("metrics-cert-path"),
+    Cow::Borrowed("metrics-cert-dir"),
+];
 
 impl Dialect {
     /// The table's defaults: what a `metricsServers` entry does not say.
     fn table_defaults(entry: usize) -> Dialect {
         Dialect {
             images: Vec::new(),
-            bind_address_flags: strings(&["metrics-bind-address"]),
+            bind_address_flags: Cow::Borrowed(BIND),
             address_form: AddressForm::HostPort,
             port_flag: None,
-            secure_flag: Some("metrics-secure".into()),
+            secure_flag: Some(Cow::Borrowed("metrics-secure")),
             secure_default: true,
-            cert_dir_flags: strings(&["metrics-cert-path"]),
-            inject_flag: Some("metrics-cert-path".into()),
+            cert_dir_flags: Cow::Borrowed(CERT_DIR),
+            inject_flag: Some(Cow::Borrowed("metrics-cert-path")),
             env: DialectEnv::default(),
             entry: Some(entry),
         }
@@ -91,17 +105,17 @@ impl Dialect {
     pub(crate) fn default_with(secure_default: bool) -> Dialect {
         Dialect {
             images: Vec::new(),
-            bind_address_flags: strings(&["metrics-bind-address", "metrics-bind-addr"]),
+            bind_address_flags: Cow::Borrowed(BIND_DEFAULT),
             address_form: AddressForm::HostPort,
-            port_flag: Some("metrics-port".into()),
-            secure_flag: Some("metrics-secure".into()),
+            port_flag: Some(Cow::Borrowed("metrics-port")),
+            secure_flag: Some(Cow::Borrowed("metrics-secure")),
             secure_default,
-            cert_dir_flags: strings(&["metrics-cert-path", "metrics-cert-dir"]),
-            inject_flag: Some("metrics-cert-path".into()),
+            cert_dir_flags: Cow::Borrowed(CERT_DIR_DEFAULT),
+            inject_flag: Some(Cow::Borrowed("metrics-cert-path")),
             env: DialectEnv {
-                bind_address: Some("METRICS_ADDR".into()),
-                secure: Some("METRICS_SECURE".into()),
-                cert_dir: Some("METRICS_CERT_DIR".into()),
+                bind_address: Some(Cow::Borrowed("METRICS_ADDR")),
+                secure: Some(Cow::Borrowed("METRICS_SECURE")),
+                cert_dir: Some(Cow::Borrowed("METRICS_CERT_DIR")),
             },
             entry: None,
         }
@@ -112,9 +126,9 @@ impl Dialect {
         self.bind_address_flags
             .iter()
             .chain(&self.port_flag)
-            .chain(&self.cert_dir_flags)
+            .chain(self.cert_dir_flags.iter())
             .chain(&self.inject_flag)
-            .map(String::as_str)
+            .map(|n| n.as_ref())
     }
 }
 
@@ -360,12 +374,12 @@ fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Op
     }
     if let Some(v) = get("bindAddressFlags") {
         if let Some(list) = flag_list(v, &at.child("bindAddressFlags"), report) {
-            d.bind_address_flags = list;
+            d.bind_address_flags = Cow::Owned(list.into_iter().map(Cow::Owned).collect());
         }
     }
     if let Some(v) = get("certDirFlags") {
         if let Some(list) = flag_list(v, &at.child("certDirFlags"), report) {
-            d.cert_dir_flags = list;
+            d.cert_dir_flags = Cow::Owned(list.into_iter().map(Cow::Owned).collect());
         }
     }
     if let Some(v) = get("addressForm") {
@@ -388,17 +402,17 @@ fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Op
     }
     if let Some(v) = get("portFlag") {
         if let Some(name) = flag_name(v, false, &at.child("portFlag"), report) {
-            d.port_flag = name;
+            d.port_flag = name.map(Cow::Owned);
         }
     }
     if let Some(v) = get("secureFlag") {
         if let Some(name) = flag_name(v, true, &at.child("secureFlag"), report) {
-            d.secure_flag = name;
+            d.secure_flag = name.map(Cow::Owned);
         }
     }
     if let Some(v) = get("injectFlag") {
         if let Some(name) = flag_name(v, true, &at.child("injectFlag"), report) {
-            d.inject_flag = name;
+            d.inject_flag = name.map(Cow::Owned);
         }
     }
     if let Some(v) = get("secureDefault") {
@@ -421,6 +435,7 @@ fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Op
                     env.get(k)
                         .filter(|v| !v.is_null())
                         .and_then(|v| env_name(v, &p.child(k), report))
+                        .map(Cow::Owned)
                 };
                 d.env = DialectEnv {
                     bind_address: read("bindAddress"),

@@ -593,7 +593,7 @@ fn check_container(c: &Container, host_network: bool, report: &mut Report) {
         W3_FLAGS
             .iter()
             .copied()
-            .chain(server.names.iter().map(String::as_str))
+            .chain(server.names.iter().map(|n| n.as_ref()))
     };
     // A container "names" a W3 flag on its command line, or in the text of
     // an env value (a script's `$FLAGS` the reading could not expand, past

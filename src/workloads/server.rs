@@ -17,7 +17,7 @@
 
 use super::cmdline::{CommandLine, Env, EnvValue, Setting, Takes, Val};
 use super::config_file::ConfigFile;
-use crate::dialect::{AddressForm, Dialect};
+use crate::dialect::{AddressForm, Dialect, Name};
 use std::borrow::Cow;
 
 /// Where a server's TLS setting comes from.
@@ -48,15 +48,15 @@ pub(crate) struct MetricsServer<'a> {
     /// checked when the line was read).
     pub(crate) secure_from_env: bool,
     /// The dialect's secure flag (`None`: the binary has none).
-    pub(crate) secure_flag: Option<String>,
+    pub(crate) secure_flag: Option<Name>,
     pub(crate) secure_default: bool,
     /// The certificate directory readings (flags, else env).
     pub(crate) cert_dirs: Vec<Setting<'a>>,
     /// The flag an injection may add (`None`: never add one).
-    pub(crate) inject_flag: Option<String>,
+    pub(crate) inject_flag: Option<Name>,
     /// Flag names (no dashes) that configure this server: a wholly unknown
     /// token counts for W3 only in a container that names one (SPEC 13).
-    pub(crate) names: Vec<String>,
+    pub(crate) names: Vec<Name>,
 }
 
 /// The flags the command-line reader must read for `d`, with how each
@@ -64,11 +64,11 @@ pub(crate) struct MetricsServer<'a> {
 pub(crate) fn flags(d: &Dialect) -> impl Iterator<Item = (&str, Takes)> {
     d.value_flags()
         .map(|f| (f, Takes::Value))
-        .chain(d.secure_flag.iter().map(|f| (f.as_str(), Takes::Bool)))
+        .chain(d.secure_flag.iter().map(|f| (f.as_ref(), Takes::Bool)))
 }
 
 /// Every reading of any of `names`, in the order of the names.
-fn readings<'a>(cmd: &CommandLine<'a>, names: &[String]) -> Vec<Setting<'a>> {
+fn readings<'a>(cmd: &CommandLine<'a>, names: &[Name]) -> Vec<Setting<'a>> {
     names
         .iter()
         .flat_map(|n| cmd.readings(n).iter().cloned())
@@ -76,7 +76,7 @@ fn readings<'a>(cmd: &CommandLine<'a>, names: &[String]) -> Vec<Setting<'a>> {
 }
 
 /// An env var read as a flag reading.
-fn env_reading<'a>(env: &Env<'a>, name: Option<&String>) -> Vec<Setting<'a>> {
+fn env_reading<'a>(env: &Env<'a>, name: Option<&Name>) -> Vec<Setting<'a>> {
     let Some(var) = name.and_then(|n| env.set(n)) else {
         return Vec::new();
     };
@@ -102,8 +102,8 @@ fn env_reading<'a>(env: &Env<'a>, name: Option<&String>) -> Vec<Setting<'a>> {
 fn flags_else_env<'a>(
     cmd: &CommandLine<'a>,
     env: &Env<'a>,
-    names: &[String],
-    var: Option<&String>,
+    names: &[Name],
+    var: Option<&Name>,
 ) -> Vec<Setting<'a>> {
     if names.iter().any(|n| cmd.mentions(n)) {
         readings(cmd, names)
@@ -137,8 +137,8 @@ impl<'a> MetricsServer<'a> {
             AddressForm::HostPort if !port.is_empty() && !bind.is_empty() => AddressForm::Host,
             form => form,
         };
-        let secure_names: Vec<String> = d.secure_flag.iter().cloned().collect();
-        let secure = flags_else_env(cmd, env, &secure_names, d.env.secure.as_ref());
+        let secure_names = d.secure_flag.as_slice();
+        let secure = flags_else_env(cmd, env, secure_names, d.env.secure.as_ref());
         let secure_from_env = !secure_names.iter().any(|n| cmd.mentions(n)) && !secure.is_empty();
         let cert_dirs = flags_else_env(cmd, env, &d.cert_dir_flags, d.env.cert_dir.as_ref());
         let names = d

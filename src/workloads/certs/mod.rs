@@ -625,7 +625,7 @@ fn x3(
             trigger: Trigger::X3,
             container: i,
             dir,
-            append_flag: inject_flag,
+            append_flag: inject_flag.map(|f| f.into_owned()),
             path,
             why,
         });
