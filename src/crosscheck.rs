@@ -391,13 +391,18 @@ mod tests {
         assert_eq!(r.warnings.len(), 1);
         let w = &r.warnings[0];
         assert!(
-            w.starts_with("[R2] spec.endpoints[0].tlsConfig.ca.secret.name: "),
-            "{w}"
+            crate::testing::warns(
+                w,
+                Rule::R2,
+                "spec.endpoints[0].tlsConfig.ca.secret.name",
+                ""
+            ),
+            "{w:?}"
         );
-        assert!(w.contains("did you mean \"kueue-metrics-server-cert\" (written by Certificate kueue-metrics-cert)"), "{w}");
+        assert!(w.detail.contains("did you mean \"kueue-metrics-server-cert\" (written by Certificate kueue-metrics-cert)"), "{w:?}");
         assert!(
-            !w.contains("kueue-webhook-server-cert"),
-            "only metrics Certificates are candidates: {w}"
+            !w.detail.contains("kueue-webhook-server-cert"),
+            "only metrics Certificates are candidates: {w:?}"
         );
         // Issued: nothing to say.
         assert!(r2(
@@ -428,8 +433,14 @@ mod tests {
         }
         // No metrics Certificate: no guess, advice to create one.
         let r = r2(&refs("metrics-server-cert"), &[kueue_webhook]);
-        assert!(!r.warnings[0].contains("did you mean"), "{:?}", r.warnings);
-        assert!(r.warnings[0].contains("spec.secretName: \"metrics-server-cert\""));
+        assert!(
+            !r.warnings[0].detail.contains("did you mean"),
+            "{:?}",
+            r.warnings
+        );
+        assert!(r.warnings[0]
+            .detail
+            .contains("spec.secretName: \"metrics-server-cert\""));
         // Never a rejection.
         assert!(r.is_clean());
     }
@@ -450,7 +461,12 @@ mod tests {
         let mut r = Report::new();
         r3_missing_services(&wanted, &["metrics-svc".into()], "project-system", &mut r);
         assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
-        assert!(r.warnings[0].starts_with("[R3] spec.dnsNames[2]: the Service \"gone\""));
+        assert!(crate::testing::warns(
+            &r.warnings[0],
+            Rule::R3,
+            "spec.dnsNames[2]",
+            "the Service \"gone\""
+        ));
         assert!(r.is_clean());
     }
 }
@@ -540,7 +556,9 @@ mod review_tests {
         );
         assert!(v.report.is_clean());
         assert_eq!(v.report.warnings.len(), 3, "CA, certificate and key");
-        assert!(v.report.warnings[0].contains("did you mean \"kueue-metrics-server-cert\""));
+        assert!(v.report.warnings[0]
+            .detail
+            .contains("did you mean \"kueue-metrics-server-cert\""));
     }
 
     /// One exit (issue: R2 depended on which exit the workload review
@@ -564,7 +582,7 @@ mod review_tests {
             v.report
                 .warnings
                 .iter()
-                .filter(|w| w.starts_with("[R2]"))
+                .filter(|w| w.rule == Rule::R2)
                 .count()
         };
         let metrics_volume =
@@ -615,10 +633,10 @@ mod review_tests {
         assert_eq!(v.report.warnings.len(), 1, "{:?}", v.report.warnings);
         let w = &v.report.warnings[0];
         assert!(
-            w.starts_with("[X3] spec.template.spec.containers[0]: "),
-            "{w}"
+            crate::testing::warns(w, Rule::X3, "spec.template.spec.containers[0]", ""),
+            "{w:?}"
         );
-        assert!(w.contains("no cert-manager Certificate in namespace \"guestbook-system\" writes Secret \"metrics-server-cert\""), "{w}");
+        assert!(w.detail.contains("no cert-manager Certificate in namespace \"guestbook-system\" writes Secret \"metrics-server-cert\""), "{w:?}");
     }
 
     #[test]
@@ -641,7 +659,12 @@ mod review_tests {
             Some(&services(&["project-webhook-service"])),
         );
         assert_eq!(v.report.warnings.len(), 2, "{:?}", v.report.warnings);
-        assert!(v.report.warnings[0].starts_with("[R3] spec.dnsNames[0]: "));
+        assert!(crate::testing::warns(
+            &v.report.warnings[0],
+            Rule::R3,
+            "spec.dnsNames[0]",
+            ""
+        ));
         let ok = services(&["project-controller-manager-metrics-service"]);
         assert!(review_with(&mut req.clone(), &s, Some(&ok))
             .report
@@ -695,11 +718,15 @@ mod review_tests {
         );
         assert!(v.report.is_clean());
         assert_eq!(v.report.warnings.len(), 1, "{:?}", v.report.warnings);
-        assert!(v.report.warnings[0]
-            .starts_with("[R2] spec.endpoints[0].tlsConfig.ca.secret.name: cross-object checks"));
-        assert!(v.report.warnings[0].contains("(not granted)"));
+        assert!(crate::testing::warns(
+            &v.report.warnings[0],
+            Rule::R2,
+            "spec.endpoints[0].tlsConfig.ca.secret.name",
+            "cross-object checks"
+        ));
+        assert!(v.report.warnings[0].detail.contains("(not granted)"));
         assert!(
-            !v.report.warnings[0].contains("Policy has"),
+            !v.report.warnings[0].detail.contains("Policy has"),
             "never the host's text"
         );
     }
@@ -737,7 +764,10 @@ mod review_tests {
         ] {
             let v = review_with(&mut fixture(name), &s, Some(&c));
             assert!(
-                !v.report.warnings.iter().any(|w| w.contains("cross-object")),
+                !v.report
+                    .warnings
+                    .iter()
+                    .any(|w| w.detail.contains("cross-object")),
                 "{name}: {:?}",
                 v.report.warnings
             );

@@ -15,7 +15,7 @@
 //! nothing) and, after they ran, turns the violations of excepted rules into
 //! warnings with [`Applied::apply`]. Nothing else changes.
 
-use crate::report::{ErrorType, FieldPath, Report};
+use crate::report::{ErrorType, Excepted, FieldPath, Report, Warning};
 use crate::rule::{Rule, RuleSet};
 use serde_json::Value;
 
@@ -124,13 +124,15 @@ impl<'a> Applied<'a> {
         excepted.sort_by(|a, b| a.path.document_order(&b.path));
         for v in excepted {
             let reason = self.reason(v.rule).unwrap_or_default();
-            report.warnings.push(format!(
-                "[{}] excepted ({reason:?}): {}: {}: {}",
-                v.rule,
-                v.path,
-                v.kind.as_str(),
-                v.detail
-            ));
+            report.warnings.push(Warning {
+                rule: v.rule,
+                path: v.path,
+                detail: v.detail,
+                excepted: Some(Excepted {
+                    reason: reason.to_string(),
+                    kind: v.kind,
+                }),
+            });
         }
     }
 }
@@ -490,8 +492,26 @@ mod tests {
         applied.apply(&mut r);
         let kept: Vec<Rule> = r.violations.iter().map(|v| v.rule).collect();
         assert_eq!(kept, vec![Rule::M2, Rule::Type], "only M1 is excepted");
+        let excepted: Vec<(Rule, &str, Option<&str>)> = r
+            .warnings
+            .iter()
+            .map(|w| {
+                let reason = w.excepted.as_ref().map(|e| e.reason.as_str());
+                (w.rule, w.path.as_str(), reason)
+            })
+            .collect();
+        let reason = Some("kubelet serves a \"self-signed\" certificate");
         assert_eq!(
-            r.warnings,
+            excepted,
+            vec![
+                (Rule::WServerName, "spec.endpoints[3]", None),
+                (Rule::M1, "spec.endpoints[2].tlsConfig", reason),
+                (Rule::M1, "spec.endpoints[10].tlsConfig", reason),
+            ]
+        );
+        // As the response shows them (SPEC 13).
+        assert_eq!(
+            crate::warnings::shape(r.warnings),
             vec![
                 "[W-serverName] spec.endpoints[3]: careful".to_string(),
                 "[M1] excepted (\"kubelet serves a \\\"self-signed\\\" certificate\"): spec.endpoints[2].tlsConfig: Forbidden: verify it".to_string(),

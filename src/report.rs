@@ -3,8 +3,9 @@
 //! Modelled on Kubernetes' `field.ErrorList`: every violation carries the field
 //! path in the API server's notation, a type (`Required value`, `Invalid value`,
 //! `Forbidden`, ...), what to do about it, and the SPEC rule that raised it.
-//! Rules append; nothing stops at the first problem. `crate::response` turns the
-//! collected report into one admission response.
+//! Rules append; nothing stops at the first problem. A warning is a typed
+//! [`Warning`] too, written as text only by `crate::warnings`.
+//! `crate::response` turns the collected report into one admission response.
 //!
 //! **Bounded words.** Every violation's detail and every warning passes
 //! through [`bounded`] when it is recorded, so every rule gets the same
@@ -12,8 +13,7 @@
 //! writes it) shows its first [`QUOTE_MAX`] characters and then `...`, a
 //! line break reads as a space (one line per violation), a path shows its
 //! first [`PATH_MAX`] bytes, and one text is at most [`DETAIL_MAX`] bytes.
-//! `crate::response` lists at most a fixed number of violations and
-//! warnings per rule.
+//! A response lists at most [`PER_RULE`] violations and warnings per rule.
 
 use crate::rule::Rule;
 use std::fmt;
@@ -24,6 +24,24 @@ pub(crate) const QUOTE_MAX: usize = 128;
 pub(crate) const PATH_MAX: usize = 256;
 /// The most bytes of one violation's detail or one warning.
 pub(crate) const DETAIL_MAX: usize = 2048;
+
+/// The most violations, and the most warnings, of one rule a response lists
+/// (in document order; the rest of each rule are counted on one line).
+pub(crate) const PER_RULE: usize = 20;
+
+/// Counts one more of `key` in `seen`; its count so far.
+pub(crate) fn counted<K: PartialEq>(seen: &mut Vec<(K, usize)>, key: K) -> usize {
+    match seen.iter_mut().find(|(k, _)| *k == key) {
+        Some((_, n)) => {
+            *n += 1;
+            *n
+        }
+        None => {
+            seen.push((key, 1));
+            1
+        }
+    }
+}
 
 /// What stands for the part of a value or text left out.
 const ELLIPSIS: &str = "...";
@@ -450,11 +468,32 @@ impl fmt::Display for Violation {
     }
 }
 
+/// What the response tells besides its verdict (SPEC 13): a finding of
+/// `rule` at `path`, or a violation an exception turned into a warning.
+/// `crate::warnings` is the one place that renders it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Warning {
+    pub rule: Rule,
+    pub path: FieldPath,
+    /// What to know (bounded as a violation's detail is).
+    pub detail: String,
+    /// For an excepted violation (SPEC 11), the exception's reason and the
+    /// violation's type.
+    pub excepted: Option<Excepted>,
+}
+
+/// Why a violation is a warning: the reason of the exception that matched.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Excepted {
+    pub reason: String,
+    pub kind: ErrorType,
+}
+
 /// Everything the rules found in one object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Report {
     pub violations: Vec<Violation>,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
 }
 
 impl Report {
@@ -521,21 +560,15 @@ impl Report {
         );
     }
 
-    /// A warning returned with the response (accepted or not). It starts
-    /// with the rule id in brackets (SPEC section 13): `[X3] spec...: ...`,
-    /// and is built at its length (a repair's warning is a paragraph, which
-    /// `format!` would grow several times).
-    pub(crate) fn warn(&mut self, rule: Rule, path: &FieldPath, detail: impl AsRef<str>) {
-        let (rule, path, detail) = (rule.id(), path.as_str(), detail.as_ref());
-        let (path, more) = match path.len() > PATH_MAX {
-            true => (&path[..path.floor_char_boundary(PATH_MAX)], ELLIPSIS),
-            false => (path, ""),
-        };
-        let mut warning = String::with_capacity(rule.len() + path.len() + detail.len() + 8);
-        for piece in ["[", rule, "] ", path, more, ": ", detail] {
-            warning.push_str(piece);
-        }
-        self.warnings.push(bounded(warning));
+    /// A warning returned with the response (accepted or not), for `rule`
+    /// at `path`; `crate::warnings` renders it (SPEC 13: `[X3] spec...: ...`).
+    pub(crate) fn warn(&mut self, rule: Rule, path: &FieldPath, detail: impl Into<String>) {
+        self.warnings.push(Warning {
+            rule,
+            path: path.clone(),
+            detail: bounded(detail.into()),
+            excepted: None,
+        });
     }
 
     pub(crate) fn is_clean(&self) -> bool {
@@ -659,9 +692,10 @@ mod tests {
                 "v".repeat(QUOTE_MAX)
             )
         );
-        assert!(r.warnings[0].len() <= DETAIL_MAX);
-        assert!(r.warnings[0].starts_with(&format!("[X3] {}...: xxx", "k".repeat(PATH_MAX))));
-        assert!(r.warnings[0].ends_with("x..."));
+        let w = &r.warnings[0];
+        assert!(w.detail.len() <= DETAIL_MAX);
+        assert_eq!((w.rule, &w.path), (Rule::X3, &path));
+        assert!(w.detail.starts_with("xxx") && w.detail.ends_with("x..."));
     }
 
     proptest::proptest! {

@@ -4,13 +4,14 @@
 //!
 //! The words are bounded whatever the object holds: each violation and
 //! warning is bounded where it is recorded (`crate::report`); here at most
-//! [`PER_RULE`] violations and [`PER_RULE`] warnings of each rule are listed,
+//! [`PER_RULE`] violations of each rule are listed (the warnings are listed
+//! and written by `crate::warnings`),
 //! in document order, and the rest of each rule counted on one line
 //! (`- and 19980 more violations of this rule, not listed [M1]`). The verdict
 //! and the number of problems stated are those of the whole report.
 
 use crate::bytes::ONES;
-use crate::report::{cut, PATH_MAX};
+use crate::report::{counted, cut, PATH_MAX, PER_RULE};
 use crate::review::Verdict;
 use crate::rule::Rule;
 use kubewarden_policy_sdk::response::ValidationResponse;
@@ -42,9 +43,6 @@ pub(crate) fn respond(verdict: Verdict, request_len: usize) -> CallResult {
     encode_into(Vec::with_capacity(capacity), &response)
 }
 
-/// The most violations, and the most warnings, of one rule a response lists.
-pub(crate) const PER_RULE: usize = 20;
-
 /// Builds the response (separate from encoding for tests).
 pub(crate) fn build(verdict: Verdict) -> ValidationResponse {
     let Verdict {
@@ -59,7 +57,7 @@ pub(crate) fn build(verdict: Verdict) -> ValidationResponse {
     } else {
         // At most PER_RULE of each rule (a bound on the work), then shaped
         // for the API server (folded, cut, at most 4 KiB in all).
-        Some(crate::warnings::shape(listed_warnings(report.warnings)))
+        Some(crate::warnings::shape(report.warnings))
     };
     if !report.violations.is_empty() {
         // `Kind namespace/name`: a name is a path's worth at most.
@@ -100,44 +98,6 @@ pub(crate) fn build(verdict: Verdict) -> ValidationResponse {
         audit_annotations: None,
         warnings,
     }
-}
-
-/// Counts one more of `key` in `seen`; its count so far.
-fn counted<K: PartialEq>(seen: &mut Vec<(K, usize)>, key: K) -> usize {
-    match seen.iter_mut().find(|(k, _)| *k == key) {
-        Some((_, n)) => {
-            *n += 1;
-            *n
-        }
-        None => {
-            seen.push((key, 1));
-            1
-        }
-    }
-}
-
-/// The first [`PER_RULE`] warnings of each rule (by their `[ID]`), and one
-/// warning per rule counting the rest.
-fn listed_warnings(warnings: Vec<String>) -> Vec<String> {
-    if warnings.len() <= PER_RULE {
-        return warnings;
-    }
-    let id = |w: &str| {
-        w.split_once(']')
-            .map_or(String::new(), |(id, _)| format!("{id}]"))
-    };
-    let mut seen: Vec<(String, usize)> = Vec::new();
-    let mut listed: Vec<String> = warnings
-        .into_iter()
-        .filter(|w| counted(&mut seen, id(w)) <= PER_RULE)
-        .collect();
-    for (id, n) in seen.into_iter().filter(|(_, n)| *n > PER_RULE) {
-        listed.push(format!(
-            "{id} and {} more warnings of this rule, not listed",
-            n - PER_RULE
-        ));
-    }
-    listed
 }
 
 fn encode(r: ValidationResponse) -> CallResult {

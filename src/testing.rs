@@ -2,8 +2,9 @@
 //! objects through the same `validate` entry point the host calls.
 
 use crate::context::Ctx;
-use crate::report::Report;
+use crate::report::{Report, Warning};
 use crate::review::review;
+use crate::rule::Rule;
 use crate::settings::Settings;
 use crate::workloads::{Workload, WorkloadKind};
 use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
@@ -87,6 +88,20 @@ pub(crate) fn findings(r: &Report) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Runs one workload rule group (`check`) alone on `object`: its report.
+pub(crate) fn workload_report(
+    check: fn(&Workload, &Ctx, &mut Report),
+    kind: WorkloadKind,
+    object: &Value,
+    settings: &Settings,
+) -> Report {
+    let mut report = Report::new();
+    let ctx = ctx(settings);
+    let w = Workload::read(kind, object, &ctx, &mut report).expect("a pod spec");
+    check(&w, &ctx, &mut report);
+    report
+}
+
 /// Runs one workload rule group (`check`) alone on `object`: its findings as
 /// `rule@path` with `strip` cut from each path, joined by spaces, and the
 /// details of its violations followed by its warnings.
@@ -97,10 +112,7 @@ pub(crate) fn workload_check(
     settings: &Settings,
     strip: &str,
 ) -> (String, Vec<String>) {
-    let mut report = Report::new();
-    let ctx = ctx(settings);
-    let w = Workload::read(kind, object, &ctx, &mut report).expect("a pod spec");
-    check(&w, &ctx, &mut report);
+    let report = workload_report(check, kind, object, settings);
     let found: Vec<String> = findings(&report)
         .into_iter()
         .map(|(rule, path)| format!("{rule}@{}", path.trim_start_matches(strip)))
@@ -109,7 +121,13 @@ pub(crate) fn workload_check(
         .violations
         .iter()
         .map(|v| v.detail.clone())
-        .chain(report.warnings.iter().cloned())
+        .chain(report.warnings.iter().map(|w| w.detail.clone()))
         .collect();
     (found.join(" "), details)
+}
+
+/// Whether `w` is `rule`'s warning at `path` and its detail starts with
+/// `detail`.
+pub(crate) fn warns(w: &Warning, rule: Rule, path: &str, detail: &str) -> bool {
+    w.rule == rule && w.path.as_str() == path && w.detail.starts_with(detail)
 }

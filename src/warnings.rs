@@ -1,14 +1,18 @@
-//! Warnings the API server passes on whole.
+//! Warnings the API server passes on whole: the one place that writes a
+//! [`Warning`] as text.
 //!
 //! The API server asks admission webhooks to keep each warning under 120
 //! characters where possible, truncates a warning over 256 characters and
 //! drops warnings once their total passes 4 KiB (`k8s.io/apiserver`'s
-//! `warning` package). The rules write a warning as SPEC 13 reads it,
-//! `[<rule>] <path>: <what to know>` (an excepted violation:
-//! `[<rule>] excepted ("<reason>"): <path>: <type>: <detail>`), with the
-//! whole explanation. Here, after the review, the warnings of one response are
-//! shaped to those limits:
+//! `warning` package). The rules record a typed [`Warning`] (rule, path,
+//! detail, and for an excepted violation the exception's reason) with the
+//! whole explanation. Here, after the review, the warnings of one response
+//! are written as SPEC 13 reads them, `[<rule>] <path>: <what to know>` (an
+//! excepted violation: `[<rule>] excepted ("<reason>"): <path>: <type>:
+//! <detail>`), and shaped to those limits:
 //!
+//! - **Listed**: at most [`PER_RULE`] warnings of each rule, in their order;
+//!   one more warning of the rule counts the rest (a bound on the work).
 //! - **Folded**: [`FOLD_FROM`] or more warnings of one rule that differ only
 //!   in their path become one warning listing the paths (`spec.endpoints[0,1,2,3].tlsConfig`), at
 //!   most [`PATHS_SHOWN`] of them and a count.
@@ -22,9 +26,10 @@
 //!   changed; then the rest), and a last warning says how many and of which
 //!   rules.
 //!
-//! Every warning still starts with `[<rule>]`. The shaping is linear in the
-//! size of the warnings.
+//! Every warning starts with `[<rule>]`. The shaping is linear in the size
+//! of the warnings.
 
+use crate::report::{bounded, counted, Warning, PER_RULE};
 use crate::rule::Rule;
 
 /// The API server truncates a warning longer than this.
@@ -41,64 +46,107 @@ const INDICES_SHOWN: usize = 8;
 /// The longest exception reason quoted.
 const REASON_SHOWN: usize = 80;
 
-/// A warning as the rules write it.
-#[derive(Debug, PartialEq, Eq)]
-struct Parsed<'w> {
+/// One warning's words before they are shaped: `[<rule>] [excepted
+/// (<reason>): ]<path>: <text>`.
+struct Item {
     rule: Rule,
-    /// `excepted ("<reason>")` for an excepted violation, else empty.
-    reason: Option<&'w str>,
-    /// The field path, when the warning has one.
-    path: Option<&'w str>,
+    /// The exception's reason, quoted, for an excepted violation.
+    reason: Option<String>,
+    /// The field path as shown, when it can be listed with others.
+    path: Option<String>,
     /// What the warning says after the path.
-    text: &'w str,
+    text: String,
+    /// How much it matters when some must be left out: an excepted
+    /// violation (it would otherwise reject) first, then an account of what
+    /// a repair changed in the object, then the rest.
+    rank: u8,
 }
 
-/// Reads `[<rule>] [excepted ("<reason>"): ]<path>: <text>`; `None` for a
-/// warning that does not start with a rule id (kept as it is, bounded).
-fn parse(w: &str) -> Option<Parsed<'_>> {
-    let rest = w.strip_prefix('[')?;
-    let close = rest.find("] ")?;
-    let rule = Rule::from_id(&rest[..close])?;
-    let mut rest = &rest[close + 2..];
-    let mut reason = None;
-    if let Some(after) = rest.strip_prefix("excepted (") {
-        let end = quoted_end(after)?;
-        reason = Some(&after[..end]);
-        rest = after[end..].strip_prefix("): ")?;
-    }
-    let (path, text) = match rest.find(": ") {
-        Some(at) if is_path(&rest[..at]) => (Some(&rest[..at]), &rest[at + 2..]),
-        _ => (None, rest),
-    };
-    Some(Parsed {
-        rule,
-        reason,
-        path,
-        text,
-    })
-}
-
-/// The length of the Rust-quoted string at the start of `s` (`"..."` with
-/// backslash escapes), or `None` when `s` does not start with one.
-fn quoted_end(s: &str) -> Option<usize> {
-    let bytes = s.as_bytes();
-    if bytes.first() != Some(&b'"') {
-        return None;
-    }
-    let mut i = 1;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'\\' => i += 2,
-            b'"' => return Some(i + 1),
-            _ => i += 1,
+impl Item {
+    fn new(w: Warning) -> Self {
+        let rule = w.rule;
+        let (reason, text) = match w.excepted {
+            Some(e) => (
+                Some(format!("{:?}", e.reason)),
+                format!("{}: {}", e.kind.as_str(), w.detail),
+            ),
+            None => (None, w.detail),
+        };
+        let rank = match reason {
+            Some(_) => 0,
+            None => Item::rank_of(rule),
+        };
+        let shown = w.path.to_string();
+        let (path, text) = match listable(&shown) {
+            true => (Some(shown), text),
+            // A path with spaces or line breaks (a hostile map key) is not
+            // listed with others: it stays in the text, bounded with it.
+            false => (None, bounded(format!("{shown}: {text}"))),
+        };
+        Item {
+            rule,
+            reason,
+            path,
+            text,
+            rank,
         }
     }
-    None
+
+    /// The count of `rule`'s warnings past [`PER_RULE`].
+    fn not_listed(rule: Rule, n: usize) -> Self {
+        Item {
+            rule,
+            reason: None,
+            path: None,
+            text: format!("and {n} more warnings of this rule, not listed"),
+            rank: Item::rank_of(rule),
+        }
+    }
+
+    fn rank_of(rule: Rule) -> u8 {
+        match rule {
+            Rule::X1 | Rule::X2 | Rule::X3 | Rule::W5 => 1,
+            _ => 2,
+        }
+    }
+
+    /// The warning whole, as SPEC 13 writes it.
+    fn line(&self) -> String {
+        let mut line = format!("[{}] ", self.rule.id());
+        if let Some(reason) = &self.reason {
+            line.push_str("excepted (");
+            line.push_str(reason);
+            line.push_str("): ");
+        }
+        if let Some(path) = &self.path {
+            line.push_str(path);
+            line.push_str(": ");
+        }
+        line.push_str(&self.text);
+        line
+    }
 }
 
-/// A field path in the API server's notation: no spaces, not empty.
-fn is_path(s: &str) -> bool {
-    !s.is_empty() && !s.contains(' ') && !s.contains('"')
+/// A field path that can be listed with others (`a.b, c.d`): no spaces,
+/// quotes or line breaks, not empty.
+fn listable(s: &str) -> bool {
+    !s.is_empty() && !s.contains([' ', '"', '\n', '\r'])
+}
+
+/// The first [`PER_RULE`] warnings of each rule, in their order, then one
+/// per rule counting the rest.
+fn listed(warnings: Vec<Warning>) -> Vec<Item> {
+    let mut seen: Vec<(Rule, usize)> = Vec::new();
+    let mut items: Vec<Item> = Vec::with_capacity(warnings.len().min(4 * PER_RULE));
+    for w in warnings {
+        if counted(&mut seen, w.rule) <= PER_RULE {
+            items.push(Item::new(w));
+        }
+    }
+    for (rule, n) in seen.into_iter().filter(|(_, n)| *n > PER_RULE) {
+        items.push(Item::not_listed(rule, n - PER_RULE));
+    }
+    items
 }
 
 /// The largest prefix of `s` of at most `max` bytes that ends on a char
@@ -244,73 +292,57 @@ fn render(rule: Rule, reason: Option<&str>, paths: &[&str], text: &str) -> Strin
     cut(&head, MAX_WARNING).to_string()
 }
 
-/// How much a warning matters when some must be left out: an excepted
-/// violation (it would otherwise reject) first, then an account of what a
-/// repair changed in the object, then the rest.
-fn rank(p: &Option<Parsed>) -> u8 {
-    match p {
-        Some(p) if p.reason.is_some() => 0,
-        Some(p) if matches!(p.rule, Rule::X1 | Rule::X2 | Rule::X3 | Rule::W5) => 1,
-        _ => 2,
-    }
-}
-
-/// The warnings of one response, folded, bounded and within the total.
-pub(crate) fn shape(warnings: Vec<String>) -> Vec<String> {
-    if warnings.iter().map(String::len).sum::<usize>() <= MAX_TOTAL
-        && warnings.iter().all(|w| w.len() <= MAX_WARNING.min(120))
+/// The warnings of one response as the API server passes them on: at most
+/// [`PER_RULE`] of each rule, folded, bounded and within the total.
+pub(crate) fn shape(warnings: Vec<Warning>) -> Vec<String> {
+    let items = listed(warnings);
+    let lines: Vec<String> = items.iter().map(Item::line).collect();
+    if lines.iter().map(String::len).sum::<usize>() <= MAX_TOTAL
+        && lines.iter().all(|w| w.len() <= MAX_WARNING.min(120))
     {
         // The usual case: nothing to fold that matters, nothing to cut.
         let mut seen = std::collections::BTreeSet::new();
-        if warnings.iter().all(|w| {
-            parse(w).is_none_or(|p| seen.insert((p.rule, p.reason, p.text)) || p.path.is_none())
-        }) {
-            return warnings;
+        if items
+            .iter()
+            .all(|i| i.path.is_none() || seen.insert((i.rule, &i.reason, &i.text)))
+        {
+            return lines;
         }
     }
     // Group by (rule, reason, text): the paths of one group fold together.
-    let parsed: Vec<Option<Parsed>> = warnings.iter().map(|w| parse(w)).collect();
     let mut groups: Vec<(usize, Vec<&str>)> = Vec::new();
     let mut index = std::collections::BTreeMap::new();
-    for (i, p) in parsed.iter().enumerate() {
-        match p {
-            Some(
-                p @ Parsed {
-                    path: Some(path), ..
-                },
-            ) => match index.get(&(p.rule, p.reason, p.text)) {
+    for (i, item) in items.iter().enumerate() {
+        match &item.path {
+            Some(path) => match index.get(&(item.rule, &item.reason, &item.text)) {
                 Some(&g) => {
                     let (_, paths): &mut (usize, Vec<&str>) = &mut groups[g];
                     paths.push(path);
                 }
                 None => {
-                    index.insert((p.rule, p.reason, p.text), groups.len());
+                    index.insert((item.rule, &item.reason, &item.text), groups.len());
                     groups.push((i, vec![path]));
                 }
             },
-            _ => groups.push((i, Vec::new())),
+            None => groups.push((i, Vec::new())),
         }
     }
-    let mut shaped: Vec<(u8, Option<Rule>, String)> = Vec::with_capacity(groups.len());
+    let mut shaped: Vec<(u8, Rule, String)> = Vec::with_capacity(groups.len());
     for (i, paths) in groups {
-        let rank = rank(&parsed[i]);
-        match &parsed[i] {
-            Some(p) if paths.len() >= FOLD_FROM => {
-                shaped.push((rank, Some(p.rule), render(p.rule, p.reason, &paths, p.text)))
+        let Item {
+            rule,
+            reason,
+            text,
+            rank,
+            ..
+        } = &items[i];
+        let reason = reason.as_deref();
+        if paths.len() >= FOLD_FROM || paths.is_empty() {
+            shaped.push((*rank, *rule, render(*rule, reason, &paths, text)));
+        } else {
+            for path in paths {
+                shaped.push((*rank, *rule, render(*rule, reason, &[path], text)));
             }
-            Some(p) if paths.is_empty() => {
-                shaped.push((rank, Some(p.rule), render(p.rule, p.reason, &[], p.text)))
-            }
-            Some(p) => {
-                for path in paths {
-                    shaped.push((
-                        rank,
-                        Some(p.rule),
-                        render(p.rule, p.reason, &[path], p.text),
-                    ));
-                }
-            }
-            None => shaped.push((rank, None, cut(&warnings[i], MAX_WARNING).to_string())),
         }
     }
     within_total(shaped)
@@ -318,7 +350,7 @@ pub(crate) fn shape(warnings: Vec<String>) -> Vec<String> {
 
 /// Keeps the most important warnings within [`MAX_TOTAL`] bytes, in their
 /// order, and says how many were left out.
-fn within_total(shaped: Vec<(u8, Option<Rule>, String)>) -> Vec<String> {
+fn within_total(shaped: Vec<(u8, Rule, String)>) -> Vec<String> {
     let total: usize = shaped.iter().map(|(_, _, w)| w.len()).sum();
     if total <= MAX_TOTAL {
         return shaped.into_iter().map(|(_, _, w)| w).collect();
@@ -343,8 +375,8 @@ fn within_total(shaped: Vec<(u8, Option<Rule>, String)>) -> Vec<String> {
             out.push(w);
         } else {
             count += 1;
-            if let Some(r) = rule.filter(|r| !dropped.contains(r)) {
-                dropped.push(r);
+            if !dropped.contains(&rule) {
+                dropped.push(rule);
             }
         }
     }
@@ -362,47 +394,76 @@ fn within_total(shaped: Vec<(u8, Option<Rule>, String)>) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::{ErrorType, Excepted, FieldPath};
 
-    const M1_DETAIL: &str = "Forbidden: insecureSkipVerify: true turns off verification of the server's certificate, so anyone on the network path can impersonate the target; verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it) and set serverName to a name that certificate carries, then remove insecureSkipVerify";
+    const M1_DETAIL: &str = "insecureSkipVerify: true turns off verification of the server's certificate, so anyone on the network path can impersonate the target; verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it) and set serverName to a name that certificate carries, then remove insecureSkipVerify";
 
-    fn excepted(i: usize, rule: &str, leaf: &str) -> String {
-        format!("[{rule}] excepted (\"kubelet serving certificates are self-signed on kubeadm (serverTLSBootstrap off): no CA to verify\"): spec.endpoints[{i}].{leaf}: {M1_DETAIL}")
+    /// `spec.endpoints[i].<leaf>`
+    fn endpoint(i: usize, leaf: &str) -> FieldPath {
+        let mut path = FieldPath::root().child("spec").child("endpoints").index(i);
+        for part in leaf.split('.') {
+            path = path.child(part);
+        }
+        path
+    }
+
+    fn warning(rule: Rule, path: FieldPath, detail: &str) -> Warning {
+        Warning {
+            rule,
+            path,
+            detail: detail.to_string(),
+            excepted: None,
+        }
+    }
+
+    fn excepted(i: usize, rule: Rule, leaf: &str) -> Warning {
+        Warning {
+            excepted: Some(Excepted {
+                reason: "kubelet serving certificates are self-signed on kubeadm (serverTLSBootstrap off): no CA to verify".into(),
+                kind: ErrorType::Forbidden,
+            }),
+            ..warning(rule, endpoint(i, leaf), M1_DETAIL)
+        }
     }
 
     #[test]
-    fn warnings_are_parsed_as_the_rules_write_them() {
-        let p = parse("[X3] spec.template.spec.containers[0]: injected a mount").unwrap();
-        assert_eq!(
-            p,
-            Parsed {
-                rule: Rule::X3,
-                reason: None,
-                path: Some("spec.template.spec.containers[0]"),
-                text: "injected a mount"
-            }
+    fn warnings_are_written_as_spec_13_reads_them() {
+        let w = warning(
+            Rule::X3,
+            FieldPath::root().child("spec").child("template"),
+            "injected a mount",
         );
-        let w = excepted(2, "M1", "tlsConfig.insecureSkipVerify");
-        let p = parse(&w).unwrap();
-        assert_eq!(p.rule, Rule::M1);
-        assert!(p.reason.unwrap().starts_with("\"kubelet serving"));
+        assert_eq!(shape(vec![w]), vec!["[X3] spec.template: injected a mount"]);
+        let mut w = excepted(2, Rule::M1, "tlsConfig.insecureSkipVerify");
+        w.detail = "insecureSkipVerify: true".into();
         assert_eq!(
-            p.path,
-            Some("spec.endpoints[2].tlsConfig.insecureSkipVerify")
+            shape(vec![w]),
+            // Over 120 bytes: the reason is cut.
+            vec!["[M1] excepted (\"kubelet serving certificates are self-signed on kubeadm (serverTLSBootstrap off...\"): spec.endpoints[2].tlsConfig.insecureSkipVerify: Forbidden: insecureSkipVerify: true"]
         );
-        assert!(p.text.starts_with("Forbidden: "));
-        let p = parse("[R2] no path here: x").unwrap();
-        assert_eq!((p.path, p.text), (None, "no path here: x"));
-        assert_eq!(parse("no rule"), None);
-        assert_eq!(parse("[nope] x: y"), None);
+        // A path that cannot be listed stays in the text; the root reads as
+        // a violation's does.
+        let odd = FieldPath::root().child("data").key("a b\nc");
+        assert_eq!(
+            shape(vec![warning(Rule::R2, odd, "x")]),
+            vec!["[R2] data[a b c]: x"]
+        );
+        assert_eq!(
+            shape(vec![warning(Rule::R2, FieldPath::root(), "x")]),
+            vec!["[R2] <object>: x"]
+        );
     }
 
     #[test]
     fn short_distinct_warnings_pass_unchanged() {
         let w = vec![
-            "[W-serverName] c: careful".to_string(),
-            "[X3] spec: added a mount".to_string(),
+            warning(Rule::WServerName, FieldPath::root().child("c"), "careful"),
+            warning(Rule::X3, FieldPath::root().child("spec"), "added a mount"),
         ];
-        assert_eq!(shape(w.clone()), w);
+        assert_eq!(
+            shape(w),
+            vec!["[W-serverName] c: careful", "[X3] spec: added a mount"]
+        );
     }
 
     #[test]
@@ -410,8 +471,8 @@ mod tests {
         // kube-prometheus' kubelet monitor: four endpoints, M1 and M5 each.
         let mut w = Vec::new();
         for i in 0..4 {
-            w.push(excepted(i, "M5", "bearerTokenFile"));
-            w.push(excepted(i, "M1", "tlsConfig.insecureSkipVerify"));
+            w.push(excepted(i, Rule::M5, "bearerTokenFile"));
+            w.push(excepted(i, Rule::M1, "tlsConfig.insecureSkipVerify"));
         }
         let shaped = shape(w);
         assert_eq!(shaped.len(), 2, "{shaped:#?}");
@@ -421,15 +482,9 @@ mod tests {
             shaped[0]
         );
         assert!(shaped[1].contains("spec.endpoints[0,1,2,3].tlsConfig.insecureSkipVerify: "));
-        for s in &shaped {
+        for (s, rule) in shaped.iter().zip([Rule::M5, Rule::M1]) {
             assert!(s.len() <= MAX_WARNING, "{} bytes: {s}", s.len());
-            assert!(
-                s.ends_with(&format!(
-                    "(README#{})",
-                    Rule::from_id(&s[1..3]).unwrap().anchor()
-                )),
-                "{s}"
-            );
+            assert!(s.ends_with(&format!("(README#{})", rule.anchor())), "{s}");
         }
     }
 
@@ -449,8 +504,12 @@ mod tests {
 
     #[test]
     fn a_long_warning_keeps_rule_path_and_first_clauses_and_points_to_the_readme() {
-        let text = format!("[M1] spec.endpoints[0].tlsConfig.insecureSkipVerify: {M1_DETAIL}");
-        let shaped = shape(vec![text]);
+        let long = warning(
+            Rule::M1,
+            endpoint(0, "tlsConfig.insecureSkipVerify"),
+            &format!("Forbidden: {M1_DETAIL}"),
+        );
+        let shaped = shape(vec![long]);
         let s = &shaped[0];
         assert!(s.len() <= MAX_WARNING, "{s}");
         assert!(s.starts_with("[M1] spec.endpoints[0].tlsConfig.insecureSkipVerify: Forbidden: insecureSkipVerify: true turns off verification"), "{s}");
@@ -459,7 +518,7 @@ mod tests {
             "{s}"
         );
         // Multi-byte text is cut on a char boundary.
-        let wide = format!("[R2] a: {}", "ü".repeat(400));
+        let wide = warning(Rule::R2, FieldPath::root().child("a"), &"ü".repeat(400));
         let s = &shape(vec![wide])[0];
         assert!(s.len() <= MAX_WARNING && s.starts_with("[R2] a: ü"));
     }
@@ -467,15 +526,20 @@ mod tests {
     #[test]
     fn a_long_warning_keeps_what_is_wrong_and_the_fix() {
         // kube-prometheus' kubelet monitor (W-serverName, 262 bytes).
-        let w = "[W-serverName] spec.endpoints[0].tlsConfig.serverName: the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; set serverName to a name the target's serving certificate carries";
-        assert!(w.len() > MAX_WARNING);
+        let detail = "the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; set serverName to a name the target's serving certificate carries";
+        let w = |i| {
+            warning(
+                Rule::WServerName,
+                endpoint(i, "tlsConfig.serverName"),
+                detail,
+            )
+        };
         assert_eq!(
-            shape(vec![w.to_string()]),
+            shape(vec![w(0)]),
             vec![format!("[W-serverName] spec.endpoints[0].tlsConfig.serverName: the endpoint verifies the server certificate but sets no serverName; ...; set serverName to a name the target's serving certificate carries (README#{})", Rule::WServerName.anchor())]
         );
         // Two findings of a rule stay two warnings.
-        let two = vec![w.to_string(), w.replace("[0]", "[1]")];
-        let shaped = shape(two);
+        let shaped = shape(vec![w(0), w(1)]);
         assert_eq!(shaped.len(), 2);
         assert!(shaped[1].starts_with("[W-serverName] spec.endpoints[1].tlsConfig.serverName: "));
     }
@@ -483,21 +547,54 @@ mod tests {
     #[test]
     fn a_long_warning_keeps_its_fix_after_what_fits_of_the_rest() {
         // Kueue's monitor reading a Secret no Certificate writes (R2).
-        let w = "[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret \"metrics-server-cert\" (CA) is written by no cert-manager Certificate in namespace \"kueue-system\", so nothing issues or renews it; did you mean \"kueue-metrics-server-cert\" (written by Certificate kueue-metrics-cert)?";
-        let s = &shape(vec![w.to_string()])[0];
+        let w = warning(Rule::R2, endpoint(0, "tlsConfig.ca.secret.name"), "Secret \"metrics-server-cert\" (CA) is written by no cert-manager Certificate in namespace \"kueue-system\", so nothing issues or renews it; did you mean \"kueue-metrics-server-cert\" (written by Certificate kueue-metrics-cert)?");
+        let s = &shape(vec![w])[0];
         assert!(s.len() <= MAX_WARNING, "{} bytes: {s}", s.len());
         assert!(s.starts_with("[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret \"metrics-server-cert\" (CA) is written by no"), "{s}");
         assert!(s.ends_with(&format!("...; did you mean \"kueue-metrics-server-cert\" (written by Certificate kueue-metrics-cert)? (README#{})", Rule::R2.anchor())), "{s}");
     }
 
     #[test]
+    fn bounds_at_most_per_rule_warnings_of_a_rule_are_listed_then_counted() {
+        let mut w: Vec<Warning> = (0..PER_RULE + 30)
+            .map(|i| warning(Rule::M4, endpoint(i, "scheme"), &format!("x{i}")))
+            .collect();
+        w.push(warning(Rule::W5, FieldPath::root().child("z"), "injected"));
+        let shaped = shape(w);
+        assert_eq!(shaped.len(), PER_RULE + 2, "{shaped:#?}");
+        assert_eq!(
+            shaped[PER_RULE - 1],
+            format!(
+                "[M4] spec.endpoints[{}].scheme: x{}",
+                PER_RULE - 1,
+                PER_RULE - 1
+            )
+        );
+        assert_eq!(shaped[PER_RULE], "[W5] z: injected");
+        assert_eq!(
+            shaped[PER_RULE + 1],
+            "[M4] and 30 more warnings of this rule, not listed"
+        );
+    }
+
+    #[test]
     fn past_4_kib_the_least_important_are_left_out_with_a_count() {
         let mut w = Vec::new();
-        for i in 0..30 {
-            w.push(format!("[R2] spec.volumes[{i}].secret.secretName: Secret \"s{i}\" is written by no cert-manager Certificate in namespace \"n\", so nothing issues or renews it ({i})"));
+        for i in 0..PER_RULE {
+            let path = FieldPath::root()
+                .child("spec")
+                .child("volumes")
+                .index(i)
+                .child("secret")
+                .child("secretName");
+            w.push(warning(Rule::R2, path, &format!("Secret \"s{i}\" is written by no cert-manager Certificate in namespace \"monitoring\", so nothing issues or renews it and the pod of the controller manager cannot start; create a Certificate ({i})")));
         }
-        w.push(excepted(0, "M1", "tlsConfig.insecureSkipVerify"));
-        w.push("[X3] spec.template.spec.containers[0]: injected volume \"metrics-certs\"".into());
+        w.push(excepted(0, Rule::M1, "tlsConfig.insecureSkipVerify"));
+        w.push(warning(
+            Rule::X3,
+            FieldPath::root().child("spec").child("template"),
+            "injected volume \"metrics-certs\"",
+        ));
         let shaped = shape(w);
         let total: usize = shaped.iter().map(String::len).sum();
         assert!(total <= MAX_TOTAL, "{total}");
@@ -518,7 +615,7 @@ mod tests {
             last,
             &format!(
                 "[R2] {} more warning(s) left out (R2): the API server keeps 4 KiB of warnings",
-                30 - kept_r2
+                PER_RULE - kept_r2
             )
         );
         // Kept in their order.

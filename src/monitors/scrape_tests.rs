@@ -7,6 +7,7 @@
 use super::kinds::{by_kind, SCRAPE_KINDS};
 use crate::report::Report;
 use crate::review::{review, Target};
+use crate::rule::Rule;
 use crate::settings::Settings;
 use crate::testing::findings;
 use kubewarden_policy_sdk::request::{GroupVersionKind, KubernetesAdmissionRequest};
@@ -450,9 +451,12 @@ fn scrape_classes_merge() {
         r.violations[0]
     );
     assert!(
-        r.warnings.iter().any(|w| w
-            .starts_with("[M1] spec.endpoints[0].tlsConfig.insecureSkipVerify")
-            && w.contains("from scrape class lenient")),
+        r.warnings.iter().any(|w| crate::testing::warns(
+            w,
+            Rule::M1,
+            "spec.endpoints[0].tlsConfig.insecureSkipVerify",
+            ""
+        ) && w.detail.contains("from scrape class lenient")),
         "{:?}",
         r.warnings
     );
@@ -481,14 +485,22 @@ fn undeclared_scrape_class() {
         pairs(&[("M1", "spec.endpoints[1].tlsConfig.insecureSkipVerify")])
     );
     assert!(
-        r.warnings[0].starts_with("[settings] spec.scrapeClass: scrape class tls-client-certificate-auth is not described"),
+        crate::testing::warns(
+            &r.warnings[0],
+            Rule::Settings,
+            "spec.scrapeClass",
+            "scrape class tls-client-certificate-auth is not described"
+        ),
         "{:?}",
         r.warnings
     );
     assert!(
-        r.warnings
-            .iter()
-            .any(|w| w.starts_with("[M8] spec.endpoints[0].tlsConfig.ca:")),
+        r.warnings.iter().any(|w| crate::testing::warns(
+            w,
+            Rule::M8,
+            "spec.endpoints[0].tlsConfig.ca",
+            ""
+        )),
         "{:?}",
         r.warnings
     );
@@ -500,9 +512,12 @@ fn undeclared_scrape_class() {
     );
     assert!(r.is_clean(), "{:?}", r.violations);
     assert!(
-        r.warnings
-            .iter()
-            .any(|w| w.starts_with("[M2] spec.endpoints[0].tlsConfig.keyFile")),
+        r.warnings.iter().any(|w| crate::testing::warns(
+            w,
+            Rule::M2,
+            "spec.endpoints[0].tlsConfig.keyFile",
+            ""
+        )),
         "{:?}",
         r.warnings
     );
@@ -2010,8 +2025,8 @@ fn cluster_scoped_cross_checks() {
     assert!(r.is_clean(), "{r:?}");
     assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
     assert!(
-        r.warnings[0].starts_with("[R2] spec.endpoints[0].tls.ca.secret.namespace: cross-object checks (R1, R2) skipped for Secret \"kueue-metrics-server-cert\": ClusterPodMonitoring is cluster-scoped"),
-        "{}",
+        crate::testing::warns(&r.warnings[0], Rule::R2, "spec.endpoints[0].tls.ca.secret.namespace", "cross-object checks (R1, R2) skipped for Secret \"kueue-metrics-server-cert\": ClusterPodMonitoring is cluster-scoped"),
+        "{:?}",
         r.warnings[0]
     );
     assert!(c.calls.borrow().is_empty());
@@ -2048,15 +2063,20 @@ fn cluster_scoped_cross_checks() {
         let c = FakeCluster::default();
         let r = review_with(&mut req, &s, Some(&c)).report;
         assert_eq!(c.calls.borrow().len(), 4, "{kind}");
-        let skipped: Vec<&String> = r
+        let skipped: Vec<_> = r
             .warnings
             .iter()
-            .filter(|w| w.contains("skipped"))
+            .filter(|w| w.detail.contains("skipped"))
             .collect();
         assert_eq!(skipped.len(), 1, "{kind}: {:?}", r.warnings);
         assert!(
-            skipped[0].starts_with("[R2] spec.endpoints[4].tls.ca.secret.name:"),
-            "{kind}: {}",
+            crate::testing::warns(
+                skipped[0],
+                Rule::R2,
+                "spec.endpoints[4].tls.ca.secret.name",
+                ""
+            ),
+            "{kind}: {:?}",
             skipped[0]
         );
     }

@@ -196,7 +196,16 @@ fn m1_skip_verify() {
     let r = run(&ep, &internal_allow);
     assert!(r.is_clean());
     assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
-    assert!(r.warnings[0].starts_with("[M1] spec.endpoints[0].tlsConfig.insecureSkipVerify: insecureSkipVerify: true is accepted because allowInsecureSkipVerify is set"), "{}", r.warnings[0]);
+    assert!(
+        crate::testing::warns(
+            &r.warnings[0],
+            Rule::M1,
+            "spec.endpoints[0].tlsConfig.insecureSkipVerify",
+            "insecureSkipVerify: true is accepted because allowInsecureSkipVerify is set"
+        ),
+        "{:?}",
+        r.warnings[0]
+    );
 
     // The message says what to write; without lookups it names no Service.
     let r = run(&ep, &no());
@@ -781,10 +790,20 @@ fn w_server_name() {
     let warnings = |ep: Value, s: Value| run(&ep, &s).warnings;
     let w = warnings(tls(json!({"serverName": null})), no());
     assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].starts_with("[W-serverName] spec.endpoints[0].tlsConfig.serverName: the endpoint verifies the server certificate but sets no serverName"), "{}", w[0]);
     assert!(
-        w[0].ends_with("set serverName to a DNS name the target's certificate carries"),
-        "{}",
+        crate::testing::warns(
+            &w[0],
+            Rule::WServerName,
+            "spec.endpoints[0].tlsConfig.serverName",
+            "the endpoint verifies the server certificate but sets no serverName"
+        ),
+        "{:?}",
+        w[0]
+    );
+    assert!(
+        w[0].detail
+            .ends_with("set serverName to a DNS name the target's certificate carries"),
+        "{:?}",
         w[0]
     );
 
@@ -803,7 +822,7 @@ fn w_server_name() {
         no()
     )
     .iter()
-    .all(|w| !w.contains("W-serverName")));
+    .all(|w| w.rule != Rule::WServerName));
     assert!(warnings(json!({"scheme": "https", "tlsConfig": {}}), no()).is_empty());
     assert!(warnings(
         json!({"scheme": "http", "tlsConfig": {"caFile": "/ca"}}),
@@ -1121,13 +1140,19 @@ fn server_name_advice_names_the_looked_up_service() {
     );
     assert_eq!(w.len(), 1, "{w:?}");
     assert!(
-        w[0].starts_with("[W-serverName] spec.endpoints[0].tlsConfig.serverName: "),
-        "{}",
+        crate::testing::warns(
+            &w[0],
+            Rule::WServerName,
+            "spec.endpoints[0].tlsConfig.serverName",
+            ""
+        ),
+        "{:?}",
         w[0]
     );
     assert!(
-        w[0].ends_with("set serverName: kube-state-metrics.monitoring.svc"),
-        "{}",
+        w[0].detail
+            .ends_with("set serverName: kube-state-metrics.monitoring.svc"),
+        "{:?}",
         w[0]
     );
     // One Service lookup (R2 looks up the Certificates of the CA Secret).
@@ -1150,8 +1175,9 @@ fn server_name_advice_names_the_looked_up_service() {
         &one,
     );
     assert!(
-        w[0].ends_with("set serverName: kube-state-metrics.monitoring.svc"),
-        "{}",
+        w[0].detail
+            .ends_with("set serverName: kube-state-metrics.monitoring.svc"),
+        "{:?}",
         w[0]
     );
     // Two matching Services (the selector matches both): no guess.
@@ -1164,11 +1190,12 @@ fn server_name_advice_names_the_looked_up_service() {
         &two,
     );
     assert!(
-        w[0].contains("set serverName to a DNS name the target's certificate carries"),
-        "{}",
+        w[0].detail
+            .contains("set serverName to a DNS name the target's certificate carries"),
+        "{:?}",
         w[0]
     );
-    assert!(!w[0].contains(".monitoring.svc"), "{}", w[0]);
+    assert!(!w[0].detail.contains(".monitoring.svc"), "{:?}", w[0]);
     // None matching.
     let none = monitoring(vec![svc(
         "node-exporter",
@@ -1179,8 +1206,9 @@ fn server_name_advice_names_the_looked_up_service() {
         &none,
     );
     assert!(
-        w[0].contains("a DNS name the target's certificate carries"),
-        "{}",
+        w[0].detail
+            .contains("a DNS name the target's certificate carries"),
+        "{:?}",
         w[0]
     );
     // Any namespace: no lookup, generic advice.
@@ -1195,8 +1223,9 @@ fn server_name_advice_names_the_looked_up_service() {
         &any,
     );
     assert!(
-        w[0].contains("a DNS name the target's certificate carries"),
-        "{}",
+        w[0].detail
+            .contains("a DNS name the target's certificate carries"),
+        "{:?}",
         w[0]
     );
     assert_eq!(services(&any), 0);
@@ -1236,7 +1265,7 @@ fn server_name_advice_names_the_looked_up_service() {
     ] {
         let w = warnings(object.clone(), &etcd);
         assert!(
-            w.iter().all(|w| !w.contains("serverName")),
+            w.iter().all(|w| !w.detail.contains("serverName")),
             "{object}: {w:?}"
         );
     }
@@ -1249,13 +1278,15 @@ fn server_name_advice_names_the_looked_up_service() {
     );
     assert_eq!(w.len(), 2, "{w:?}");
     assert!(
-        w.iter()
-            .any(|w| w.contains("a DNS name the target's certificate carries")),
+        w.iter().any(|w| w
+            .detail
+            .contains("a DNS name the target's certificate carries")),
         "{w:?}"
     );
     assert!(
-        w.iter().any(|w| w.starts_with("[W-serverName]")
-            && w.contains("cannot list v1 Services in namespace \"monitoring\"")),
+        w.iter().any(|w| w.rule == Rule::WServerName
+            && w.detail
+                .contains("cannot list v1 Services in namespace \"monitoring\"")),
         "{w:?}"
     );
 }
@@ -1321,16 +1352,34 @@ fn server_name_advice_fixtures() {
     let ksm = "cross-object/kube-prometheus-kube-state-metrics-no-servername.json";
     let (w, calls) = verdict(ksm, "kube-prometheus-services.yml");
     assert_eq!(calls, 1);
+    let said = "the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; set serverName: kube-state-metrics.monitoring.svc";
+    let found: Vec<(Rule, &str, &str)> = w
+        .iter()
+        .map(|w| (w.rule, w.path.as_str(), w.detail.as_str()))
+        .collect();
     assert_eq!(
-        w,
+        found,
         vec![
-            "[W-serverName] spec.endpoints[0].tlsConfig.serverName: the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; set serverName: kube-state-metrics.monitoring.svc",
-            "[W-serverName] spec.endpoints[1].tlsConfig.serverName: the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; set serverName: kube-state-metrics.monitoring.svc",
+            (
+                Rule::WServerName,
+                "spec.endpoints[0].tlsConfig.serverName",
+                said
+            ),
+            (
+                Rule::WServerName,
+                "spec.endpoints[1].tlsConfig.serverName",
+                said
+            ),
         ]
     );
     let (w, _) = verdict(ksm, "kube-prometheus-services-sharded.yml");
     assert_eq!(w.len(), 2, "{w:?}");
-    assert!(w.iter().all(|w| w.ends_with("; set serverName to a DNS name the target's certificate carries")), "{w:?}");
+    assert!(
+        w.iter().all(|w| w
+            .detail
+            .ends_with("; set serverName to a DNS name the target's certificate carries")),
+        "{w:?}"
+    );
     // Fixed as suggested: nothing to say.
     let (w, _) = verdict(
         "cross-object/kube-prometheus-kube-state-metrics-servername.json",

@@ -970,7 +970,7 @@ mod tests {
         );
         assert!(r.violations[0].detail.contains("cannot place"), "{r:?}");
         assert!(
-            r.warnings[0].starts_with("[W4] excepted"),
+            r.warnings[0].rule == Rule::W4 && r.warnings[0].excepted.is_some(),
             "{:?}",
             r.warnings
         );
@@ -1350,6 +1350,19 @@ mod tests {
         // An unreadable script in a container that names no W3 flag only warns.
         let (found, details) = w3_through(sh(), "exec /manager --leader-elect='", false);
         assert_eq!(found, "");
-        assert!(details[0].starts_with("[invalid] "), "{details:?}");
+        assert!(
+            details[0].starts_with("the shell script is not read: "),
+            "{details:?}"
+        );
+        let object = json!({"spec": {"template": {"spec": {"containers": [
+            {"name": "manager", "command": sh(), "args": ["exec /manager --leader-elect='"]}]}}}});
+        let r = testing::workload_report(
+            check,
+            WorkloadKind::Deployment,
+            &object,
+            &Settings::default(),
+        );
+        let rules: Vec<Rule> = r.warnings.iter().map(|w| w.rule).collect();
+        assert_eq!(rules, [Rule::Invalid], "{r:?}");
     }
 }

@@ -237,13 +237,15 @@ impl<'a> MetricsServer<'a> {
 /// written for, through the whole review.
 #[cfg(test)]
 mod tests {
+    use crate::report::Warning;
+    use crate::rule::Rule;
     use crate::testing::{findings, report};
     use crate::workloads::certs::tests::{deployment, mount, secret_volume, settings, C0};
     use serde_json::{json, Value};
 
     /// `(rule, path)` of every violation, the warnings, the violations'
     /// details, and whether the object was repaired.
-    type Outcome = (Vec<(String, String)>, Vec<String>, Vec<String>, bool);
+    type Outcome = (Vec<(String, String)>, Vec<Warning>, Vec<String>, bool);
 
     fn run(container: Value, volumes: Value, s: Value) -> Outcome {
         let object = deployment(json!({"containers": [container], "volumes": volumes}));
@@ -408,7 +410,7 @@ mod tests {
         let args = &patched["spec"]["template"]["spec"]["containers"][0]["args"];
         assert_eq!(args.as_array().unwrap().len(), 4, "{args}");
         assert!(
-            r.warnings.iter().any(|w| w.starts_with("[W5]")),
+            r.warnings.iter().any(|w| w.rule == Rule::W5),
             "{:?}",
             r.warnings
         );
@@ -482,7 +484,7 @@ mod tests {
         let v = run_with(&nothing, "auto");
         assert!(v.mutated.is_none() && v.report.violations.is_empty());
         assert!(
-            v.report.warnings.iter().any(|w| w.starts_with("[X3]")),
+            v.report.warnings.iter().any(|w| w.rule == Rule::X3),
             "{:?}",
             v.report.warnings
         );

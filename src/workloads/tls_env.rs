@@ -348,13 +348,16 @@ mod tests {
     }
 
     /// W2 on the Knative activator with `env`: findings relative to `env`.
-    fn activator(spec: &str) -> (String, Vec<String>) {
-        let object = json!({"spec": {"template": {"spec": {"containers": [
+    fn activator_object(spec: &str) -> Value {
+        json!({"spec": {"template": {"spec": {"containers": [
             {"name": "activator", "env": env(spec),
-             "image": "gcr.io/knative-releases/knative.dev/serving/cmd/activator:v1.17.0"}]}}}});
+             "image": "gcr.io/knative-releases/knative.dev/serving/cmd/activator:v1.17.0"}]}}}})
+    }
+
+    fn activator(spec: &str) -> (String, Vec<String>) {
         run(
             WorkloadKind::Deployment,
-            &object,
+            &activator_object(spec),
             "spec.template.spec.containers[0].env",
         )
     }
@@ -449,11 +452,18 @@ mod tests {
         );
         let (found, _) = activator("+ TLS_MIN_VERSION= 1.2");
         assert_eq!(found, "W2@[2].value", "compared exactly, as Knative does");
-        let (_, details) = activator("+ TLS_MAX_VERSION=1.2");
+        let object = activator_object("+ TLS_MAX_VERSION=1.2");
+        let r = testing::workload_report(
+            check,
+            WorkloadKind::Deployment,
+            &object,
+            &Settings::default(),
+        );
+        assert!(r.is_clean(), "{r:?}");
+        let w = &r.warnings[0];
         assert!(
-            details[0].contains("below Knative's default minimum 1.3")
-                && details[0].starts_with("[W2] "),
-            "{details:?}"
+            w.rule == Rule::W2 && w.detail.contains("below Knative's default minimum 1.3"),
+            "{w:?}"
         );
         let (_, details) = activator("+ TLS_MIN_VERSION=1.1");
         assert_eq!(

@@ -2,6 +2,7 @@
 //! an inline Deployment run through the whole review.
 
 use crate::report::Report;
+use crate::rule::Rule;
 use crate::settings::Settings;
 use crate::testing::{findings, report};
 use serde_json::{json, Value};
@@ -368,7 +369,7 @@ fn x3_outcome(pod: &Value, mode: &str) -> &'static str {
     let (r, m) = run(deployment(pod.clone()), &s);
     assert!(m.is_none());
     let violation = r.violations.iter().any(|v| v.rule == crate::rule::Rule::X3);
-    let warned = r.warnings.iter().any(|w| w.starts_with("[X3]"));
+    let warned = r.warnings.iter().any(|w| w.rule == Rule::X3);
     match (violation, warned) {
         (true, false) => "X3",
         (false, true) => "warn",
@@ -542,13 +543,13 @@ fn x3_without_evidence_names_the_flag_to_add() {
     );
     assert!(r.is_clean());
     let w = &r.warnings[0];
+    assert_eq!((w.rule, w.path.as_str()), (Rule::X3, C0));
     for part in [
-        "[X3] ",
         "--metrics-cert-path=/tmp/k8s-metrics-server/metrics-certs",
         "once the binary supports it",
         "Secret \"metrics-server-cert\" must exist",
     ] {
-        assert!(w.contains(part), "{w} lacks {part}");
+        assert!(w.detail.contains(part), "{w:?} lacks {part}");
     }
     let (r, m) = run(obj, &settings(json!({"certManagement": "external"})));
     assert!(m.is_none());

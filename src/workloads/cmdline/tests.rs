@@ -408,7 +408,12 @@ fn shells_read_the_commands_of_the_script() {
     );
     assert!(found.starts_with("?a shell script that cannot be read (an unbalanced quote)"));
     assert!(
-        r.warnings[0].starts_with("[invalid] c.args[0]: the shell script is not read: "),
+        crate::testing::warns(
+            &r.warnings[0],
+            Rule::Invalid,
+            "c.args[0]",
+            "the shell script is not read: "
+        ),
         "{:?}",
         r.warnings
     );
@@ -695,7 +700,7 @@ fn shells_nested_and_eval() {
     );
     assert!(found.ends_with("@args[0]"), "{found}");
     assert!(
-        r.warnings[0].contains("more than 4 deep"),
+        r.warnings[0].detail.contains("more than 4 deep"),
         "{:?}",
         r.warnings
     );
@@ -919,13 +924,18 @@ fn shells_words_redirections_and_bounds() {
         "/manager \"x",
     ] {
         let (_, r) = through(json!(["sh", "-c"]), script, &[]);
-        assert!(r.warnings[0].contains("unbalanced quote"), "{script}");
+        assert!(
+            r.warnings[0].detail.contains("unbalanced quote"),
+            "{script}"
+        );
     }
     // A script longer than the bound is not read.
     let long = format!("{MANAGER} {}", "x ".repeat(shell::MAX_SCRIPT / 2));
     let (_, r) = through(json!(["sh", "-c"]), &long, &[]);
     assert!(
-        r.warnings[0].contains("longer than the policy reads"),
+        r.warnings[0]
+            .detail
+            .contains("longer than the policy reads"),
         "{:?}",
         r.warnings
     );
@@ -933,7 +943,7 @@ fn shells_words_redirections_and_bounds() {
     let many = format!("{MANAGER} {}", "{a,b,c,d}{a,b,c,d}{a,b,c,d} ".repeat(300));
     let (_, r) = through(json!(["bash", "-c"]), &many, &[]);
     assert!(
-        r.warnings[0].contains("more words than"),
+        r.warnings[0].detail.contains("more words than"),
         "{:?}",
         r.warnings
     );

@@ -2,6 +2,7 @@
 //! targeting, refusals and idempotence.
 
 use crate::report::Report;
+use crate::rule::Rule;
 use crate::settings::Settings;
 use crate::testing::{findings, report};
 use crate::workloads::certs::tests::{
@@ -73,16 +74,15 @@ fn inject_x3_adds_volume_mount_and_flag() {
     assert_eq!(spec["containers"][0]["command"], json!(["/manager"]));
     assert_eq!(r.warnings.len(), 1);
     let w = &r.warnings[0];
+    assert_eq!((w.rule, w.path.as_str()), (Rule::X3, C0));
     for part in [
-        C0,
         "volume \"metrics-certs\" from Secret \"metrics-server-cert\"",
         "read-only mount",
         METRICS_DIR,
         "container \"manager\"",
         "--metrics-cert-path=",
-        "[X3] ",
     ] {
-        assert!(w.contains(part), "{w} lacks {part}");
+        assert!(w.detail.contains(part), "{w:?} lacks {part}");
     }
 }
 
@@ -127,8 +127,8 @@ fn inject_x3_uses_the_directory_where_the_secret_is_already_mounted() {
     ]);
     assert_eq!(m, expected, "only the flag is added");
     assert!(
-        !r.warnings[0].contains("read-only mount"),
-        "{}",
+        !r.warnings[0].detail.contains("read-only mount"),
+        "{:?}",
         r.warnings[0]
     );
 }
@@ -167,8 +167,8 @@ fn inject_x3_not_attempted_when_the_flag_would_not_be_read() {
         let (r, m) = run(obj.clone(), &Settings::default());
         assert!(m.is_none() && r.is_clean(), "{tail}: {r:?}");
         assert!(
-            r.warnings[0].contains("is not read as a flag"),
-            "{}",
+            r.warnings[0].detail.contains("is not read as a flag"),
+            "{:?}",
             r.warnings[0]
         );
         let (r, m) = run(obj, &settings(json!({"certManagement": "external"})));
@@ -209,9 +209,11 @@ fn inject_w5_mounts_the_named_directory_without_a_flag() {
     );
     assert_eq!(spec(&m)["volumes"], json!([new_volume()]));
     assert!(
-        r.warnings[0].starts_with("[W5] ")
-            && r.warnings[0].contains("because --metrics-cert-path names /certs/"),
-        "{}",
+        r.warnings[0].rule == Rule::W5
+            && r.warnings[0]
+                .detail
+                .contains("because --metrics-cert-path names /certs/"),
+        "{:?}",
         r.warnings[0]
     );
 }
@@ -228,8 +230,8 @@ fn inject_w5_knative_env_gets_one_mount() {
     );
     assert_eq!(r.warnings.len(), 1);
     assert!(
-        r.warnings[0].contains("METRICS_PROMETHEUS_TLS_CERT")
-            && r.warnings[0].contains("METRICS_PROMETHEUS_TLS_KEY")
+        r.warnings[0].detail.contains("METRICS_PROMETHEUS_TLS_CERT")
+            && r.warnings[0].detail.contains("METRICS_PROMETHEUS_TLS_KEY")
     );
 }
 
@@ -245,7 +247,12 @@ fn inject_w5_into_an_init_container() {
         json!([mount("metrics-certs", "/certs")])
     );
     assert!(spec(&m)["containers"][0].get("volumeMounts").is_none());
-    assert!(r.warnings[0].starts_with("[W5] spec.template.spec.initContainers[0]:"));
+    assert!(crate::testing::warns(
+        &r.warnings[0],
+        Rule::W5,
+        "spec.template.spec.initContainers[0]",
+        ""
+    ));
 }
 
 #[test]
@@ -285,8 +292,10 @@ fn inject_reuses_an_existing_volume_of_the_secret_first() {
             json!([mount("my-metrics", "/certs")])
         );
         assert!(
-            r.warnings[0].contains("volume \"my-metrics\" (Secret \"metrics-server-cert\")"),
-            "{}",
+            r.warnings[0]
+                .detail
+                .contains("volume \"my-metrics\" (Secret \"metrics-server-cert\")"),
+            "{:?}",
             r.warnings[0]
         );
     }
@@ -362,7 +371,9 @@ fn inject_opt_in_annotation() {
             spec(&m)["containers"][0].get("args").is_none(),
             "no flag without X3"
         );
-        assert!(r.warnings[0].contains("secure-metrics/inject-metrics-certs"));
+        assert!(r.warnings[0]
+            .detail
+            .contains("secure-metrics/inject-metrics-certs"));
     }
     // metricsContainerName among several.
     let obj = annotated(
@@ -534,8 +545,13 @@ fn inject_on_every_workload_kind() {
             "{kind}"
         );
         assert!(
-            r.warnings[0].starts_with(&format!("[X3] {}.containers[0]:", keys.join("."))),
-            "{kind}: {}",
+            crate::testing::warns(
+                &r.warnings[0],
+                Rule::X3,
+                &format!("{}.containers[0]", keys.join(".")),
+                ""
+            ),
+            "{kind}: {:?}",
             r.warnings[0]
         );
     }
@@ -773,9 +789,11 @@ fn inject_two_containers_share_one_new_volume() {
         json!([mount("metrics-certs", "/b")])
     );
     assert_eq!(r.warnings.len(), 2);
-    assert!(r.warnings[0].contains("volume \"metrics-certs\" from Secret"));
+    assert!(r.warnings[0]
+        .detail
+        .contains("volume \"metrics-certs\" from Secret"));
     assert!(
-        !r.warnings[1].contains("from Secret"),
+        !r.warnings[1].detail.contains("from Secret"),
         "the volume is told once"
     );
 }
@@ -854,7 +872,7 @@ fn inject_excepted_violations_elsewhere_do_not_block_the_repair() {
         m.is_some(),
         "the excepted W1 becomes a warning: the W5 repair is made"
     );
-    assert!(r.warnings.iter().any(|w| w.starts_with("[W5]")), "{r:?}");
+    assert!(r.warnings.iter().any(|w| w.rule == Rule::W5), "{r:?}");
 }
 
 #[test]
