@@ -170,6 +170,10 @@ struct Key {
     read: ReadFn,
 }
 
+/// The index of `certManagement` in [`TABLE`], which other keys' readings
+/// depend on.
+const CERT_MANAGEMENT: usize = 0;
+
 /// Every settings key, in the order of the README's settings table.
 const TABLE: [Key; 16] = [
     Key {
@@ -734,16 +738,16 @@ impl Settings {
             }
         }
         let mut s = Settings::default();
-        for (key, v) in TABLE.iter().zip(given) {
+        let mut unreadable = [false; TABLE.len()];
+        for ((key, v), unreadable) in TABLE.iter().zip(given).zip(&mut unreadable) {
             if let Some(v) = v {
+                let problems = report.violations.len();
                 (key.read)(&mut s, v, &FieldPath::root().child(key.name), &mut report);
+                *unreadable = report.violations.len() > problems;
             }
         }
         // Across keys: only when certManagement itself was readable.
-        let mode_ok = !report
-            .violations
-            .iter()
-            .any(|v| v.path.as_str() == "certManagement");
+        let mode_ok = !unreadable[CERT_MANAGEMENT];
         if mode_ok && s.allow_insecure_skip_verify && s.cert_management != CertManagement::Internal
         {
             report.forbidden(
@@ -1170,7 +1174,7 @@ mod tests {
     #[test]
     fn keys_come_from_the_table() {
         assert_eq!(KEYS.len(), TABLE.len());
-        assert_eq!(KEYS[0], "certManagement");
+        assert_eq!(KEYS[CERT_MANAGEMENT], "certManagement");
         assert!(KEYS.contains(&"exceptions"));
         let mut sorted = KEYS.to_vec();
         sorted.sort_unstable();
