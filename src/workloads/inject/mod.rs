@@ -11,7 +11,7 @@
 //! and path: an injection that would leave the object breaking a rule, or
 //! still needing a repair, is refused and reported instead.
 
-use super::certs::{Need, Pod};
+use super::certs::{Need, Pod, Trigger};
 use super::mounts;
 use super::podspec::{self, WorkloadKind};
 use crate::context::Ctx;
@@ -81,10 +81,14 @@ impl Conflict {
     }
 }
 
+/// Why the needs of one edit ask for it: each finding once (a finding is
+/// its trigger and the field it was found at).
 fn reasons<'n>(needs: &[&'n Need]) -> Cow<'n, str> {
-    let mut seen: Vec<&str> = Vec::new();
+    let mut found: Vec<(Trigger, &FieldPath)> = Vec::with_capacity(needs.len());
+    let mut seen: Vec<&str> = Vec::with_capacity(needs.len());
     for n in needs {
-        if !seen.contains(&n.why.as_str()) {
+        if !found.contains(&(n.trigger, &n.path)) {
+            found.push((n.trigger, &n.path));
             seen.push(&n.why);
         }
     }
