@@ -515,7 +515,7 @@ mod review_tests {
         )
     }
 
-    fn ids(v: &crate::review::Verdict) -> Vec<(Rule, &str)> {
+    fn ids(v: &crate::report::Verdict) -> Vec<(Rule, &str)> {
         v.report
             .violations
             .iter()
@@ -578,7 +578,7 @@ mod review_tests {
             let mut req = crate::testing::request("Deployment", "guestbook-system", object);
             review_with(&mut req, &external, Some(&c))
         };
-        let r2 = |v: &crate::review::Verdict| {
+        let r2 = |v: &crate::report::Verdict| {
             v.report
                 .warnings
                 .iter()

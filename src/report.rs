@@ -1,4 +1,5 @@
-//! Violations and warnings: the one shared way every rule reports what it found.
+//! Violations and warnings: the one shared way every rule reports what it
+//! found, and the [`Verdict`] of a review, which `crate::response` answers.
 //!
 //! Modelled on Kubernetes' `field.ErrorList`: every violation carries the field
 //! path in the API server's notation, a type (`Required value`, `Invalid value`,
@@ -233,20 +234,10 @@ pub(crate) struct FieldPath(Repr);
 /// The longest path kept inline.
 pub(crate) const INLINE: usize = 54;
 
-// Sizes for WebAssembly (4-byte pointers): LLVM copies a value of up to 8
-// aligned stores inline, so 8-byte alignment keeps a copy of up to 64 bytes
-// inline where a 4-byte aligned one of more than 32 becomes `memory.copy`,
-// which wasmtime runs as a call into the runtime. A view ([`Obj`],
-// [`List`]: a reference and a path) is moved for every field a rule reads.
-//
-// [`Obj`]: crate::view::Obj
-// [`List`]: crate::view::List
+// Sizes for WebAssembly (4-byte pointers): a path is most of a view
+// (`crate::view`), whose own size is asserted there.
 #[cfg(target_arch = "wasm32")]
-const _: () = {
-    assert!(std::mem::size_of::<FieldPath>() == 56);
-    assert!(std::mem::size_of::<crate::view::Obj>() == 64);
-    assert!(std::mem::size_of::<crate::view::List>() == 64);
-};
+const _: () = assert!(std::mem::size_of::<FieldPath>() == 56);
 
 #[derive(Clone)]
 enum Repr {
@@ -586,6 +577,29 @@ impl Report {
     pub(crate) fn sort(&mut self) {
         self.violations
             .sort_by(|a, b| a.path.document_order(&b.path));
+    }
+}
+
+/// The outcome of one review: what was found, and the mutated object when
+/// the policy repaired the request.
+#[derive(Debug)]
+pub(crate) struct Verdict {
+    /// `Kind namespace/name`, the subject of the rejection message; built
+    /// only when there is something to reject (empty otherwise: every
+    /// request pays for it, and a plain ConfigMap must stay near the
+    /// parse-only baseline).
+    pub subject: String,
+    pub report: Report,
+    pub mutated: Option<serde_json::Value>,
+}
+
+impl Verdict {
+    pub(crate) fn untouched(subject: String) -> Verdict {
+        Verdict {
+            subject,
+            report: Report::new(),
+            mutated: None,
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Turns a [`Verdict`](crate::review::Verdict) into the Kubewarden response:
+//! Turns a [`Verdict`](crate::report::Verdict) into the Kubewarden response:
 //! one rejection listing every violation, or an acceptance (possibly with a
 //! mutated object), with warnings either way.
 //!
@@ -11,8 +11,7 @@
 //! and the number of problems stated are those of the whole report.
 
 use crate::bytes::ONES;
-use crate::report::{counted, cut, PATH_MAX, PER_RULE};
-use crate::review::Verdict;
+use crate::report::{counted, cut, Verdict, PATH_MAX, PER_RULE};
 use crate::rule::Rule;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::wapc_guest::CallResult;

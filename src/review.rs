@@ -21,7 +21,7 @@
 use crate::cluster::{Cluster, Lookups};
 use crate::context::Ctx;
 use crate::exceptions::{Applied, Subject};
-use crate::report::{FieldPath, Report};
+use crate::report::{FieldPath, Report, Verdict};
 use crate::settings::Settings;
 use crate::view::Obj;
 use crate::workloads::WorkloadKind;
@@ -107,29 +107,6 @@ impl Target {
             self,
             Target::Workload(WorkloadKind::Pod | WorkloadKind::Job)
         )
-    }
-}
-
-/// The outcome of one review: what was found, and the mutated object when
-/// the policy repaired the request.
-#[derive(Debug)]
-pub(crate) struct Verdict {
-    /// `Kind namespace/name`, the subject of the rejection message; built
-    /// only when there is something to reject (empty otherwise: every
-    /// request pays for it, and a plain ConfigMap must stay near the
-    /// parse-only baseline).
-    pub subject: String,
-    pub report: Report,
-    pub mutated: Option<Value>,
-}
-
-impl Verdict {
-    fn untouched(subject: String) -> Verdict {
-        Verdict {
-            subject,
-            report: Report::new(),
-            mutated: None,
-        }
     }
 }
 

@@ -25,6 +25,17 @@ pub(crate) struct List<'a> {
     pub path: FieldPath,
 }
 
+// Sizes for WebAssembly (4-byte pointers): LLVM copies a value of up to 8
+// aligned stores inline, so 8-byte alignment keeps a copy of up to 64 bytes
+// inline where a 4-byte aligned one of more than 32 becomes `memory.copy`,
+// which wasmtime runs as a call into the runtime. A view (a reference and a
+// path) is moved for every field a rule reads.
+#[cfg(target_arch = "wasm32")]
+const _: () = {
+    assert!(std::mem::size_of::<Obj>() == 64);
+    assert!(std::mem::size_of::<List>() == 64);
+};
+
 impl<'a> Obj<'a> {
     /// Views `value` as an object at `path`, reporting a type error otherwise.
     pub(crate) fn at(value: &'a Value, path: FieldPath, report: &mut Report) -> Option<Obj<'a>> {

@@ -279,7 +279,7 @@ internalCertManagement:
         config: &str,
         settings: serde_json::Value,
         certs: Vec<Value>,
-    ) -> crate::review::Verdict {
+    ) -> crate::report::Verdict {
         use crate::cluster::fake::FakeCluster;
         let cluster = FakeCluster::default()
             .with(
@@ -297,7 +297,7 @@ internalCertManagement:
         crate::review::review_with(&mut req, &s, Some(&cluster))
     }
 
-    fn rules(v: &crate::review::Verdict) -> Vec<(String, String)> {
+    fn rules(v: &crate::report::Verdict) -> Vec<(String, String)> {
         crate::testing::findings(&v.report)
     }
 
