@@ -8,10 +8,10 @@
 //! policy resolves it once per endpoint (see [`super::endpoint`]) so the
 //! rules judge what Prometheus will actually do.
 
-use super::endpoint::{read_tls, sets_anything, SchemeRewrite, TlsView};
 use super::kinds::{ScrapeKind, PO_TLS};
 use super::relabel::{scheme_rewrite, Dialect};
 use super::rules;
+use super::tls::{read_tls, sets_anything, Class, ClassRef};
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{ScrapeClassSetting, Settings};
@@ -82,59 +82,6 @@ pub(crate) fn validate(settings: &Settings, errors: &mut Report) {
         for v in report.violations {
             let detail = format!("{} (as {} reads it)", v.detail, v.rule);
             errors.push(Rule::Settings, v.path, v.kind, detail);
-        }
-    }
-}
-
-/// A declared class, read for one request.
-#[derive(Clone, Debug)]
-pub(crate) struct Class<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) tls: Option<TlsView<'a>>,
-    /// The class sets an `authorization` (credentials for every target).
-    pub(crate) authorization: bool,
-    /// The first of the class's `relabelings` that may leave a scheme other
-    /// than https: prometheus-operator adds them to every monitor of the
-    /// class (SPEC 10), so they count for each endpoint. Read once.
-    pub(crate) scheme_rewrite: Option<SchemeRewrite<'a>>,
-}
-
-/// The scrape class of a monitor.
-#[derive(Clone, Debug, Default)]
-pub(crate) enum ClassRef<'a> {
-    /// No class applies (another kind, or no class named and no default).
-    #[default]
-    None,
-    /// A class the `scrapeClasses` setting describes.
-    Declared(Box<Class<'a>>),
-    /// A class the monitor names but the setting does not describe.
-    Undeclared(&'a str),
-}
-
-/// Which class an endpoint's view came from, for messages.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) enum ClassUse<'a> {
-    #[default]
-    None,
-    Declared(&'a str),
-    Undeclared(&'a str),
-}
-
-impl<'a> ClassUse<'a> {
-    pub(crate) fn name(self) -> Option<&'a str> {
-        match self {
-            ClassUse::None => None,
-            ClassUse::Declared(n) | ClassUse::Undeclared(n) => Some(n),
-        }
-    }
-}
-
-impl<'a> ClassRef<'a> {
-    pub(crate) fn usage(&self) -> ClassUse<'a> {
-        match self {
-            ClassRef::None => ClassUse::None,
-            ClassRef::Declared(c) => ClassUse::Declared(c.name),
-            ClassRef::Undeclared(n) => ClassUse::Undeclared(n),
         }
     }
 }

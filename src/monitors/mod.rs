@@ -7,13 +7,20 @@
 //! All endpoints are checked; nothing stops early. Prometheus and
 //! PrometheusAgent objects are checked at the source: their
 //! `spec.scrapeClasses[i].tlsConfig`.
+//!
+//! Inside, the arrows point one way: `classes` -> `rules` -> `endpoint` ->
+//! `tls` (the TLS view and the scrape class it may come from) and
+//! `advice` (the `serverName` advice) -> `kinds` -> `relabel`; `sd` reads
+//! `endpoint`, `tls` and `rules`. No submodule imports this one.
 
+pub(crate) mod advice;
 pub(crate) mod classes;
 pub(crate) mod endpoint;
 pub(crate) mod kinds;
 pub(crate) mod relabel;
 pub(crate) mod rules;
 pub(crate) mod sd;
+pub(crate) mod tls;
 
 #[cfg(test)]
 mod scrape_tests;
@@ -24,10 +31,11 @@ use crate::context::Ctx;
 use crate::report::Report;
 use crate::rule::Rule;
 use crate::view::Obj;
-use classes::ClassRef;
-use endpoint::read_tls;
+use advice::ServerNameAdvice;
 use kinds::{Endpoints, ScrapeKind, PO_TLS};
 use rules::Scope;
+use tls::read_tls;
+use tls::ClassRef;
 
 /// Checks every endpoint of a scrape object.
 pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, report: &mut Report) {
@@ -241,10 +249,6 @@ fn selected_namespaces<'a>(spec: &Obj<'a>, report: &mut Report) -> Option<Vec<&'
     }
 }
 
-/// At most this many namespaces are looked up for the `serverName` advice;
-/// past it the advice is the generic one.
-const MAX_ADVICE_NAMESPACES: usize = 4;
-
 /// The namespaces whose control-plane targets serve certificates that carry
 /// IP addresses (OpenShift; SPEC 16): no `serverName` is suggested there.
 pub(crate) const CONTROL_PLANE_NAMESPACES: [&str; 5] = [
@@ -254,138 +258,3 @@ pub(crate) const CONTROL_PLANE_NAMESPACES: [&str; 5] = [
     "openshift-kube-controller-manager",
     "openshift-kube-scheduler",
 ];
-
-/// The `serverName` advice for a monitor (SPEC 16): with lookups available
-/// and the monitor's `spec.selector` matching exactly one Service in the
-/// namespaces it selects, `<that service>.<its namespace>.svc`; otherwise no
-/// guessed Service ("a DNS name the target's certificate carries"). Only
-/// kinds that select Services (ServiceMonitor, VMServiceScrape) look up;
-/// `namespaceSelector.any: true` selects no single namespace and looks up
-/// nothing. The lookup is made only when a message needs the advice, at
-/// most once per namespace (the request's [`crate::cluster::Lookups`]
-/// cache), and only for [`MAX_ADVICE_NAMESPACES`] namespaces.
-#[derive(Clone, Debug)]
-pub(crate) struct ServerNameAdvice<'a> {
-    /// `spec.selector`, when the kind selects Services.
-    selector: Option<Option<&'a serde_json::Value>>,
-    /// The namespaces of the scraped Services; `None` for any namespace.
-    namespaces: Option<Vec<&'a str>>,
-    lookups: Option<&'a crate::cluster::Lookups<'a>>,
-    found: std::cell::OnceCell<Option<String>>,
-}
-
-impl<'a> ServerNameAdvice<'a> {
-    pub(crate) fn new(
-        kind: &ScrapeKind,
-        spec: &Obj<'a>,
-        namespaces: Option<Vec<&'a str>>,
-        lookups: Option<&'a crate::cluster::Lookups<'a>>,
-    ) -> Self {
-        let selects_services = matches!(kind.kind, "ServiceMonitor" | "VMServiceScrape");
-        ServerNameAdvice {
-            selector: selects_services.then(|| spec.get("selector")),
-            namespaces,
-            lookups,
-            found: std::cell::OnceCell::new(),
-        }
-    }
-
-    /// `<service>.<namespace>.svc` of the one Service the selector matches,
-    /// if lookups can tell; `at` is the field that needs it (for the
-    /// request's one warning when the lookup fails).
-    pub(crate) fn service(&self, at: &crate::report::FieldPath) -> Option<&str> {
-        self.found.get_or_init(|| self.look_up(at)).as_deref()
-    }
-
-    fn look_up(&self, at: &crate::report::FieldPath) -> Option<String> {
-        let (Some(selector), Some(namespaces), Some(lookups)) =
-            (self.selector, &self.namespaces, self.lookups)
-        else {
-            return None;
-        };
-        if namespaces.is_empty() || namespaces.len() > MAX_ADVICE_NAMESPACES {
-            return None;
-        }
-        let mut matched = None;
-        for (i, ns) in namespaces.iter().enumerate() {
-            if namespaces[..i].contains(ns) {
-                continue;
-            }
-            for svc in lookups.services(ns, (Rule::WServerName, at))? {
-                if selector_matches(selector, &svc.labels)? {
-                    if matched.is_some() {
-                        return None;
-                    }
-                    matched = Some(format!("{}.{ns}.svc", svc.name));
-                }
-            }
-        }
-        matched
-    }
-
-    /// The step that sets `serverName`, for a message.
-    pub(crate) fn step(&self, at: &crate::report::FieldPath) -> String {
-        match self.service(at) {
-            Some(name) => format!("set serverName: {name}"),
-            None => "set serverName to a DNS name the target's certificate carries".to_string(),
-        }
-    }
-}
-
-/// Whether a label selector (`matchLabels`, `matchExpressions` with `In`,
-/// `NotIn`, `Exists`, `DoesNotExist`) matches `labels`; `None` when the
-/// selector cannot be read (a wrong type, another operator): then the
-/// advice names no Service. An absent or empty selector matches every
-/// Service, as prometheus-operator reads it.
-pub(crate) fn selector_matches(
-    selector: Option<&serde_json::Value>,
-    labels: &std::collections::BTreeMap<String, String>,
-) -> Option<bool> {
-    use serde_json::Value;
-    let sel = match selector {
-        None | Some(Value::Null) => return Some(true),
-        Some(Value::Object(m)) => m,
-        Some(_) => return None,
-    };
-    match sel.get("matchLabels") {
-        None | Some(Value::Null) => {}
-        Some(Value::Object(m)) => {
-            for (k, v) in m {
-                if labels.get(k).map(String::as_str) != Some(v.as_str()?) {
-                    return Some(false);
-                }
-            }
-        }
-        Some(_) => return None,
-    }
-    let exprs = match sel.get("matchExpressions") {
-        None | Some(Value::Null) => return Some(true),
-        Some(Value::Array(a)) => a,
-        Some(_) => return None,
-    };
-    for e in exprs {
-        let key = e.get("key")?.as_str()?;
-        let values = || -> Option<Vec<&str>> {
-            match e.get("values") {
-                None | Some(Value::Null) => Some(Vec::new()),
-                Some(Value::Array(a)) => a.iter().map(Value::as_str).collect(),
-                Some(_) => None,
-            }
-        };
-        let value = labels.get(key).map(String::as_str);
-        let ok = match e.get("operator")?.as_str()? {
-            "In" => value.is_some_and(|v| values().is_some_and(|vs| vs.contains(&v))),
-            "NotIn" => {
-                let vs = values()?;
-                value.is_none_or(|v| !vs.contains(&v))
-            }
-            "Exists" => value.is_some(),
-            "DoesNotExist" => value.is_none(),
-            _ => return None,
-        };
-        if !ok {
-            return Some(false);
-        }
-    }
-    Some(true)
-}

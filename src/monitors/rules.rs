@@ -7,9 +7,10 @@
 //! A violation that comes from a class names the endpoint's field and the
 //! class.
 
-use super::classes::ClassUse;
-use super::endpoint::{EndpointView, FileUse, OAuth2View, Scheme, TlsView, Transport};
+use super::advice::ServerNameAdvice;
+use super::endpoint::{EndpointView, FileUse, OAuth2View, Scheme, Transport};
 use super::relabel::Writes;
+use super::tls::{ClassUse, TlsView};
 use crate::names::placeholders;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
@@ -21,7 +22,7 @@ pub(crate) struct Scope<'a> {
     pub(crate) settings: &'a Settings,
     /// The `serverName` to suggest: the one Service the monitor's selector
     /// matches, looked up, else no guessed Service (SPEC 16).
-    pub(crate) server_name: super::ServerNameAdvice<'a>,
+    pub(crate) server_name: ServerNameAdvice<'a>,
     /// The monitor scrapes the kubelet, control-plane components or Istio
     /// workloads (a node scrape kind, or the namespace `kube-system` or an
     /// OpenShift control-plane namespace, its own or selected): the metrics

@@ -1703,8 +1703,8 @@ fn advice_fits_the_target() {
 /// What cross-object rules read from the resolved view.
 #[test]
 fn resolved_view_exposes_secrets() {
-    use super::classes::ClassRef;
     use super::endpoint::read;
+    use super::tls::ClassRef;
     use crate::report::FieldPath;
     use crate::view::Obj;
     let spec = json!({"endpoints": [{"scheme": "https", "tls": {"serverName": "a.b.svc", "ca": {"secret": {"name": "ca-s", "key": "ca.crt"}},

@@ -14,9 +14,10 @@
 //! `server` or `host` that starts with `http://`, or a Consul SD config
 //! whose `scheme` is `http` or absent (Prometheus' Consul default is http).
 
-use super::endpoint::{push_tls_files, read_client, read_tls, Client, TlsView};
+use super::endpoint::{push_tls_files, read_client, Client};
 use super::kinds::ScrapeKind;
 use super::rules;
+use super::tls::{read_tls, TlsView};
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::Settings;

@@ -3,6 +3,7 @@
 //! `(rule, path)` of every violation; paths are relative to
 //! `spec.endpoints[0]` unless they start with `spec.`.
 
+use super::advice::selector_matches;
 use super::*;
 use crate::settings::Settings;
 use crate::testing::{findings, fixture, report};
