@@ -45,8 +45,8 @@
 //! the variable the policy could not see.
 
 use super::cmdline::{parse_go_bool, Setting, UnknownToken, Val};
+use super::model::{Container, Workload};
 use super::server::{MetricsServer, TlsSource};
-use super::{Container, Workload};
 use crate::context::Ctx;
 use crate::dialect::AddressForm;
 use crate::names;

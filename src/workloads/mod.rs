@@ -1,7 +1,7 @@
 //! Workloads (SPEC sections 5, 6 and 9): Pods and everything with a pod
 //! template.
 //!
-//! The workload is read once into a [`Workload`]: the pod spec and, for each
+//! The workload is read once into a [`model::Workload`]: the pod spec and, for each
 //! container, one resolved [`cmdline`] model of its command line and
 //! environment. The rule groups run over it, then the repair runs as a
 //! straight pipeline: analyse ([`analyse`]: violations and typed needs) ->
@@ -14,6 +14,7 @@ pub(crate) mod certs;
 pub(crate) mod cmdline;
 pub(crate) mod config_file;
 pub(crate) mod inject;
+pub(crate) mod model;
 pub(crate) mod mounts;
 pub(crate) mod pairs;
 pub(crate) mod podspec;
@@ -23,107 +24,9 @@ pub(crate) mod tls_env;
 pub(crate) use podspec::WorkloadKind;
 
 use crate::context::Ctx;
-use crate::report::{FieldPath, Report};
-use crate::view::Obj;
-use cmdline::{CommandLine, Env, PodEnv, Takes};
-use podspec::{ContainerRef, PodSpecView};
+use crate::report::Report;
+use model::Workload;
 use serde_json::Value;
-use server::MetricsServer;
-
-/// A container with its command line and environment resolved once.
-#[derive(Clone, Debug)]
-pub(crate) struct Container<'a> {
-    pub(crate) at: ContainerRef<'a>,
-    pub(crate) cmd: CommandLine<'a>,
-    pub(crate) env: Env<'a>,
-    /// Its metrics server, in its binary's dialect (SPEC 14).
-    pub(crate) server: MetricsServer<'a>,
-    /// Its configuration file, when lookups could read it (SPEC 15).
-    pub(crate) config: Option<config_file::ConfigFile>,
-}
-
-impl Container<'_> {
-    pub(crate) fn path(&self) -> &FieldPath {
-        &self.at.obj.path
-    }
-}
-
-/// A workload read for the rules.
-#[derive(Clone, Debug)]
-pub(crate) struct Workload<'a> {
-    pub(crate) pod: PodSpecView<'a>,
-    pub(crate) containers: Vec<Container<'a>>,
-    /// `hostNetwork: true`: the pod shares the node's network, loopback
-    /// included (W3).
-    pub(crate) host_network: bool,
-}
-
-impl<'a> Workload<'a> {
-    /// Reads the workload; `None` when it has no pod spec to check.
-    pub(crate) fn read(
-        kind: WorkloadKind,
-        object: &'a Value,
-        ctx: &Ctx,
-        report: &mut Report,
-    ) -> Option<Workload<'a>> {
-        let root = Obj::at(object, FieldPath::root(), report)?;
-        let pod = podspec::find(kind, &root, report)?;
-        let host_network = pod.spec.bool("hostNetwork", report) == Some(true);
-        let namespace = root
-            .get("metadata")
-            .and_then(|m| m.get("namespace"))
-            .and_then(Value::as_str)
-            .filter(|ns| !ns.is_empty())
-            .unwrap_or(ctx.request_namespace);
-        let name = root
-            .get("metadata")
-            .and_then(|m| m.get("name"))
-            .and_then(Value::as_str)
-            .unwrap_or("");
-        let pod_env = PodEnv {
-            service_links: pod.spec.bool("enableServiceLinks", report) != Some(false),
-            namespace,
-            name,
-        };
-        let pairs = ctx
-            .settings
-            .cert_key_pairs
-            .iter()
-            .flat_map(|p| [p.cert.as_str(), p.key.as_str()])
-            .filter(|n| n.starts_with('-'))
-            .map(|n| (n.trim_start_matches('-'), Takes::Value));
-        let pairs: Vec<(&str, Takes)> = pairs.collect();
-        let budget = cmdline::expand::Budget::new();
-        let containers = pod
-            .containers(report)
-            .into_iter()
-            .map(|at| {
-                let image = at.obj.str("image", report);
-                let dialect = ctx.settings.dialects.for_image(image);
-                let mut extra = pairs.clone();
-                extra.extend(server::flags(dialect));
-                let (cmd, env) = cmdline::read(&at.obj, pod_env, &extra, &budget, report);
-                // SPEC 15: the manager's configuration file, with lookups only.
-                let config = ctx.lookups.and_then(|l| {
-                    config_file::read(&at.obj, &pod.spec, &cmd, namespace, l, report)
-                });
-                let server = MetricsServer::resolve(dialect, &cmd, &env, config.as_ref());
-                Container {
-                    at,
-                    cmd,
-                    env,
-                    server,
-                    config,
-                }
-            })
-            .collect();
-        Some(Workload {
-            pod,
-            containers,
-            host_network,
-        })
-    }
-}
 
 /// The analysis of a workload: every rule group reports its violations; the
 /// certificate rules also return what injection could repair.

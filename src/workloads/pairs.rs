@@ -16,7 +16,7 @@
 //! with a non-empty `value` or a `valueFrom`.
 
 use super::cmdline::Source;
-use super::{Container, Workload};
+use super::model::{Container, Workload};
 use crate::context::Ctx;
 use crate::report::Report;
 use crate::rule::Rule;

@@ -29,7 +29,7 @@ use super::cmdline::env_names::{
     TLS_KEY as KEY,
 };
 use super::cmdline::{Env, EnvVar};
-use super::{Container, Workload};
+use super::model::{Container, Workload};
 use crate::context::Ctx;
 use crate::report::Report;
 use crate::rule::Rule;

@@ -609,9 +609,13 @@ mod tests {
             let mut r = Report::new();
             let settings = Settings::default();
             let ctx = crate::testing::ctx(&settings);
-            let w =
-                crate::workloads::Workload::read(WorkloadKind::Deployment, &object, &ctx, &mut r)
-                    .unwrap();
+            let w = crate::workloads::model::Workload::read(
+                WorkloadKind::Deployment,
+                &object,
+                &ctx,
+                &mut r,
+            )
+            .unwrap();
             let known = w.containers.iter().map(|c| {
                 c.cmd.unknown_tokens().is_empty()
                     && c.cmd
