@@ -14,6 +14,7 @@ pub(crate) mod certs;
 pub(crate) mod cmdline;
 pub(crate) mod config_file;
 pub(crate) mod inject;
+pub(crate) mod listen;
 pub(crate) mod model;
 pub(crate) mod mounts;
 pub(crate) mod pairs;

@@ -36,10 +36,10 @@
 //! - Lookups go through maps (volumes by name), so the cost stays linear in
 //!   the number of volumes and mounts (SPEC 9, "Cost").
 
-use super::addresses;
 use super::cmdline::env_names::{TLS_CERT, TLS_KEY};
 use super::cmdline::EnvValue;
 use super::config_file::KUEUE_METRICS_CERT_DIR;
+use super::listen;
 use super::model::{Container, Workload};
 use super::mounts::{self, Mount, Volume};
 use crate::context::Ctx;
@@ -507,7 +507,7 @@ fn x3(
     // Only an exposed server (SPEC 9, "Loopback servers are not exposed").
     let Some((bind, where_)) = server
         .addresses()
-        .find_map(|b| addresses::exposed_in(server, b).map(|w| (b, w)))
+        .find_map(|b| listen::exposed_in(server.form, b).map(|w| (b, w)))
     else {
         return;
     };
