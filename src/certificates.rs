@@ -6,6 +6,7 @@
 //! Certificate is accepted untouched. A metrics certificate is read once into
 //! a [`CertificateView`]; the rules C1..C4 are pure functions over it.
 
+use crate::cluster::Lookups;
 use crate::context::Ctx;
 use crate::names::{
     dns_name_problem, is_dns_name, label_placeholder, labels_of, service_namespace,
@@ -107,7 +108,7 @@ fn annotated(metadata: &Obj, report: &mut Report) -> Option<FieldPath> {
 
 /// Reviews a Certificate: metrics certificates against C1..C4, all findings
 /// collected.
-pub(crate) fn review(object: &Obj, ctx: &Ctx, report: &mut Report) {
+pub(crate) fn review(object: &Obj, ctx: &Ctx, lookups: Option<&Lookups>, report: &mut Report) {
     let Some(cert) = read(object, ctx, report) else {
         return;
     };
@@ -115,14 +116,14 @@ pub(crate) fn review(object: &Obj, ctx: &Ctx, report: &mut Report) {
     c2_names(&cert, report);
     c3_usages(&cert, report);
     c4_not_ca(&cert, report);
-    r3_services(&cert, ctx, report);
+    r3_services(&cert, lookups, report);
 }
 
 /// R3 (SPEC section 12): the Services the metrics certificate names in its
 /// namespace exist; looked up only when it names one.
-fn r3_services(cert: &CertificateView, ctx: &Ctx, report: &mut Report) {
+fn r3_services(cert: &CertificateView, lookups: Option<&Lookups>, report: &mut Report) {
     use crate::crosscheck::{r3_missing_services, r3_services};
-    let Some(lookups) = ctx.lookups else {
+    let Some(lookups) = lookups else {
         return;
     };
     let names: Vec<(FieldPath, &str)> = cert

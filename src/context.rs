@@ -1,9 +1,11 @@
 //! What every rule may consult besides the object itself.
 //!
 //! A leaf module: the router builds a [`Ctx`] for each request and hands it
-//! down; rules read it and never import from their caller.
+//! down; rules read it and never import from their caller. The lookups of
+//! related objects (`crate::cluster::Lookups`) are not in it: the router
+//! passes them, as their own argument, only to the families whose rules
+//! look up (SPEC 12 and 15).
 
-use crate::cluster::Lookups;
 use crate::rule::RuleSet;
 use crate::settings::Settings;
 
@@ -21,9 +23,6 @@ pub(crate) struct Ctx<'a> {
     /// section 11): their violations become warnings, and an excepted W5 or
     /// X3 triggers no injection.
     pub excepted: RuleSet,
-    /// Lookups of related objects for the cross-object rules (SPEC section
-    /// 12); `None` with `crossObjectChecks: false` (no lookup is made).
-    pub(crate) lookups: Option<&'a Lookups<'a>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -34,7 +33,6 @@ impl<'a> Ctx<'a> {
             request_namespace,
             may_patch: true,
             excepted: RuleSet::EMPTY,
-            lookups: None,
         }
     }
 }

@@ -206,16 +206,17 @@ fn judge(
     } else {
         Applied::for_object(&settings.exceptions, &exception_subject(req))
     };
-    let lookups = cluster.map(Lookups::new);
+    let cache = cluster.map(Lookups::new);
+    // The lookups, passed only to the families whose rules look up.
+    let lookups = cache.as_ref().filter(|_| settings.cross_object_checks);
     let ctx = Ctx {
         may_patch: !(update && target.has_immutable_pod_spec()),
         excepted: applied.rules(),
-        lookups: lookups.as_ref().filter(|_| settings.cross_object_checks),
         ..Ctx::new(settings, &req.namespace)
     };
     let repaired = match target {
         Target::Scrape(ScrapeTarget(kind)) => {
-            monitors::review(kind, &object, &ctx, &mut report);
+            monitors::review(kind, &object, &ctx, lookups, &mut report);
             false
         }
         Target::ScrapeClassSource => {
@@ -223,17 +224,19 @@ fn judge(
             false
         }
         Target::Certificate => {
-            certificates::review(&object, &ctx, &mut report);
+            certificates::review(&object, &ctx, lookups, &mut report);
             false
         }
-        Target::Workload(kind) => workloads::review(kind, &mut req.object, &ctx, &mut report),
+        Target::Workload(kind) => {
+            workloads::review(kind, &mut req.object, &ctx, lookups, &mut report)
+        }
         Target::ConfigMap => {
-            kueue::review(&object, settings, &req.namespace, ctx.lookups, &mut report);
+            kueue::review(&object, &ctx, lookups, &mut report);
             false
         }
     };
     applied.apply(&mut report);
-    if let Some(failure) = lookups.as_ref().and_then(Lookups::failure) {
+    if let Some(failure) = cache.as_ref().and_then(Lookups::failure) {
         report.warn(failure.rule, &failure.at, failure.to_string());
     }
     (

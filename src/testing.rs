@@ -98,7 +98,7 @@ pub(crate) fn workload_report(
 ) -> Report {
     let mut report = Report::new();
     let ctx = ctx(settings);
-    let w = Workload::read(kind, object, &ctx, &mut report).expect("a pod spec");
+    let w = Workload::read(kind, object, &ctx, None, &mut report).expect("a pod spec");
     check(&w, &ctx, &mut report);
     report
 }

@@ -46,6 +46,7 @@
 //! prefilter does not match is never parsed.
 
 use crate::cluster::Lookups;
+use crate::context::Ctx;
 use crate::report::{ErrorType, FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
@@ -437,13 +438,8 @@ pub(crate) fn x4_mode(
 
 /// Reviews a ConfigMap: every `data` and `binaryData` value that holds a
 /// Configuration of the family, within one reading budget for the request.
-pub(crate) fn review(
-    object: &Obj,
-    settings: &Settings,
-    request_namespace: &str,
-    lookups: Option<&Lookups>,
-    report: &mut Report,
-) {
+pub(crate) fn review(object: &Obj, ctx: &Ctx, lookups: Option<&Lookups>, report: &mut Report) {
+    let (settings, request_namespace) = (ctx.settings, ctx.request_namespace);
     let mut budget = Budget::new();
     let mut found = Vec::new();
     for (field, binary) in [("data", false), ("binaryData", true)] {

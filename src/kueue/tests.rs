@@ -48,7 +48,9 @@ fn metrics_cert() -> Value {
 fn run(object: &Value, mode: CertManagement, lookups: Option<&Lookups>) -> Report {
     let mut report = Report::new();
     let obj = Obj::at(object, FieldPath::root(), &mut report).unwrap();
-    review(&obj, &settings(mode), "kueue-system", lookups, &mut report);
+    let settings = settings(mode);
+    let ctx = crate::context::Ctx::new(&settings, "kueue-system");
+    review(&obj, &ctx, lookups, &mut report);
     report
 }
 

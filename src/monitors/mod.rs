@@ -27,6 +27,7 @@ mod scrape_tests;
 #[cfg(test)]
 mod tests;
 
+use crate::cluster::Lookups;
 use crate::context::Ctx;
 use crate::report::Report;
 use crate::rule::Rule;
@@ -38,7 +39,13 @@ use tls::read_tls;
 use tls::ClassRef;
 
 /// Checks every endpoint of a scrape object.
-pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, report: &mut Report) {
+pub(crate) fn review<'a>(
+    kind: &ScrapeKind,
+    object: &Obj<'a>,
+    ctx: &Ctx<'a>,
+    lookups: Option<&'a Lookups<'a>>,
+    report: &mut Report,
+) {
     let meta = object.obj("metadata", report);
     // A name of the wrong type is reported; the advice does not use it.
     let _ = meta.as_ref().and_then(|m| m.str("name", report));
@@ -63,7 +70,7 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
     };
     let scope = Scope {
         settings: ctx.settings,
-        server_name: ServerNameAdvice::new(kind, &spec, namespaces, ctx.lookups),
+        server_name: ServerNameAdvice::new(kind, &spec, namespaces, lookups),
         system,
     };
     let class = classes::resolve(&spec, kind, ctx.settings, report);
@@ -79,7 +86,7 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
         Endpoints::Spec => {
             let view = endpoint::read(&spec, &spec, kind, &class, report);
             rules::check(&view, &scope, report);
-            cross_check(&view, kind, own_namespace, ctx, &mut done, report);
+            cross_check(&view, kind, own_namespace, ctx, lookups, &mut done, report);
         }
         Endpoints::List(key) => {
             let Some(endpoints) = spec.list(key, report) else {
@@ -88,7 +95,7 @@ pub(crate) fn review<'a>(kind: &ScrapeKind, object: &Obj<'a>, ctx: &Ctx<'a>, rep
             for ep in endpoints.objs(report) {
                 let view = endpoint::read(&ep, &spec, kind, &class, report);
                 rules::check(&view, &scope, report);
-                cross_check(&view, kind, own_namespace, ctx, &mut done, report);
+                cross_check(&view, kind, own_namespace, ctx, lookups, &mut done, report);
             }
         }
     }
@@ -132,11 +139,12 @@ fn cross_check<'a>(
     kind: &ScrapeKind,
     namespace: &'a str,
     ctx: &Ctx,
+    lookups: Option<&Lookups>,
     done: &mut CrossChecks<'a>,
     report: &mut Report,
 ) {
     use crate::crosscheck::{r1_server_name, r2_issued, ScrapeTls, SecretRef};
-    let Some(lookups) = ctx.lookups else {
+    let Some(lookups) = lookups else {
         return;
     };
     const HOLDS: [&str; 3] = ["CA", "client certificate", "client key"];

@@ -24,6 +24,7 @@ pub(crate) mod tls_env;
 
 pub(crate) use podspec::WorkloadKind;
 
+use crate::cluster::Lookups;
 use crate::context::Ctx;
 use crate::report::Report;
 use model::Workload;
@@ -31,11 +32,16 @@ use serde_json::Value;
 
 /// The analysis of a workload: every rule group reports its violations; the
 /// certificate rules also return what injection could repair.
-fn analyse<'w, 'a>(w: &'w Workload<'a>, ctx: &Ctx, report: &mut Report) -> certs::Analysis<'w, 'a> {
+fn analyse<'w, 'a>(
+    w: &'w Workload<'a>,
+    ctx: &Ctx,
+    lookups: Option<&Lookups>,
+    report: &mut Report,
+) -> certs::Analysis<'w, 'a> {
     pairs::check(w, ctx, report);
     tls_env::check(w, ctx, report);
     addresses::check(w, ctx, report);
-    certs::analyze(w, ctx, report)
+    certs::analyze(w, ctx, lookups, report)
 }
 
 /// Reviews a workload; `true` when the policy repaired it: `object`, the
@@ -48,13 +54,15 @@ pub(crate) fn review(
     kind: WorkloadKind,
     object: &mut Value,
     ctx: &Ctx,
+    lookups: Option<&Lookups>,
     report: &mut Report,
 ) -> bool {
-    let repaired = repair(kind, object, ctx, report);
-    if ctx.lookups.is_some() {
+    let repaired = repair(kind, object, ctx, lookups, report);
+    if let Some(lookups) = lookups {
         let mut scratch = Report::new();
-        if let Some(w) = Workload::read(kind, object, ctx, &mut scratch) {
-            cross_check(&certs::Pod::read(&w, &mut scratch), object, ctx, report);
+        if let Some(w) = Workload::read(kind, object, ctx, Some(lookups), &mut scratch) {
+            let pod = certs::Pod::read(&w, &mut scratch);
+            cross_check(&pod, object, ctx, lookups, report);
         }
     }
     repaired
@@ -62,8 +70,14 @@ pub(crate) fn review(
 
 /// analyse -> plan -> apply -> verify; `true` when the repair was applied
 /// and verified. A refused repair is taken back edit by edit.
-fn repair(kind: WorkloadKind, object: &mut Value, ctx: &Ctx, report: &mut Report) -> bool {
-    let Some(repair) = analyse_and_plan(kind, object, ctx, report) else {
+fn repair(
+    kind: WorkloadKind,
+    object: &mut Value,
+    ctx: &Ctx,
+    lookups: Option<&Lookups>,
+    report: &mut Report,
+) -> bool {
+    let Some(repair) = analyse_and_plan(kind, object, ctx, lookups, report) else {
         return false;
     };
     let Some(applied) = inject::apply(kind, &repair, object, ctx.settings) else {
@@ -71,8 +85,8 @@ fn repair(kind: WorkloadKind, object: &mut Value, ctx: &Ctx, report: &mut Report
     };
     // Verify: the same analysis on the repaired object.
     let mut after = Report::new();
-    let needs = match Workload::read(kind, object, ctx, &mut after) {
-        Some(w) => analyse(&w, ctx, &mut after).needs,
+    let needs = match Workload::read(kind, object, ctx, lookups, &mut after) {
+        Some(w) => analyse(&w, ctx, lookups, &mut after).needs,
         None => Vec::new(),
     };
     let ok = inject::verify(repair, &after, &needs, report);
@@ -89,11 +103,12 @@ fn analyse_and_plan(
     kind: WorkloadKind,
     object: &Value,
     ctx: &Ctx,
+    lookups: Option<&Lookups>,
     report: &mut Report,
 ) -> Option<inject::Repair> {
     let s = ctx.settings;
-    let workload = Workload::read(kind, object, ctx, report)?;
-    let analysis = analyse(&workload, ctx, report);
+    let workload = Workload::read(kind, object, ctx, lookups, report)?;
+    let analysis = analyse(&workload, ctx, lookups, report);
     if !ctx.may_patch || !s.inject_metrics_cert_mount {
         if let (Some(path), true) = (&analysis.opt_in, ctx.may_patch) {
             report.forbidden(crate::rule::Rule::Invalid, path.clone(), format!(
@@ -136,12 +151,15 @@ fn analyse_and_plan(
 /// Certificate of its namespace. Looked up only when it mounts one.
 /// `pod` is the certificate reading of what will be admitted (read again,
 /// only when lookups are on, after the repair pipeline has ended).
-fn cross_check(pod: &certs::Pod, object: &Value, ctx: &Ctx, report: &mut Report) {
+fn cross_check(
+    pod: &certs::Pod,
+    object: &Value,
+    ctx: &Ctx,
+    lookups: &Lookups,
+    report: &mut Report,
+) {
     use crate::crosscheck::{r2_issued, SecretRef};
     use mounts::VolumeSource;
-    let Some(lookups) = ctx.lookups else {
-        return;
-    };
     let settings = ctx.settings;
     let mut found: Vec<(&mounts::Volume, &str)> = Vec::new();
     for cv in &pod.views {

@@ -6,6 +6,7 @@ use super::cmdline::{self, CommandLine, Env, PodEnv, Takes};
 use super::config_file::{self, ConfigFile};
 use super::podspec::{self, ContainerRef, PodSpecView, WorkloadKind};
 use super::server::{self, MetricsServer};
+use crate::cluster::Lookups;
 use crate::context::Ctx;
 use crate::report::{FieldPath, Report};
 use crate::view::Obj;
@@ -40,11 +41,13 @@ pub(crate) struct Workload<'a> {
 }
 
 impl<'a> Workload<'a> {
-    /// Reads the workload; `None` when it has no pod spec to check.
+    /// Reads the workload; `None` when it has no pod spec to check. With
+    /// `lookups`, a manager's configuration file is read from its ConfigMap.
     pub(crate) fn read(
         kind: WorkloadKind,
         object: &'a Value,
         ctx: &Ctx,
+        lookups: Option<&Lookups>,
         report: &mut Report,
     ) -> Option<Workload<'a>> {
         let root = Obj::at(object, FieldPath::root(), report)?;
@@ -85,7 +88,7 @@ impl<'a> Workload<'a> {
                 extra.extend(server::flags(dialect));
                 let (cmd, env) = cmdline::read(&at.obj, pod_env, &extra, &budget, report);
                 // SPEC 15: the manager's configuration file, with lookups only.
-                let config = ctx.lookups.and_then(|l| {
+                let config = lookups.and_then(|l| {
                     config_file::read(&at.obj, &pod.spec, &cmd, namespace, l, report)
                 });
                 let server = MetricsServer::resolve(dialect, &cmd, &env, config.as_ref());

@@ -159,7 +159,7 @@ mod tests {
         let object = proxy("--tls-cert-file=/certs/tls.crt $METRICS_PROMETHEUS_TLS_KEY=/k");
         let settings = Settings::default();
         let ctx = testing::ctx(&settings);
-        let w = Workload::read(WorkloadKind::Deployment, &object, &ctx, &mut report).unwrap();
+        let w = Workload::read(WorkloadKind::Deployment, &object, &ctx, None, &mut report).unwrap();
         check(&w, &ctx, &mut report);
         let details: Vec<&str> = report
             .violations
@@ -275,7 +275,7 @@ mod tests {
             };
             let mut report = Report::new();
             let ctx = testing::ctx(&settings);
-            let w = Workload::read(kind, &request["object"], &ctx, &mut report).expect(name);
+            let w = Workload::read(kind, &request["object"], &ctx, None, &mut report).expect(name);
             check(&w, &ctx, &mut report);
             super::super::tls_env::check(&w, &ctx, &mut report);
             super::super::addresses::check(&w, &ctx, &mut report);

@@ -42,6 +42,7 @@ use super::config_file::KUEUE_METRICS_CERT_DIR;
 use super::listen;
 use super::model::{Container, Workload};
 use super::mounts::{self, Mount, Volume};
+use crate::cluster::Lookups;
 use crate::context::Ctx;
 use crate::kueue::Controller;
 use crate::report::{FieldPath, Report};
@@ -490,6 +491,7 @@ fn x3(
     pod: &Pod,
     i: usize,
     ctx: &Ctx,
+    lookups: Option<&Lookups>,
     mode: CertManagement,
     opt_in: bool,
     report: &mut Report,
@@ -608,7 +610,10 @@ fn x3(
     }
     // SPEC 14, "No mount of a Secret nothing writes": with lookups, a new
     // volume only of a Secret a Certificate of the namespace writes.
-    if evidence && pod.metrics_secret_mount(cv, s).is_none() && unwritten(ctx, secret, &path) {
+    if evidence
+        && pod.metrics_secret_mount(cv, s).is_none()
+        && unwritten(ctx, lookups, secret, &path)
+    {
         let detail = format!(
             "no cert-manager Certificate in namespace {:?} writes Secret {secret:?}, so the policy injected nothing (the pod would wait for the Secret): {why}; create a Certificate with spec.secretName: {secret:?}, then mount it read-only at {dir} and add --{}={dir}, or let the policy add both once the Certificate exists",
             ctx.request_namespace,
@@ -657,8 +662,8 @@ fn x3(
 /// Whether, with lookups available, no Certificate of the request's
 /// namespace writes Secret `secret` (a failed lookup says nothing: the
 /// review then warns that the cross-object checks were skipped).
-fn unwritten(ctx: &Ctx, secret: &str, path: &FieldPath) -> bool {
-    let Some(lookups) = ctx.lookups else {
+fn unwritten(ctx: &Ctx, lookups: Option<&Lookups>, secret: &str, path: &FieldPath) -> bool {
+    let Some(lookups) = lookups else {
         return false;
     };
     match lookups.certificates(ctx.request_namespace, (Rule::X3, path)) {
@@ -812,6 +817,7 @@ fn opt_in_need(
 pub(crate) fn analyze<'w, 'a>(
     w: &'w Workload<'a>,
     ctx: &Ctx,
+    lookups: Option<&Lookups>,
     report: &mut Report,
 ) -> Analysis<'w, 'a> {
     let s = ctx.settings;
@@ -832,7 +838,8 @@ pub(crate) fn analyze<'w, 'a>(
             CertManagement::Internal => x1(&pod, &pod.views[i], s, report),
             CertManagement::Auto | CertManagement::External => {
                 x2(&pod, &pod.views[i], s, report);
-                x3(&pod, i, ctx, mode, opt_in.is_some(), report, &mut needs);
+                let opt_in = opt_in.is_some();
+                x3(&pod, i, ctx, lookups, mode, opt_in, report, &mut needs);
             }
         }
     }

@@ -613,6 +613,7 @@ mod tests {
                 WorkloadKind::Deployment,
                 &object,
                 &ctx,
+                None,
                 &mut r,
             )
             .unwrap();

@@ -812,6 +812,7 @@ fn review_with(
         crate::workloads::WorkloadKind::Deployment,
         &mut patched,
         &ctx,
+        None,
         &mut r,
     );
     crate::testing::assert_kept_unless_repaired(repaired, &patched, object);
