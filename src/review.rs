@@ -178,7 +178,7 @@ fn judge(
         return (Verdict::untouched(String::new()), false);
     }
     let mut report = Report::new();
-    let Some(object) = Obj::at(&req.object, FieldPath::root(), &mut report) else {
+    if Obj::at(&req.object, FieldPath::root(), &mut report).is_none() {
         if report.is_clean() {
             report.required(
                 crate::rule::Rule::Type,
@@ -194,7 +194,7 @@ fn judge(
             },
             false,
         );
-    };
+    }
     let update = req.operation == "UPDATE";
     if update && (terminating(&req.old_object) || unchanged(target, req)) {
         return (Verdict::untouched(String::new()), false);
@@ -214,27 +214,7 @@ fn judge(
         excepted: applied.rules(),
         ..Ctx::new(settings, &req.namespace)
     };
-    let repaired = match target {
-        Target::Scrape(ScrapeTarget(kind)) => {
-            monitors::review(kind, &object, &ctx, lookups, &mut report);
-            false
-        }
-        Target::ScrapeClassSource => {
-            monitors::review_class_source(&object, &ctx, &mut report);
-            false
-        }
-        Target::Certificate => {
-            certificates::review(&object, &ctx, lookups, &mut report);
-            false
-        }
-        Target::Workload(kind) => {
-            workloads::review(kind, &mut req.object, &ctx, lookups, &mut report)
-        }
-        Target::ConfigMap => {
-            kueue::review(&object, &ctx, lookups, &mut report);
-            false
-        }
-    };
+    let repaired = route(target, &mut req.object, &ctx, lookups, &mut report);
     applied.apply(&mut report);
     if let Some(failure) = cache.as_ref().and_then(Lookups::failure) {
         report.warn(failure.rule, &failure.at, failure.to_string());
@@ -247,6 +227,34 @@ fn judge(
         },
         repaired,
     )
+}
+
+/// Runs the rules of `target`'s family on `object` (a JSON object); `true`
+/// when a workload was repaired in place.
+fn route<'a>(
+    target: Target,
+    object: &'a mut Value,
+    ctx: &Ctx<'a>,
+    lookups: Option<&'a Lookups<'a>>,
+    report: &mut Report,
+) -> bool {
+    if let Target::Workload(kind) = target {
+        return workloads::review(kind, object, ctx, lookups, report);
+    }
+    let object: &'a Value = object;
+    let Some(object) = Obj::at(object, FieldPath::root(), report) else {
+        return false;
+    };
+    match target {
+        Target::Scrape(ScrapeTarget(kind)) => {
+            monitors::review(kind, &object, ctx, lookups, report);
+        }
+        Target::ScrapeClassSource => monitors::review_class_source(&object, ctx, report),
+        Target::Certificate => certificates::review(&object, ctx, lookups, report),
+        Target::ConfigMap => kueue::review(&object, ctx, lookups, report),
+        Target::Workload(_) => {}
+    }
+    false
 }
 
 /// `kubectl debug` adds ephemeral containers to a running Pod with an UPDATE

@@ -500,6 +500,77 @@ fn val(text: Cow<'_, str>, plain: bool) -> (Val<'_>, Vec<String>) {
     }
 }
 
+/// A flag the policy reads: its name as the table spells it (static, so a
+/// reading keeps it without a copy) and how it takes its value.
+fn known_flag(name: &str, extra: &[(&str, Takes)]) -> Option<(Cow<'static, str>, Takes)> {
+    FLAGS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(n, t)| (Cow::Borrowed(*n), *t))
+        .or_else(|| {
+            extra
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map(|(n, t)| (Cow::Owned(n.to_string()), *t))
+        })
+}
+
+/// The latest occurrence of each flag since the last stop point.
+type Pending<'a> = Vec<(Cow<'static, str>, Setting<'a>)>;
+
+/// Moves the pending occurrences to the readings (a stop point, or the end).
+fn flush<'a>(pending: &mut Pending<'a>, line: &mut CommandLine<'a>) {
+    for (name, s) in pending.drain(..) {
+        match line.readings.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, r)) => r.push(s),
+            None => line.readings.push((name, vec![s])),
+        }
+    }
+}
+
+/// A word that is not a flag the policy can name: the variables it may
+/// hide are recorded as an unknown token.
+fn not_a_flag(w: &Word, lists: &Lists, line: &mut CommandLine) {
+    let vars = match w.plain {
+        true => Vec::new(),
+        false => Text(&w.text).unknown(),
+    };
+    if !vars.is_empty() {
+        line.unknown.push(UnknownToken {
+            path: token_path(lists, w.at),
+            written: w.written.to_string(),
+            vars: vars.into_iter().map(str::to_string).collect(),
+        });
+    }
+}
+
+/// The flag a word sets, its name and inline value, when the name is known
+/// text (before any unknown part).
+fn flag_of<'w>(w: &'w Word) -> Option<(&'w str, Option<&'w str>)> {
+    let known_prefix = match w.plain {
+        true => &*w.text,
+        false => Text(&w.text).known_prefix(),
+    };
+    let whole = known_prefix.len() == w.text.len();
+    let flag = split_flag(&w.text).filter(|(_, v)| whole || v.is_some());
+    flag.filter(|(n, _)| known_prefix.len() > n.len() || whole)
+}
+
+/// A boolean flag's value Go cannot parse: the binary refuses to start.
+fn check_bool(spelled: &str, value: &Val, path: &FieldPath, report: &mut Report) {
+    if let Val::Known(v) = value {
+        if parse_go_bool(v).is_none() {
+            report.invalid(
+                Rule::Invalid,
+                path.clone(),
+                format!(
+                    "{spelled} is a boolean flag and Go cannot parse {v:?} (the binary refuses to start); use {spelled}=true or {spelled}=false"
+                ),
+            );
+        }
+    }
+}
+
 /// Reads the words into flag readings.
 fn read_flags<'a>(
     words: &[Word<'a>],
@@ -508,56 +579,14 @@ fn read_flags<'a>(
     line: &mut CommandLine<'a>,
     report: &mut Report,
 ) {
-    // A flag the policy reads: its name as the table spells it (static, so
-    // a reading keeps it without a copy) and how it takes its value.
-    let known = |name: &str| -> Option<(Cow<'static, str>, Takes)> {
-        FLAGS
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(n, t)| (Cow::Borrowed(*n), *t))
-            .or_else(|| {
-                extra
-                    .iter()
-                    .find(|(n, _)| *n == name)
-                    .map(|(n, t)| (Cow::Owned(n.to_string()), *t))
-            })
-    };
-    // The latest occurrence of each flag since the last stop point.
-    let mut pending: Vec<(Cow<'static, str>, Setting<'a>)> = Vec::new();
-    let flush = |pending: &mut Vec<(Cow<'static, str>, Setting<'a>)>,
-                 line: &mut CommandLine<'a>| {
-        for (name, s) in pending.drain(..) {
-            match line.readings.iter_mut().find(|(n, _)| *n == name) {
-                Some((_, r)) => r.push(s),
-                None => line.readings.push((name, vec![s])),
-            }
-        }
-    };
+    let mut pending: Pending<'a> = Vec::new();
     let mut stops = 0;
     let mut i = 0;
     while i < words.len() {
         let w = &words[i];
         i += 1;
-        // The flag name must be known text (before any unknown part).
-        let known_prefix = match w.plain {
-            true => &*w.text,
-            false => Text(&w.text).known_prefix(),
-        };
-        let whole = known_prefix.len() == w.text.len();
-        let flag = split_flag(&w.text).filter(|(_, v)| whole || v.is_some());
-        let flag = flag.filter(|(n, _)| known_prefix.len() > n.len() || whole);
-        let Some((name, inline)) = flag else {
-            let vars = match w.plain {
-                true => Vec::new(),
-                false => Text(&w.text).unknown(),
-            };
-            if !vars.is_empty() {
-                line.unknown.push(UnknownToken {
-                    path: token_path(lists, w.at),
-                    written: w.written.to_string(),
-                    vars: vars.into_iter().map(str::to_string).collect(),
-                });
-            }
+        let Some((name, inline)) = flag_of(w) else {
+            not_a_flag(w, lists, line);
             // A positional argument or `--` (or a token that may be one):
             // Go's flag stops here.
             if i > 1 {
@@ -566,7 +595,7 @@ fn read_flags<'a>(
             flush(&mut pending, line);
             continue;
         };
-        let Some((name, kind)) = known(name) else {
+        let Some((name, kind)) = known_flag(name, extra) else {
             continue;
         };
         let (spelled, written_inline) = at_equals(&w.written);
@@ -600,17 +629,7 @@ fn read_flags<'a>(
         };
         let (value, ips) = val(value_text, plain);
         if kind == Takes::Bool {
-            if let Val::Known(v) = &value {
-                if parse_go_bool(v).is_none() {
-                    report.invalid(
-                        Rule::Invalid,
-                        path.clone(),
-                        format!(
-                            "{spelled} is a boolean flag and Go cannot parse {v:?} (the binary refuses to start); use {spelled}=true or {spelled}=false"
-                        ),
-                    );
-                }
-            }
+            check_bool(&spelled, &value, &path, report);
         }
         let setting = Setting {
             value,
@@ -631,23 +650,14 @@ fn read_flags<'a>(
     }
 }
 
-/// Reads a container's command line. `extra` are further flags (those of
-/// the `certKeyPairs` setting and of the container's metrics-server dialect);
-/// `budget` is the expansion's, shared by the containers of one reading of a
-/// workload.
-pub(crate) fn read<'a>(
+/// The `command` and `args` tokens, expanded as the kubelet expands them.
+fn expand_tokens<'a>(
     container: &Obj<'a>,
-    pod: PodEnv<'_>,
-    extra: &[(&str, Takes)],
+    bindings: &HashMap<&'a str, Binding<'a>>,
+    undefined: Undefined,
     budget: &Budget,
     report: &mut Report,
-) -> (CommandLine<'a>, Env<'a>) {
-    let undefined = Undefined {
-        env_from: container.has("envFrom"),
-        service_links: pod.service_links,
-    };
-    let (env, bindings) = read_env(container, pod, undefined, budget, report);
-    // The tokens, expanded as the kubelet expands them.
+) -> (Lists<'a>, Vec<Word<'a>>) {
     let lists: Lists = [
         container.list("command", report),
         container.list("args", report),
@@ -670,6 +680,26 @@ pub(crate) fn read<'a>(
             });
         }
     }
+    (lists, words)
+}
+
+/// Reads a container's command line. `extra` are further flags (those of
+/// the `certKeyPairs` setting and of the container's metrics-server dialect);
+/// `budget` is the expansion's, shared by the containers of one reading of a
+/// workload.
+pub(crate) fn read<'a>(
+    container: &Obj<'a>,
+    pod: PodEnv<'_>,
+    extra: &[(&str, Takes)],
+    budget: &Budget,
+    report: &mut Report,
+) -> (CommandLine<'a>, Env<'a>) {
+    let undefined = Undefined {
+        env_from: container.has("envFrom"),
+        service_links: pod.service_links,
+    };
+    let (env, bindings) = read_env(container, pod, undefined, budget, report);
+    let (lists, mut words) = expand_tokens(container, &bindings, undefined, budget, report);
     let mut line = CommandLine::default();
     #[cfg(test)]
     {
