@@ -422,6 +422,34 @@ fn metrics_exposed(
     })
 }
 
+/// What to do about metrics served in plaintext on an exposed address, in
+/// the server's dialect.
+fn metrics_remedy(server: &MetricsServer, host_network: bool) -> String {
+    let bind = server
+        .bind
+        .first()
+        .map_or("the metrics address", |b| b.spelled.as_ref());
+    match (&server.secure_flag, server.entry) {
+        (_, _) if host_network => format!(
+            "serve metrics over TLS ({}), or run the pod without hostNetwork: true and \
+             bind to 127.0.0.1 behind an authenticating proxy such as kube-rbac-proxy",
+            server.secure_fix()
+        ),
+        (Some(_), None) => REMEDY_METRICS.to_string(),
+        (Some(f), Some(_)) => format!(
+            "serve metrics over TLS or bind to 127.0.0.1 behind an authenticating proxy \
+             such as kube-rbac-proxy (set --{f}=true and mount a certificate, or bind \
+             {bind} to 127.0.0.1; read in {})",
+            server.dialect()
+        ),
+        (None, _) => format!(
+            "bind {bind} to 127.0.0.1 behind an authenticating proxy such as \
+             kube-rbac-proxy (read in {}, whose binary has no TLS flag)",
+            server.dialect()
+        ),
+    }
+}
+
 fn check_container(c: &Container, host_network: bool, report: &mut Report) {
     for name in LISTEN_FLAGS {
         check_listen(c, name, report);
@@ -449,29 +477,7 @@ fn check_container(c: &Container, host_network: bool, report: &mut Report) {
             .as_ref()
             .and_then(|_| metrics_exposed(server, unknown, host_network));
         if let (Some(address), Some(plain)) = (address, plain) {
-            let bind = server
-                .bind
-                .first()
-                .map_or("the metrics address", |b| b.spelled.as_ref());
-            let remedy = match (&server.secure_flag, server.entry) {
-                (_, _) if host_network => format!(
-                    "serve metrics over TLS ({}), or run the pod without hostNetwork: true and \
-                     bind to 127.0.0.1 behind an authenticating proxy such as kube-rbac-proxy",
-                    server.secure_fix()
-                ),
-                (Some(_), None) => REMEDY_METRICS.to_string(),
-                (Some(f), Some(_)) => format!(
-                    "serve metrics over TLS or bind to 127.0.0.1 behind an authenticating proxy \
-                     such as kube-rbac-proxy (set --{f}=true and mount a certificate, or bind \
-                     {bind} to 127.0.0.1; read in {})",
-                    server.dialect()
-                ),
-                (None, _) => format!(
-                    "bind {bind} to 127.0.0.1 behind an authenticating proxy such as \
-                     kube-rbac-proxy (read in {}, whose binary has no TLS flag)",
-                    server.dialect()
-                ),
-            };
+            let remedy = metrics_remedy(server, host_network);
             report.forbidden(
                 W3,
                 address.path,

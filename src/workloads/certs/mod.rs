@@ -37,11 +37,12 @@
 //!   the number of volumes and mounts (SPEC 9, "Cost").
 
 use super::cmdline::env_names::{TLS_CERT, TLS_KEY};
-use super::cmdline::EnvValue;
+use super::cmdline::{EnvValue, Setting};
 use super::config_file::KUEUE_METRICS_CERT_DIR;
 use super::listen;
 use super::model::{Container, Workload};
 use super::mounts::{self, Mount, Volume};
+use super::server::MetricsServer;
 use crate::cluster::Lookups;
 use crate::context::Ctx;
 use crate::kueue::Controller;
@@ -486,6 +487,134 @@ fn x2(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
     ));
 }
 
+/// The exposed address of a secure metrics server that is told no
+/// certificate directory, and where it listens: where X3 may apply.
+fn x3_exposed<'s>(server: &'s MetricsServer) -> Option<(&'s Setting<'s>, String)> {
+    // A directory the binary is told (SPEC 14: its certDirFlags or env): W5
+    // sees that it is mounted.
+    if !server.cert_dirs.is_empty() {
+        return None;
+    }
+    // Only an exposed server (SPEC 9, "Loopback servers are not exposed").
+    let exposed = server
+        .addresses()
+        .find_map(|b| listen::exposed_in(server.form, b).map(|w| (b, w)))?;
+    // TLS on in its dialect (an unknown value may be on).
+    server.may_be_secure().then_some(exposed)
+}
+
+/// SPEC 16: with no directory named, a Secret at metricsCertMountPath or at
+/// controller-runtime's default directory (Kueue's too, for Kueue) is its
+/// certificates.
+fn has_default_secret(pod: &Pod, cv: &CertView, s: &Settings, kueue: bool) -> bool {
+    let metrics_dir = default_dir(s);
+    let default_dirs = [
+        Some(metrics_dir.as_str()),
+        Some(CONTROLLER_RUNTIME_CERT_DIR),
+        kueue.then_some(KUEUE_METRICS_CERT_DIR),
+    ];
+    default_dirs
+        .iter()
+        .flatten()
+        .any(|dir| pod.secret_at(cv, dir).is_some())
+}
+
+/// The webhook certificates the binary is given (auto mode): their Secret
+/// volume and directory; `None` when it is given none.
+fn x3_webhook<'p, 'w, 'a>(
+    pod: &'p Pod<'w, 'a>,
+    cv: &CertView<'w, 'a>,
+    s: &Settings,
+) -> Option<(&'p Volume<'a>, String)> {
+    let dir = pod.webhook_dir(cv, s)?;
+    let (_, v) = pod.secret_at(cv, &dir)?;
+    Some((v, dir))
+}
+
+/// Where X3's repair mounts the metrics Secret: where it is mounted already,
+/// else Kueue's own directory for Kueue (with external certificates it reads
+/// them there, with no flag: KEP-4377), else the configured one.
+fn x3_dir(pod: &Pod, cv: &CertView, s: &Settings, kueue: bool) -> String {
+    match pod.metrics_secret_mount(cv, s) {
+        Some((m, _)) => mounts::clean(m.mount_path),
+        None if kueue => Some(KUEUE_METRICS_CERT_DIR.to_string()),
+        None => None,
+    }
+    .unwrap_or_else(|| default_dir(s))
+}
+
+/// X3's reason, for a warning or a message: a paragraph, built in place.
+/// `webhook` is the Secret volume and directory of the webhook
+/// certificates, in auto mode.
+fn x3_why(
+    cv: &CertView,
+    bind: &Setting,
+    where_: &str,
+    inject_flag: Option<&str>,
+    webhook: Option<&(&Volume, String)>,
+) -> String {
+    let from_file = cv.c.config.as_ref().is_some_and(|c| c.mode.is_some());
+    let mut why = String::with_capacity(384);
+    why.push_str("container ");
+    cv.push_label(&mut why);
+    for piece in [
+        " serves secure metrics (",
+        &bind.spelled,
+        "=",
+        &bind.written,
+        " ",
+        where_,
+    ] {
+        why.push_str(piece);
+    }
+    why.push_str(") with internal self-signed certificates: it has no ");
+    match inject_flag {
+        Some(f) => {
+            why.push_str("--");
+            why.push_str(f);
+        }
+        None => why.push_str("metrics certificate directory"),
+    }
+    why.push_str(" while ");
+    match webhook {
+        None if from_file => why.push_str(
+            "its configuration file sets internalCertManagement.enable: false (external certificates)",
+        ),
+        None => why.push_str("certManagement is external"),
+        Some((v, dir)) => {
+            why.push_str("its webhook certificates come from ");
+            v.push_description(&mut why);
+            for piece in [" mounted at ", dir, " (certManagement: auto)"] {
+                why.push_str(piece);
+            }
+        }
+    }
+    why
+}
+
+/// What to do when the policy injects nothing for X3: the container `c`
+/// needs Secret `secret` at `dir`.
+fn x3_advice(c: &Container, dir: &str, secret: &str) -> String {
+    let (server, cmd) = (&c.server, &c.cmd);
+    if server.inject_flag.is_none() {
+        format!(
+            "{} names no flag the policy may add, so it injected nothing: configure the binary to read its serving certificate from Secret {secret:?} mounted read-only at {dir} (Secret {secret:?} must exist before the pod can start)",
+            server.dialect()
+        )
+    } else if !cmd.appendable {
+        let why = if cmd.script {
+            "the container starts its binary from a shell script, where an appended --metrics-cert-path would not reach it"
+        } else {
+            "an argument appended after a positional argument, `--` or a token the policy cannot read is not read as a flag by Go's flag package"
+        };
+        format!("{why}, so the policy injected nothing: add --metrics-cert-path={dir} to the binary's flags and mount Secret {secret:?} read-only at {dir} (Secret {secret:?} must exist before the pod can start)")
+    } else {
+        format!(
+        "the policy adds --metrics-cert-path only to a binary that shows it knows the flag (it passes --webhook-cert-path, --metrics-cert-name or --metrics-cert-key), so it injected nothing: once the binary supports it, add --metrics-cert-path={dir} and mount Secret {secret:?} read-only at {dir} (Secret {secret:?} must exist before the pod can start), or annotate the workload {INJECT_ANNOTATION}: \"true\" to let the policy add both"
+    )
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn x3(
     pod: &Pod,
@@ -501,102 +630,29 @@ fn x3(
     let cv = &pod.views[i];
     let cmd = &cv.c.cmd;
     let server = &cv.c.server;
-    // A directory the binary is told (SPEC 14: its certDirFlags or env): W5
-    // sees that it is mounted.
-    if !server.cert_dirs.is_empty() {
-        return;
-    }
-    // Only an exposed server (SPEC 9, "Loopback servers are not exposed").
-    let Some((bind, where_)) = server
-        .addresses()
-        .find_map(|b| listen::exposed_in(server.form, b).map(|w| (b, w)))
-    else {
+    let Some((bind, where_)) = x3_exposed(server) else {
         return;
     };
-    // TLS on in its dialect (an unknown value may be on).
-    if !server.may_be_secure() {
-        return;
-    }
-    // SPEC 16: with no directory named, a Secret at metricsCertMountPath or
-    // at controller-runtime's default directory is its certificates.
     let kueue = cv.c.config.as_ref().and_then(|c| c.controller) == Some(Controller::Kueue);
-    let metrics_dir = default_dir(s);
-    let default_dirs = [
-        Some(metrics_dir.as_str()),
-        Some(CONTROLLER_RUNTIME_CERT_DIR),
-        kueue.then_some(KUEUE_METRICS_CERT_DIR),
-    ];
-    if default_dirs
-        .iter()
-        .flatten()
-        .any(|dir| pod.secret_at(cv, dir).is_some())
-    {
+    if has_default_secret(pod, cv, s, kueue) {
         return;
     }
     // In auto mode, the webhook certificates the binary is given.
     let webhook = match mode {
         CertManagement::External => None,
-        _ => {
-            let Some(dir) = pod.webhook_dir(cv, s) else {
-                return;
-            };
-            let Some((_, v)) = pod.secret_at(cv, &dir) else {
-                return;
-            };
-            Some((v, dir))
-        }
+        _ => match x3_webhook(pod, cv, s) {
+            Some(found) => Some(found),
+            None => return,
+        },
     };
     let secret = &s.metrics_cert_secret_name;
-    // Kueue with external certificates reads them from its own directory,
-    // with no flag (KEP-4377): a mount there is a repair it understands.
-    let dir = match pod.metrics_secret_mount(cv, s) {
-        Some((m, _)) => mounts::clean(m.mount_path),
-        None if kueue => Some(KUEUE_METRICS_CERT_DIR.to_string()),
-        None => None,
-    }
-    .unwrap_or_else(|| default_dir(s));
+    let dir = x3_dir(pod, cv, s, kueue);
     let inject_flag = if kueue {
         None
     } else {
         server.inject_flag.clone()
     };
-    let from_file = cv.c.config.as_ref().is_some_and(|c| c.mode.is_some());
-    // The reason, for a warning or a message: a paragraph, built in place.
-    let mut why = String::with_capacity(384);
-    why.push_str("container ");
-    cv.push_label(&mut why);
-    for piece in [
-        " serves secure metrics (",
-        &bind.spelled,
-        "=",
-        &bind.written,
-        " ",
-        &where_,
-    ] {
-        why.push_str(piece);
-    }
-    why.push_str(") with internal self-signed certificates: it has no ");
-    match &inject_flag {
-        Some(f) => {
-            why.push_str("--");
-            why.push_str(f);
-        }
-        None => why.push_str("metrics certificate directory"),
-    }
-    why.push_str(" while ");
-    match &webhook {
-        None if from_file => why.push_str(
-            "its configuration file sets internalCertManagement.enable: false (external certificates)",
-        ),
-        None => why.push_str("certManagement is external"),
-        Some((v, dir)) => {
-            why.push_str("its webhook certificates come from ");
-            v.push_description(&mut why);
-            for piece in [" mounted at ", dir, " (certManagement: auto)"] {
-                why.push_str(piece);
-            }
-        }
-    }
+    let why = x3_why(cv, bind, &where_, inject_flag.as_deref(), webhook.as_ref());
     let path = cv.c.path().clone();
     let evidence = kueue
         || ((EVIDENCE_FLAGS.iter().any(|f| cmd.mentions(f)) || opt_in)
@@ -619,10 +675,7 @@ fn x3(
             ctx.request_namespace,
             inject_flag.as_deref().unwrap_or("metrics-cert-path"),
         );
-        match mode {
-            CertManagement::External => report.required(Rule::X3, path, detail),
-            _ => report.warn(Rule::X3, &path, detail),
-        }
+        x3_finding(mode, path, detail, report);
         return;
     }
     if evidence {
@@ -636,26 +689,16 @@ fn x3(
         });
         return;
     }
-    let advice = if server.inject_flag.is_none() {
-        format!(
-            "{} names no flag the policy may add, so it injected nothing: configure the binary to read its serving certificate from Secret {secret:?} mounted read-only at {dir} (Secret {secret:?} must exist before the pod can start)",
-            server.dialect()
-        )
-    } else if !cmd.appendable {
-        let why = if cmd.script {
-            "the container starts its binary from a shell script, where an appended --metrics-cert-path would not reach it"
-        } else {
-            "an argument appended after a positional argument, `--` or a token the policy cannot read is not read as a flag by Go's flag package"
-        };
-        format!("{why}, so the policy injected nothing: add --metrics-cert-path={dir} to the binary's flags and mount Secret {secret:?} read-only at {dir} (Secret {secret:?} must exist before the pod can start)")
-    } else {
-        format!(
-        "the policy adds --metrics-cert-path only to a binary that shows it knows the flag (it passes --webhook-cert-path, --metrics-cert-name or --metrics-cert-key), so it injected nothing: once the binary supports it, add --metrics-cert-path={dir} and mount Secret {secret:?} read-only at {dir} (Secret {secret:?} must exist before the pod can start), or annotate the workload {INJECT_ANNOTATION}: \"true\" to let the policy add both"
-    )
-    };
+    let advice = x3_advice(&cv.c, &dir, secret);
+    x3_finding(mode, path, format!("{why}; {advice}"), report);
+}
+
+/// An X3 finding the policy does not repair: a violation with external
+/// certificates, a warning in auto mode.
+fn x3_finding(mode: CertManagement, path: FieldPath, detail: String, report: &mut Report) {
     match mode {
-        CertManagement::External => report.required(Rule::X3, path, format!("{why}; {advice}")),
-        _ => report.warn(Rule::X3, &path, format!("{why}; {advice}")),
+        CertManagement::External => report.required(Rule::X3, path, detail),
+        _ => report.warn(Rule::X3, &path, detail),
     }
 }
 

@@ -98,15 +98,8 @@ fn reasons<'n>(needs: &[&'n Need]) -> Cow<'n, str> {
     }
 }
 
-/// Plans the edits for `needs`: grouped by container and directory, each
-/// mount added only where none is, the volume reused when one already holds
-/// the Secret. Pure.
-pub(crate) fn plan<'n>(
-    pod: &Pod,
-    needs: &'n [Need],
-    s: &Settings,
-) -> Result<Plan<'n>, Vec<Conflict>> {
-    let secret = &*s.metrics_cert_secret_name;
+/// The edits `needs` ask for, one per container and directory.
+fn group<'n>(pod: &Pod, needs: &'n [Need]) -> Vec<Edit<'n>> {
     let mut edits: Vec<Edit> = Vec::new();
     let mut index: HashMap<(usize, String), usize> = HashMap::new();
     for n in needs {
@@ -138,6 +131,19 @@ pub(crate) fn plan<'n>(
             }
         }
     }
+    edits
+}
+
+/// Plans the edits for `needs`: grouped by container and directory, each
+/// mount added only where none is, the volume reused when one already holds
+/// the Secret. Pure.
+pub(crate) fn plan<'n>(
+    pod: &Pod,
+    needs: &'n [Need],
+    s: &Settings,
+) -> Result<Plan<'n>, Vec<Conflict>> {
+    let secret = &*s.metrics_cert_secret_name;
+    let mut edits = group(pod, needs);
     let mut conflicts = Vec::new();
     for e in &mut edits {
         let cv = &pod.views[e.container];
