@@ -324,21 +324,9 @@ fn env_name(v: &Value, path: &FieldPath, report: &mut Report) -> Option<String> 
     }
 }
 
-/// Reads one `metricsServers` entry.
-fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Option<Dialect> {
-    let Value::Object(m) = item else {
-        report.type_invalid_for(
-            Rule::Settings,
-            at.clone(),
-            "an object with images and dialect fields",
-            item,
-        );
-        return None;
-    };
-    unknown_keys(m, &ENTRY_KEYS, at, report);
-    let mut d = Dialect::table_defaults(i);
-    let get = |k: &str| m.get(k).filter(|v| !v.is_null());
-    match get("images") {
+/// An entry's `images`: a non-empty list of non-empty image globs.
+fn read_images(images: Option<&Value>, at: &FieldPath, d: &mut Dialect, report: &mut Report) {
+    match images {
         None => settings_problem(
             report,
             at.child("images"),
@@ -372,6 +360,73 @@ fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Op
         }
         Some(other) => report.type_invalid_for(Rule::Settings, at.child("images"), "a list of image globs", other),
     }
+}
+
+/// An entry's `addressForm`: `hostport` or `host`.
+fn read_address_form(v: &Value, at: &FieldPath, d: &mut Dialect, report: &mut Report) {
+    match v.as_str() {
+        Some("hostport") => d.address_form = AddressForm::HostPort,
+        Some("host") => d.address_form = AddressForm::Host,
+        Some(other) => settings_problem(
+            report,
+            at.child("addressForm"),
+            ErrorType::Invalid,
+            format!("unknown value {other:?}; use hostport or host"),
+        ),
+        None => report.type_invalid_for(
+            Rule::Settings,
+            at.child("addressForm"),
+            "a string (hostport or host)",
+            v,
+        ),
+    }
+}
+
+/// An entry's `env`: the env var names of its address, TLS switch and
+/// certificate directory; `None` when it is not an object (reported).
+fn read_dialect_env(v: &Value, p: &FieldPath, report: &mut Report) -> Option<DialectEnv> {
+    match v {
+        Value::Object(env) => {
+            unknown_keys(env, &ENV_KEYS, p, report);
+            let mut read = |k: &str| {
+                env.get(k)
+                    .filter(|v| !v.is_null())
+                    .and_then(|v| env_name(v, &p.child(k), report))
+                    .map(Cow::Owned)
+            };
+            Some(DialectEnv {
+                bind_address: read("bindAddress"),
+                secure: read("secure"),
+                cert_dir: read("certDir"),
+            })
+        }
+        other => {
+            report.type_invalid_for(
+                Rule::Settings,
+                p.clone(),
+                "an object {bindAddress, secure, certDir} of env var names",
+                other,
+            );
+            None
+        }
+    }
+}
+
+/// Reads one `metricsServers` entry.
+fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Option<Dialect> {
+    let Value::Object(m) = item else {
+        report.type_invalid_for(
+            Rule::Settings,
+            at.clone(),
+            "an object with images and dialect fields",
+            item,
+        );
+        return None;
+    };
+    unknown_keys(m, &ENTRY_KEYS, at, report);
+    let mut d = Dialect::table_defaults(i);
+    let get = |k: &str| m.get(k).filter(|v| !v.is_null());
+    read_images(get("images"), at, &mut d, report);
     if let Some(v) = get("bindAddressFlags") {
         if let Some(list) = flag_list(v, &at.child("bindAddressFlags"), report) {
             d.bind_address_flags = Cow::Owned(list.into_iter().map(Cow::Owned).collect());
@@ -383,22 +438,7 @@ fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Op
         }
     }
     if let Some(v) = get("addressForm") {
-        match v.as_str() {
-            Some("hostport") => d.address_form = AddressForm::HostPort,
-            Some("host") => d.address_form = AddressForm::Host,
-            Some(other) => settings_problem(
-                report,
-                at.child("addressForm"),
-                ErrorType::Invalid,
-                format!("unknown value {other:?}; use hostport or host"),
-            ),
-            None => report.type_invalid_for(
-                Rule::Settings,
-                at.child("addressForm"),
-                "a string (hostport or host)",
-                v,
-            ),
-        }
+        read_address_form(v, at, &mut d, report);
     }
     if let Some(v) = get("portFlag") {
         if let Some(name) = flag_name(v, false, &at.child("portFlag"), report) {
@@ -427,29 +467,7 @@ fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Op
         }
     }
     if let Some(v) = get("env") {
-        let p = at.child("env");
-        match v {
-            Value::Object(env) => {
-                unknown_keys(env, &ENV_KEYS, &p, report);
-                let mut read = |k: &str| {
-                    env.get(k)
-                        .filter(|v| !v.is_null())
-                        .and_then(|v| env_name(v, &p.child(k), report))
-                        .map(Cow::Owned)
-                };
-                d.env = DialectEnv {
-                    bind_address: read("bindAddress"),
-                    secure: read("secure"),
-                    cert_dir: read("certDir"),
-                };
-            }
-            other => report.type_invalid_for(
-                Rule::Settings,
-                p,
-                "an object {bindAddress, secure, certDir} of env var names",
-                other,
-            ),
-        }
+        d.env = read_dialect_env(v, &at.child("env"), report).unwrap_or(d.env);
     }
     if d.address_form == AddressForm::Host && d.port_flag.is_none() {
         settings_problem(

@@ -341,39 +341,10 @@ pub(crate) fn x4_mode(
     report: &mut Report,
 ) {
     let name = found.controller.name();
-    let group = found.controller.group();
-    // `enable` as far as it is known: `None` when it could be either.
-    let enable = match &found.reading {
-        Reading::WrongType(field, got) => {
-            report.push(
-                Rule::Type,
-                path.clone(),
-                ErrorType::TypeInvalid,
-                format!(
-                    "the {name} Configuration's {field}: expected {}, got {got}",
-                    if field.ends_with("enable") {
-                        "boolean"
-                    } else {
-                        "object"
-                    }
-                ),
-            );
-            return;
-        }
-        Reading::Enable(b) => Some(*b),
-        Reading::Unreadable(_) => None,
+    let Some(enable) = known_enable(found, path, report) else {
+        return;
     };
-    let unreadable = |consequence: &str| {
-        let Reading::Unreadable(why) = &found.reading else {
-            return String::new();
-        };
-        format!(
-            "the value names a {name} Configuration ({group}) that the policy cannot read as \
-             {name} would: {why}; internalCertManagement.enable is unknown, and {consequence}, \
-             so the value is refused; write the Configuration as plain YAML, without what \
-             could not be read"
-        )
-    };
+    let unreadable = |consequence: &str| unreadable(found, consequence);
     match (settings.cert_management, enable) {
         (CertManagement::External, Some(true)) => report.invalid(
             Rule::X4,
@@ -407,33 +378,93 @@ pub(crate) fn x4_mode(
             unreadable("false would expect external certificates where certManagement is internal"),
         ),
         (CertManagement::Auto, Some(true) | None) => {
-            let Some(lookups) = lookups else { return };
-            let Some(certs) = metrics_certificates(lookups, namespace, path, settings) else {
-                return;
-            };
-            if certs.is_empty() {
-                return;
-            }
-            let certs = certs.join(", ");
-            let detail = if enable.is_some() {
-                format!(
-                    "the {name} Configuration has internalCertManagement.enable true (absent \
-                     means true) while cert-manager issues metrics certificates in namespace \
-                     {namespace:?} ({certs}): internal certificate management together with \
-                     cert-manager metrics certificates is the unsupported combination of \
-                     KEP-4377; set internalCertManagement: {{enable: false}}, or delete those \
-                     Certificates"
-                )
-            } else {
-                unreadable(&format!(
-                    "true next to cert-manager's metrics certificates in namespace \
-                     {namespace:?} ({certs}) is KEP-4377's unsupported combination"
-                ))
-            };
-            report.invalid(Rule::X4, path.clone(), detail);
+            x4_auto(found, enable, path, namespace, settings, lookups, report);
         }
         _ => {}
     }
+}
+
+/// `enable` as far as it is known: `Some(None)` when it could be either;
+/// `None` when a field has the wrong type (reported).
+fn known_enable(found: &Found, path: &FieldPath, report: &mut Report) -> Option<Option<bool>> {
+    let name = found.controller.name();
+    match &found.reading {
+        Reading::WrongType(field, got) => {
+            report.push(
+                Rule::Type,
+                path.clone(),
+                ErrorType::TypeInvalid,
+                format!(
+                    "the {name} Configuration's {field}: expected {}, got {got}",
+                    if field.ends_with("enable") {
+                        "boolean"
+                    } else {
+                        "object"
+                    }
+                ),
+            );
+            None
+        }
+        Reading::Enable(b) => Some(Some(*b)),
+        Reading::Unreadable(_) => Some(None),
+    }
+}
+
+/// Why a Configuration the policy cannot read is refused, given what an
+/// `enable` it cannot see would mean.
+fn unreadable(found: &Found, consequence: &str) -> String {
+    let (name, group) = (found.controller.name(), found.controller.group());
+    let Reading::Unreadable(why) = &found.reading else {
+        return String::new();
+    };
+    format!(
+        "the value names a {name} Configuration ({group}) that the policy cannot read as \
+         {name} would: {why}; internalCertManagement.enable is unknown, and {consequence}, \
+         so the value is refused; write the Configuration as plain YAML, without what \
+         could not be read"
+    )
+}
+
+/// X4 in auto mode (KEP-4377): internal certificate management (`enable`
+/// true, or unknown) beside cert-manager's metrics certificates in the
+/// namespace, which only lookups can see.
+fn x4_auto(
+    found: &Found,
+    enable: Option<bool>,
+    path: &FieldPath,
+    namespace: &str,
+    settings: &Settings,
+    lookups: Option<&Lookups>,
+    report: &mut Report,
+) {
+    let name = found.controller.name();
+    let Some(lookups) = lookups else { return };
+    let Some(certs) = metrics_certificates(lookups, namespace, path, settings) else {
+        return;
+    };
+    if certs.is_empty() {
+        return;
+    }
+    let certs = certs.join(", ");
+    let detail = if enable.is_some() {
+        format!(
+            "the {name} Configuration has internalCertManagement.enable true (absent \
+             means true) while cert-manager issues metrics certificates in namespace \
+             {namespace:?} ({certs}): internal certificate management together with \
+             cert-manager metrics certificates is the unsupported combination of \
+             KEP-4377; set internalCertManagement: {{enable: false}}, or delete those \
+             Certificates"
+        )
+    } else {
+        unreadable(
+            found,
+            &format!(
+                "true next to cert-manager's metrics certificates in namespace \
+                 {namespace:?} ({certs}) is KEP-4377's unsupported combination"
+            ),
+        )
+    };
+    report.invalid(Rule::X4, path.clone(), detail);
 }
 
 /// Reviews a ConfigMap: every `data` and `binaryData` value that holds a
