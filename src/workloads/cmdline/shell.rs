@@ -773,34 +773,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
                 }
                 end + 1
             }
-            '"' => {
-                lx.started = true;
-                let mut k = i + 1;
-                loop {
-                    match s.get(k).copied() {
-                        None => return Err(Unreadable::Quote),
-                        Some('"') => break k + 1,
-                        Some('\\') => match s.get(k + 1).copied() {
-                            Some('\n') => k += 2,
-                            Some(n @ ('$' | '`' | '"' | '\\')) => {
-                                lx.push(n, false);
-                                k += 2;
-                            }
-                            _ => {
-                                lx.push('\\', false);
-                                k += 1;
-                            }
-                        },
-                        Some('$') => k = self.dollar(lx, k, true, scope)?,
-                        Some('`') => k = backquote(lx, k)?,
-                        Some(UNKNOWN_OPEN | IP_OPEN) => k = lx.copy_marker(k),
-                        Some(q) => {
-                            lx.push(q, false);
-                            k += 1;
-                        }
-                    }
-                }
-            }
+            '"' => self.double_quoted(lx, i, scope)?,
             '`' => backquote(lx, i)?,
             '$' => self.dollar(lx, i, false, scope)?,
             '{' | '}' | ',' => {
@@ -812,6 +785,42 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
                 i + 1
             }
         })
+    }
+
+    /// Reads the double-quoted string that opens at `i`; the index after.
+    fn double_quoted(
+        &mut self,
+        lx: &mut Lexer,
+        i: usize,
+        scope: &Scope,
+    ) -> Result<usize, Unreadable> {
+        let s = lx.s;
+        lx.started = true;
+        let mut k = i + 1;
+        loop {
+            match s.get(k).copied() {
+                None => return Err(Unreadable::Quote),
+                Some('"') => return Ok(k + 1),
+                Some('\\') => match s.get(k + 1).copied() {
+                    Some('\n') => k += 2,
+                    Some(n @ ('$' | '`' | '"' | '\\')) => {
+                        lx.push(n, false);
+                        k += 2;
+                    }
+                    _ => {
+                        lx.push('\\', false);
+                        k += 1;
+                    }
+                },
+                Some('$') => k = self.dollar(lx, k, true, scope)?,
+                Some('`') => k = backquote(lx, k)?,
+                Some(UNKNOWN_OPEN | IP_OPEN) => k = lx.copy_marker(k),
+                Some(q) => {
+                    lx.push(q, false);
+                    k += 1;
+                }
+            }
+        }
     }
 
     /// Reads the `$` at `i` (in double quotes when `quoted`); the index after.
@@ -967,6 +976,70 @@ fn backquote(lx: &mut Lexer, i: usize) -> Result<usize, Unreadable> {
     Ok(k + 1)
 }
 
+/// The escape after a backslash at `*k - 1` of `$'...'`, decoded (`None`
+/// for one that decodes to nothing); `*k` moves past it.
+fn ansi_c_escape(lx: &mut Lexer, k: &mut usize) -> Result<Option<char>, Unreadable> {
+    let s = lx.s;
+    let e = *s.get(*k).ok_or(Unreadable::Quote)?;
+    *k += 1;
+    let digits = |k: &mut usize, radix: u32, max: usize| {
+        let mut v: u32 = 0;
+        let mut n = 0;
+        while n < max {
+            match s.get(*k).and_then(|c| c.to_digit(radix)) {
+                Some(d) => {
+                    v = v.saturating_mul(radix).saturating_add(d);
+                    *k += 1;
+                    n += 1;
+                }
+                None => break,
+            }
+        }
+        (n > 0).then_some(v)
+    };
+    Ok(match e {
+        'n' => Some('\n'),
+        't' => Some('\t'),
+        'r' => Some('\r'),
+        'a' => Some('\u{7}'),
+        'b' => Some('\u{8}'),
+        'e' | 'E' => Some('\u{1b}'),
+        'f' => Some('\u{c}'),
+        'v' => Some('\u{b}'),
+        '\\' | '\'' | '"' | '?' => Some(e),
+        '0'..='7' => {
+            *k -= 1;
+            digits(k, 8, 3).and_then(|v| char::from_u32(v & 0xff))
+        }
+        'x' => match digits(k, 16, 2) {
+            Some(v) => char::from_u32(v),
+            None => {
+                lx.push('\\', false);
+                Some('x')
+            }
+        },
+        'u' | 'U' => {
+            let max = if e == 'u' { 4 } else { 8 };
+            match digits(k, 16, max) {
+                Some(v) => Some(char::from_u32(v).unwrap_or('\u{fffd}')),
+                None => {
+                    lx.push('\\', false);
+                    Some(e)
+                }
+            }
+        }
+        'c' => {
+            let ctl = s.get(*k).copied().unwrap_or('?');
+            *k += 1;
+            char::from_u32(u32::from(ctl) & 0x1f)
+        }
+        other => {
+            lx.push('\\', false);
+            Some(other)
+        }
+    })
+}
+
 /// `$'...'` from `from` (after the quote): the escapes decoded, quoted.
 fn ansi_c(lx: &mut Lexer, from: usize) -> Result<usize, Unreadable> {
     let s = lx.s;
@@ -979,66 +1052,7 @@ fn ansi_c(lx: &mut Lexer, from: usize) -> Result<usize, Unreadable> {
         k += 1;
         let decoded = match c {
             '\'' => return Ok(k),
-            '\\' => {
-                let e = *s.get(k).ok_or(Unreadable::Quote)?;
-                k += 1;
-                let digits = |k: &mut usize, radix: u32, max: usize| {
-                    let mut v: u32 = 0;
-                    let mut n = 0;
-                    while n < max {
-                        match s.get(*k).and_then(|c| c.to_digit(radix)) {
-                            Some(d) => {
-                                v = v.saturating_mul(radix).saturating_add(d);
-                                *k += 1;
-                                n += 1;
-                            }
-                            None => break,
-                        }
-                    }
-                    (n > 0).then_some(v)
-                };
-                match e {
-                    'n' => Some('\n'),
-                    't' => Some('\t'),
-                    'r' => Some('\r'),
-                    'a' => Some('\u{7}'),
-                    'b' => Some('\u{8}'),
-                    'e' | 'E' => Some('\u{1b}'),
-                    'f' => Some('\u{c}'),
-                    'v' => Some('\u{b}'),
-                    '\\' | '\'' | '"' | '?' => Some(e),
-                    '0'..='7' => {
-                        k -= 1;
-                        digits(&mut k, 8, 3).and_then(|v| char::from_u32(v & 0xff))
-                    }
-                    'x' => match digits(&mut k, 16, 2) {
-                        Some(v) => char::from_u32(v),
-                        None => {
-                            lx.push('\\', false);
-                            Some('x')
-                        }
-                    },
-                    'u' | 'U' => {
-                        let max = if e == 'u' { 4 } else { 8 };
-                        match digits(&mut k, 16, max) {
-                            Some(v) => Some(char::from_u32(v).unwrap_or('\u{fffd}')),
-                            None => {
-                                lx.push('\\', false);
-                                Some(e)
-                            }
-                        }
-                    }
-                    'c' => {
-                        let ctl = s.get(k).copied().unwrap_or('?');
-                        k += 1;
-                        char::from_u32(u32::from(ctl) & 0x1f)
-                    }
-                    other => {
-                        lx.push('\\', false);
-                        Some(other)
-                    }
-                }
-            }
+            '\\' => ansi_c_escape(lx, &mut k)?,
             UNKNOWN_OPEN | IP_OPEN => {
                 if !ended {
                     let end = lx.copy_marker(k - 1);
