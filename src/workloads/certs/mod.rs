@@ -689,7 +689,7 @@ fn x3(
         });
         return;
     }
-    let advice = x3_advice(&cv.c, &dir, secret);
+    let advice = x3_advice(cv.c, &dir, secret);
     x3_finding(mode, path, format!("{why}; {advice}"), report);
 }
 
