@@ -3,8 +3,52 @@
 //!
 //! This file is wiring only: it registers the waPC functions and hands the
 //! request to [`review`], which routes it to the module of its kind. The rules
-//! live in [`monitors`], [`certificates`] and [`workloads`]; [`response`] turns
-//! what they found into the admission response.
+//! live in [`monitors`], [`certificates`], [`workloads`] and [`kueue`];
+//! [`response`] turns what they found into the admission response.
+//!
+//! # The module graph
+//!
+//! Arrows point down and never back up: no module names one of its
+//! ancestors, and the modules form no cycle (`tests/layout.rs` checks both,
+//! and that no shipped function is over 80 lines).
+//!
+//! ```text
+//! lib ─> review ─────────────> response ─> warnings ─> report
+//!          │ (routing; builds the Ctx and the request's Lookups)
+//!          ├─> monitors      classes ─> rules ─> endpoint ─> tls ─> kinds ─> relabel
+//!          │                 rules ─> advice (serverName, looks up);  sd ─> endpoint, tls, rules
+//!          ├─> certificates
+//!          ├─> workloads     (the pipeline: analyse ─> plan ─> apply ─> verify, then R2)
+//!          │                 pairs, tls_env, addresses, certs ─> model ─> cmdline, server,
+//!          │                 config_file, podspec;  inject ─> certs, mounts, podspec;
+//!          │                 addresses, certs ─> listen ─> cmdline;  cmdline ─> shell ─> expand
+//!          ├─> kueue         (X4; its YAML through yaml)
+//!          └─> crosscheck    (R1, R2, R3 as pure functions; the families call it)
+//! leaves:  context (Ctx), settings ─> dialect, exceptions, names;  cluster (Lookups),
+//!          view, report (Report, Violation, Warning, Verdict), rule, names, yaml, bytes
+//! ```
+//!
+//! # One signature shape per rule family
+//!
+//! - **A family's review**, as the router calls it:
+//!   `review([kind,] object, &Ctx, [lookups,] &mut Report)`. `Ctx` is what
+//!   every rule may consult besides the object (settings, request namespace,
+//!   whether it may patch, excepted rules). `lookups:
+//!   Option<&cluster::Lookups>` is passed only to the families whose rules
+//!   look up related objects (monitors, certificates, workloads, kueue; not
+//!   the scrape classes of a Prometheus object), and inside a family only to
+//!   the rules that look up. A workload's review takes the request's own
+//!   `&mut Value`, which it may repair, and returns whether it did.
+//! - **A rule**: `(view, [what it consults,] &mut Report)`: the view it
+//!   judges (`EndpointView` or `TlsView`, `CertificateView`, `Workload`),
+//!   then what it reads beyond the object (the family's `Scope`, the
+//!   `Settings`, the `Ctx`, the lookups), then the report it appends to.
+//!   A workload rule group is `check(&Workload, &Ctx, &mut Report)`; the
+//!   certificate group is the repair's analysis step,
+//!   `certs::analyze(&Workload, &Ctx, lookups, &mut Report) -> Analysis`.
+//! - **A finding** is typed: a `report::Violation` or a `report::Warning`,
+//!   each with its `Rule` and field path; `response` and `warnings` are the
+//!   only places that write them as text.
 
 use guest::prelude::*;
 use kubewarden_policy_sdk::request::ValidationRequest;
