@@ -18,8 +18,8 @@ use std::path::{Path, PathBuf};
 /// list. Empty: every rule is raised.
 const NOT_YET_EMITTED: &[Rule] = &[];
 
-const BEGIN: &str = "<!-- RULES:BEGIN";
-const END: &str = "<!-- RULES:END";
+/// The rule table is the first table after this heading.
+const RULES_HEADING: &str = "## Rules";
 
 fn readme() -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
@@ -34,21 +34,28 @@ struct Row {
     id: String,
 }
 
-/// The rows between the RULES markers (header and separator skipped).
+/// The rows of the first table after `## Rules` (header and separator
+/// skipped). No marker comments: `kwctl inspect` prints HTML comments as
+/// they are.
 fn table_rows(readme: &str) -> Vec<Row> {
     let lines: Vec<&str> = readme.lines().collect();
-    let begin = lines
+    let heading = lines
         .iter()
-        .position(|l| l.starts_with(BEGIN))
-        .expect("README.md has no <!-- RULES:BEGIN --> marker before the rule table");
-    let end = lines
-        .iter()
-        .position(|l| l.starts_with(END))
-        .expect("README.md has no <!-- RULES:END --> marker after the rule table");
-    assert!(begin < end, "RULES:BEGIN comes after RULES:END");
+        .position(|l| l.trim_end() == RULES_HEADING)
+        .expect("README.md has no '## Rules' heading");
+    let begin = heading
+        + lines[heading..]
+            .iter()
+            .position(|l| l.starts_with('|'))
+            .expect("README.md has no table after '## Rules'");
+    let end = begin
+        + lines[begin..]
+            .iter()
+            .position(|l| !l.starts_with('|'))
+            .unwrap_or(lines.len() - begin);
     let mut rows = Vec::new();
     let mut seen_header = false;
-    for (i, line) in lines.iter().enumerate().take(end).skip(begin + 1) {
+    for (i, line) in lines.iter().enumerate().take(end).skip(begin) {
         let line = line.trim();
         if !line.starts_with('|') {
             continue;
@@ -172,6 +179,10 @@ fn readme_rule_table_anchors_are_rule_anchors() {
     assert!(
         !readme.contains("<a id="),
         "README.md has a raw HTML anchor (kwctl inspect prints it as it is)"
+    );
+    assert!(
+        !readme.contains("<!--"),
+        "README.md has an HTML comment (kwctl inspect prints it as it is)"
     );
 }
 

@@ -156,9 +156,9 @@ fn readme_opens_with_the_two_commands_and_leaves_development_to_contributing() {
         "## Layout",
         "## Tests",
         "## How to add a rule",
+        "## How a request flows",
         "## How to add a kind",
-        "## Bench",
-        "## Fuzz",
+        "## How to measure",
     ] {
         assert!(
             contributing.lines().any(|l| l.starts_with(heading)),

@@ -25,19 +25,19 @@ impl RuleEntry {
     }
 }
 
-/// The rows between `RULES:BEGIN` and `RULES:END`.
+/// The rows of the first table after the README's `## Rules` heading.
 pub fn rules() -> Vec<RuleEntry> {
     parse(README)
 }
 
 fn parse(readme: &str) -> Vec<RuleEntry> {
-    let Some(start) = readme.find("<!-- RULES:BEGIN") else {
-        return Vec::new();
-    };
-    let end = readme[start..]
-        .find("<!-- RULES:END")
-        .map_or(readme.len(), |e| start + e);
-    readme[start..end].lines().filter_map(row).collect()
+    readme
+        .lines()
+        .skip_while(|l| l.trim_end() != "## Rules")
+        .skip_while(|l| !l.starts_with('|'))
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(row)
+        .collect()
 }
 
 /// `| [M1](#m1-no-insecureskipverify) | objects | summary |`: the id and
