@@ -112,22 +112,19 @@ impl Policy {
         Self::load_with(path, None)
     }
 
-    /// Loads a policy whose Kubernetes host calls `session` answers.
-    pub fn load_with(path: &Path, session: Option<Session>) -> Result<Self, String> {
+    /// Loads a policy whose Kubernetes host calls `kubernetes` answers
+    /// (refused when `None`).
+    pub fn load_with(path: &Path, kubernetes: Option<Arc<dyn Kubernetes>>) -> Result<Self, String> {
         let bytes = std::fs::read(path)
             .map_err(|e| format!("cannot read policy module {}: {e}", path.display()))?;
-        Self::from_bytes_with(&bytes, session)
+        Compiled::new(&bytes, kubernetes)
+            .and_then(|compiled| compiled.instantiate())
             .map_err(|e| format!("cannot load policy {}: {e}", path.display()))
     }
 
     #[cfg(test)]
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        Self::from_bytes_with(bytes, None)
-    }
-
-    fn from_bytes_with(bytes: &[u8], session: Option<Session>) -> Result<Self, String> {
-        let kubernetes = session.map(|s| Arc::new(s) as Arc<dyn Kubernetes>);
-        Compiled::new(bytes, kubernetes)?.instantiate()
+        Compiled::new(bytes, None)?.instantiate()
     }
 
     /// One raw guest call; errors (guest errors, traps, panics) become strings.
