@@ -18,8 +18,8 @@ pub const LOG_ENV: &str = "POLICY_HOST_LOG";
 type CallbackResult = Result<Vec<u8>, Box<dyn Error + Send + Sync>>;
 
 /// What answers the guest's `kubewarden/kubernetes/<operation>` calls: a
-/// recorded session (`policy-host run --replay-...`) or the objects of a
-/// manifest scan (`secure-metrics-scan`).
+/// recorded session (`policy-host run` and `bench` with `--replay-...`) or
+/// the objects of a manifest scan (`secure-metrics-scan`).
 pub trait Kubernetes: Send + Sync {
     fn answer(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String>;
 }
