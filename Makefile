@@ -135,7 +135,9 @@ fmt:
 
 ## speed and size against a parse-and-accept baseline policy (not part of
 ## check), both in one host process, call by call; fails when a budget of
-## scripts/bench.sh is broken (ratios to the baseline; policy.wasm <= 768 KiB).
+## scripts/bench.sh is broken (ratios to the baseline; policy.wasm <= 768 KiB);
+## then the context-aware rows (benches/context-aware.txt: crossObjectChecks
+## true, lookups replayed from recorded sessions), printed, not gated.
 ## The baseline is always built with the `speed` profile (opt-level 3).
 BASELINE := target/$(WASM_TARGET)/speed/baseline_policy.wasm
 BASELINE_SOURCES := $(shell find benches/baseline-policy -name '*.rs' -o -name Cargo.toml)

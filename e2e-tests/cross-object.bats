@@ -86,6 +86,17 @@ warning_count() { field '(.warnings // []) | length'; }
   [ "$(warning_count)" -eq 1 ]
 }
 
+@test "R2: Kubebuilder's full cert-manager layout, both mounted Secrets written by its Certificates, is accepted untouched" {
+  cross workloads/kubebuilder-cert-manager.json guestbook-certificates.yml
+  assert_allowed
+  assert_no_warnings
+  assert_no_patch
+  cross workloads/kubebuilder-cert-manager.json guestbook-certificates.yml '{"certManagement": "external"}'
+  assert_allowed
+  assert_no_warnings
+  assert_no_patch
+}
+
 @test "R3: Kubebuilder's metrics Certificate naming an existing Service is accepted untouched" {
   cross certificates/kubebuilder-metrics-certs.json project-services.yml
   assert_allowed
@@ -214,4 +225,46 @@ warning_count() { field '(.warnings // []) | length'; }
   [ "$(warning_count)" -eq 2 ]
   assert_warning_contains "set serverName to a DNS name the target's certificate carries"
   [[ "$(field '.warnings | join(" ")')" != *".svc"* ]]
+}
+
+# The context-aware rows of `make bench` (benches/context-aware.txt): the
+# verdict each request gets with its session, so that the bench times the
+# path a user's request takes, with every lookup answered.
+@test "make bench, context-aware rows: each request is accepted untouched with its session, every lookup answered" {
+  local file session gate n=0
+  while read -r file session gate; do
+    [[ -z "$file" || "$file" == \#* ]] && continue
+    cross "${file#test_data/}" "$session"
+    assert_allowed
+    assert_no_warnings
+    assert_no_patch
+    n=$((n + 1))
+  done <"${REPO_ROOT}/benches/context-aware.txt"
+  [ "$n" -eq 3 ]
+}
+
+@test "policy-host bench replays the session for every call, and refuses to time a call that does not replay it" {
+  [ -x "$POLICY_HOST" ] || skip "no bundled host (${POLICY_HOST})"
+  local file session gate
+  while read -r file session gate; do
+    [[ -z "$file" || "$file" == \#* ]] && continue
+    run --separate-stderr "$POLICY_HOST" bench --json --iterations 5 --warmup 1 \
+      --settings-json '{"crossObjectChecks":true}' --allow-context-aware \
+      --replay-host-capabilities-interactions "${SESSIONS}/${session}" "$POLICY" "${REPO_ROOT}/${file}"
+    [ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
+    [ "$(jq -r '.[0] | "\(.accepted) \(.mutated) \(.lookups) \(.iterations)"' <<<"$output")" = "true false 1 5" ]
+    [ "$(jq -r '.[0].lookups_host_median_us > 0' <<<"$output")" = true ]
+  done <"${REPO_ROOT}/benches/context-aware.txt"
+  # With the checks off no lookup is made: the session is not replayed.
+  run --separate-stderr "$POLICY_HOST" bench --iterations 5 --settings-json '{"crossObjectChecks":false}' \
+    --allow-context-aware --replay-host-capabilities-interactions "${SESSIONS}/kueue-certificates.yml" \
+    "$POLICY" "${TEST_DATA}/cross-object/kueue-servicemonitor-verified.json"
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *"did not replay the session"*"1 of the 1 recorded exchanges not replayed"* ]]
+  # A session for another namespace: the lookup does not match it.
+  run --separate-stderr "$POLICY_HOST" bench --iterations 5 --settings-json '{"crossObjectChecks":true}' \
+    --allow-context-aware --replay-host-capabilities-interactions "${SESSIONS}/project-services.yml" \
+    "$POLICY" "${TEST_DATA}/cross-object/kueue-servicemonitor-verified.json"
+  [ "$status" -ne 0 ]
+  [[ "$stderr" == *"Replay error: unexpected request"* ]]
 }

@@ -10,6 +10,7 @@
 # Environment: BENCH_ITERATIONS (3000 timed rounds per request), BENCH_WARMUP
 # (300), BENCH_MAX_MS (4000: cap on one request's timed rounds, for the
 # hostile objects), BENCH_STRICT=1 to enforce the rows marked `pending` too,
+# BENCH_CONTEXT_AWARE=0 to skip the context-aware table (lookups replayed),
 # BENCH_SCALING=0 to skip the table of grown objects.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -172,6 +173,55 @@ printf 'policy.wasm    %9d bytes (%.1f KiB)  budget %d bytes (768 KiB): %s\n' \
 printf 'baseline.wasm  %9d bytes (%.1f KiB)\n' "$baseline_bytes" "$(jq -n "$baseline_bytes / 1024")"
 echo "(ratio = policy median / baseline median over the same rounds; each round calls both, in alternating order)"
 [ "$policy_bytes" -le "$size_budget" ] || broken=$((broken + 1))
+
+# The context-aware path (issues 23 and 27): the rows of
+# benches/context-aware.txt run with crossObjectChecks: true, their lookups
+# answered from the row's recorded session (kwctl's replay format). The host
+# replays the whole session for every call and fails when a call does not
+# replay it exactly, so no row times the failed-lookup path; the baseline gets
+# the same session and makes no lookup. Gate `info`: printed, never failing
+# (the issues set no budget for the lookup path: the floor makes no lookup).
+if [ "${BENCH_CONTEXT_AWARE:-1}" != 0 ]; then
+  sessions=test_data/cross-object/sessions
+  while read -r file session gate; do
+    [[ -z "$file" || "$file" == \#* ]] && continue
+    if [ "$gate" != info ]; then
+      echo "bench.sh: benches/context-aware.txt: unknown gate '$gate' for $file (only 'info')" >&2
+      exit 1
+    fi
+    "$host" bench --json --iterations "$iterations" --warmup "$warmup" --max-ms "$max_ms" \
+      --settings-json '{"crossObjectChecks":true}' \
+      --allow-context-aware --replay-host-capabilities-interactions "$sessions/$session" \
+      --baseline "$baseline" "$policy" "$file" |
+      jq --arg session "$session" --arg gate "$gate" '.[] + {session: $session, gate: $gate}'
+  done <benches/context-aware.txt | jq -s . >"$work/context.json"
+  echo
+  echo "context-aware (lookups replayed): crossObjectChecks true, each call's lookups answered from the session"
+  jq -r -n --slurpfile rows "$work/context.json" --slurpfile plain "$work/rows.json" '
+    def f1: (. * 10 | round / 10 | tostring) as $s | if ($s | test("\\.")) then $s else $s + ".0" end;
+    def f2: (. * 100 | round / 100 | tostring) as $s | if ($s | test("\\.")) then $s else $s + ".0" end;
+    def pad($n): tostring | (" " * ([$n - length, 0] | max)) + .;
+    def rpad($n): tostring | . + (" " * ([$n - length, 0] | max));
+    ($plain[0] | map({key: .path, value: .ratio}) | from_entries) as $without
+    | $rows[0]
+    | (map(.path | length) | max) as $w
+    | ("request" | rpad($w)) + "  " + ("session" | rpad(26)) + "  " + ("verdict" | rpad(8))
+      + "  " + ("lookups" | pad(7))
+      + "  " + ("policy µs med" | pad(13)) + "  " + ("p99" | pad(8)) + "  " + ("of which host" | pad(13))
+      + "  " + ("baseline µs med" | pad(15)) + "  " + ("p99" | pad(8))
+      + "  " + ("ratio" | pad(6)) + "  " + ("no lookups" | pad(10)) + "  gate",
+      (.[] | (.path | rpad($w)) + "  " + (.session | rpad(26))
+        + "  " + ((if .mutated then "mutated" elif .accepted then "accepted" else "rejected" end) | rpad(8))
+        + "  " + (.lookups | pad(7))
+        + "  " + (.median_us | f1 | pad(13)) + "  " + (.p99_us | f1 | pad(8))
+        + "  " + (.lookups_host_median_us | f1 | pad(13))
+        + "  " + (.baseline_median_us | f1 | pad(15)) + "  " + (.baseline_p99_us | f1 | pad(8))
+        + "  " + (.ratio | f2 | pad(6)) + "  " + (($without[.path] // null) | if . == null then "-" else f2 end | pad(10))
+        + "  " + .gate)
+  '
+  echo "(of which host = the host's share of the policy median: reading each lookup, comparing it with the session, copying the answer;"
+  echo " no lookups = the same request's ratio with crossObjectChecks false, from the table above)"
+fi
 
 if [ "${BENCH_SCALING:-1}" != 0 ]; then
   # Grown copies: the repeated list x1, x10, x100 (names kept distinct).

@@ -8,6 +8,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::engine::Policy;
+use crate::replay::Session;
 use crate::request::RequestDocument;
 use crate::response::AdmissionResponse;
 
@@ -27,6 +28,12 @@ pub struct BenchRow {
     pub accepted: bool,
     pub mutated: bool,
     pub wasm_bytes: u64,
+    /// The lookups answered in each policy call, from the replayed session
+    /// (`None` without one).
+    pub lookups: Option<usize>,
+    /// Median time of a policy call spent in the host answering its lookups
+    /// (included in `median_us`).
+    pub lookups_host_median_us: Option<f64>,
     /// The baseline's figures over the same calls, when one was given.
     pub baseline_median_us: Option<f64>,
     pub baseline_p99_us: Option<f64>,
@@ -85,20 +92,39 @@ fn file_label(path: &Path) -> String {
         .unwrap_or_else(|| path.display().to_string())
 }
 
-/// One timed `validate` call, in microseconds.
-fn timed(policy: &Policy, payload: &[u8]) -> Result<f64, String> {
+/// One timed `validate` call, in microseconds; the session (rewound before
+/// the clock starts) answers its lookups, and for the policy (`host_us`, which
+/// gets the time of the host's answers) it must have been replayed exactly,
+/// so that no timed call took the failed-lookup path.
+fn timed(
+    policy: &Policy,
+    payload: &[u8],
+    session: Option<&Session>,
+    host_us: Option<&mut Vec<f64>>,
+) -> Result<f64, String> {
+    if let Some(s) = session {
+        s.rewind();
+    }
     let start = Instant::now();
     let result = policy.call("validate", payload);
     let us = start.elapsed().as_secs_f64() * 1e6;
+    if let (Some(s), Some(host_us)) = (session, host_us) {
+        s.replayed()
+            .map_err(|e| format!("the policy's lookups did not replay the session: {e}"))?;
+        host_us.push(s.answering().as_secs_f64() * 1e6);
+    }
     result.map(|_| us)
 }
 
 /// Times `validate` of `policy` on the request at `path`; with a baseline,
 /// each round calls both, the first of the two alternating from round to
-/// round, so that both see the same state of the machine.
+/// round, so that both see the same state of the machine. With a session,
+/// every call of either module replays it from the start; every policy
+/// call must replay all of it (checked outside the clock).
 pub fn bench_request(
     policy: &Policy,
     baseline: Option<&Policy>,
+    session: Option<&Session>,
     settings: &Value,
     path: &Path,
     budget: Budget,
@@ -108,43 +134,56 @@ pub fn bench_request(
     let payload = doc.validate_payload(settings)?;
     let context = |e: String| format!("{}: {e}", path.display());
 
+    if let Some(s) = session {
+        s.rewind();
+    }
     let first = policy.validate(&payload).map_err(context)?;
+    if let Some(s) = session {
+        s.replayed().map_err(|e| {
+            context(format!(
+                "the policy's lookups did not replay the session (is crossObjectChecks on?): {e}"
+            ))
+        })?;
+        s.rewind();
+    }
     let response = AdmissionResponse::from_validation(doc.uid(), doc.object(), first);
     if let Some(b) = baseline {
         b.validate(&payload)
             .map_err(|e| context(format!("baseline: {e}")))?;
     }
-    let round = |i: u32, p: &mut Vec<f64>, b: &mut Vec<f64>| -> Result<(), String> {
+    let round = |i: u32, p: &mut Vec<f64>, b: &mut Vec<f64>, h: &mut Vec<f64>| {
         match baseline {
             Some(base) if i % 2 == 1 => {
-                b.push(timed(base, &payload)?);
-                p.push(timed(policy, &payload)?);
+                b.push(timed(base, &payload, session, None)?);
+                p.push(timed(policy, &payload, session, Some(h))?);
             }
             Some(base) => {
-                p.push(timed(policy, &payload)?);
-                b.push(timed(base, &payload)?);
+                p.push(timed(policy, &payload, session, Some(h))?);
+                b.push(timed(base, &payload, session, None)?);
             }
-            None => p.push(timed(policy, &payload)?),
+            None => p.push(timed(policy, &payload, session, Some(h))?),
         }
-        Ok(())
+        Ok::<(), String>(())
     };
 
-    let (mut p, mut b) = (Vec::new(), Vec::new());
+    let (mut p, mut b, mut h) = (Vec::new(), Vec::new(), Vec::new());
     let warmup_cap = budget.max.map(|m| m / 4);
     let start = Instant::now();
     let mut rounds = 0;
     while rounds < budget.warmup.max(1) && warmup_cap.is_none_or(|c| start.elapsed() < c) {
-        round(rounds, &mut p, &mut b).map_err(context)?;
+        round(rounds, &mut p, &mut b, &mut h).map_err(context)?;
         rounds += 1;
     }
     let iterations = budget.timed_calls(start.elapsed() / rounds.max(1));
 
-    let (mut p, mut b) = (
-        Vec::with_capacity(iterations as usize),
-        Vec::with_capacity(iterations as usize),
+    let capacity = iterations as usize;
+    let (mut p, mut b, mut h) = (
+        Vec::with_capacity(capacity),
+        Vec::with_capacity(capacity),
+        Vec::with_capacity(if session.is_some() { capacity } else { 0 }),
     );
     for i in 0..iterations {
-        round(i, &mut p, &mut b).map_err(context)?;
+        round(i, &mut p, &mut b, &mut h).map_err(context)?;
     }
     let (median_us, p99_us, mean_us) = summarize(&mut p);
     let base = baseline.map(|_| summarize(&mut b));
@@ -159,6 +198,8 @@ pub fn bench_request(
         accepted: response.allowed,
         mutated: response.patch.is_some(),
         wasm_bytes,
+        lookups: session.map(Session::len),
+        lookups_host_median_us: session.map(|_| summarize(&mut h).0),
         baseline_median_us: base.map(|s| s.0),
         baseline_p99_us: base.map(|s| s.1),
         baseline_mean_us: base.map(|s| s.2),
@@ -247,6 +288,8 @@ mod tests {
             accepted: false,
             mutated: false,
             wasm_bytes: 2048,
+            lookups: None,
+            lookups_host_median_us: None,
             baseline_median_us: None,
             baseline_p99_us: None,
             baseline_mean_us: None,

@@ -11,7 +11,9 @@ USAGE:
                     [--allow-context-aware --replay-host-capabilities-interactions SESSION.yml] POLICY.wasm
     policy-host patched-request -r|--request-path FILE --response-path RESPONSE
     policy-host bench [--settings-json JSON | -s|--settings-path FILE] [--iterations N] [--warmup N]
-                      [--max-ms MS] [--baseline BASELINE.wasm] [--json] POLICY.wasm REQUEST_FILE...
+                      [--max-ms MS] [--baseline BASELINE.wasm] [--json]
+                      [--allow-context-aware --replay-host-capabilities-interactions SESSION.yml]
+                      POLICY.wasm REQUEST_FILE...
     policy-host help
 
 run              evaluate one request; print the AdmissionResponse as one JSON line (like kwctl run);
@@ -21,7 +23,10 @@ patched-request  apply the JSONPatch of a `run` response to the request's object
 bench            time `validate` calls (defaults: --iterations 2000, --warmup 200); with
                  --baseline, both modules in turn, call by call, and the ratio of their medians;
                  --max-ms caps the timed calls of one request (at least 20); a request file
-                 with a <name>.settings.json beside it gets those settings unless -s/--settings-*
+                 with a <name>.settings.json beside it gets those settings unless -s/--settings-*;
+                 with a session, every call's lookups are answered from the whole session (kwctl
+                 bench replays it once), and a request whose first call does not replay it exactly
+                 is an error
 
 Options accept both `--name VALUE` and `--name=VALUE`.
 Set POLICY_HOST_LOG=1 to print the policy's log events on stderr.
@@ -67,6 +72,10 @@ pub struct BenchArgs {
     /// The module to time against, call by call.
     pub baseline: Option<PathBuf>,
     pub json: bool,
+    /// `--allow-context-aware`, as for `run`.
+    pub allow_context_aware: bool,
+    /// `--replay-host-capabilities-interactions`, as for `run`.
+    pub replay: Option<PathBuf>,
     pub policy: PathBuf,
     pub requests: Vec<PathBuf>,
 }
@@ -259,6 +268,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 JSON,
                 MAX_MS,
                 BASELINE,
+                ALLOW_CONTEXT_AWARE,
+                REPLAY,
             ];
             let mut p = split_options(cmd, rest, &specs)?;
             let settings = settings_source(&mut p)?;
@@ -268,6 +279,16 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             let max_ms = Some(count(&mut p, "max-ms", 0, 1)?).filter(|&ms| ms > 0);
             let baseline = p.take("baseline").map(|b| policy_path(&b)).transpose()?;
             let json = p.flag("json");
+            let allow_context_aware = p.flag("allow-context-aware");
+            let replay = p
+                .take("replay-host-capabilities-interactions")
+                .map(PathBuf::from);
+            // kwctl would refuse every lookup and time that: say so instead.
+            if replay.is_some() && !allow_context_aware {
+                return Err(
+                    "'bench' replays a session only with '--allow-context-aware'".to_string(),
+                );
+            }
             let Some((policy, requests)) = p.positionals.split_first() else {
                 return Err("'bench' needs the policy wasm file and request files".to_string());
             };
@@ -281,6 +302,8 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
                 max_ms,
                 baseline,
                 json,
+                allow_context_aware,
+                replay,
                 policy: policy_path(policy)?,
                 requests: requests.iter().map(PathBuf::from).collect(),
             }))
@@ -462,6 +485,20 @@ mod tests {
         };
         assert_eq!(b.max_ms, Some(500));
         assert_eq!(b.baseline, Some(PathBuf::from("/b.wasm")));
+        assert_eq!((b.allow_context_aware, b.replay), (false, None));
+
+        let Command::Bench(b) = parse(&args(&[
+            "bench",
+            "--allow-context-aware",
+            "--replay-host-capabilities-interactions=s.yml",
+            "p.wasm",
+            "a.json",
+        ]))
+        .unwrap() else {
+            panic!("not a bench command");
+        };
+        assert!(b.allow_context_aware);
+        assert_eq!(b.replay, Some(PathBuf::from("s.yml")));
     }
 
     #[test]
@@ -475,5 +512,13 @@ mod tests {
         assert!(err(&["bench", "--max-ms", "0", "p", "a"]).contains("at least 1"));
         assert!(err(&["bench", "--baseline", "oci://x/y", "p", "a"]).contains("local wasm"));
         assert!(err(&["bench", "p", "a", "--baseline"]).contains("needs a value"));
+        assert!(err(&[
+            "bench",
+            "--replay-host-capabilities-interactions",
+            "s.yml",
+            "p",
+            "a"
+        ])
+        .contains("only with '--allow-context-aware'"));
     }
 }

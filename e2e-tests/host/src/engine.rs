@@ -18,8 +18,8 @@ pub const LOG_ENV: &str = "POLICY_HOST_LOG";
 type CallbackResult = Result<Vec<u8>, Box<dyn Error + Send + Sync>>;
 
 /// What answers the guest's `kubewarden/kubernetes/<operation>` calls: a
-/// recorded session (`policy-host run --replay-...`) or the objects of a
-/// manifest scan (`secure-metrics-scan`).
+/// recorded session (`policy-host run` and `bench` with `--replay-...`) or
+/// the objects of a manifest scan (`secure-metrics-scan`).
 pub trait Kubernetes: Send + Sync {
     fn answer(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String>;
 }
@@ -112,22 +112,19 @@ impl Policy {
         Self::load_with(path, None)
     }
 
-    /// Loads a policy whose Kubernetes host calls `session` answers.
-    pub fn load_with(path: &Path, session: Option<Session>) -> Result<Self, String> {
+    /// Loads a policy whose Kubernetes host calls `kubernetes` answers
+    /// (refused when `None`).
+    pub fn load_with(path: &Path, kubernetes: Option<Arc<dyn Kubernetes>>) -> Result<Self, String> {
         let bytes = std::fs::read(path)
             .map_err(|e| format!("cannot read policy module {}: {e}", path.display()))?;
-        Self::from_bytes_with(&bytes, session)
+        Compiled::new(&bytes, kubernetes)
+            .and_then(|compiled| compiled.instantiate())
             .map_err(|e| format!("cannot load policy {}: {e}", path.display()))
     }
 
     #[cfg(test)]
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        Self::from_bytes_with(bytes, None)
-    }
-
-    fn from_bytes_with(bytes: &[u8], session: Option<Session>) -> Result<Self, String> {
-        let kubernetes = session.map(|s| Arc::new(s) as Arc<dyn Kubernetes>);
-        Compiled::new(bytes, kubernetes)?.instantiate()
+        Compiled::new(bytes, None)?.instantiate()
     }
 
     /// One raw guest call; errors (guest errors, traps, panics) become strings.

@@ -9,6 +9,7 @@ use policy_host::{engine, replay, request, response};
 
 use std::path::Path;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
@@ -33,17 +34,26 @@ fn run(args: &RunArgs) -> Result<(), String> {
     // Inputs are checked before the (slower) module compilation.
     let doc = RequestDocument::load(&args.request_path)?;
     let settings = load_settings(&args.settings)?;
-    let session = match (&args.replay, args.allow_context_aware) {
-        (Some(path), true) => Some(replay::Session::load(path)?),
-        _ => None,
-    };
-    let policy = Policy::load_with(&args.policy, session)?;
+    let session = load_session(args.replay.as_deref(), args.allow_context_aware)?;
+    let policy = Policy::load_with(&args.policy, session.map(|s| s as _))?;
     policy.require_valid_settings(&settings)?;
 
     let verdict = policy.validate(&doc.validate_payload(&settings)?)?;
     let response = AdmissionResponse::from_validation(doc.uid(), doc.object(), verdict);
     println!("{}", response.to_json_line());
     Ok(())
+}
+
+/// The recorded session that answers the policy's lookups: like kwctl, only
+/// with `--allow-context-aware` (without it every lookup is refused).
+fn load_session(
+    replay: Option<&Path>,
+    allow_context_aware: bool,
+) -> Result<Option<Arc<replay::Session>>, String> {
+    match (replay, allow_context_aware) {
+        (Some(path), true) => Ok(Some(Arc::new(replay::Session::load(path)?))),
+        _ => Ok(None),
+    }
 }
 
 fn patched_request(args: &PatchedRequestArgs) -> Result<(), String> {
@@ -75,8 +85,15 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
             .map_err(|e| format!("cannot read policy module {}: {e}", path.display()))
     };
     let wasm_bytes = size(&args.policy)?;
-    let policy = Policy::load(&args.policy)?;
-    let baseline = args.baseline.as_deref().map(Policy::load).transpose()?;
+    // Both modules get the session; the bench replays it for every call.
+    let session = load_session(args.replay.as_deref(), args.allow_context_aware)?;
+    let kubernetes = || session.clone().map(|s| s as _);
+    let policy = Policy::load_with(&args.policy, kubernetes())?;
+    let baseline = args
+        .baseline
+        .as_deref()
+        .map(|b| Policy::load_with(b, kubernetes()))
+        .transpose()?;
     let budget = bench::Budget {
         iterations: args.iterations,
         warmup: args.warmup,
@@ -93,6 +110,7 @@ fn bench(args: &BenchArgs) -> Result<(), String> {
         rows.push(bench::bench_request(
             &policy,
             baseline.as_ref(),
+            session.as_deref(),
             &settings,
             path,
             budget,

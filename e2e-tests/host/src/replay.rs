@@ -20,10 +20,15 @@
 //! Like kwctl, exchanges are replayed in order: each host call must equal
 //! the next recorded request (fields compared as values, an absent optional
 //! field as `null`, `field_masks` as a set), else the call fails.
+//!
+//! `policy-host bench` replays the whole session for every `validate` call
+//! ([`Session::rewind`] before each), where kwctl replays it once and answers
+//! every later lookup "the list of recorded responses is empty";
+//! [`Session::replayed`] tells whether a call used the session exactly.
 
-use std::collections::VecDeque;
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value};
 use yaml_rust2::{Yaml, YamlLoader};
@@ -39,10 +44,20 @@ pub struct Exchange {
     pub response: Result<String, String>,
 }
 
-/// The exchanges still to replay.
+/// A recorded session and how far it has been replayed.
 #[derive(Debug, Default)]
 pub struct Session {
-    exchanges: Mutex<VecDeque<Exchange>>,
+    exchanges: Vec<Exchange>,
+    cursor: Mutex<Cursor>,
+}
+
+/// The next exchange to replay, the first call that did not match, and the
+/// time spent answering since the last rewind.
+#[derive(Debug, Default)]
+struct Cursor {
+    next: usize,
+    failed: Option<String>,
+    answering: Duration,
 }
 
 fn to_json(y: &Yaml) -> Value {
@@ -118,7 +133,7 @@ impl Session {
     pub fn parse(text: &str) -> Result<Session, String> {
         let docs = YamlLoader::load_from_str(text).map_err(|e| e.to_string())?;
         let exchanges = match docs.first() {
-            None | Some(Yaml::Null) => VecDeque::new(),
+            None | Some(Yaml::Null) => Vec::new(),
             Some(Yaml::Array(items)) => items
                 .iter()
                 .enumerate()
@@ -127,8 +142,50 @@ impl Session {
             Some(_) => return Err("a session is a list of exchanges".to_string()),
         };
         Ok(Session {
-            exchanges: Mutex::new(exchanges),
+            exchanges,
+            cursor: Mutex::default(),
         })
+    }
+
+    /// How many exchanges the session holds.
+    pub fn len(&self) -> usize {
+        self.exchanges.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.exchanges.is_empty()
+    }
+
+    /// Starts the replay again from the first exchange.
+    pub fn rewind(&self) {
+        let mut cursor = self.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        *cursor = Cursor::default();
+    }
+
+    /// The time the host spent answering lookups since the last rewind
+    /// (reading each request, comparing it, copying the recorded payload).
+    pub fn answering(&self) -> Duration {
+        self.cursor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .answering
+    }
+
+    /// `Ok` when every host call since the last rewind matched its recorded
+    /// request and every exchange was replayed; else what went wrong.
+    pub fn replayed(&self) -> Result<(), String> {
+        let cursor = self.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(failed) = &cursor.failed {
+            return Err(failed.clone());
+        }
+        match self.exchanges.len() - cursor.next {
+            0 => Ok(()),
+            left => Err(format!(
+                "{left} of the {} recorded exchanges not replayed (the policy made {} lookups)",
+                self.exchanges.len(),
+                cursor.next
+            )),
+        }
     }
 
     pub fn load(path: &Path) -> Result<Session, String> {
@@ -142,8 +199,30 @@ impl Session {
             .map_err(|e| format!("cannot deserialize contents of {}: {e}", path.display()))
     }
 
-    /// Answers one `kubewarden/kubernetes/<operation>` call.
+    /// Answers one `kubewarden/kubernetes/<operation>` call with the next
+    /// recorded response (a recorded `Error` is an `Err` too); a call that
+    /// does not match its exchange fails, and [`Session::replayed`] says so.
     pub fn answer(&self, operation: &str, payload: &[u8]) -> Result<Vec<u8>, String> {
+        let start = Instant::now();
+        let mut cursor = self.cursor.lock().unwrap_or_else(|e| e.into_inner());
+        let answer = match self.next_response(&mut cursor, operation, payload) {
+            Ok(recorded) => recorded.clone().map(String::into_bytes),
+            Err(error) => {
+                cursor.failed.get_or_insert_with(|| error.clone());
+                Err(error)
+            }
+        };
+        cursor.answering += start.elapsed();
+        answer
+    }
+
+    /// The recorded response to this call, or why the call does not match.
+    fn next_response(
+        &self,
+        cursor: &mut Cursor,
+        operation: &str,
+        payload: &[u8],
+    ) -> Result<&Result<String, String>, String> {
         let tag = match operation {
             "list_resources_by_namespace" => "KubernetesListResourceNamespace",
             "list_resources_all" => "KubernetesListResourceAll",
@@ -153,10 +232,11 @@ impl Session {
         };
         let request: Map<String, Value> = serde_json::from_slice(payload)
             .map_err(|e| format!("cannot read the {operation} request: {e}"))?;
-        let mut queue = self.exchanges.lock().map_err(|e| e.to_string())?;
-        let Some(next) = queue.pop_front() else {
-            return Err("the list of recorded responses is empty".to_string());
-        };
+        let next = self
+            .exchanges
+            .get(cursor.next)
+            .ok_or("the list of recorded responses is empty")?;
+        cursor.next += 1;
         if next.tag != tag || !same_fields(&next.fields, &request) {
             return Err(format!(
                 "Replay error: unexpected request. Was expecting {} {}, got {tag} {}",
@@ -165,7 +245,7 @@ impl Session {
                 Value::Object(request)
             ));
         }
-        next.response.map(String::into_bytes)
+        Ok(&next.response)
     }
 }
 
@@ -244,6 +324,51 @@ mod tests {
             .answer("list_resources_by_namespace", &list("ns"))
             .unwrap_err();
         assert!(err.contains("empty"), "{err}");
+        assert_eq!(
+            s.replayed().unwrap_err(),
+            "the list of recorded responses is empty"
+        );
+    }
+
+    #[test]
+    fn rewind_replays_the_session_again_and_replayed_checks_it() {
+        let s = Session::parse(SESSION).unwrap();
+        assert_eq!(s.len(), 2);
+        for _ in 0..3 {
+            s.rewind();
+            let err = s.replayed().unwrap_err();
+            assert_eq!(
+                err,
+                "2 of the 2 recorded exchanges not replayed (the policy made 0 lookups)"
+            );
+            let a = s
+                .answer("list_resources_by_namespace", &list("ns"))
+                .unwrap();
+            assert!(String::from_utf8(a).unwrap().contains("svc"));
+            assert!(s.replayed().unwrap_err().starts_with("1 of the 2"));
+            let get = json!({"api_version": "v1", "kind": "Namespace", "name": "x"});
+            assert!(s
+                .answer("get_resource", get.to_string().as_bytes())
+                .is_err());
+            // A recorded Error is an answer replayed as recorded.
+            assert_eq!(s.replayed(), Ok(()));
+            assert!(s.answering() > Duration::ZERO);
+        }
+        // A call that does not match is remembered until the next rewind.
+        s.rewind();
+        assert!(s
+            .answer("list_resources_by_namespace", &list("other"))
+            .is_err());
+        assert!(s.answer("get_resource", b"{}").is_err());
+        assert!(s
+            .replayed()
+            .unwrap_err()
+            .starts_with("Replay error: unexpected request"));
+        s.rewind();
+        assert_eq!(s.answering(), Duration::ZERO);
+        let empty = Session::parse("[]").unwrap();
+        assert!(empty.is_empty());
+        assert_eq!(empty.replayed(), Ok(()));
     }
 
     #[test]
