@@ -57,7 +57,7 @@ struct Parsed<'w> {
 /// warning that does not start with a rule id (kept as it is, bounded).
 fn parse(w: &str) -> Option<Parsed<'_>> {
     let rest = w.strip_prefix('[')?;
-    let close = rest.find("] ")?;
+    let close = find_sep(rest, b']')?;
     let rule = Rule::from_id(&rest[..close])?;
     let mut rest = &rest[close + 2..];
     let mut reason = None;
@@ -66,7 +66,7 @@ fn parse(w: &str) -> Option<Parsed<'_>> {
         reason = Some(&after[..end]);
         rest = after[end..].strip_prefix("): ")?;
     }
-    let (path, text) = match rest.find(": ") {
+    let (path, text) = match find_sep(rest, b':') {
         Some(at) if is_path(&rest[..at]) => (Some(&rest[..at]), &rest[at + 2..]),
         _ => (None, rest),
     };
@@ -123,7 +123,7 @@ fn shorten(text: &str, max: usize) -> String {
     if text.len() <= max {
         return text.to_string();
     }
-    if let (Some(first), Some(last)) = (text.find("; "), text.rfind("; ")) {
+    if let (Some(first), Some(last)) = (find_sep(text, b';'), rfind_sep(text, b';')) {
         let (wrong, fix) = (&text[..first], &text[last + 2..]);
         if first < last && wrong.len() + fix.len() + 7 <= max {
             return format!("{wrong}; ...; {fix}");
@@ -138,6 +138,22 @@ fn shorten(text: &str, max: usize) -> String {
     fill(text, max)
 }
 
+/// Where the first `<mark> ` (`; ` or `, ` after a clause, `] ` after the
+/// rule id, `: ` after the path) is in `text`.
+/// Found with `memchr`: a `str`'s search for a two-byte pattern sets up a
+/// general substring search, which cost more than the rest of the shaping
+/// on a repair's paragraph.
+fn find_sep(text: &str, mark: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    memchr::memchr_iter(mark, bytes).find(|&i| bytes.get(i + 1) == Some(&b' '))
+}
+
+/// Where the last `<mark> ` is in `text` (see [`find_sep`]).
+fn rfind_sep(text: &str, mark: u8) -> Option<usize> {
+    let bytes = text.as_bytes();
+    memchr::memrchr_iter(mark, bytes).find(|&i| bytes.get(i + 1) == Some(&b' '))
+}
+
 /// As much of `text` as fits in `max` bytes with `...` after it: up to a
 /// clause boundary in the last quarter of the room, else up to a word.
 fn fill(text: &str, max: usize) -> String {
@@ -145,11 +161,10 @@ fn fill(text: &str, max: usize) -> String {
         return text.to_string();
     }
     let room = cut(text, max.saturating_sub(3));
-    let at = room
-        .rfind("; ")
-        .or_else(|| room.rfind(", "))
+    let at = rfind_sep(room, b';')
+        .or_else(|| rfind_sep(room, b','))
         .filter(|&i| i >= room.len() * 3 / 4)
-        .or_else(|| room.rfind(' '))
+        .or_else(|| memchr::memrchr(b' ', room.as_bytes()))
         .unwrap_or(room.len());
     let mut out = room[..at]
         .trim_end_matches([',', ';', '.', ':'])
@@ -215,33 +230,31 @@ fn common_prefix(a: &str, b: &str) -> usize {
     a.bytes().zip(b.bytes()).take_while(|(x, y)| x == y).count()
 }
 
-/// One warning of at most [`MAX_WARNING`] bytes.
+/// One warning of at most [`MAX_WARNING`] bytes, written into one buffer of
+/// that size.
 fn render(rule: Rule, reason: Option<&str>, paths: &[&str], text: &str) -> String {
-    let mut head = format!("[{}] ", rule.id());
+    use std::fmt::Write;
+    let mut out = String::with_capacity(MAX_WARNING);
+    let _ = write!(out, "[{}] ", rule.id());
     if let Some(reason) = reason {
-        head.push_str("excepted (");
-        if reason.len() > REASON_SHOWN {
-            head.push_str(cut(reason, REASON_SHOWN));
-            head.push_str("...\"");
-        } else {
-            head.push_str(reason);
-        }
-        head.push_str("): ");
+        let _ = match reason.len() > REASON_SHOWN {
+            true => write!(out, "excepted ({}...\"): ", cut(reason, REASON_SHOWN)),
+            false => write!(out, "excepted ({reason}): "),
+        };
     }
     if !paths.is_empty() {
-        let joined = join_paths(paths);
-        head.push_str(cut(&joined, MAX_WARNING / 2));
-        head.push_str(": ");
+        let _ = write!(out, "{}: ", cut(&join_paths(paths), MAX_WARNING / 2));
     }
-    if head.len() + text.len() <= MAX_WARNING {
-        head.push_str(text);
-        return head;
+    if out.len() + text.len() <= MAX_WARNING {
+        out.push_str(text);
+        return out;
     }
-    let see = format!(" (README#{})", rule.anchor());
-    let room = MAX_WARNING.saturating_sub(head.len() + see.len());
-    head.push_str(&shorten(text, room));
-    head.push_str(&see);
-    cut(&head, MAX_WARNING).to_string()
+    let see = rule.anchor().len() + " (README#)".len();
+    let room = MAX_WARNING.saturating_sub(out.len() + see);
+    let _ = write!(out, "{} (README#{})", shorten(text, room), rule.anchor());
+    let end = cut(&out, MAX_WARNING).len();
+    out.truncate(end);
+    out
 }
 
 /// How much a warning matters when some must be left out: an excepted
@@ -367,6 +380,18 @@ mod tests {
 
     fn excepted(i: usize, rule: &str, leaf: &str) -> String {
         format!("[{rule}] excepted (\"kubelet serving certificates are self-signed on kubeadm (serverTLSBootstrap off): no CA to verify\"): spec.endpoints[{i}].{leaf}: {M1_DETAIL}")
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn separators_are_found_as_str_finds_them(
+            text in "[a-z;:\\] ,é]{0,40}",
+            mark in proptest::sample::select(vec![b';', b',', b']', b':']),
+        ) {
+            let sep = format!("{} ", mark as char);
+            proptest::prop_assert_eq!(find_sep(&text, mark), text.find(&sep));
+            proptest::prop_assert_eq!(rfind_sep(&text, mark), text.rfind(&sep));
+        }
     }
 
     #[test]
