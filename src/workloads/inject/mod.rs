@@ -242,10 +242,11 @@ impl Repair {
         let what = summarize(pod, plan, s);
         let mut injected = Vec::new();
         let mut refused = Vec::new();
-        let mut listed: HashSet<(Rule, &str)> = HashSet::new();
         for n in needs {
-            if listed.insert((n.trigger.rule(), n.path.as_str())) {
-                refused.push((n.trigger.rule(), n.path.clone(), n.why.clone()));
+            let rule = n.trigger.rule();
+            // A few needs: a look along the list is cheaper than a hash set.
+            if !refused.iter().any(|(r, p, _)| *r == rule && *p == n.path) {
+                refused.push((rule, n.path.clone(), n.why.clone()));
             }
         }
         for (e, what) in plan.edits.iter().zip(&what) {
