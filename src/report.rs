@@ -522,15 +522,14 @@ impl Report {
     }
 
     /// A warning returned with the response (accepted or not). It starts
-    /// with the rule id in brackets (SPEC section 13): `[X3] spec...: ...`,
-    /// and is built at its length (a repair's warning is a paragraph, which
-    /// `format!` would grow several times).
+    /// with the rule id in brackets (SPEC section 13): `[X3] spec...: ...`.
     pub(crate) fn warn(&mut self, rule: Rule, path: &FieldPath, detail: impl AsRef<str>) {
         let (rule, path, detail) = (rule.id(), path.as_str(), detail.as_ref());
         let (path, more) = match path.len() > PATH_MAX {
             true => (&path[..path.floor_char_boundary(PATH_MAX)], ELLIPSIS),
             false => (path, ""),
         };
+        // At its length, not `format!` (see `inject::summarize` for the figure).
         let mut warning = String::with_capacity(rule.len() + path.len() + detail.len() + 8);
         for piece in ["[", rule, "] ", path, more, ": ", detail] {
             warning.push_str(piece);
