@@ -1,24 +1,23 @@
 //! Short copies, byte searches and comparisons eight bytes at a time, for
 //! the field paths, names, keys and tokens the rules read and the
 //! response's strings.
-//!
-//! Kept over std and `memchr`, measured with `make bench` against the build
-//! with these helpers in the same runs: `memchr::memchr`, `==` and
-//! `copy_from_slice` in their place read the mutated Kubebuilder Deployment
-//! 2.25-2.30x against 2.06-2.13x (budget 2.00) and the clean Deployment
-//! 1.27-1.30x against 1.23-1.25x (budget 1.25); `copy_from_slice` alone in
-//! place of
-//! [`copy_into`] read the mutated Deployment 2.16-2.20x against 2.12-2.13x
-//! and the clean ServiceMonitor 1.33-1.38x against 1.29-1.32x (a copy of a
-//! length not known when compiled is WebAssembly's `memory.copy`, which
-//! wasmtime runs as a call into the runtime).
 
-/// The longest copy made here; longer ones use `memory.copy`.
+// Kept over std and `memchr`, measured with `make bench` against the build
+// with these helpers in the same runs: `memchr::memchr`, `==` and
+// `copy_from_slice` in their place read the mutated Kubebuilder Deployment
+// 2.25-2.30x against 2.06-2.13x (budget 2.00) and the clean Deployment
+// 1.27-1.30x against 1.23-1.25x (budget 1.25); `copy_from_slice` alone in
+// place of `copy_into` read the mutated Deployment 2.16-2.20x against
+// 2.12-2.13x and the clean ServiceMonitor 1.33-1.38x against 1.29-1.32x (a
+// copy of a length not known when compiled is WebAssembly's `memory.copy`,
+// which wasmtime runs as a call into the runtime).
+
+/// The longest copy made here; longer ones use `copy_from_slice`.
 const SHORT: usize = 64;
 
 /// Copies `src` to `dst`, of the same length: eight bytes at a time, then
 /// byte by byte. The stores are volatile so that LLVM keeps the loops and
-/// does not turn them back into the `memory.copy` this module avoids.
+/// does not turn them back into one copy of `src.len()` bytes.
 #[inline]
 fn copy_short(dst: &mut [u8], src: &[u8]) {
     let mut d = dst.chunks_exact_mut(8);

@@ -140,10 +140,9 @@ fn shorten(text: &str, max: usize) -> String {
 
 /// Where the first `<mark> ` (`; ` or `, ` after a clause, `] ` after the
 /// rule id, `: ` after the path) is in `text`.
-/// Found with `memchr`: a `str`'s search for a two-byte pattern sets up a
-/// general substring search, which cost more than the rest of the shaping
-/// on a repair's paragraph.
 fn find_sep(text: &str, mark: u8) -> Option<usize> {
+    // Not `str::find("; ")`, a general substring search: on a repair's
+    // paragraph that cost 15k of the shaping's 29k instructions a request.
     let bytes = text.as_bytes();
     memchr::memchr_iter(mark, bytes).find(|&i| bytes.get(i + 1) == Some(&b' '))
 }
