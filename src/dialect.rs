@@ -186,6 +186,9 @@ impl Dialects {
     /// The dialect that reads a container with this image: the first entry
     /// whose glob matches, else the default.
     pub(crate) fn for_image(&self, image: Option<&str>) -> &Dialect {
+        if self.declared.is_empty() {
+            return &self.default;
+        }
         let Some(name) = image.map(image_name) else {
             return &self.default;
         };

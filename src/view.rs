@@ -128,11 +128,10 @@ impl<'a> List<'a> {
     }
 
     /// The elements that are objects; other elements are reported as type
-    /// errors (`null` elements are skipped silently). A view is 64 bytes, so
-    /// pushing one is a copy of known size (with its index it would be 72,
-    /// copied by `memory.copy`): the index is the last part of its path. The
-    /// lists a workload has one of per container (its env, mounts, ports)
-    /// are read element by element with [`List::obj`], without the vector.
+    /// errors (`null` elements are skipped silently). An element's index is
+    /// the last part of its view's path. The lists a workload has one of per
+    /// container (its env, mounts, ports) are read element by element with
+    /// [`List::obj`], without the vector.
     pub(crate) fn objs(&self, report: &mut Report) -> Vec<Obj<'a>> {
         let mut out = Vec::with_capacity(self.items.len());
         for (i, v) in self.items.iter().enumerate() {
