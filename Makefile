@@ -48,8 +48,15 @@ setup:
 	   $(SUDO) apt-get update -qq && $(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	 fi
 
+# `cargo rustc --crate-type cdylib`: the library alone as a cdylib, so that
+# the release profile's LTO applies (Cargo applies none to a library that is
+# also an rlib; the rlib is for tests/ and fuzz/). LLVM's inline threshold 40
+# (default 250 at opt-level 3) for this crate and the link-time optimisation:
+# with LTO it saves 93 KB (952 -> 860 KB) and every budgeted request but the
+# YAML ones stays faster than without LTO at the default (CONTRIBUTING.md, "Size").
+POLICY_RUSTFLAGS := -C llvm-args=-inline-threshold=40
 policy.wasm: $(SOURCES)
-	$(CARGO) build --locked --lib --target=$(WASM_TARGET) --release
+	$(CARGO) rustc --locked --lib --crate-type cdylib --target=$(WASM_TARGET) --release -- $(POLICY_RUSTFLAGS)
 	cp target/$(WASM_TARGET)/release/$(CRATE).wasm policy.wasm
 
 ## for users who have kwctl: embed policy-metadata.yml and the README
