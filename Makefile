@@ -23,7 +23,7 @@ REAL_KWCTL := $(ENGINES)/kwctl
 REAL_POLICY_SERVER := $(ENGINES)/policy-server
 # The kwctl that annotates: the one beside the clone, else kwctl on PATH.
 KWCTL_CLI ?= $(if $(wildcard $(REAL_KWCTL)),$(REAL_KWCTL),kwctl)
-SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+SOURCES := $(shell find src yaml-reader -name '*.rs' -o -name Cargo.toml) Cargo.toml Cargo.lock
 HOST_SOURCES := $(shell find e2e-tests/host -name '*.rs' -o -name Cargo.toml)
 # The manifest scanner (scanner/), on the engine of the bundled host.
 SCAN := target/release/secure-metrics-scan

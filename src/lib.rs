@@ -34,7 +34,6 @@ mod settings;
 mod view;
 mod warnings;
 mod workloads;
-mod yaml;
 
 #[cfg(test)]
 pub(crate) mod testing;
