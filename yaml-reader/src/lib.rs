@@ -53,6 +53,12 @@ pub struct Budget {
     steps: usize,
 }
 
+impl Default for Budget {
+    fn default() -> Self {
+        Budget::new()
+    }
+}
+
 impl Budget {
     pub fn new() -> Self {
         Budget {
