@@ -121,7 +121,7 @@ impl<'a> Applied<'a> {
             .into_iter()
             .partition(|v| self.reason(v.rule).is_some());
         report.violations = kept;
-        excepted.sort_by(|a, b| a.path.document_order(&b.path));
+        crate::report::in_document_order(&mut excepted);
         for v in excepted {
             let reason = self.reason(v.rule).unwrap_or_default();
             report.warnings.push(Warning {

@@ -78,7 +78,6 @@ mod settings;
 mod view;
 mod warnings;
 mod workloads;
-mod yaml;
 
 #[cfg(test)]
 pub(crate) mod testing;

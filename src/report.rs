@@ -575,8 +575,7 @@ impl Report {
     /// Puts the violations in document order (stable for equal paths), so a
     /// message lists them as a reader meets them in the manifest.
     pub(crate) fn sort(&mut self) {
-        self.violations
-            .sort_by(|a, b| a.path.document_order(&b.path));
+        in_document_order(&mut self.violations);
     }
 }
 
@@ -601,6 +600,14 @@ impl Verdict {
             mutated: None,
         }
     }
+}
+
+/// Violations in document order, stable for equal paths. Every sort of
+/// violations goes through this one function: each closure passed to
+/// `sort_by` is a copy of the standard sort of its own (about 5 KB of
+/// `policy.wasm`).
+pub(crate) fn in_document_order(violations: &mut [Violation]) {
+    violations.sort_by(|a, b| a.path.document_order(&b.path));
 }
 
 /// The JSON type name of a value, for type errors.

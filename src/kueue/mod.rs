@@ -16,7 +16,7 @@
 //!   so it is skipped with `crossObjectChecks: false`.
 //!
 //! The controllers decode the file with `sigs.k8s.io/yaml` (go-yaml v2):
-//! `crate::yaml` reads it the same way (documents in order, the last of
+//! `yaml_reader` reads it the same way (documents in order, the last of
 //! repeated keys, merge keys, YAML 1.1 booleans: `enable: yes` is `true`, a
 //! quoted `"true"` is a string, so a `type` violation at `data[<key>]`),
 //! bounded per request. SPEC 13: every document that parses is judged.
@@ -51,8 +51,8 @@ use crate::report::{ErrorType, FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
 use crate::view::Obj;
-use crate::yaml::{self, Budget, Document, NodeId, Unread, Value};
 use base64::Engine;
+use yaml_reader::{self as yaml, Budget, Document, NodeId, Unread, Value};
 
 /// A controller of KEP-4377's family (SPEC 15).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -14,7 +14,7 @@
 //! `server` or `host` that starts with `http://`, or a Consul SD config
 //! whose `scheme` is `http` or absent (Prometheus' Consul default is http).
 
-use super::endpoint::{push_tls_files, read_client, Client};
+use super::endpoint::{files_in_order, push_tls_files, read_client, Client};
 use super::kinds::ScrapeKind;
 use super::rules;
 use super::tls::{read_tls, TlsView};
@@ -53,7 +53,7 @@ pub(crate) fn read<'a>(
     if let Some(t) = &tls {
         push_tls_files(&mut client.files, kind, t);
     }
-    client.files.sort_by(|a, b| a.path.document_order(&b.path));
+    files_in_order(&mut client.files);
     let mut http = None;
     for field in SD_URLS {
         if let Some(url) = sd.str(field, report) {

@@ -27,9 +27,9 @@ use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::CertManagement;
 use crate::view::Obj;
-use crate::yaml::{self, Budget, Document, Value as YamlValue};
 use serde_json::Value;
 use std::borrow::Cow;
+use yaml_reader::{self as yaml, Budget, Document, Value as YamlValue};
 
 /// controller-runtime's `ControllerManagerConfiguration` group.
 const CONTROLLER_RUNTIME_GROUP: &str = "controller-runtime.sigs.k8s.io/";

@@ -38,23 +38,29 @@ use yaml_rust2::scanner::TScalarStyle;
 /// Parser events read per request, over every value: one node per event, so
 /// this bounds memory and time (a 3 MiB request holds about 1.5M events at
 /// most). Past it the value being read is unknown.
-pub(crate) const MAX_EVENTS: usize = 1_000_000;
+pub const MAX_EVENTS: usize = 1_000_000;
 /// Pairs of merged mappings visited by key lookups per request. A merge
 /// list may name the same anchor many times over, so a lookup through nested
 /// merges could otherwise take time exponential in the size. (A mapping's own
 /// pairs are visited once per lookup, and X4 makes four lookups a document.)
-pub(crate) const MAX_LOOKUP_STEPS: usize = 100_000;
+pub const MAX_LOOKUP_STEPS: usize = 100_000;
 /// Merges nested inside merges, as a lookup follows them.
-pub(crate) const MAX_MERGE_DEPTH: usize = 64;
+pub const MAX_MERGE_DEPTH: usize = 64;
 
 /// What is left of the request's reading budget.
-pub(crate) struct Budget {
+pub struct Budget {
     events: usize,
     steps: usize,
 }
 
+impl Default for Budget {
+    fn default() -> Self {
+        Budget::new()
+    }
+}
+
 impl Budget {
-    pub(crate) fn new() -> Self {
+    pub fn new() -> Self {
         Budget {
             events: MAX_EVENTS,
             steps: MAX_LOOKUP_STEPS,
@@ -76,7 +82,7 @@ impl Budget {
 
 /// Why a value, or a document of it, could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Unread(pub(crate) String);
+pub struct Unread(pub String);
 
 impl Unread {
     fn new(why: String) -> Self {
@@ -84,7 +90,7 @@ impl Unread {
     }
 }
 
-pub(crate) type NodeId = u32;
+pub type NodeId = u32;
 
 const YAML_TAG: &str = "tag:yaml.org,2002:";
 
@@ -105,7 +111,7 @@ enum Node {
 
 /// A scalar resolved as go-yaml v2 resolves it (or a collection).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Value<'a> {
+pub enum Value<'a> {
     Null,
     Bool(bool),
     Int,
@@ -119,7 +125,7 @@ pub(crate) enum Value<'a> {
 
 impl Value<'_> {
     /// The JSON type `sigs.k8s.io/yaml` hands to the decoder, for messages.
-    pub(crate) fn type_name(&self) -> &'static str {
+    pub fn type_name(&self) -> &'static str {
         match self {
             Value::Null => "null",
             Value::Bool(_) => "boolean",
@@ -134,7 +140,7 @@ impl Value<'_> {
 }
 
 /// One complete document.
-pub(crate) struct Document {
+pub struct Document {
     nodes: Vec<Node>,
     root: Option<NodeId>,
 }
@@ -242,12 +248,12 @@ impl Document {
     }
 
     /// The document's root, resolved.
-    pub(crate) fn root(&self) -> Option<Value<'_>> {
+    pub fn root(&self) -> Option<Value<'_>> {
         self.root.map(|r| self.value(r))
     }
 
     /// A node resolved as go-yaml v2 resolves it (through an alias).
-    pub(crate) fn value(&self, id: NodeId) -> Value<'_> {
+    pub fn value(&self, id: NodeId) -> Value<'_> {
         let id = self.target(id);
         match &self.nodes[id as usize] {
             Node::Scalar { text, plain, tag } => match (tag, plain) {
@@ -292,7 +298,7 @@ impl Document {
 
     /// The value go-yaml v2 leaves under `key` in the mapping `map`: pairs
     /// and merges applied in document order, the last assignment winning.
-    pub(crate) fn get(
+    pub fn get(
         &self,
         map: NodeId,
         key: &str,
@@ -518,7 +524,7 @@ impl Builder {
 /// go-yaml would refuse it) to `each`, and every scalar's text, as decoded,
 /// to `scalars`. Stops at the first syntax error or when the budget's events
 /// run out, and says why.
-pub(crate) fn read(
+pub fn read(
     text: &str,
     budget: &mut Budget,
     scalars: &mut dyn FnMut(&str),
