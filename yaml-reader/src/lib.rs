@@ -438,6 +438,21 @@ impl Builder {
         self.add(Node::Scalar { text, plain, tag }, anchor, Some((1, 0)));
     }
 
+    /// Refuses the document for an alias it cannot resolve, and stands an
+    /// empty scalar in the alias' place so that the tree stays whole.
+    fn refuse_alias(&mut self, why: &str) {
+        self.refuse(why.into());
+        self.add(
+            Node::Scalar {
+                text: String::new(),
+                plain: false,
+                tag: None,
+            },
+            0,
+            Some((1, 0)),
+        );
+    }
+
     fn alias(&mut self, anchor: usize) {
         let found = self
             .anchors
@@ -445,29 +460,11 @@ impl Builder {
             .ok()
             .map(|i| self.anchors[i].1);
         let Some(target) = found else {
-            self.refuse("an alias names an anchor of another document".into());
-            self.add(
-                Node::Scalar {
-                    text: String::new(),
-                    plain: false,
-                    tag: None,
-                },
-                0,
-                Some((1, 0)),
-            );
+            self.refuse_alias("an alias names an anchor of another document");
             return;
         };
         let Some((decoded, _)) = self.cost[target as usize] else {
-            self.refuse("an alias names a node that contains it".into());
-            self.add(
-                Node::Scalar {
-                    text: String::new(),
-                    plain: false,
-                    tag: None,
-                },
-                0,
-                Some((1, 0)),
-            );
+            self.refuse_alias("an alias names a node that contains it");
             return;
         };
         self.add(
