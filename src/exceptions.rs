@@ -121,7 +121,9 @@ impl<'a> Applied<'a> {
             .into_iter()
             .partition(|v| self.reason(v.rule).is_some());
         report.violations = kept;
-        crate::report::in_document_order(&mut excepted);
+        // The first of each rule in document order, where the warnings
+        // list them (`crate::warnings` lists the first of each rule).
+        crate::report::listed_first(&mut excepted);
         for v in excepted {
             let reason = self.reason(v.rule).unwrap_or_default();
             report.warnings.push(Warning {

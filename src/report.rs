@@ -339,7 +339,17 @@ impl FieldPath {
     /// Orders paths as they appear in the document: `a[2]` before `a[10]`,
     /// a parent before its children.
     pub(crate) fn document_order(&self, other: &FieldPath) -> std::cmp::Ordering {
-        let (mut a, mut b) = (self.bytes(), other.bytes());
+        let (a, b) = (self.bytes(), other.bytes());
+        // Paths of one list share a long prefix (`spec.endpoints[`): skip
+        // what the two have in common, back to the start of the number it
+        // may end in (`[12` against `[13`), and compare from there. A sort
+        // of 40,000 violations spent a quarter of its request here.
+        let common = a.iter().zip(b).take_while(|(x, y)| x == y).count();
+        let from = a[..common]
+            .iter()
+            .rposition(|c| !c.is_ascii_digit())
+            .map_or(0, |i| i + 1);
+        let (mut a, mut b) = (&a[from..], &b[from..]);
         loop {
             match (a.first(), b.first()) {
                 (None, None) => return std::cmp::Ordering::Equal,
@@ -572,10 +582,13 @@ impl Report {
         self.violations.iter().any(|v| v.rule == rule)
     }
 
-    /// Puts the violations in document order (stable for equal paths), so a
-    /// message lists them as a reader meets them in the manifest.
+    /// Puts the violations in document order (stable for equal paths), as
+    /// a reader meets them in the manifest (for tests; an answer sorts only
+    /// what it lists, [`listed_first`]).
+    #[cfg(test)]
     pub(crate) fn sort(&mut self) {
-        in_document_order(&mut self.violations);
+        self.violations
+            .sort_by(|a, b| a.path.document_order(&b.path));
     }
 }
 
@@ -602,12 +615,54 @@ impl Verdict {
     }
 }
 
-/// Violations in document order, stable for equal paths. Every sort of
-/// violations goes through this one function: each closure passed to
-/// `sort_by` is a copy of the standard sort of its own (about 5 KB of
-/// `policy.wasm`).
-pub(crate) fn in_document_order(violations: &mut [Violation]) {
-    violations.sort_by(|a, b| a.path.document_order(&b.path));
+/// Moves to the front what an answer lists: the first [`PER_RULE`]
+/// violations of each rule in document order (stable for equal paths), in
+/// that order; the rest follow as they were recorded. Returns the length of
+/// the front.
+///
+/// Only the front is sorted. Each violation is compared with the last one
+/// its rule keeps so far, so a list walked in document order costs one
+/// comparison a violation: sorting all 40,000 violations of a 3 MiB
+/// ServiceMonitor took a quarter of its review.
+pub(crate) fn listed_first(violations: &mut Vec<Violation>) -> usize {
+    let before = |i: usize, j: usize| {
+        violations[i]
+            .path
+            .document_order(&violations[j].path)
+            .then(i.cmp(&j))
+    };
+    // Per rule, the indices it keeps, in document order.
+    let mut kept: Vec<(Rule, Vec<usize>)> = Vec::new();
+    for (i, v) in violations.iter().enumerate() {
+        let rule = v.rule;
+        let list = match kept.iter().position(|(r, _)| *r == rule) {
+            Some(k) => &mut kept[k].1,
+            None => {
+                kept.push((rule, Vec::with_capacity(PER_RULE)));
+                &mut kept.last_mut().expect("just pushed").1
+            }
+        };
+        if list.len() == PER_RULE {
+            if list.last().is_some_and(|&last| before(last, i).is_lt()) {
+                continue;
+            }
+            list.pop();
+        }
+        let at = list.partition_point(|&j| before(j, i).is_lt());
+        list.insert(at, i);
+    }
+    // At most PER_RULE for each rule: sorted by insertion (no sort of its
+    // own in `policy.wasm`).
+    let mut front: Vec<usize> = Vec::new();
+    for i in kept.into_iter().flat_map(|(_, list)| list) {
+        let at = front.partition_point(|&j| before(j, i).is_lt());
+        front.insert(at, i);
+    }
+    let mut slots: Vec<Option<Violation>> =
+        std::mem::take(violations).into_iter().map(Some).collect();
+    violations.extend(front.iter().filter_map(|&i| slots[i].take()));
+    violations.extend(slots.into_iter().flatten());
+    front.len()
 }
 
 /// The JSON type name of a value, for type errors.
@@ -807,6 +862,78 @@ mod tests {
             got,
             vec!["a[1]", "a[2]", "a[2].b", "a[2].y", "a[10].x", "b"]
         );
+    }
+
+    /// The order walked from the first byte, as it was before the common
+    /// prefix was skipped.
+    fn order_from_the_start(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+        let (mut a, mut b) = (a, b);
+        loop {
+            match (a.first(), b.first()) {
+                (None, None) => return std::cmp::Ordering::Equal,
+                (None, Some(_)) => return std::cmp::Ordering::Less,
+                (Some(_), None) => return std::cmp::Ordering::Greater,
+                (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
+                    let na = a.iter().take_while(|c| c.is_ascii_digit()).count();
+                    let nb = b.iter().take_while(|c| c.is_ascii_digit()).count();
+                    let ord = na.cmp(&nb).then_with(|| a[..na].cmp(&b[..nb]));
+                    if ord != std::cmp::Ordering::Equal {
+                        return ord;
+                    }
+                    (a, b) = (&a[na..], &b[nb..]);
+                }
+                (Some(x), Some(y)) if x != y => return x.cmp(y),
+                _ => (a, b) = (&a[1..], &b[1..]),
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Skipping the common prefix changes no order.
+        #[test]
+        fn document_order_skips_the_common_prefix_faithfully(
+            a in "[a.\\[\\]0-9]{0,12}",
+            keep in 0usize..13,
+            tail in "[a.\\[\\]0-9]{0,6}",
+        ) {
+            // `b` shares a prefix with `a`, cut anywhere, digits included.
+            let b = format!("{}{tail}", &a[..keep.min(a.len())]);
+            let (pa, pb) = (FieldPath::joined(&[a.as_bytes()]), FieldPath::joined(&[b.as_bytes()]));
+            proptest::prop_assert_eq!(
+                pa.document_order(&pb),
+                order_from_the_start(a.as_bytes(), b.as_bytes()),
+                "{} against {}", a, b
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// The front is what sorting every violation and taking the first
+        /// PER_RULE of each rule gives, in the same order; nothing is lost.
+        #[test]
+        fn listed_first_is_the_front_of_the_full_sort(
+            found in proptest::collection::vec((0usize..3, 0usize..40, 0usize..3), 0..120),
+        ) {
+            let rules = [Rule::M1, Rule::M5, Rule::W3];
+            let fields = ["tlsConfig", "bearerTokenFile", "port"];
+            let mut report = Report::new();
+            for (n, &(r, i, f)) in found.iter().enumerate() {
+                let path = FieldPath::root().child("spec").child("endpoints").index(i).child(fields[f]);
+                report.forbidden(rules[r], path, format!("{n}"));
+            }
+            let mut sorted = report.clone();
+            sorted.sort();
+            let mut seen = Vec::new();
+            let want: Vec<Violation> = sorted
+                .violations
+                .into_iter()
+                .filter(|v| counted(&mut seen, v.rule) <= PER_RULE)
+                .collect();
+            let mut got = report.violations.clone();
+            let front = listed_first(&mut got);
+            proptest::prop_assert_eq!(&got[..front], &want[..]);
+            proptest::prop_assert_eq!(got.len(), report.violations.len());
+        }
     }
 
     #[test]

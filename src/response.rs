@@ -49,7 +49,7 @@ pub(crate) fn build(verdict: Verdict) -> ValidationResponse {
         mut report,
         mutated,
     } = verdict;
-    report.sort();
+    let listed = crate::report::listed_first(&mut report.violations);
     // Folded and bounded so that the API server passes each on whole.
     let warnings = if report.warnings.is_empty() {
         None
@@ -65,12 +65,16 @@ pub(crate) fn build(verdict: Verdict) -> ValidationResponse {
             format!("{subject}: {}", report.violations[0])
         } else {
             let mut m = format!("{subject} has {} problems:", report.violations.len());
+            // The rules in the order of their first violation, with counts.
             let mut seen: Vec<(Rule, usize)> = Vec::new();
-            for v in &report.violations {
-                if counted(&mut seen, v.rule) <= PER_RULE {
-                    m.push_str("\n- ");
-                    m.push_str(&v.to_string());
-                }
+            let (front, rest) = report.violations.split_at(listed);
+            for v in front {
+                counted(&mut seen, v.rule);
+                m.push_str("\n- ");
+                m.push_str(&v.to_string());
+            }
+            for v in rest {
+                counted(&mut seen, v.rule);
             }
             for (rule, n) in seen.into_iter().filter(|(_, n)| *n > PER_RULE) {
                 m.push_str(&format!(
