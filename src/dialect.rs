@@ -218,7 +218,7 @@ fn settings_problem(
     report: &mut Report,
     path: FieldPath,
     ty: ErrorType,
-    detail: impl Into<String>,
+    detail: impl crate::report::Detail,
 ) {
     report.push(Rule::Settings, path, ty, detail);
 }

@@ -490,11 +490,46 @@ pub(crate) struct Excepted {
     pub kind: ErrorType,
 }
 
+/// A violation's detail: its text, or a closure that writes it, called
+/// only when an answer can list the violation ([`Report::for_answer`]).
+pub(crate) trait Detail {
+    fn text(self) -> String;
+}
+
+impl Detail for String {
+    fn text(self) -> String {
+        self
+    }
+}
+
+impl Detail for &str {
+    fn text(self) -> String {
+        self.to_string()
+    }
+}
+
+impl Detail for &String {
+    fn text(self) -> String {
+        self.clone()
+    }
+}
+
+impl<F: FnOnce() -> String> Detail for F {
+    fn text(self) -> String {
+        self()
+    }
+}
+
 /// Everything the rules found in one object.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Report {
     pub violations: Vec<Violation>,
     pub warnings: Vec<Warning>,
+    /// For the report an answer is made of: per rule, the paths of the
+    /// (at most [`PER_RULE`]) first violations in document order so far.
+    /// A violation after all of them is never listed ([`listed_first`]
+    /// picks the same ones), so its detail is neither written nor kept.
+    listable: Option<Vec<(Rule, Vec<FieldPath>)>>,
 }
 
 impl Report {
@@ -502,34 +537,72 @@ impl Report {
         Self::default()
     }
 
+    /// The report of a review, whose answer lists at most [`PER_RULE`]
+    /// violations of each rule: the details of the others are not written
+    /// (20,000 insecure endpoints wrote 16 MB of messages nobody read).
+    pub(crate) fn for_answer() -> Self {
+        Report {
+            listable: Some(Vec::new()),
+            ..Self::default()
+        }
+    }
+
+    /// Whether an answer may list a violation of `rule` at `path`, recorded
+    /// after those so far.
+    fn may_list(&mut self, rule: Rule, path: &FieldPath) -> bool {
+        let Some(listable) = &mut self.listable else {
+            return true;
+        };
+        let paths = match listable.iter().position(|(r, _)| *r == rule) {
+            Some(k) => &mut listable[k].1,
+            None => {
+                listable.push((rule, Vec::with_capacity(PER_RULE)));
+                &mut listable.last_mut().expect("just pushed").1
+            }
+        };
+        // Equal paths: the one recorded first comes first.
+        let after = |p: &FieldPath| p.document_order(path).is_le();
+        if paths.len() == PER_RULE && paths.last().is_some_and(after) {
+            return false;
+        }
+        let at = paths.partition_point(after);
+        paths.insert(at, path.clone());
+        paths.truncate(PER_RULE);
+        true
+    }
+
     pub(crate) fn push(
         &mut self,
         rule: Rule,
         path: FieldPath,
         kind: ErrorType,
-        detail: impl Into<String>,
+        detail: impl Detail,
     ) {
+        let detail = match self.may_list(rule, &path) {
+            true => bounded(detail.text()),
+            false => String::new(),
+        };
         self.violations.push(Violation {
             rule,
             path,
             kind,
-            detail: bounded(detail.into()),
+            detail,
         });
     }
 
-    pub(crate) fn required(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
+    pub(crate) fn required(&mut self, rule: Rule, path: FieldPath, detail: impl Detail) {
         self.push(rule, path, ErrorType::Required, detail);
     }
 
-    pub(crate) fn invalid(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
+    pub(crate) fn invalid(&mut self, rule: Rule, path: FieldPath, detail: impl Detail) {
         self.push(rule, path, ErrorType::Invalid, detail);
     }
 
-    pub(crate) fn forbidden(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
+    pub(crate) fn forbidden(&mut self, rule: Rule, path: FieldPath, detail: impl Detail) {
         self.push(rule, path, ErrorType::Forbidden, detail);
     }
 
-    pub(crate) fn conflict(&mut self, rule: Rule, path: FieldPath, detail: impl Into<String>) {
+    pub(crate) fn conflict(&mut self, rule: Rule, path: FieldPath, detail: impl Detail) {
         self.push(rule, path, ErrorType::Conflict, detail);
     }
 
@@ -934,6 +1007,59 @@ mod tests {
             proptest::prop_assert_eq!(&got[..front], &want[..]);
             proptest::prop_assert_eq!(got.len(), report.violations.len());
         }
+    }
+
+    /// An answer's report writes the detail of a violation only while it
+    /// may be listed, in whatever order the violations come; what the
+    /// answer lists always has its detail.
+    #[test]
+    fn an_answer_writes_only_the_details_it_can_list() {
+        let at = |i: usize| FieldPath::root().child("spec").child("endpoints").index(i);
+        for order in [
+            (0..60).collect::<Vec<_>>(),
+            (0..60).rev().collect(),
+            (0..60).map(|i| (i * 37) % 60).collect(),
+        ] {
+            let written = std::cell::Cell::new(0);
+            let mut r = Report::for_answer();
+            for &i in &order {
+                r.forbidden(Rule::M1, at(i), || {
+                    written.set(written.get() + 1);
+                    format!("endpoint {i}")
+                });
+                r.forbidden(
+                    Rule::M5,
+                    at(i).child("bearerTokenFile"),
+                    format!("token {i}"),
+                );
+            }
+            let mut violations = r.violations.clone();
+            let front = listed_first(&mut violations);
+            assert_eq!(front, 2 * PER_RULE);
+            for v in &violations[..front] {
+                assert!(!v.detail.is_empty(), "{v:?}");
+            }
+            let paths: Vec<&str> = violations[..front]
+                .iter()
+                .filter(|v| v.rule == Rule::M1)
+                .map(|v| v.path.as_str())
+                .collect();
+            assert_eq!(paths[0], "spec.endpoints[0]");
+            assert_eq!(paths[PER_RULE - 1], "spec.endpoints[19]");
+            // In document order, only the first PER_RULE are written.
+            if order[1] == 1 {
+                assert_eq!(written.get(), PER_RULE);
+            }
+            // Backwards, each violation comes before all the others so far.
+            let unwritten = r.violations.iter().filter(|v| v.detail.is_empty()).count();
+            assert_eq!(unwritten == 0, order[0] == 59, "{order:?}");
+        }
+        // Any other report keeps every detail.
+        let mut r = Report::new();
+        for i in 0..60 {
+            r.forbidden(Rule::M1, at(i), format!("endpoint {i}"));
+        }
+        assert!(r.violations.iter().all(|v| !v.detail.is_empty()));
     }
 
     #[test]

@@ -177,7 +177,7 @@ fn judge(
     {
         return (Verdict::untouched(String::new()), false);
     }
-    let mut report = Report::new();
+    let mut report = Report::for_answer();
     if Obj::at(&req.object, FieldPath::root(), &mut report).is_none() {
         if report.is_clean() {
             report.required(

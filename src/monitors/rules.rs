@@ -116,7 +116,9 @@ pub(crate) fn check_tls_source(
         m1_at(
             tls.field("insecureSkipVerify"),
             None,
-            "set ca (or caFile) to the CA that signed the server's certificate, then remove insecureSkipVerify".to_string(),
+            || {
+                "set ca (or caFile) to the CA that signed the server's certificate, then remove insecureSkipVerify".to_string()
+            },
             settings,
             report,
         );
@@ -143,10 +145,11 @@ pub(crate) fn scheme_known(ep: &EndpointView, report: &mut Report) {
     }
 }
 
+/// `todo` writes what to do, only for a violation an answer lists.
 fn m1_at(
     path: FieldPath,
     class: Option<&str>,
-    todo: String,
+    todo: impl FnOnce() -> String,
     settings: &Settings,
     report: &mut Report,
 ) {
@@ -156,17 +159,17 @@ fn m1_at(
             Rule::M1,
             &path,
             format!(
-                "insecureSkipVerify: true{origin} is accepted because allowInsecureSkipVerify is set, but the scrape does not verify the server's certificate; once the certificates are issued externally, {todo}"
+                "insecureSkipVerify: true{origin} is accepted because allowInsecureSkipVerify is set, but the scrape does not verify the server's certificate; once the certificates are issued externally, {}",
+                todo()
             ),
         );
     } else {
-        report.forbidden(
-            Rule::M1,
-            path,
+        report.forbidden(Rule::M1, path, || {
             format!(
-                "insecureSkipVerify: true{origin} turns off verification of the server's certificate, so anyone on the network path can impersonate the target; {todo}"
-            ),
-        );
+                "insecureSkipVerify: true{origin} turns off verification of the server's certificate, so anyone on the network path can impersonate the target; {}",
+                todo()
+            )
+        });
     }
 }
 
@@ -177,22 +180,26 @@ pub(crate) fn m1_skip_verify(ep: &EndpointView, scope: &Scope, report: &mut Repo
     if !ep.skips_verify() {
         return;
     }
+    let class = ep.class_of("insecureSkipVerify");
+    m1_at(
+        ep.tls_field("insecureSkipVerify"),
+        class,
+        || remove_skip_verify(ep, scope),
+        scope.settings,
+        report,
+    );
+}
+
+/// What to do instead of `insecureSkipVerify`, ending with its removal.
+fn remove_skip_verify(ep: &EndpointView, scope: &Scope) -> String {
     let hint = scope.verify_hint(ep);
-    let todo = if hint.is_empty() {
+    if hint.is_empty() {
         "remove insecureSkipVerify".to_string()
     } else if ep.implicit_token {
         hint
     } else {
         format!("{hint}, then remove insecureSkipVerify")
-    };
-    let class = ep.class_of("insecureSkipVerify");
-    m1_at(
-        ep.tls_field("insecureSkipVerify"),
-        class,
-        todo,
-        scope.settings,
-        report,
-    );
+    }
 }
 
 /// M2 on a TLS config alone (scrape classes).
@@ -379,7 +386,9 @@ pub(crate) fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &
     if !(http || skip) || (ep.credentials.is_empty() && !ep.implicit_token) {
         return;
     }
-    let why = match (http, skip) {
+    // How and what to do, written only for a violation an answer lists.
+    let why = || {
+        match (http, skip) {
         (true, true) => format!(
             "in plaintext ({}) and without verifying the server",
             http_reason(ep)
@@ -392,57 +401,52 @@ pub(crate) fn m5_credentials_exposed(ep: &EndpointView, scope: &Scope, report: &
             "to a server whose certificate is not verified (insecureSkipVerify: true{}), so whoever answers receives them",
             from_class(ep.class_of("insecureSkipVerify"))
         ),
+    }
     };
-    let mut todo = Vec::new();
-    if http {
-        todo.push(
-            "remove the credentials if the target does not need them, or scrape over https and verify the server".to_string(),
-        );
-    }
-    if skip {
-        let hint = scope.verify_hint(ep);
-        todo.push(if hint.is_empty() {
-            "remove insecureSkipVerify".to_string()
-        } else if ep.implicit_token {
-            hint
-        } else {
-            format!("{hint}, then remove insecureSkipVerify")
-        });
-        if scope.settings.allow_insecure_skip_verify {
-            todo.push("allowInsecureSkipVerify does not cover credentials".to_string());
+    let todo = || {
+        let mut todo = Vec::new();
+        if http {
+            todo.push(
+                "remove the credentials if the target does not need them, or scrape over https and verify the server".to_string(),
+            );
         }
-    }
-    todo.retain(|t| !t.is_empty());
+        if skip {
+            todo.push(remove_skip_verify(ep, scope));
+            if scope.settings.allow_insecure_skip_verify {
+                todo.push("allowInsecureSkipVerify does not cover credentials".to_string());
+            }
+        }
+        todo.retain(|t| !t.is_empty());
+        todo.join("; ")
+    };
     if ep.implicit_token {
         let path = if http {
             ep.scheme_path()
         } else {
             ep.tls_field("insecureSkipVerify")
         };
-        report.forbidden(
-            Rule::M5,
-            path,
+        report.forbidden(Rule::M5, path, || {
             format!(
-                "the operator adds the collector's service account token to every scrape of this kind, so credentials are sent {why}; {}",
-                if http { "set scheme: https (the kubelet serves its metrics over https)".to_string() } else { todo.join("; ") }
-            ),
-        );
+                "the operator adds the collector's service account token to every scrape of this kind, so credentials are sent {}; {}",
+                why(),
+                if http { "set scheme: https (the kubelet serves its metrics over https)".to_string() } else { todo() }
+            )
+        });
     }
     for c in &ep.credentials {
-        let origin = if c.from_class {
-            from_class(ep.class.name())
-        } else {
-            String::new()
-        };
-        report.forbidden(
-            Rule::M5,
-            ep.field(c.field),
+        report.forbidden(Rule::M5, ep.field(c.field), || {
+            let origin = if c.from_class {
+                from_class(ep.class.name())
+            } else {
+                String::new()
+            };
             format!(
-                "{}{origin} sends credentials {why}; {}",
+                "{}{origin} sends credentials {}; {}",
                 c.field,
-                todo.join("; ")
-            ),
-        );
+                why(),
+                todo()
+            )
+        });
     }
 }
 
