@@ -43,6 +43,8 @@ budgets=(
   "gen:deployment-hostile-16k-volumes                                 3.00 enforce"
   "gen:deployment-hostile-expansion                                   3.00 enforce"
   "gen:deployment-hostile-expansion-long-chain                        3.00 enforce"
+  "gen:deployment-hostile-expansion-30000                             3.00 enforce"
+  "gen:servicemonitor-hostile-3mib                                    3.00 enforce"
   "gen:configmap-hostile-alias-bomb                                   3.00 pending:the-YAML-parse-itself-(yaml-rust2,-built-for-size)-is-about-12x-here"
 )
 
@@ -89,6 +91,22 @@ generate() { # NAME OUT
             | .args = ["--metrics-bind-address=$(G3000)", "--metrics-secure=false"]
               + (.args | map(select(startswith("--metrics-bind-address=") | not))))' \
         test_data/workloads/kubebuilder-cert-manager.json >"$2"
+      ;;
+    deployment-hostile-expansion-30000)
+      # 30,001 env entries that each read the one before (a plain chain,
+      # 3 MB compact: 6 s when each value was copied whole into the next).
+      jq -c '.object.spec.template.spec.containers[0] |= (
+            .env = ([{name: "A0", value: ":8080"}]
+              + [range(1; 30001) as $i | {name: "A\($i)", value: "$(A\($i - 1))"}])
+            | .args = ["--metrics-bind-address=$(A30000)", "--metrics-secure=false"])' \
+        examples/requests/kubebuilder-controller-missing-metrics-cert.json >"$2"
+      ;;
+    servicemonitor-hostile-3mib)
+      # 20,000 insecure endpoints with a bearer token each (3.1 MiB compact):
+      # 40,000 violations, of which the answer lists and writes 20 a rule
+      # (2 s and a 20 MB message when every one was written and sorted).
+      jq -c '.object.spec.endpoints |= [range(20000) as $i | .[0]]' \
+        examples/requests/kueue-servicemonitor-insecure.json >"$2"
       ;;
     configmap-hostile-alias-bomb)
       # Kueue's manager ConfigMap with a billion-laugh alias bomb (ten levels

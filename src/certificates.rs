@@ -188,6 +188,31 @@ pub(crate) fn c2_names(cert: &CertificateView, report: &mut Report) {
 
 /// What is wrong with one DNS name, if anything.
 fn c2_name(name: &str, namespace: &str, ns: &str) -> Option<String> {
+    // A valid name holds no placeholder (one needs a capital or a `$`):
+    // only its namespace is left to check.
+    if !is_dns_name(name, true) {
+        if let Some(detail) = c2_syntax(name, ns) {
+            return Some(detail);
+        }
+    }
+    let (i, other) = service_namespace(name)?;
+    if namespace.is_empty() || other == namespace {
+        return None;
+    }
+    let fixed: Vec<&str> = labels_of(name)
+        .into_iter()
+        .enumerate()
+        .map(|(j, l)| if j == i { namespace } else { l })
+        .collect();
+    Some(format!(
+        "{name:?} names a Service in namespace {other:?}, expected namespace {namespace:?} (the Certificate's own): the metrics Secret, and the workload and Service that use it, live there, so Prometheus reaches the metrics endpoint as {:?}",
+        fixed.join(".")
+    ))
+}
+
+/// What is wrong with a name that is not a DNS name: the placeholders it
+/// still holds, or its syntax.
+fn c2_syntax(name: &str, ns: &str) -> Option<String> {
     // Dots inside an envsubst `${NAME:=a.b}` do not split (SPEC 16).
     let labels = labels_of(name);
     let found: Vec<&str> = labels.iter().filter_map(|l| label_placeholder(l)).collect();
@@ -227,19 +252,7 @@ fn c2_name(name: &str, namespace: &str, ns: &str) -> Option<String> {
             "{name:?} is not a valid DNS name (RFC 1123, lower case, a leading \"*.\" allowed): {problem}{hint}"
         ));
     }
-    let (i, other) = service_namespace(name)?;
-    if namespace.is_empty() || other == namespace {
-        return None;
-    }
-    let fixed: Vec<&str> = labels
-        .iter()
-        .enumerate()
-        .map(|(j, l)| if j == i { namespace } else { l })
-        .collect();
-    Some(format!(
-        "{name:?} names a Service in namespace {other:?}, expected namespace {namespace:?} (the Certificate's own): the metrics Secret, and the workload and Service that use it, live there, so Prometheus reaches the metrics endpoint as {:?}",
-        fixed.join(".")
-    ))
+    None
 }
 
 /// C3: explicit usages must allow serving TLS.

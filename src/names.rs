@@ -18,7 +18,25 @@ pub(crate) fn is_dns1123_label(s: &str) -> bool {
 
 /// A DNS-1123 subdomain: at most 253 characters, dot-separated DNS-1123 labels.
 pub(crate) fn is_dns1123_subdomain(s: &str) -> bool {
-    !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns1123_label)
+    // One pass over the bytes, each label checked at the dot that ends it.
+    let b = s.as_bytes();
+    if b.is_empty() || b.len() > 253 {
+        return false;
+    }
+    let label_ok =
+        |l: &[u8]| !l.is_empty() && l.len() <= 63 && l[0] != b'-' && l[l.len() - 1] != b'-';
+    let mut start = 0;
+    for (i, &c) in b.iter().enumerate() {
+        if c == b'.' {
+            if !label_ok(&b[start..i]) {
+                return false;
+            }
+            start = i + 1;
+        } else if !(c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-') {
+            return false;
+        }
+    }
+    label_ok(&b[start..])
 }
 
 /// Why `name` is not a DNS name as Kubernetes and cert-manager expect one
@@ -39,6 +57,10 @@ pub(crate) fn dns_name_problem(name: &str, allow_wildcard: bool) -> Option<Strin
         Some(rest) if allow_wildcard => rest,
         _ => name,
     };
+    // The usual name, in one pass over its bytes.
+    if is_dns1123_subdomain(rest) {
+        return None;
+    }
     if rest.contains('*') {
         return Some(if allow_wildcard {
             "a wildcard is allowed only as the whole first label (\"*.\")".into()
@@ -102,6 +124,9 @@ pub(crate) fn placeholder(label: &str) -> Option<&str> {
 /// The dot-separated labels of a name, where a dot inside an envsubst
 /// `${NAME:=default}` (whose default may be a dotted name) does not split.
 pub(crate) fn labels_of(name: &str) -> Vec<&str> {
+    if !name.contains('$') {
+        return name.split('.').collect();
+    }
     let b = name.as_bytes();
     let mut out = Vec::new();
     let (mut start, mut depth, mut i) = (0, 0usize, 0);
@@ -129,7 +154,7 @@ pub(crate) fn labels_of(name: &str) -> Vec<&str> {
 /// anywhere in the label (clusterctl templates), or else the whole label as
 /// [`placeholder`] reads it (`SERVICE_NAME`, `$(SERVICE_NAME)`).
 pub(crate) fn label_placeholder(label: &str) -> Option<&str> {
-    if let Some(at) = label.find("${") {
+    if let Some(at) = envsubst_at(label) {
         let rest = &label[at + 2..];
         let end = rest
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
@@ -140,6 +165,19 @@ pub(crate) fn label_placeholder(label: &str) -> Option<&str> {
         }
     }
     placeholder(label)
+}
+
+/// Where `${` first opens in `label`.
+fn envsubst_at(label: &str) -> Option<usize> {
+    let b = label.as_bytes();
+    let mut from = 0;
+    while let Some(k) = memchr::memchr(b'$', &b[from..]) {
+        if b.get(from + k + 1) == Some(&b'{') {
+            return Some(from + k);
+        }
+        from += k + 1;
+    }
+    None
 }
 
 /// Every placeholder in a name (see [`label_placeholder`]), in order.
@@ -164,6 +202,42 @@ pub(crate) fn service_namespace(name: &str) -> Option<(usize, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The one-pass subdomain check is the label check on every label.
+        #[test]
+        fn subdomain_is_every_label_a_label(s in "[a-c0-9.*A-]{0,80}") {
+            let by_labels = !s.is_empty() && s.len() <= 253 && s.split('.').all(is_dns1123_label);
+            proptest::prop_assert_eq!(is_dns1123_subdomain(&s), by_labels, "{}", s);
+        }
+    }
+
+    #[test]
+    fn subdomain_lengths() {
+        let label = "a".repeat(63);
+        assert!(is_dns1123_subdomain(&label));
+        assert!(!is_dns1123_subdomain(&"a".repeat(64)));
+        let name = [label.as_str(); 4].join(".");
+        assert_eq!(name.len(), 255);
+        assert!(!is_dns1123_subdomain(&name));
+        assert!(is_dns1123_subdomain(&name[2..]));
+        assert!(!is_dns1123_subdomain(&format!("{}.x", "a".repeat(64))));
+    }
+
+    #[test]
+    fn envsubst_opens_at_the_first_dollar_brace() {
+        for (label, at) in [
+            ("${A}", Some(0)),
+            ("x$y${A}", Some(3)),
+            ("$$${A}", Some(2)),
+            ("$", None),
+            ("a$(B)", None),
+            ("", None),
+        ] {
+            assert_eq!(envsubst_at(label), at, "{label}");
+            assert_eq!(envsubst_at(label), label.find("${"), "{label}");
+        }
+    }
 
     #[test]
     fn labels() {
