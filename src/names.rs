@@ -182,6 +182,10 @@ fn envsubst_at(label: &str) -> Option<usize> {
 
 /// Every placeholder in a name (see [`label_placeholder`]), in order.
 pub(crate) fn placeholders(name: &str) -> Vec<&str> {
+    // Every placeholder has a capital or a `$`.
+    if !name.bytes().any(|c| c == b'$' || c.is_ascii_uppercase()) {
+        return Vec::new();
+    }
     labels_of(name)
         .into_iter()
         .filter_map(label_placeholder)
