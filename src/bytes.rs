@@ -16,20 +16,17 @@
 const SHORT: usize = 64;
 
 /// Copies `src` to `dst`, of the same length: eight bytes at a time, then
-/// byte by byte. The stores are volatile so that LLVM keeps the loops and
-/// does not turn them back into one copy of `src.len()` bytes.
+/// byte by byte. LLVM keeps the loops (it is told not to turn loops into
+/// one copy of `src.len()` bytes: Makefile, `POLICY_RUSTFLAGS`).
 #[inline]
 fn copy_short(dst: &mut [u8], src: &[u8]) {
     let mut d = dst.chunks_exact_mut(8);
     let mut s = src.chunks_exact(8);
     for (d, s) in (&mut d).zip(&mut s) {
-        let word: [u8; 8] = s.try_into().unwrap_or_default();
-        // SAFETY: `d` is 8 valid, exclusive bytes; `[u8; 8]` is 1-aligned.
-        unsafe { std::ptr::write_volatile(d.as_mut_ptr().cast::<[u8; 8]>(), word) }
+        d.copy_from_slice(s);
     }
     for (d, s) in d.into_remainder().iter_mut().zip(s.remainder()) {
-        // SAFETY: `d` is a valid, aligned and exclusive reference.
-        unsafe { std::ptr::write_volatile(d, *s) }
+        *d = *s;
     }
 }
 
