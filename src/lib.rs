@@ -9,8 +9,9 @@
 //! # The module graph
 //!
 //! Arrows point down and never back up: no module names one of its
-//! ancestors, and the modules form no cycle (`tests/layout.rs` checks both,
-//! and that no shipped function is over 80 lines).
+//! ancestors, the modules form no cycle, and no family of objects reads
+//! another (`tests/layout.rs` checks the three, and that no shipped function
+//! is over 80 lines).
 //!
 //! ```text
 //! lib ─> review ─────────────> response ─> warnings ─> report
@@ -25,7 +26,8 @@
 //!          ├─> kueue         (X4; its YAML through yaml)
 //!          └─> crosscheck    (R1, R2, R3 as pure functions; the families call it)
 //! leaves:  context (Ctx), settings ─> dialect, exceptions, names;  cluster (Lookups),
-//!          view, report (Report, Violation, Warning, Verdict), rule, names, yaml, bytes
+//!          view, report (Report, Violation, Warning, Verdict), rule, names, yaml, bytes,
+//!          family (KEP-4377's controllers, binaryData text: kueue and config_file read it)
 //! ```
 //!
 //! # One signature shape per rule family
@@ -63,6 +65,7 @@ mod context;
 mod crosscheck;
 mod dialect;
 mod exceptions;
+mod family;
 mod kueue;
 mod monitors;
 mod names;

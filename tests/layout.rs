@@ -275,6 +275,32 @@ fn the_module_graph_has_no_arrow_back_up() {
     assert!(up.is_empty(), "modules naming an ancestor: {up:#?}");
 }
 
+/// The families of objects (the router's callees) read shared pieces from
+/// leaves, never from one another.
+#[test]
+fn no_family_reads_another() {
+    let (edges, _) = read();
+    let families = ["monitors", "certificates", "workloads", "kueue"];
+    let family = |m: &Module| {
+        m.first()
+            .filter(|f| families.contains(&f.as_str()))
+            .cloned()
+    };
+    let sideways: Vec<String> = edges
+        .iter()
+        .filter(|(from, _)| family(from).is_some())
+        .flat_map(|(from, to)| {
+            to.iter()
+                .filter(|t| family(t).is_some() && family(t) != family(from))
+                .map(move |t| format!("{} -> {}", show(from), show(t)))
+        })
+        .collect();
+    assert!(
+        sideways.is_empty(),
+        "families reading one another: {sideways:#?}"
+    );
+}
+
 #[test]
 fn the_module_graph_has_no_cycle() {
     let (edges, _) = read();

@@ -22,7 +22,7 @@
 use super::cmdline::{CommandLine, Setting, Val};
 use super::mounts;
 use crate::cluster::{LookupKind, Lookups};
-use crate::kueue::{self, Controller};
+use crate::family::{self, Controller};
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::CertManagement;
@@ -127,7 +127,7 @@ fn text_of(items: &[Value], name: &str, key: &str) -> Option<String> {
         return Some(text.to_string());
     }
     let encoded = cm.get("binaryData")?.get(key)?.as_str()?;
-    kueue::binary_text(encoded).and_then(|(text, problem)| problem.is_none().then_some(text))
+    family::binary_text(encoded).and_then(|(text, problem)| problem.is_none().then_some(text))
 }
 
 /// The string at `path` (keys) of the document's root mapping.

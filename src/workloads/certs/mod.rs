@@ -45,7 +45,7 @@ use super::mounts::{self, Mount, Volume};
 use super::server::MetricsServer;
 use crate::cluster::Lookups;
 use crate::context::Ctx;
-use crate::kueue::Controller;
+use crate::family::Controller;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
