@@ -525,11 +525,22 @@ impl<F: FnOnce() -> String> Detail for F {
 pub(crate) struct Report {
     pub violations: Vec<Violation>,
     pub warnings: Vec<Warning>,
-    /// For the report an answer is made of: per rule, the paths of the
-    /// (at most [`PER_RULE`]) first violations in document order so far.
-    /// A violation after all of them is never listed ([`listed_first`]
-    /// picks the same ones), so its detail is neither written nor kept.
-    listable: Option<Vec<(Rule, Vec<FieldPath>)>>,
+    /// For the report an answer is made of: what it may still list.
+    listable: Option<Listable>,
+}
+
+/// What an answer may still list, as the violations and warnings come.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Listable {
+    /// Per rule, the paths of the (at most [`PER_RULE`]) first violations
+    /// in document order so far. A violation after all of them is never
+    /// listed ([`listed_first`] picks the same ones), so its detail is
+    /// neither written nor kept.
+    violations: Vec<(Rule, Vec<FieldPath>)>,
+    /// Per rule, the warnings recorded so far: the answer lists the first
+    /// [`PER_RULE`] of each rule in their order (`crate::warnings`), so the
+    /// detail of a later one is neither written nor kept.
+    warnings: Vec<(Rule, usize)>,
 }
 
 impl Report {
@@ -542,7 +553,7 @@ impl Report {
     /// (20,000 insecure endpoints wrote 16 MB of messages nobody read).
     pub(crate) fn for_answer() -> Self {
         Report {
-            listable: Some(Vec::new()),
+            listable: Some(Listable::default()),
             ..Self::default()
         }
     }
@@ -553,6 +564,7 @@ impl Report {
         let Some(listable) = &mut self.listable else {
             return true;
         };
+        let listable = &mut listable.violations;
         let paths = match listable.iter().position(|(r, _)| *r == rule) {
             Some(k) => &mut listable[k].1,
             None => {
@@ -636,11 +648,19 @@ impl Report {
 
     /// A warning returned with the response (accepted or not), for `rule`
     /// at `path`; `crate::warnings` renders it (SPEC 13: `[X3] spec...: ...`).
-    pub(crate) fn warn(&mut self, rule: Rule, path: &FieldPath, detail: impl Into<String>) {
+    pub(crate) fn warn(&mut self, rule: Rule, path: &FieldPath, detail: impl Detail) {
+        let listed = match &mut self.listable {
+            None => true,
+            Some(l) => counted(&mut l.warnings, rule) <= PER_RULE,
+        };
+        let detail = match listed {
+            true => bounded(detail.text()),
+            false => String::new(),
+        };
         self.warnings.push(Warning {
             rule,
             path: path.clone(),
-            detail: bounded(detail.into()),
+            detail,
             excepted: None,
         });
     }
@@ -1054,6 +1074,21 @@ mod tests {
             let unwritten = r.violations.iter().filter(|v| v.detail.is_empty()).count();
             assert_eq!(unwritten == 0, order[0] == 59, "{order:?}");
         }
+        // Warnings: the first PER_RULE of each rule are written, and the
+        // answer's warnings are the same as with every detail written.
+        let (mut answer, mut every) = (Report::for_answer(), Report::new());
+        for i in 0..60 {
+            for r in [&mut answer, &mut every] {
+                r.warn(Rule::M1, &at(i), || format!("endpoint {i}"));
+                r.warn(Rule::W2, &at(i).child("env"), format!("env {i}"));
+            }
+        }
+        let written = |r: &Report| r.warnings.iter().filter(|w| !w.detail.is_empty()).count();
+        assert_eq!((written(&answer), written(&every)), (2 * PER_RULE, 120));
+        assert_eq!(
+            crate::warnings::shape(answer.warnings),
+            crate::warnings::shape(every.warnings)
+        );
         // Any other report keeps every detail.
         let mut r = Report::new();
         for i in 0..60 {

@@ -155,14 +155,12 @@ fn m1_at(
 ) {
     let origin = from_class(class);
     if settings.allow_insecure_skip_verify && settings.cert_management == CertManagement::Internal {
-        report.warn(
-            Rule::M1,
-            &path,
+        report.warn(Rule::M1, &path, || {
             format!(
                 "insecureSkipVerify: true{origin} is accepted because allowInsecureSkipVerify is set, but the scrape does not verify the server's certificate; once the certificates are issued externally, {}",
                 todo()
-            ),
-        );
+            )
+        });
     } else {
         report.forbidden(Rule::M1, path, || {
             format!(
@@ -462,17 +460,15 @@ pub(crate) fn m6_plaintext(ep: &EndpointView, scope: &Scope, report: &mut Report
         Some(rw) if ep.transport() == Transport::Https && rw.class.is_none() => rw.path.clone(),
         _ => ep.scheme_path(),
     };
-    let mut todo = vec!["scrape over https".to_string(), scope.verify_hint(ep)];
-    todo.retain(|t| !t.is_empty());
-    report.forbidden(
-        Rule::M6,
-        path,
+    report.forbidden(Rule::M6, path, || {
+        let mut todo = vec!["scrape over https".to_string(), scope.verify_hint(ep)];
+        todo.retain(|t| !t.is_empty());
         format!(
             "requireHttps is set and the endpoint scrapes in plaintext ({}); {}",
             http_reason(ep),
             todo.join("; ")
-        ),
-    );
+        )
+    });
 }
 
 const TLS_VERSIONS: [&str; 4] = ["TLS10", "TLS11", "TLS12", "TLS13"];
