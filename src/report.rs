@@ -564,23 +564,13 @@ impl Report {
         let Some(listable) = &mut self.listable else {
             return true;
         };
-        let listable = &mut listable.violations;
-        let paths = match listable.iter().position(|(r, _)| *r == rule) {
-            Some(k) => &mut listable[k].1,
-            None => {
-                listable.push((rule, Vec::with_capacity(PER_RULE)));
-                &mut listable.last_mut().expect("just pushed").1
-            }
-        };
         // Equal paths: the one recorded first comes first.
-        let after = |p: &FieldPath| p.document_order(path).is_le();
-        if paths.len() == PER_RULE && paths.last().is_some_and(after) {
-            return false;
-        }
-        let at = paths.partition_point(after);
-        paths.insert(at, path.clone());
-        paths.truncate(PER_RULE);
-        true
+        keep_first(
+            of_rule(&mut listable.violations, rule),
+            path,
+            |new, kept| new.document_order(kept).is_lt(),
+            FieldPath::clone,
+        )
     }
 
     pub(crate) fn push(
@@ -727,22 +717,12 @@ pub(crate) fn listed_first(violations: &mut Vec<Violation>) -> usize {
     // Per rule, the indices it keeps, in document order.
     let mut kept: Vec<(Rule, Vec<usize>)> = Vec::new();
     for (i, v) in violations.iter().enumerate() {
-        let rule = v.rule;
-        let list = match kept.iter().position(|(r, _)| *r == rule) {
-            Some(k) => &mut kept[k].1,
-            None => {
-                kept.push((rule, Vec::with_capacity(PER_RULE)));
-                &mut kept.last_mut().expect("just pushed").1
-            }
-        };
-        if list.len() == PER_RULE {
-            if list.last().is_some_and(|&last| before(last, i).is_lt()) {
-                continue;
-            }
-            list.pop();
-        }
-        let at = list.partition_point(|&j| before(j, i).is_lt());
-        list.insert(at, i);
+        keep_first(
+            of_rule(&mut kept, v.rule),
+            &i,
+            |&new, &k| before(new, k).is_lt(),
+            |&i| i,
+        );
     }
     // At most PER_RULE for each rule: sorted by insertion (no sort of its
     // own in `policy.wasm`).
@@ -756,6 +736,36 @@ pub(crate) fn listed_first(violations: &mut Vec<Violation>) -> usize {
     violations.extend(front.iter().filter_map(|&i| slots[i].take()));
     violations.extend(slots.into_iter().flatten());
     front.len()
+}
+
+/// The list of `rule` in `per_rule`, empty the first time.
+fn of_rule<T>(per_rule: &mut Vec<(Rule, Vec<T>)>, rule: Rule) -> &mut Vec<T> {
+    let k = match per_rule.iter().position(|(r, _)| *r == rule) {
+        Some(k) => k,
+        None => {
+            per_rule.push((rule, Vec::with_capacity(PER_RULE)));
+            per_rule.len() - 1
+        }
+    };
+    &mut per_rule[k].1
+}
+
+/// Keeps (a copy of) `new` in `kept`, the first [`PER_RULE`] so far in the
+/// order `before` (`before(a, b)`: `a` comes strictly first; a tie goes to
+/// the one kept earlier). False when `new` comes after all of them.
+fn keep_first<T>(
+    kept: &mut Vec<T>,
+    new: &T,
+    before: impl Fn(&T, &T) -> bool,
+    copy: impl Fn(&T) -> T,
+) -> bool {
+    if kept.len() == PER_RULE && kept.last().is_some_and(|last| !before(new, last)) {
+        return false;
+    }
+    let at = kept.partition_point(|k| !before(new, k));
+    kept.insert(at, copy(new));
+    kept.truncate(PER_RULE);
+    true
 }
 
 /// The JSON type name of a value, for type errors.
