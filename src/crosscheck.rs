@@ -615,6 +615,33 @@ mod review_tests {
             "{v:?}"
         );
         assert_eq!(r2(&v), 1, "{v:?}");
+        // Repaired (W5 mounts the metrics Secret; a Certificate writes it):
+        // R2 runs on verify's reading of the repaired object, and still
+        // finds the proxy's unissued Secret.
+        let repaired = deployment(
+            json!([{"name": "manager", "image": "controller:latest",
+                    "args": ["--metrics-bind-address=127.0.0.1:8443", "--metrics-cert-path=/certs"]},
+                   proxy]),
+            json!([proxy_volume]),
+        );
+        let c = FakeCluster::default().with(
+            LookupKind::Certificate,
+            "guestbook-system",
+            vec![json!({"metadata": {"name": "metrics-certs"},
+                        "spec": {"secretName": "metrics-server-cert"}})],
+        );
+        let mut req = crate::testing::request("Deployment", "guestbook-system", repaired);
+        let v = review_with(&mut req, &external, Some(&c));
+        assert!(v.mutated.is_some() && v.report.is_clean(), "{v:?}");
+        assert_eq!(r2(&v), 1, "{:?}", v.report.warnings);
+        assert!(
+            v.report
+                .warnings
+                .iter()
+                .any(|w| w.rule == Rule::R2 && w.detail.contains("proxy-tls")),
+            "{:?}",
+            v.report.warnings
+        );
     }
 
     #[test]

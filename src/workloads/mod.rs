@@ -49,7 +49,8 @@ fn analyse<'w, 'a>(
 ///
 /// One exit: the repair pipeline runs first, whichever way it ends, and the
 /// cross-object checks then run once, on what will be admitted (the repaired
-/// object, or the object as received).
+/// object, or the object as received): on the reading that judged it when
+/// there is one ([`Admission`]), else on a reading made for them.
 pub(crate) fn review(
     kind: WorkloadKind,
     object: &mut Value,
@@ -57,15 +58,47 @@ pub(crate) fn review(
     lookups: Option<&Lookups>,
     report: &mut Report,
 ) -> bool {
-    let repaired = repair(kind, object, ctx, lookups, report);
-    if let Some(lookups) = lookups {
-        let mut scratch = Report::new();
-        if let Some(w) = Workload::read(kind, object, ctx, Some(lookups), &mut scratch) {
-            let pod = certs::Pod::read(&w, &mut scratch);
-            cross_check(&pod, object, ctx, lookups, report);
+    let mut admission = Admission {
+        lookups,
+        checked: false,
+    };
+    let repaired = repair(kind, object, ctx, &mut admission, report);
+    admission.finish(kind, object, ctx, report);
+    repaired
+}
+
+/// The cross-object checks of one review ([`cross_check`]), run once, on a
+/// reading of the object as it will be admitted.
+struct Admission<'l> {
+    /// `None` when lookups are off: nothing to check.
+    lookups: Option<&'l Lookups<'l>>,
+    checked: bool,
+}
+
+impl Admission<'_> {
+    /// Runs the checks on `pod`, a reading of `object` as it will be
+    /// admitted (the pipeline's own reading: the object as received when
+    /// nothing is repaired, the repaired object once verified).
+    fn check(&mut self, pod: &certs::Pod, object: &Value, ctx: &Ctx, report: &mut Report) {
+        if let (Some(lookups), false) = (self.lookups, self.checked) {
+            self.checked = true;
+            cross_check(pod, object, ctx, lookups, report);
         }
     }
-    repaired
+
+    /// After the pipeline: the checks, on a reading made for them, when no
+    /// reading of the pipeline could serve (the object could not be read,
+    /// or a refused repair was taken back).
+    fn finish(mut self, kind: WorkloadKind, object: &Value, ctx: &Ctx, report: &mut Report) {
+        if self.lookups.is_none() || self.checked {
+            return;
+        }
+        let mut scratch = Report::new();
+        if let Some(w) = Workload::read(kind, object, ctx, self.lookups, &mut scratch) {
+            let pod = certs::Pod::read(&w, &mut scratch);
+            self.check(&pod, object, ctx, report);
+        }
+    }
 }
 
 /// analyse -> plan -> apply -> verify; `true` when the repair was applied
@@ -74,10 +107,11 @@ fn repair(
     kind: WorkloadKind,
     object: &mut Value,
     ctx: &Ctx,
-    lookups: Option<&Lookups>,
+    admission: &mut Admission,
     report: &mut Report,
 ) -> bool {
-    let Some(repair) = analyse_and_plan(kind, object, ctx, lookups, report) else {
+    let lookups = admission.lookups;
+    let Some(repair) = analyse_and_plan(kind, object, ctx, admission, report) else {
         return false;
     };
     let Some(applied) = inject::apply(kind, &repair, object, ctx.settings) else {
@@ -85,11 +119,17 @@ fn repair(
     };
     // Verify: the same analysis on the repaired object.
     let mut after = Report::new();
-    let needs = match Workload::read(kind, object, ctx, lookups, &mut after) {
-        Some(w) => analyse(&w, ctx, lookups, &mut after).needs,
-        None => Vec::new(),
+    let ok = match Workload::read(kind, object, ctx, lookups, &mut after) {
+        Some(w) => {
+            let analysis = analyse(&w, ctx, lookups, &mut after);
+            let ok = inject::verify(repair, &after, &analysis.needs, report);
+            if ok {
+                admission.check(&analysis.pod, object, ctx, report);
+            }
+            ok
+        }
+        None => inject::verify(repair, &after, &[], report),
     };
-    let ok = inject::verify(repair, &after, &needs, report);
     if !ok {
         inject::revert(kind, applied, object);
     }
@@ -98,17 +138,35 @@ fn repair(
 
 /// Reads and analyses the workload (the one reading of the request's object)
 /// and plans its repair; `None` when there is nothing to repair, or the repair
-/// is not allowed, or a violation rejects the object anyway.
+/// is not allowed, or a violation rejects the object anyway: the object is
+/// then admitted (or refused) as received, and this reading is the one the
+/// cross-object checks run on.
 fn analyse_and_plan(
     kind: WorkloadKind,
     object: &Value,
     ctx: &Ctx,
-    lookups: Option<&Lookups>,
+    admission: &mut Admission,
+    report: &mut Report,
+) -> Option<inject::Repair> {
+    let workload = Workload::read(kind, object, ctx, admission.lookups, report)?;
+    let analysis = analyse(&workload, ctx, admission.lookups, report);
+    let repair = plan(&analysis, kind, ctx, report);
+    if repair.is_none() {
+        admission.check(&analysis.pod, object, ctx, report);
+    }
+    repair
+}
+
+/// Plans the repair of what `analysis` found; `None` when there is nothing
+/// to repair, or the repair is not allowed, or a violation rejects the
+/// object anyway.
+fn plan(
+    analysis: &certs::Analysis,
+    kind: WorkloadKind,
+    ctx: &Ctx,
     report: &mut Report,
 ) -> Option<inject::Repair> {
     let s = ctx.settings;
-    let workload = Workload::read(kind, object, ctx, lookups, report)?;
-    let analysis = analyse(&workload, ctx, lookups, report);
     if !ctx.may_patch || !s.inject_metrics_cert_mount {
         if let (Some(path), true) = (&analysis.opt_in, ctx.may_patch) {
             report.forbidden(crate::rule::Rule::Invalid, path.clone(), format!(
