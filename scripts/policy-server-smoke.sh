@@ -25,34 +25,10 @@ server="${1:?usage: $0 POLICY_SERVER ANNOTATED_POLICY.wasm}"
 policy="$(cd "$(dirname "${2:?usage: $0 POLICY_SERVER ANNOTATED_POLICY.wasm}")" && pwd)/$(basename "$2")"
 command -v curl >/dev/null || { echo "policy-server smoke test: needs curl (make setup installs it)" >&2; exit 1; }
 
-work="$(mktemp -d)"
-pid=""
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+# shellcheck source=scripts/lib/loopback.sh
+. scripts/lib/loopback.sh
+loopback_init "policy-server smoke test" server.log
 
-fail() {
-  echo "policy-server smoke test: $*" >&2
-  echo "--- policy-server log (last 40 lines):" >&2
-  tail -n 40 "$work/server.log" >&2 || true
-  exit 1
-}
-
-# A port nothing listens on yet (bash's /dev/tcp fails to connect to it).
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
 port="$(free_port)"
 ready_port="$(free_port)"
 [ "$port" != "$ready_port" ] || ready_port=$((port + 1))
@@ -66,17 +42,12 @@ timeout 120 "$server" --policies "$work/policies.yml" --addr 127.0.0.1 --port "$
   --readiness-probe-port "$ready_port" --ignore-kubernetes-connection-failure \
   --policies-download-dir "$work/policies" --sigstore-cache-dir "$work/sigstore" \
   --log-level debug --log-no-color >"$work/server.log" 2>&1 &
-pid=$!
+pids+=($!)
 
-# Ready when the validate endpoint answers (at most 60 s).
+# Ready when the readiness probe answers (at most 60 s).
 base="http://127.0.0.1:$port/validate"
 url="$base/secure-metrics"
-for i in $(seq 600); do
-  kill -0 "$pid" 2>/dev/null || fail "policy-server exited before it was ready"
-  if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$ready_port/readiness"; then break; fi
-  [ "$i" -lt 600 ] || fail "policy-server not ready after 60 s"
-  sleep 0.1
-done
+wait_for "http://127.0.0.1:$ready_port/readiness" "${pids[0]}" "policy-server"
 
 # review FIXTURE [URL]: the fixture (an AdmissionRequest) as the AdmissionReview the
 # API server posts, answered by the policy-server; prints the response.

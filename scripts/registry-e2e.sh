@@ -22,48 +22,9 @@ registry="$(command -v docker-registry || echo /usr/bin/docker-registry)"
 [ -x "$registry" ] || { echo "registry e2e: needs docker-registry (make setup installs it)" >&2; exit 1; }
 command -v curl >/dev/null || { echo "registry e2e: needs curl (make setup installs it)" >&2; exit 1; }
 
-work="$(mktemp -d)"
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-fail() {
-  echo "registry e2e: $*" >&2
-  for log in registry.log server.log; do
-    [ -f "$work/$log" ] || continue
-    echo "--- $log (last 30 lines):" >&2
-    tail -n 30 "$work/$log" >&2 || true
-  done
-  exit 1
-}
-
-# A port nothing listens on yet (bash's /dev/tcp fails to connect to it).
-free_port() {
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
-# wait_for URL PID WHAT: at most 60 s for URL to answer while PID lives.
-wait_for() {
-  for i in $(seq 600); do
-    kill -0 "$2" 2>/dev/null || fail "$3 exited before it was ready"
-    if curl -s -o /dev/null --max-time 1 "$1"; then return 0; fi
-    [ "$i" -lt 600 ] || fail "$3 not ready after 60 s"
-    sleep 0.1
-  done
-}
+# shellcheck source=scripts/lib/loopback.sh
+. scripts/lib/loopback.sh
+loopback_init "registry e2e" registry.log server.log
 
 reg_port="$(free_port)"
 debug_port="$(free_port)"
