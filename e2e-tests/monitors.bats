@@ -408,3 +408,13 @@ OCP_CLASS='{"certManagement":"external","scrapeClasses":[{"name":"tls-client-cer
   assert_allowed
   assert_no_warnings
 }
+
+@test "M4/M5: a VMProbe scrapes over vmProberSpec.scheme, else its spec.scheme, as the VictoriaMetrics operator reads them" {
+  evaluate monitors/vmprobe-victoriametrics-example-spec-scheme-https.json
+  assert_allowed
+  assert_no_patch
+  assert_no_warnings
+  evaluate monitors/vmprobe-victoriametrics-example-prober-http.json
+  assert_rejected
+  assert_message_contains "spec.bearerTokenSecret" "[M5]" "spec.tlsConfig" "[M4]"
+}

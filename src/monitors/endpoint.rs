@@ -272,6 +272,20 @@ pub(crate) fn read<'a>(
             };
             (scheme, Some(object))
         }
+        SchemeAt::UnderElseEndpoint(object) => {
+            let under = match spec.obj(object, report) {
+                Some(o) => read_scheme(&o, report),
+                None => Scheme::Absent,
+            };
+            match under {
+                Scheme::Absent | Scheme::Given("") => match read_scheme(ep, report) {
+                    // Set nowhere: the advice names the object's field.
+                    Scheme::Absent => (under, Some(object)),
+                    own => (own, None),
+                },
+                _ => (under, Some(object)),
+            }
+        }
     };
     let own_tls = ep
         .obj(kind.tls, report)
@@ -332,19 +346,23 @@ fn read_scheme_rewrites<'a>(
     if let Some(key) = kind.relabelings {
         found.push(scheme_rewrite_at(ep, key, kind.dialect, report));
     }
-    if kind.probe_targets {
-        if let Some(targets) = spec.obj("targets", report) {
-            for at in ["staticConfig", "ingress"] {
-                if let Some(t) = targets.obj(at, report) {
-                    found.push(scheme_rewrite_at(
-                        &t,
-                        "relabelingConfigs",
-                        kind.dialect,
-                        report,
-                    ));
-                    if at == "staticConfig" {
-                        found.push(static_scheme(&t, report));
-                    }
+    if let (false, Some(targets)) = (kind.probe_targets.is_empty(), spec.obj("targets", report)) {
+        for at in kind.probe_targets {
+            let sets = match at.list {
+                false => targets.obj(at.field, report).into_iter().collect(),
+                true => targets
+                    .list(at.field, report)
+                    .map_or_else(Vec::new, |l| l.objs(report)),
+            };
+            for t in sets {
+                found.push(scheme_rewrite_at(
+                    &t,
+                    "relabelingConfigs",
+                    kind.dialect,
+                    report,
+                ));
+                if at.labels {
+                    found.push(static_scheme(&t, report));
                 }
             }
         }

@@ -32,9 +32,50 @@ pub(crate) enum Endpoints {
 pub(crate) enum SchemeAt {
     /// The endpoint's own `scheme`.
     Endpoint,
-    /// `spec.<object>.scheme` (Probe's `prober`, VMProbe's `vmProberSpec`).
+    /// `spec.<object>.scheme` (Probe's `prober`).
     Under(&'static str),
+    /// `spec.<object>.scheme` when it is set and not empty, else the
+    /// endpoint's own `scheme`: VMProbe's `vmProberSpec.scheme` overrides
+    /// the `spec.scheme` of its inline scrape parameters (the operator's
+    /// `if len(spec.VMProberSpec.Scheme) > 0 { spec.Scheme = ... }`).
+    UnderElseEndpoint(&'static str),
 }
+
+/// Where a probe kind keeps its targets: each may rewrite `__scheme__` by its
+/// `relabelingConfigs`, and a static one by its `labels`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ProbeTargets {
+    /// The field under `spec.targets`.
+    pub(crate) field: &'static str,
+    /// A list of target sets rather than one.
+    pub(crate) list: bool,
+    /// Static targets, whose `labels` are target labels.
+    pub(crate) labels: bool,
+}
+
+const fn targets(field: &'static str, list: bool, labels: bool) -> ProbeTargets {
+    ProbeTargets {
+        field,
+        list,
+        labels,
+    }
+}
+
+/// prometheus-operator's Probe: `targets.staticConfig` and `targets.ingress`.
+const PO_PROBE_TARGETS: &[ProbeTargets] = &[
+    targets("staticConfig", false, true),
+    targets("ingress", false, false),
+];
+
+/// VictoriaMetrics' VMProbe: `targets.static` (and `staticConfig`, the
+/// deprecated name the operator still reads when `static` is absent),
+/// `targets.kubernetes[i]`, and the deprecated `targets.ingress`.
+const VM_PROBE_TARGETS: &[ProbeTargets] = &[
+    targets("static", false, true),
+    targets("staticConfig", false, true),
+    targets("kubernetes", true, false),
+    targets("ingress", false, false),
+];
 
 /// How a TLS config spells the client key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -225,9 +266,8 @@ pub(crate) struct ScrapeKind {
     pub(crate) relabelings: Option<&'static str>,
     /// How its relabel configs are spelled.
     pub(crate) dialect: Dialect,
-    /// `spec.targets.{staticConfig,ingress}.relabelingConfigs` and
-    /// `spec.targets.staticConfig.labels` (Probe, VMProbe).
-    pub(crate) probe_targets: bool,
+    /// The targets of a probe kind (Probe, VMProbe), under `spec.targets`.
+    pub(crate) probe_targets: &'static [ProbeTargets],
     /// Where static target labels are (which may set `__scheme__`).
     pub(crate) static_labels: StaticLabels,
     /// M10: the file fields this kind's CRD has.
@@ -266,7 +306,7 @@ const fn vm(kind: &'static str, endpoints: Endpoints, scheme: SchemeAt) -> Scrap
         credentials: ALL_CREDENTIALS,
         relabelings: Some("relabelConfigs"),
         dialect: Dialect::VictoriaMetrics,
-        probe_targets: false,
+        probe_targets: &[],
         static_labels: StaticLabels::None,
         files: VM_FILES,
         sd_configs: false,
@@ -290,7 +330,7 @@ const fn gmp(kind: &'static str) -> ScrapeKind {
         credentials: HTTP_CLIENT_CREDENTIALS,
         relabelings: None,
         dialect: Dialect::Prometheus,
-        probe_targets: false,
+        probe_targets: &[],
         static_labels: StaticLabels::None,
         files: &[],
         sd_configs: false,
@@ -315,7 +355,7 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 13] = [
         credentials: ALL_CREDENTIALS,
         relabelings: Some("relabelings"),
         dialect: Dialect::Prometheus,
-        probe_targets: false,
+        probe_targets: &[],
         static_labels: StaticLabels::None,
         files: SM_FILES,
         sd_configs: false,
@@ -336,7 +376,7 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 13] = [
         credentials: SECRET_CREDENTIALS,
         relabelings: Some("relabelings"),
         dialect: Dialect::Prometheus,
-        probe_targets: false,
+        probe_targets: &[],
         static_labels: StaticLabels::None,
         files: &[],
         sd_configs: false,
@@ -357,7 +397,7 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 13] = [
         credentials: SECRET_CREDENTIALS,
         relabelings: None,
         dialect: Dialect::Prometheus,
-        probe_targets: true,
+        probe_targets: PO_PROBE_TARGETS,
         static_labels: StaticLabels::None,
         files: &[],
         sd_configs: false,
@@ -378,7 +418,7 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 13] = [
         credentials: HTTP_CLIENT_CREDENTIALS,
         relabelings: Some("relabelings"),
         dialect: Dialect::Prometheus,
-        probe_targets: false,
+        probe_targets: &[],
         static_labels: StaticLabels::StaticConfigs,
         files: &[],
         sd_configs: true,
@@ -416,8 +456,12 @@ pub(crate) static SCRAPE_KINDS: [ScrapeKind; 13] = [
     },
     ScrapeKind {
         relabelings: None,
-        probe_targets: true,
-        ..vm("VMProbe", Endpoints::Spec, SchemeAt::Under("vmProberSpec"))
+        probe_targets: VM_PROBE_TARGETS,
+        ..vm(
+            "VMProbe",
+            Endpoints::Spec,
+            SchemeAt::UnderElseEndpoint("vmProberSpec"),
+        )
     },
     gmp("PodMonitoring"),
     ScrapeKind {

@@ -214,6 +214,64 @@ fn m1_per_kind() {
             vec![("invalid", format!("spec.{prober}.scheme"))],
         ));
     }
+    // VMProbe: `vmProberSpec.scheme` overrides `spec.scheme` (the inline
+    // scrape parameters); either may say https (VictoriaMetrics operator,
+    // config/examples/vmprobe.yaml with TLS and a token).
+    let vm_probe = |prober: Value, scheme: Option<&str>| {
+        let mut spec = json!({"jobName": "static-probe", "vmProberSpec": prober,
+            "bearerTokenSecret": {"name": "tok", "key": "token"},
+            "tlsConfig": {"ca": {"secret": {"name": "bb-ca", "key": "ca.crt"}}, "serverName": "prometheus-blackbox-exporter.default.svc"},
+            "module": "http_2xx", "targets": {"static": {"targets": ["vmagent-example.default.svc:8429/health"]}}});
+        if let Some(s) = scheme {
+            spec["scheme"] = json!(s);
+        }
+        spec
+    };
+    let url = "prometheus-blackbox-exporter.default.svc:9115";
+    cases.push((
+        "VMProbe https in spec.scheme".to_string(),
+        "VMProbe",
+        vm_probe(json!({"url": url}), Some("https")),
+        no(),
+        vec![],
+    ));
+    cases.push((
+        "VMProbe https in spec.scheme, empty vmProberSpec.scheme".to_string(),
+        "VMProbe",
+        vm_probe(json!({"url": url, "scheme": ""}), Some("https")),
+        no(),
+        vec![],
+    ));
+    cases.push((
+        "VMProbe vmProberSpec.scheme http wins over spec.scheme https".to_string(),
+        "VMProbe",
+        vm_probe(json!({"url": url, "scheme": "http"}), Some("https")),
+        no(),
+        vec![
+            ("M4", "spec.tlsConfig".to_string()),
+            ("M5", "spec.bearerTokenSecret".to_string()),
+        ],
+    ));
+    cases.push((
+        "VMProbe spec.scheme http".to_string(),
+        "VMProbe",
+        vm_probe(json!({"url": url}), Some("http")),
+        no(),
+        vec![
+            ("M4", "spec.tlsConfig".to_string()),
+            ("M5", "spec.bearerTokenSecret".to_string()),
+        ],
+    ));
+    cases.push((
+        "VMProbe no scheme anywhere".to_string(),
+        "VMProbe",
+        vm_probe(json!({"url": url}), None),
+        no(),
+        vec![
+            ("M4", "spec.tlsConfig".to_string()),
+            ("M5", "spec.bearerTokenSecret".to_string()),
+        ],
+    ));
     // GKE: `tls`, not `tlsConfig`; `tlsConfig` is not a GKE field.
     for kind in ["PodMonitoring", "ClusterPodMonitoring"] {
         cases.push((
@@ -984,6 +1042,39 @@ fn scheme_writers_per_kind() {
                 "targets": {"staticConfig": {"targets": ["https://example.com"], "relabelingConfigs": [{"target_label": "__scheme__", "replacement": "http"}]}}}),
             no(),
             &[("M4", "spec.tlsConfig"), ("M5", "spec.bearerTokenSecret")],
+        ),
+        (
+            "VMProbe static target relabeling, targets.static (VictoriaMetrics operator's name since v0.68)",
+            "VMProbe",
+            json!({"vmProberSpec": {"url": "blackbox:9115", "scheme": "https"}, "tlsConfig": ca, "bearerTokenSecret": secret,
+                "targets": {"static": {"targets": ["https://example.com"], "relabelingConfigs": [{"target_label": "__scheme__", "replacement": "http"}]}}}),
+            no(),
+            &[("M4", "spec.tlsConfig"), ("M5", "spec.bearerTokenSecret")],
+        ),
+        (
+            "VMProbe static target label, targets.static",
+            "VMProbe",
+            json!({"vmProberSpec": {"url": "blackbox:9115", "scheme": "https"}, "tlsConfig": ca, "bearerTokenSecret": secret,
+                "targets": {"static": {"targets": ["https://example.com"], "labels": {"__scheme__": "http"}}}}),
+            no(),
+            &[("M4", "spec.tlsConfig"), ("M5", "spec.bearerTokenSecret")],
+        ),
+        (
+            "VMProbe kubernetes targets relabeling",
+            "VMProbe",
+            json!({"vmProberSpec": {"url": "blackbox:9115", "scheme": "https"}, "tlsConfig": ca, "bearerTokenSecret": secret,
+                "targets": {"kubernetes": [{"role": "service"}, {"role": "ingress", "relabelingConfigs": [{"targetLabel": "__scheme__", "replacement": "http"}]}]}}),
+            no(),
+            &[("M4", "spec.tlsConfig"), ("M5", "spec.bearerTokenSecret")],
+        ),
+        (
+            "VMProbe targets fixed",
+            "VMProbe",
+            json!({"vmProberSpec": {"url": "blackbox:9115", "scheme": "https"}, "tlsConfig": ca, "bearerTokenSecret": secret,
+                "targets": {"static": {"targets": ["https://example.com"], "labels": {"env": "prod"}},
+                            "kubernetes": [{"role": "service", "relabelingConfigs": [{"targetLabel": "instance", "sourceLabels": ["__param_target"]}]}]}}),
+            no(),
+            &[],
         ),
         (
             "ScrapeConfig static label",
