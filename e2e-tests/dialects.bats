@@ -93,3 +93,11 @@ setup_file() {
   assert_allowed
   assert_no_warnings
 }
+
+@test "config file: JobSet's manager names its metrics certificate directory in metrics.certDir; with the Secret mounted there it is accepted in external mode, with no --metrics-cert-path advice" {
+  evaluate workloads/jobset-manager-config-file-cert-dir.json '{"crossObjectChecks": true, "certManagement": "external"}' \
+    --allow-context-aware --replay-host-capabilities-interactions "${SESSIONS}/jobset-manager-config-cert-dir.yml"
+  assert_allowed
+  assert_no_patch
+  assert_no_warnings
+}

@@ -39,6 +39,14 @@ impl Controller {
         }
     }
 
+    /// Whether its Configuration names the metrics certificate directory
+    /// (`metrics.certDir`): JobSet's does (its manager has no flag for
+    /// it); Kueue's directory is fixed (`/etc/kueue/metrics/certs`) and
+    /// LeaderWorkerSet's `metrics` has no such field.
+    pub(crate) fn names_metrics_cert_dir(self) -> bool {
+        matches!(self, Controller::JobSet)
+    }
+
     /// The controller whose Configuration has this `apiVersion` (any version).
     pub(crate) fn of_api_version(api_version: &str) -> Option<Controller> {
         FAMILY.into_iter().find(|c| {

@@ -12,7 +12,12 @@
 //!   flag on the command line wins, as in the binaries);
 //! - `internalCertManagement.enable` (a family Configuration only; absent
 //!   means `true`) as the container's certificate mode for X1-X3: `false`
-//!   expects external metrics certificates, `true` is internal.
+//!   expects external metrics certificates, `true` is internal;
+//! - `metrics.certDir`, where the controller reads it (JobSet), as the
+//!   container's metrics certificate directory, like a `certDirFlags` flag
+//!   (SPEC 16, "Certificate directories no flag names": a directory named in
+//!   the configuration file): W5 sees that it is mounted, X3 does not ask
+//!   for a flag the binary does not have.
 //!
 //! Without lookups nothing is read from the file and nothing is said about
 //! it. A file that cannot be read (not found, not YAML, past the reading's
@@ -43,6 +48,8 @@ pub(crate) const KUEUE_METRICS_CERT_DIR: &str = "/etc/kueue/metrics/certs";
 pub(crate) struct ConfigFile {
     /// `metrics.bindAddress`, as a reading of the `--config` token.
     pub(crate) bind_address: Option<Setting<'static>>,
+    /// `metrics.certDir` (JobSet), as a reading of the `--config` token.
+    pub(crate) cert_dir: Option<Setting<'static>>,
     /// The certificate mode `internalCertManagement.enable` gives.
     pub(crate) mode: Option<CertManagement>,
     /// The family controller whose Configuration it is, if any.
@@ -177,13 +184,21 @@ fn parse(text: &str, origin: &str, at: &FieldPath) -> Option<ConfigFile> {
             }
             _ => return,
         };
-        let bind_address = text_at(&["metrics", "bindAddress"], budget).map(|v| Setting {
+        let reading = |key: &str, v: String| Setting {
             written: Cow::Owned(v.clone()),
             value: Val::Known(Cow::Owned(v)),
-            spelled: Cow::Owned(format!("metrics.bindAddress in {origin}")),
+            spelled: Cow::Owned(format!("metrics.{key} in {origin}")),
             path: at.clone(),
             ips: Vec::new(),
-        });
+        };
+        let bind_address =
+            text_at(&["metrics", "bindAddress"], budget).map(|v| reading("bindAddress", v));
+        let cert_dir = match controller {
+            Some(c) if c.names_metrics_cert_dir() => text_at(&["metrics", "certDir"], budget)
+                .filter(|v| !v.is_empty())
+                .map(|v| reading("certDir", v)),
+            _ => None,
+        };
         let mode = controller.map(|_| {
             let enable = match string_at(doc, &["internalCertManagement", "enable"], budget) {
                 Some(YamlValue::Bool(b)) => b,
@@ -197,6 +212,7 @@ fn parse(text: &str, origin: &str, at: &FieldPath) -> Option<ConfigFile> {
         });
         out = Some(ConfigFile {
             bind_address,
+            cert_dir,
             mode,
             controller,
         });
@@ -271,6 +287,106 @@ internalCertManagement:
                 .known(),
             Some(":9090")
         );
+    }
+
+    /// JobSet's manager configuration (config/components/manager of
+    /// kubernetes-sigs/jobset) with external metrics certificates in a
+    /// directory of its own.
+    const JOBSET: &str = "apiVersion: config.jobset.x-k8s.io/v1alpha1
+kind: Configuration
+leaderElection:
+  leaderElect: true
+metrics:
+  bindAddress: :8443
+  certDir: /etc/jobset/metrics-certs
+internalCertManagement:
+  enable: false
+";
+
+    #[test]
+    fn reads_metrics_cert_dir_where_the_controller_reads_it() {
+        let at = FieldPath::root();
+        let j = parse(JOBSET, "cm", &at).expect("a JobSet Configuration");
+        assert_eq!(j.controller, Some(Controller::JobSet));
+        assert_eq!(
+            j.cert_dir.unwrap().known(),
+            Some("/etc/jobset/metrics-certs")
+        );
+        // LeaderWorkerSet's and Kueue's metrics have no certDir: the binary
+        // ignores it, so does the policy.
+        let lws = JOBSET.replace("config.jobset.x-k8s.io", "config.lws.x-k8s.io");
+        assert!(parse(&lws, "cm", &at).unwrap().cert_dir.is_none());
+        let kueue = JOBSET.replace(
+            "config.jobset.x-k8s.io/v1alpha1",
+            "config.kueue.x-k8s.io/v1beta1",
+        );
+        assert!(parse(&kueue, "cm", &at).unwrap().cert_dir.is_none());
+        let empty = JOBSET.replace("/etc/jobset/metrics-certs", "\"\"");
+        assert!(parse(&empty, "cm", &at).unwrap().cert_dir.is_none());
+    }
+
+    /// JobSet's manager (`test_data/workloads/jobset-manager-config-file-cert-dir.json`,
+    /// shaped on its config/default with the metrics Secret mounted at
+    /// /etc/jobset/metrics-certs) through the whole review.
+    fn jobset_review(config: &str, settings: serde_json::Value) -> crate::report::Verdict {
+        use crate::cluster::fake::FakeCluster;
+        let cluster = FakeCluster::default()
+            .with(
+                LookupKind::ConfigMap,
+                "jobset-system",
+                vec![serde_json::json!({
+                "metadata": {"name": "jobset-manager-config"},
+                "data": {"controller_manager_config.yaml": config}})],
+            )
+            .with(
+                LookupKind::Certificate,
+                "jobset-system",
+                vec![serde_json::json!({"metadata": {"name": "metrics-certs"},
+                    "spec": {"secretName": "metrics-server-cert"}})],
+            );
+        let s = crate::review::validate_settings(&settings).expect("valid settings");
+        let text =
+            std::fs::read_to_string("test_data/workloads/jobset-manager-config-file-cert-dir.json")
+                .unwrap();
+        let mut req = serde_json::from_str(&text).unwrap();
+        crate::review::review_with(&mut req, &s, Some(&cluster))
+    }
+
+    #[test]
+    fn x3_reads_jobsets_metrics_cert_dir_from_the_configuration_file() {
+        let external = serde_json::json!({"crossObjectChecks": true, "certManagement": "external"});
+        // The file names the directory where the Secret is mounted: the
+        // container has its certificates (JobSet has no --metrics-cert-path,
+        // which Go's flag package would refuse).
+        let v = jobset_review(JOBSET, external.clone());
+        assert!(v.report.is_clean() && v.mutated.is_none(), "{v:?}");
+        assert!(v.report.warnings.is_empty(), "{:?}", v.report.warnings);
+        // Without certDir, JobSet serves from controller-runtime's default
+        // directory, where nothing is mounted: X3, as before.
+        let v = jobset_review(
+            &JOBSET.replace("  certDir: /etc/jobset/metrics-certs\n", ""),
+            external.clone(),
+        );
+        assert_eq!(
+            rules(&v),
+            [(
+                "X3".to_string(),
+                "spec.template.spec.containers[0]".to_string()
+            )],
+            "{v:?}"
+        );
+        // A directory the file names but nothing mounts: W5 mounts the
+        // Secret there, and adds no flag.
+        let v = jobset_review(
+            &JOBSET.replace("/etc/jobset/metrics-certs", "/etc/jobset/other"),
+            external,
+        );
+        let patched = serde_json::to_string(&v.mutated.expect("repaired")).unwrap();
+        assert!(
+            patched.contains("\"mountPath\":\"/etc/jobset/other\""),
+            "{patched}"
+        );
+        assert!(!patched.contains("--metrics-cert-path"), "{patched}");
     }
 
     /// The Kueue manager of `test_data/workloads/kueue-manager-config-file.json`

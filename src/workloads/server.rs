@@ -2,15 +2,16 @@
 //! made once from the container's command line and env in the dialect its
 //! image selects, and read by W3, W4, X3 and the injection.
 //!
-//! - **Address**: the readings of the dialect's `bindAddressFlags`, else of
-//!   its `env.bindAddress` variable; written `host:port` (`hostport`) or as a
+//! - **Address**: the readings of the dialect's `bindAddressFlags`, else
+//!   the configuration file's `metrics.bindAddress` (SPEC 15), else the
+//!   dialect's `env.bindAddress` variable; written `host:port` (`hostport`) or as a
 //!   bare host with the port in `portFlag` (`host`). The default dialect
 //!   reads a bare host when the container passes `--metrics-port`.
 //! - **TLS**: the readings of `secureFlag`, else of `env.secure`; with
 //!   neither, the dialect's `secureDefault` (for the default dialect, the
 //!   `metricsSecureDefault` setting). [`MetricsServer::tls`] says which.
-//! - **Certificate directory**: the readings of `certDirFlags`, else of
-//!   `env.certDir`.
+//! - **Certificate directory**: the readings of `certDirFlags`, else the
+//!   configuration file's `metrics.certDir` (JobSet's), else `env.certDir`.
 //!
 //! An env var is read like a flag whose value is the var's: a literal is
 //! known, a `valueFrom` (or a literal reading one) is unknown.
@@ -98,6 +99,21 @@ fn env_reading<'a>(env: &Env<'a>, name: Option<&Name>) -> Vec<Setting<'a>> {
     }]
 }
 
+/// Flag readings, else the configuration file's, else the env var's (SPEC
+/// 15: a flag on the command line wins over the file, as in the binaries).
+fn flags_else_file_else_env<'a>(
+    cmd: &CommandLine<'a>,
+    env: &Env<'a>,
+    names: &[Name],
+    file: Option<&Setting<'static>>,
+    var: Option<&Name>,
+) -> Vec<Setting<'a>> {
+    match file {
+        Some(file) if !names.iter().any(|n| cmd.mentions(n)) => vec![file.clone()],
+        _ => flags_else_env(cmd, env, names, var),
+    }
+}
+
 /// Flag readings, else the env var's.
 fn flags_else_env<'a>(
     cmd: &CommandLine<'a>,
@@ -120,13 +136,13 @@ impl<'a> MetricsServer<'a> {
         env: &Env<'a>,
         config: Option<&ConfigFile>,
     ) -> MetricsServer<'a> {
-        // A flag wins over the configuration file (SPEC 15), which wins
-        // over the env var.
-        let from_file = config.and_then(|c| c.bind_address.clone());
-        let bind = match from_file {
-            Some(file) if !d.bind_address_flags.iter().any(|n| cmd.mentions(n)) => vec![file],
-            _ => flags_else_env(cmd, env, &d.bind_address_flags, d.env.bind_address.as_ref()),
-        };
+        let bind = flags_else_file_else_env(
+            cmd,
+            env,
+            &d.bind_address_flags,
+            config.and_then(|c| c.bind_address.as_ref()),
+            d.env.bind_address.as_ref(),
+        );
         let port: Vec<Setting<'a>> = d
             .port_flag
             .iter()
@@ -140,7 +156,13 @@ impl<'a> MetricsServer<'a> {
         let secure_names = d.secure_flag.as_slice();
         let secure = flags_else_env(cmd, env, secure_names, d.env.secure.as_ref());
         let secure_from_env = !secure_names.iter().any(|n| cmd.mentions(n)) && !secure.is_empty();
-        let cert_dirs = flags_else_env(cmd, env, &d.cert_dir_flags, d.env.cert_dir.as_ref());
+        let cert_dirs = flags_else_file_else_env(
+            cmd,
+            env,
+            &d.cert_dir_flags,
+            config.and_then(|c| c.cert_dir.as_ref()),
+            d.env.cert_dir.as_ref(),
+        );
         let names = d
             .bind_address_flags
             .iter()
