@@ -451,12 +451,20 @@ fn metrics_remedy(server: &MetricsServer, host_network: bool) -> String {
 }
 
 fn check_container(c: &Container, host_network: bool, report: &mut Report) {
-    for name in LISTEN_FLAGS {
-        check_listen(c, name, report);
-    }
     let server = &c.server;
+    // A flag the container's dialect reads as its metrics address is
+    // checked once, in the dialect's form (metrics-server declared with
+    // `bind-address` beside `secure-port`), not again as a generic flag.
+    let metrics_address = |flag: &str| server.names.iter().any(|n| n.as_ref() == flag);
+    for name in LISTEN_FLAGS {
+        if !metrics_address(name) {
+            check_listen(c, name, report);
+        }
+    }
     check_metrics_address(server, report);
-    check_bind_address(c, report);
+    if !metrics_address("bind-address") {
+        check_bind_address(c, report);
+    }
     let names = || {
         W3_FLAGS
             .iter()

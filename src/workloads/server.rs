@@ -438,6 +438,37 @@ mod tests {
         );
     }
 
+    /// metrics-server (kubernetes-sigs/metrics-server manifests/base) declared
+    /// with its own flags: `--bind-address` is its metrics host, beside
+    /// `--secure-port`. A port written into the host is one W4, in the
+    /// dialect's words, not a second one from the generic `--bind-address`
+    /// check.
+    #[test]
+    fn w4_checks_a_declared_address_flag_once() {
+        let s = json!({"metricsServers": [{"images": ["registry.k8s.io/metrics-server/*"],
+            "bindAddressFlags": ["bind-address"], "addressForm": "host", "portFlag": "secure-port",
+            "secureFlag": "", "certDirFlags": ["cert-dir"], "injectFlag": ""}]});
+        let c = |bind: &str| {
+            json!({"name": "metrics-server", "image": "registry.k8s.io/metrics-server/metrics-server:v0.8.0",
+                   "args": ["--cert-dir=/tmp", format!("--bind-address={bind}"), "--secure-port=10250",
+                            "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname"],
+                   "volumeMounts": [mount("tmp-dir", "/tmp")]})
+        };
+        let volumes = json!([{"name": "tmp-dir", "emptyDir": {}}]);
+        let (found, _, details, _) = run(c("0.0.0.0:443"), volumes.clone(), s.clone());
+        assert_eq!(found, [f("W4", "args[1]")], "{details:?}");
+        assert!(
+            details[0].contains("its own flag (--secure-port)"),
+            "{details:?}"
+        );
+        let (found, ..) = run(c("0.0.0.0"), volumes.clone(), s.clone());
+        assert!(found.is_empty(), "{found:?}");
+        // Undeclared, `--bind-address` keeps the generic check.
+        let (found, _, details, _) = run(c("0.0.0.0:443"), volumes, json!({}));
+        assert_eq!(found, [f("W4", "args[1]")], "{details:?}");
+        assert!(details[0].contains("takes no port"), "{details:?}");
+    }
+
     /// A declared dialect that names no flag to add: X3 is reported, never
     /// repaired with `--metrics-cert-path`.
     #[test]
