@@ -389,6 +389,29 @@ internalCertManagement:
         assert!(!patched.contains("--metrics-cert-path"), "{patched}");
     }
 
+    /// X1 says where the internal mode came from: the file, not the
+    /// certManagement setting (which is auto here).
+    #[test]
+    fn x1_names_the_configuration_file_that_sets_internal_certificates() {
+        let auto = serde_json::json!({"crossObjectChecks": true});
+        let v = jobset_review(&JOBSET.replace("enable: false", "enable: true"), auto);
+        assert_eq!(
+            rules(&v),
+            [(
+                "X1".to_string(),
+                "spec.template.spec.containers[0].volumeMounts[1]".to_string()
+            )],
+            "{v:?}"
+        );
+        let detail = &v.report.violations[0].detail;
+        assert!(
+            detail.contains("its configuration file sets internalCertManagement.enable: true")
+                && detail.contains("set internalCertManagement.enable: false in that file")
+                && !detail.contains("certManagement: internal"),
+            "{detail}"
+        );
+    }
+
     /// The Kueue manager of `test_data/workloads/kueue-manager-config-file.json`
     /// through the whole review, its ConfigMap answered by a fake cluster.
     fn kueue_review(

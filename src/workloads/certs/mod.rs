@@ -457,8 +457,19 @@ fn x1(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
     } else {
         return;
     };
+    // The mode is the configuration file's when it gives one (SPEC 15).
+    let (mode, change) = match cv.c.config.as_ref().and_then(|c| c.mode) {
+        Some(_) => (
+            "its configuration file sets internalCertManagement.enable: true (absent means true), so it issues its own metrics certificates",
+            "set internalCertManagement.enable: false in that file",
+        ),
+        None => (
+            "with certManagement: internal the components issue their own metrics certificates",
+            "set certManagement to external or auto",
+        ),
+    };
     report.forbidden(Rule::X1, path, format!(
-        "container {} {what}: with certManagement: internal the components issue their own metrics certificates, and issuer-provided metrics certificates alongside internal certificate management are the unsupported combination of KEP-4377; remove this mount (and any --metrics-cert-path), or set certManagement to external or auto",
+        "container {} {what}: {mode}, and issuer-provided metrics certificates alongside internal certificate management are the unsupported combination of KEP-4377; remove this mount (and any --metrics-cert-path), or {change}",
         cv.label()
     ));
 }
