@@ -581,15 +581,19 @@ fn read_flags<'a>(
 ) {
     let mut pending: Pending<'a> = Vec::new();
     let mut stops = 0;
+    // The program, past its launchers (`tini --`, `env X=1`): their words
+    // are not its arguments. Unknown: every word after the first counts.
+    let texts: Vec<&str> = words.iter().map(|w| &*w.text).collect();
+    let program = shell::program_index(&texts).unwrap_or(0);
     let mut i = 0;
     while i < words.len() {
         let w = &words[i];
         i += 1;
         let Some((name, inline)) = flag_of(w) else {
             not_a_flag(w, lists, line);
-            // A positional argument or `--` (or a token that may be one):
-            // Go's flag stops here.
-            if i > 1 {
+            // A positional argument or `--` (or a token that may be one)
+            // after the program: Go's flag stops here.
+            if i - 1 > program {
                 stops += 1;
             }
             flush(&mut pending, line);

@@ -394,16 +394,20 @@ fn shell_at<T: AsRef<str>>(tokens: &[T], at: usize) -> Option<Invocation<'_>> {
     (saw_c && i < tokens.len()).then_some(Invocation { shell, script: i })
 }
 
+/// The index of the program a container's command line runs, past any
+/// launchers (`tini --`, `env X=1`, `gosu USER`); `None` when only launchers
+/// are there, or when `env -S` splits the program out of one token (not a
+/// token of its own).
+pub(crate) fn program_index<T: AsRef<str>>(tokens: &[T]) -> Option<usize> {
+    let mut split = Vec::new();
+    let at = program(tokens, &mut split)?;
+    split.is_empty().then_some(at)
+}
+
 /// When `tokens` (a container's command line) run a shell with `-c`, past
 /// any launchers: the shell and the index of the script token.
 pub(crate) fn invocation<T: AsRef<str>>(tokens: &[T]) -> Option<Invocation<'_>> {
-    let mut split = Vec::new();
-    let at = program(tokens, &mut split)?;
-    if !split.is_empty() {
-        // `env -S "sh -c"` at the top: not a token of its own to read.
-        return None;
-    }
-    shell_at(tokens, at)
+    shell_at(tokens, program_index(tokens)?)
 }
 
 /// What a script knows of the names it expands.

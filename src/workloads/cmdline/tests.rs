@@ -196,8 +196,15 @@ fn flags_every_reading_a_parser_could_make() {
          # An empty value is a reading that unsets the flag.
          --metrics-bind-address=:1 --metrics-bind-address= => @args[1]",
     );
-    // Wrappers: `tini --` and `dumb-init --` do not end the reading.
-    for wrapper in [json!(["/tini", "--"]), json!(["dumb-init", "--"])] {
+    // Wrappers: `tini --` and `dumb-init --` do not end the reading, and
+    // a launcher's words are not the program's arguments: a flag appended
+    // to `args` reaches the program (it execs the rest of the line).
+    for wrapper in [
+        json!(["/tini", "--"]),
+        json!(["dumb-init", "--"]),
+        json!(["/usr/bin/env", "GODEBUG=x509ignoreCN=0"]),
+        json!(["tini", "-g", "--"]),
+    ] {
         let c = json!({"command": wrapper, "args": ["/manager", "--metrics-bind-address=:8443"]});
         let (l, _, _) = read_c(&c, false);
         assert_eq!(
@@ -205,10 +212,16 @@ fn flags_every_reading_a_parser_could_make() {
             ":8443@args[1]",
             "{wrapper}"
         );
-        assert!(!l.appendable, "{wrapper}");
+        assert!(l.appendable, "{wrapper}");
+        // A positional argument after the program stops Go's flag.
+        let c = json!({"command": wrapper, "args": ["/manager", "serve", "--metrics-bind-address=:8443"]});
+        assert!(!read_c(&c, false).0.appendable, "{wrapper}");
     }
     let c = json!({"command": ["/manager"], "args": ["--metrics-bind-address=:8443"]});
     assert!(read_c(&c, false).0.appendable);
+    // Only launchers (what they run is not on the line): nothing is appendable.
+    let c = json!({"command": ["/tini", "--"], "args": ["--metrics-bind-address=:8443", "x"]});
+    assert!(!read_c(&c, false).0.appendable);
 }
 
 #[test]
