@@ -37,7 +37,7 @@ x4() {
 }
 
 @test "X4 auto: an unreadable Kueue Configuration next to a metrics Certificate fails closed" {
-  evaluate cross-object/x4-kueue-manager-config-alias-bomb.json '{"crossObjectChecks":true}' \
+  evaluate cross-object/x4-kueue-manager-config-alias-bomb.json '{"crossObjectChecks":true,"metricsCertSecretName":["metrics-server-cert","*-metrics-server-cert"]}' \
     --allow-context-aware --replay-host-capabilities-interactions "${SESSIONS}/kueue-certificates.yml"
   assert_rejected
   assert_message_contains "${DATA}: Invalid value:" "excessive aliasing" "KEP-4377" "[X4]"

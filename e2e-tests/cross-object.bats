@@ -31,6 +31,10 @@ cross() {
 
 warning_count() { field '(.warnings // []) | length'; }
 
+# metricsCertSecretName for a kustomize name prefix (Kueue's kueue-, the
+# Kubebuilder scaffold's guestbook-): SPEC 14's glob.
+PREFIXED='["metrics-server-cert", "*-metrics-server-cert"]'
+
 @test "R1: Kueue's monitor whose serverName its Certificate lists is accepted untouched" {
   cross kueue-servicemonitor-verified.json kueue-certificates.yml
   assert_allowed
@@ -68,17 +72,22 @@ warning_count() { field '(.warnings // []) | length'; }
 }
 
 @test "R2 (external mode): Kueue's monitor reading metrics-server-cert gets a \"did you mean\" for kueue-metrics-server-cert" {
-  cross kueue-servicemonitor-reads-metrics-server-cert.json kueue-certificates.yml '{"certManagement": "external"}'
+  cross kueue-servicemonitor-reads-metrics-server-cert.json kueue-certificates.yml "{\"certManagement\": \"external\", \"metricsCertSecretName\": ${PREFIXED}}"
   assert_allowed
   assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret "metrics-server-cert" (CA) is written by no cert-manager'
   assert_warning_contains 'did you mean "kueue-metrics-server-cert" (written by Certificate kueue-metrics-cert)?'
   # Only metrics Certificates are candidates.
   [ "$(field '[.warnings[] | select(contains("kueue-webhook-server-cert"))] | length')" -eq 0 ]
   [ "$(warning_count)" -eq 3 ]
+  # With the default metricsCertSecretName, Kueue's prefixed Certificate is
+  # not a metrics Certificate (SPEC 4): no candidate.
+  cross kueue-servicemonitor-reads-metrics-server-cert.json kueue-certificates.yml '{"certManagement": "external"}'
+  [ "$(field '[.warnings[] | select(contains("did you mean"))] | length')" -eq 0 ]
+  [ "$(warning_count)" -eq 3 ]
 }
 
 @test "R2 (external mode): a Deployment mounting a metrics Secret no Certificate writes gets a \"did you mean\"" {
-  cross workloads/kubebuilder-cert-manager.json guestbook-certificates-prefixed.yml '{"certManagement": "external"}'
+  cross workloads/kubebuilder-cert-manager.json guestbook-certificates-prefixed.yml "{\"certManagement\": \"external\", \"metricsCertSecretName\": ${PREFIXED}}"
   assert_allowed
   assert_no_patch
   assert_warning_contains '[R2] spec.template.spec.volumes[0].secret.secretName: Secret "metrics-server-cert" (the metrics'
@@ -130,9 +139,12 @@ warning_count() { field '(.warnings // []) | length'; }
 }
 
 @test "X4 auto: internal certificate management next to a cert-manager metrics Certificate is rejected (KEP-4377)" {
-  cross kueue-manager-config-internal-certs.json kueue-certificates.yml
+  cross kueue-manager-config-internal-certs.json kueue-certificates.yml "{\"metricsCertSecretName\": ${PREFIXED}}"
   assert_rejected
   assert_message_contains "data[controller_manager_config.yaml]: Invalid value:" "kueue-metrics-cert" "KEP-4377" "[X4]"
+  # Kueue's prefixed Certificate is a metrics Certificate only by the glob (SPEC 4, 14).
+  cross kueue-manager-config-internal-certs.json kueue-certificates.yml
+  assert_allowed
   cross kueue-manager-config-internal-certs.json kueue-no-certificates.yml
   assert_allowed
   assert_no_warnings

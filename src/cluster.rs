@@ -113,15 +113,13 @@ impl CertInfo {
         })
     }
 
-    /// A metrics Certificate (the only "did you mean" candidates, and what
-    /// X4 looks for): it writes the metrics Secret, is annotated as one, or
-    /// its name or Secret says "metrics" (Kueue's `kueue-metrics-cert`
-    /// writing `kueue-metrics-server-cert`). Webhook certificates are not.
+    /// A metrics Certificate (SPEC 4; the only "did you mean" candidates,
+    /// and what X4 looks for in `auto` mode): it writes a Secret that
+    /// `metricsCertSecretName` names (a name or a glob: Kueue's
+    /// `kueue-metrics-server-cert` is one with `*-metrics-server-cert`), or
+    /// it is annotated as one. A name that merely says "metrics" is not.
     pub(crate) fn is_metrics(&self, settings: &crate::settings::Settings) -> bool {
-        self.annotated_metrics
-            || settings.is_metrics_secret(&self.secret_name)
-            || self.secret_name.contains("metrics")
-            || self.name.contains("metrics")
+        self.annotated_metrics || settings.is_metrics_secret(&self.secret_name)
     }
 }
 
@@ -447,7 +445,14 @@ mod tests {
             .unwrap();
         assert_eq!(certs.len(), 1);
         assert_eq!(certs[0].secret_name, "kueue-metrics-server-cert");
-        assert!(certs[0].is_metrics(&crate::settings::Settings::default()));
+        // A metrics Certificate by its Secret (SPEC 4): Kueue's prefixed
+        // one only when metricsCertSecretName says so.
+        assert!(!certs[0].is_metrics(&crate::settings::Settings::default()));
+        let globs = crate::review::validate_settings(
+            &serde_json::json!({"metricsCertSecretName": ["metrics-server-cert", "*-metrics-server-cert"]}),
+        )
+        .unwrap();
+        assert!(certs[0].is_metrics(&globs));
         l.certificates("kueue-system", (Rule::R1, &FieldPath::root()))
             .unwrap();
         assert_eq!(cluster.calls.borrow().len(), 1);

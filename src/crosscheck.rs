@@ -357,12 +357,14 @@ mod tests {
     }
 
     /// R2 in `external` mode, the only mode it warns in (SPEC 16).
+    /// R2 in external mode, with Kueue's metrics Secret a metrics
+    /// certificate Secret (`*-metrics-server-cert`).
     fn r2(refs: &[SecretRef], certs: &[CertInfo]) -> Report {
         let mut r = Report::new();
-        let external = crate::settings::Settings {
-            cert_management: crate::settings::CertManagement::External,
-            ..Default::default()
-        };
+        let external =
+            crate::review::validate_settings(&serde_json::json!({"certManagement": "external",
+            "metricsCertSecretName": ["metrics-server-cert", "*-metrics-server-cert"]}))
+            .unwrap();
         r2_issued(refs, certs, "kueue-system", &external, &mut r);
         r
     }
@@ -499,6 +501,10 @@ mod review_tests {
         crate::review::validate_settings(&v).unwrap()
     }
 
+    /// Kueue's metrics certificate Secret names: its kustomize prefix makes
+    /// the Secret `kueue-metrics-server-cert` (SPEC 14's example).
+    const KUEUE_SECRETS: [&str; 2] = ["metrics-server-cert", "*-metrics-server-cert"];
+
     /// Kueue's Certificates (the replay session kueue-certificates.yml).
     fn kueue() -> FakeCluster {
         FakeCluster::default().with(
@@ -551,7 +557,9 @@ mod review_tests {
         let c = kueue();
         let v = review_with(
             &mut fixture("cross-object/kueue-servicemonitor-reads-metrics-server-cert.json"),
-            &settings(json!({"certManagement": "external"})),
+            &settings(
+                json!({"certManagement": "external", "metricsCertSecretName": KUEUE_SECRETS}),
+            ),
             Some(&c),
         );
         assert!(v.report.is_clean());
@@ -559,6 +567,19 @@ mod review_tests {
         assert!(v.report.warnings[0]
             .detail
             .contains("did you mean \"kueue-metrics-server-cert\""));
+        // With the default name, Kueue's prefixed Certificate is not a
+        // metrics Certificate (SPEC 4): no candidate.
+        let v = review_with(
+            &mut fixture("cross-object/kueue-servicemonitor-reads-metrics-server-cert.json"),
+            &settings(json!({"certManagement": "external"})),
+            Some(&kueue()),
+        );
+        assert_eq!(v.report.warnings.len(), 3, "CA, certificate and key");
+        assert!(
+            !v.report.warnings[0].detail.contains("did you mean"),
+            "{:?}",
+            v.report.warnings[0]
+        );
     }
 
     /// One exit (issue: R2 depended on which exit the workload review
@@ -716,7 +737,9 @@ mod review_tests {
         for (mode, req, cluster, want) in cases {
             let v = review_with(
                 &mut req.clone(),
-                &settings(json!({ "certManagement": mode })),
+                &settings(
+                    json!({ "certManagement": mode, "metricsCertSecretName": KUEUE_SECRETS }),
+                ),
                 Some(&cluster),
             );
             assert_eq!(ids(&v), want, "{mode}");

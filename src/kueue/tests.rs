@@ -26,9 +26,16 @@ fn with_icm(icm: &str) -> String {
     format!("{KUEUE_CONFIG}internalCertManagement:\n{icm}\n")
 }
 
+/// Kueue's admin setting: its kustomize prefix makes the metrics Secret
+/// `kueue-metrics-server-cert`, a metrics certificate Secret by the glob
+/// (SPEC 14).
 fn settings(mode: CertManagement) -> Settings {
     Settings {
         cert_management: mode,
+        metrics_cert_secret_patterns: vec![
+            "metrics-server-cert".into(),
+            "*-metrics-server-cert".into(),
+        ],
         ..Settings::default()
     }
 }
@@ -373,6 +380,31 @@ fn x4_auto_needs_a_metrics_certificate() {
         )),
         vec![]
     );
+    // A metrics Certificate is one that writes a metrics certificate
+    // Secret (or is annotated, SPEC 4): with the default
+    // metricsCertSecretName, Kueue's prefixed one is not, and a name that
+    // merely says "metrics" never is.
+    let mut report = Report::new();
+    let obj = Obj::at(&absent, FieldPath::root(), &mut report).unwrap();
+    let default = Settings {
+        cert_management: CertManagement::Auto,
+        ..Settings::default()
+    };
+    let ctx = crate::context::Ctx::new(&default, "kueue-system");
+    review(&obj, &ctx, Some(&Lookups::new(&with_cert)), &mut report);
+    assert!(report.is_clean(), "{report:?}");
+    let named_metrics = FakeCluster::default().with(
+        LookupKind::Certificate,
+        "kueue-system",
+        vec![json!({"metadata": {"name": "grafana-metrics-dashboard"},
+                    "spec": {"secretName": "grafana-tls"}})],
+    );
+    assert!(run(
+        &absent,
+        CertManagement::Auto,
+        Some(&Lookups::new(&named_metrics))
+    )
+    .is_clean());
     // crossObjectChecks: false (no lookups): nothing to judge, no lookup made.
     assert_eq!(rules(&run(&absent, CertManagement::Auto, None)), vec![]);
     // Refused: no violation; the failure is left for the router's one warning.
