@@ -372,6 +372,17 @@ fn metrics_plaintext(server: &MetricsServer, unknown: Option<&UnknownToken>) -> 
             }
         }
     }
+    // A binary with no TLS flag (`secureFlag: ""`): its dialect's default
+    // is all there is, and no token can change it.
+    let Some(flag) = &server.secure_flag else {
+        return (server.secure.is_empty() && !server.secure_default).then(|| Evidence {
+            path: FieldPath::root(),
+            text: format!(
+                "no TLS ({} says the binary serves plaintext and has no flag that turns TLS on: secureDefault: false, secureFlag: \"\")",
+                server.dialect()
+            ),
+        });
+    };
     if server.secure.is_empty() && !server.secure_default {
         let why = match server.tls_source() {
             TlsSource::SecureDefaultSetting => "metricsSecureDefault: false says that a binary not declared in metricsServers serves plaintext without it; declare the binary in metricsServers if it serves TLS by default".to_string(),
@@ -379,16 +390,15 @@ fn metrics_plaintext(server: &MetricsServer, unknown: Option<&UnknownToken>) -> 
         };
         return Some(Evidence {
             path: FieldPath::root(),
-            text: format!("no {}=true ({why})", server.secure_flag_shown()),
+            text: format!("no --{flag}=true ({why})"),
         });
     }
     unknown.map(|u| Evidence {
         path: u.path.clone(),
         text: format!(
-            "{:?} (it reads {}, which the policy cannot see, and may set {}=false)",
+            "{:?} (it reads {}, which the policy cannot see, and may set --{flag}=false)",
             u.written,
             u.unseen(),
-            server.secure_flag_shown()
         ),
     })
 }

@@ -225,15 +225,6 @@ impl<'a> MetricsServer<'a> {
         })
     }
 
-    /// The secure flag as a container would write it (`--metrics-secure`),
-    /// or a description when the binary has none.
-    pub(crate) fn secure_flag_shown(&self) -> String {
-        match &self.secure_flag {
-            Some(f) => format!("--{f}"),
-            None => "a TLS flag (its dialect has none)".into(),
-        }
-    }
-
     /// How to turn TLS on, for messages.
     pub(crate) fn secure_fix(&self) -> String {
         match (&self.secure_flag, self.entry) {
@@ -435,6 +426,42 @@ mod tests {
             r.warnings.iter().any(|w| w.rule == Rule::W5),
             "{:?}",
             r.warnings
+        );
+    }
+
+    /// KubeRay's operator (ray-project/kuberay ray-operator/config/manager)
+    /// declared as what it is: `--metrics-addr`, plaintext, no TLS flag. W3
+    /// says so in words, with no flag to set.
+    #[test]
+    fn w3_for_a_binary_without_a_tls_flag() {
+        let s = json!({"metricsServers": [{"images": ["quay.io/kuberay/operator"],
+            "bindAddressFlags": ["metrics-addr"], "secureFlag": "", "secureDefault": false,
+            "certDirFlags": [], "injectFlag": ""}]});
+        let c = |addr: &str| {
+            json!({"name": "kuberay-operator", "image": "quay.io/kuberay/operator:v1.4.2",
+                   "command": ["/manager"], "args": ["--feature-gates=RayClusterStatusConditions=true", format!("--metrics-addr={addr}")]})
+        };
+        let (found, _, details, _) = run(c(":8080"), json!([]), s.clone());
+        assert_eq!(found, [f("W3", "args[1]")], "{details:?}");
+        assert!(
+            details[0].contains("with no TLS (the dialect of metricsServers[0] says the binary serves plaintext and has no flag that turns TLS on")
+                && !details[0].contains("=true"),
+            "{details:?}"
+        );
+        let (found, ..) = run(c("127.0.0.1:8080"), json!([]), s.clone());
+        assert!(found.is_empty(), "{found:?}");
+        // With TLS always on (secureDefault true), nothing a token says can
+        // turn it off: an unknown token is no evidence against the metrics
+        // server (only against Cluster API's diagnostics, SPEC 13).
+        let mut on = s.clone();
+        on["metricsServers"][0]["secureDefault"] = json!(true);
+        let mut unknown = c(":8443");
+        unknown["args"][0] = json!("$(EXTRA)");
+        unknown["envFrom"] = json!([{"configMapRef": {"name": "extra"}}]);
+        let (_, _, details, _) = run(unknown, json!([]), on);
+        assert!(
+            details.iter().all(|d| !d.contains("--metrics-addr")),
+            "{details:?}"
         );
     }
 
