@@ -66,7 +66,7 @@ PREFIXED='["metrics-server-cert", "*-metrics-server-cert"]'
   assert_no_warnings
   cross kueue-servicemonitor-servername-mismatch.json kueue-no-certificates.yml '{"certManagement": "external"}'
   assert_allowed
-  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret "kueue-metrics-server-cert" (CA) is'
+  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret "kueue-metrics-server-cert" (CA): no cert-manager'
   assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.keySecret.name:'
   [ "$(warning_count)" -eq 3 ]
 }
@@ -74,7 +74,7 @@ PREFIXED='["metrics-server-cert", "*-metrics-server-cert"]'
 @test "R2 (external mode): Kueue's monitor reading metrics-server-cert gets a \"did you mean\" for kueue-metrics-server-cert" {
   cross kueue-servicemonitor-reads-metrics-server-cert.json kueue-certificates.yml "{\"certManagement\": \"external\", \"metricsCertSecretName\": ${PREFIXED}}"
   assert_allowed
-  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret "metrics-server-cert" (CA) is written by no cert-manager'
+  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret "metrics-server-cert" (CA): no cert-manager Certificate'
   assert_warning_contains 'did you mean "kueue-metrics-server-cert" (written by Certificate kueue-metrics-cert)?'
   # Only metrics Certificates are candidates.
   [ "$(field '[.warnings[] | select(contains("kueue-webhook-server-cert"))] | length')" -eq 0 ]

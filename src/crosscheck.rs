@@ -152,10 +152,9 @@ pub(crate) fn r2_issued(
             .collect();
         candidates.dedup();
         let hint = if candidates.is_empty() {
-            format!(
-                "create a cert-manager Certificate with spec.secretName: {:?}, or fix the name",
-                r.secret
-            )
+            // Short: the Secret is named before, and a warning has 256 bytes.
+            "create a cert-manager Certificate that writes it (spec.secretName), or fix the name"
+                .to_string()
         } else {
             format!("did you mean {}?", candidates.join(" or "))
         };
@@ -163,8 +162,10 @@ pub(crate) fn r2_issued(
             Rule::R2,
             &r.path,
             format!(
-                "Secret {:?} ({}) is written by no cert-manager Certificate in namespace \
-                 {namespace:?}, so nothing issues or renews it; {hint}",
+                // The negation right after the Secret: a warning cut to its
+                // room keeps both.
+                "Secret {:?} ({}): no cert-manager Certificate in namespace {namespace:?} \
+                 writes it, so nothing issues or renews it; {hint}",
                 r.secret, r.holds
             ),
         );
@@ -440,9 +441,12 @@ mod tests {
             "{:?}",
             r.warnings
         );
+        assert!(r.warnings[0].detail.starts_with(
+            "Secret \"metrics-server-cert\" (CA): no cert-manager Certificate in namespace \"kueue-system\" writes it"
+        ));
         assert!(r.warnings[0]
             .detail
-            .contains("spec.secretName: \"metrics-server-cert\""));
+            .contains("create a cert-manager Certificate that writes it (spec.secretName)"));
         // Never a rejection.
         assert!(r.is_clean());
     }
