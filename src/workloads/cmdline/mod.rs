@@ -582,9 +582,9 @@ fn read_flags<'a>(
     let mut pending: Pending<'a> = Vec::new();
     let mut stops = 0;
     // The program, past its launchers (`tini --`, `env X=1`): their words
-    // are not its arguments. Unknown: every word after the first counts.
-    let texts: Vec<&str> = words.iter().map(|w| &*w.text).collect();
-    let program = shell::program_index(&texts).unwrap_or(0);
+    // are not its arguments. Found at the first word after the first that
+    // is not a flag; unknown, every word after the first counts.
+    let mut program = None;
     let mut i = 0;
     while i < words.len() {
         let w = &words[i];
@@ -593,7 +593,9 @@ fn read_flags<'a>(
             not_a_flag(w, lists, line);
             // A positional argument or `--` (or a token that may be one)
             // after the program: Go's flag stops here.
-            if i - 1 > program {
+            if i > 1
+                && i - 1 > *program.get_or_insert_with(|| shell::program_index(words).unwrap_or(0))
+            {
                 stops += 1;
             }
             flush(&mut pending, line);
