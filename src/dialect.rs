@@ -327,6 +327,16 @@ fn env_name(v: &Value, path: &FieldPath, report: &mut Report) -> Option<String> 
     }
 }
 
+/// Whether an image reference names a tag (`:` after its last `/`, past a
+/// registry's port) or a digest (`@`).
+fn has_tag_or_digest(image: &str) -> bool {
+    image.contains('@')
+        || image
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| last.contains(':'))
+}
+
 /// An entry's `images`: a non-empty list of non-empty image globs.
 fn read_images(images: Option<&Value>, at: &FieldPath, d: &mut Dialect, report: &mut Report) {
     match images {
@@ -345,6 +355,14 @@ fn read_images(images: Option<&Value>, at: &FieldPath, d: &mut Dialect, report: 
         Some(Value::Array(globs)) => {
             for (k, g) in globs.iter().enumerate() {
                 match g {
+                    // Matched against the image without its tag and digest:
+                    // a glob with either never matches (a silent default).
+                    Value::String(s) if has_tag_or_digest(s) => settings_problem(
+                        report,
+                        at.child("images").index(k),
+                        ErrorType::Invalid,
+                        "a glob matches the image without its tag and digest; write the repository, such as \"quay.io/acme/exporter\" or \"quay.io/acme/*\"",
+                    ),
                     Value::String(s) if !s.is_empty() => d.images.push(s.clone()),
                     Value::String(_) => settings_problem(
                         report,
@@ -571,6 +589,13 @@ mod tests {
         assert_eq!(
             problems(json!([{"images": []}])),
             ["metricsServers[0].images"]
+        );
+        // A tag or a digest: the glob could never match.
+        assert_eq!(
+            problems(
+                json!([{"images": ["registry.local:5000/acme/*", "quay.io/acme/exporter:v1.2.0", "quay.io/acme/x@sha256:abc"]}])
+            ),
+            ["metricsServers[0].images[1]", "metricsServers[0].images[2]"]
         );
         assert_eq!(
             problems(json!([{"images": ["x"], "bogus": 1}])),

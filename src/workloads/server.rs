@@ -429,6 +429,69 @@ mod tests {
         );
     }
 
+    /// SPEC 14 (which wins over section 7's "no --metrics-cert-path"): a
+    /// named directory "has certificates" only when a mounted Secret covers
+    /// it. Kubebuilder v4's manager (testdata/project-v4) with its
+    /// --metrics-cert-path on an emptyDir: X3, and the repair would mount
+    /// over that volume, so a rejection; an emptyDir at /tmp only (a
+    /// read-only root file system) leaves room for the Secret's mount, with
+    /// no flag added.
+    #[test]
+    fn x3_a_named_directory_needs_a_mounted_secret() {
+        let c = |mounts: Value| {
+            json!({"name": "manager", "image": "controller:latest", "command": ["/manager"],
+                   "args": ["--metrics-bind-address=:8443", "--metrics-cert-path=/tmp/k8s-metrics-server/metrics-certs"],
+                   "volumeMounts": mounts})
+        };
+        let external = json!({"certManagement": "external"});
+        let exact =
+            c(json!([{"name": "scratch", "mountPath": "/tmp/k8s-metrics-server/metrics-certs"}]));
+        let (found, _, details, patched) = run(
+            exact,
+            json!([{"name": "scratch", "emptyDir": {}}]),
+            external.clone(),
+        );
+        assert_eq!(found, [f("X3", "volumeMounts[0]")], "{details:?}");
+        assert!(!patched);
+        let tmp = c(json!([{"name": "tmp", "mountPath": "/tmp"}]));
+        let object =
+            deployment(json!({"containers": [tmp], "volumes": [{"name": "tmp", "emptyDir": {}}]}));
+        let (r, patched) = report("Deployment", object, &settings(external.clone()));
+        let patched = patched.expect("X3 mounts the Secret under the emptyDir");
+        let c0 = &patched["spec"]["template"]["spec"]["containers"][0];
+        assert_eq!(
+            c0["args"].as_array().unwrap().len(),
+            2,
+            "no flag added: {c0}"
+        );
+        assert_eq!(
+            c0["volumeMounts"][1]["mountPath"],
+            json!("/tmp/k8s-metrics-server/metrics-certs"),
+            "{c0}"
+        );
+        assert!(
+            r.warnings
+                .iter()
+                .any(|w| w.rule == Rule::X3 && w.detail.contains("holds emptyDir")),
+            "{:?}",
+            r.warnings
+        );
+        // The Secret mounted there: it has certificates.
+        let ok = c(json!([mount(
+            "certs",
+            "/tmp/k8s-metrics-server/metrics-certs"
+        )]));
+        let (found, warnings, _, patched) = run(
+            ok,
+            json!([secret_volume("certs", "metrics-server-cert")]),
+            external,
+        );
+        assert!(
+            found.is_empty() && warnings.is_empty() && !patched,
+            "{found:?} {warnings:?}"
+        );
+    }
+
     /// KubeRay's operator (ray-project/kuberay ray-operator/config/manager)
     /// declared as what it is: `--metrics-addr`, plaintext, no TLS flag. W3
     /// says so in words, with no flag to set.

@@ -498,14 +498,9 @@ fn x2(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
     ));
 }
 
-/// The exposed address of a secure metrics server that is told no
-/// certificate directory, and where it listens: where X3 may apply.
+/// The exposed address of a secure metrics server, and where it listens:
+/// where X3 may apply.
 fn x3_exposed<'s>(server: &'s MetricsServer) -> Option<(&'s Setting<'s>, String)> {
-    // A directory the binary is told (SPEC 14: its certDirFlags or env): W5
-    // sees that it is mounted.
-    if !server.cert_dirs.is_empty() {
-        return None;
-    }
     // Only an exposed server (SPEC 9, "Loopback servers are not exposed").
     let exposed = server
         .addresses()
@@ -561,7 +556,7 @@ fn x3_why(
     cv: &CertView,
     bind: &Setting,
     where_: &str,
-    inject_flag: Option<&str>,
+    lacks: &str,
     webhook: Option<&(&Volume, String)>,
 ) -> String {
     let from_file = cv.c.config.as_ref().is_some_and(|c| c.mode.is_some());
@@ -578,14 +573,8 @@ fn x3_why(
     ] {
         why.push_str(piece);
     }
-    why.push_str(") with internal self-signed certificates: it has no ");
-    match inject_flag {
-        Some(f) => {
-            why.push_str("--");
-            why.push_str(f);
-        }
-        None => why.push_str("metrics certificate directory"),
-    }
+    why.push_str(") with internal self-signed certificates: ");
+    why.push_str(lacks);
     why.push_str(" while ");
     match webhook {
         None if from_file => why.push_str(
@@ -645,9 +634,9 @@ fn x3(
         return;
     };
     let kueue = cv.c.config.as_ref().and_then(|c| c.controller) == Some(Controller::Kueue);
-    if has_default_secret(pod, cv, s, kueue) {
+    let Some(named) = x3_uncertified(pod, cv, s, kueue) else {
         return;
-    }
+    };
     // In auto mode, the webhook certificates the binary is given.
     let webhook = match mode {
         CertManagement::External => None,
@@ -657,22 +646,26 @@ fn x3(
         },
     };
     let secret = &s.metrics_cert_secret_name;
-    let dir = x3_dir(pod, cv, s, kueue);
-    let inject_flag = if kueue {
-        None
-    } else {
-        server.inject_flag.clone()
-    };
-    let why = x3_why(cv, bind, &where_, inject_flag.as_deref(), webhook.as_ref());
+    let (dir, inject_flag, lacks) = x3_target(pod, cv, s, kueue, named.as_ref());
+    let why = x3_why(cv, bind, &where_, &lacks, webhook.as_ref());
     let path = cv.c.path().clone();
     let evidence = kueue
+        || named.is_some()
         || ((EVIDENCE_FLAGS.iter().any(|f| cmd.mentions(f)) || opt_in)
             && cmd.appendable
             && inject_flag.is_some());
+    // What to add: the mount, and the flag when the binary is not told the
+    // directory.
+    let add_flag = match &inject_flag {
+        Some(f) => format!(" and add --{f}={dir} to its args"),
+        None => String::new(),
+    };
     if excepted(ctx, Rule::X3) {
-        report.required(Rule::X3, path, format!(
-            "{why}; mount Secret {secret:?} read-only at {dir} and add --metrics-cert-path={dir} to its args"
-        ));
+        report.required(
+            Rule::X3,
+            path,
+            format!("{why}; mount Secret {secret:?} read-only at {dir}{add_flag}"),
+        );
         return;
     }
     // SPEC 14, "No mount of a Secret nothing writes": with lookups, a new
@@ -682,9 +675,8 @@ fn x3(
         && unwritten(ctx, lookups, secret, &path)
     {
         let detail = format!(
-            "no cert-manager Certificate in namespace {:?} writes Secret {secret:?}, so the policy injected nothing (the pod would wait for the Secret): {why}; create a Certificate with spec.secretName: {secret:?}, then mount it read-only at {dir} and add --{}={dir}, or let the policy add both once the Certificate exists",
+            "no cert-manager Certificate in namespace {:?} writes Secret {secret:?}, so the policy injected nothing (the pod would wait for the Secret): {why}; create a Certificate with spec.secretName: {secret:?}, then mount it read-only at {dir}{add_flag}, or let the policy do it once the Certificate exists",
             ctx.request_namespace,
-            inject_flag.as_deref().unwrap_or("metrics-cert-path"),
         );
         x3_finding(mode, path, detail, report);
         return;
@@ -702,6 +694,99 @@ fn x3(
     }
     let advice = x3_advice(cv.c, &dir, secret);
     x3_finding(mode, path, format!("{why}; {advice}"), report);
+}
+
+/// Whether the container lacks mounted metrics certificates (X3's case),
+/// with the other volume that covers the directory it names, if it names
+/// one; `None` when it has them. A directory the binary is told (SPEC 14:
+/// its certDirFlags, its configuration file or env) "has certificates" when
+/// a mounted Secret covers it; one no volume covers is W5's, an unknown one
+/// is not judged. With none named, a Secret at a default directory counts
+/// (SPEC 16).
+fn x3_uncertified<'m, 'a>(
+    pod: &'m Pod<'_, 'a>,
+    cv: &'m CertView<'_, 'a>,
+    s: &Settings,
+    kueue: bool,
+) -> Option<Option<(String, &'m Mount<'a>, &'m Volume<'a>)>> {
+    match named_dir(pod, cv) {
+        NamedDir3::None => (!has_default_secret(pod, cv, s, kueue)).then_some(None),
+        NamedDir3::Other(dir, m, v) => Some(Some((dir, m, v))),
+        NamedDir3::Certified | NamedDir3::Uncovered | NamedDir3::Unknown => None,
+    }
+}
+
+/// Where X3's repair mounts the Secret, the flag it adds (none for a
+/// directory the binary is told, whose repair is the mount alone, nor for
+/// Kueue's fixed directory), and what the container lacks, in words.
+fn x3_target(
+    pod: &Pod,
+    cv: &CertView,
+    s: &Settings,
+    kueue: bool,
+    named: Option<&(String, &Mount, &Volume)>,
+) -> (String, Option<crate::dialect::Name>, String) {
+    if let Some((dir, m, v)) = named {
+        let lacks = format!(
+            "its metrics certificate directory {dir} holds {} (volume {:?} at {}), not a mounted Secret,",
+            v.describe(),
+            m.name,
+            m.mount_path
+        );
+        return (dir.clone(), None, lacks);
+    }
+    let flag = if kueue {
+        None
+    } else {
+        cv.c.server.inject_flag.clone()
+    };
+    let lacks = match &flag {
+        Some(f) => format!("it has no --{f}"),
+        None => "it has no metrics certificate directory".to_string(),
+    };
+    (x3_dir(pod, cv, s, kueue), flag, lacks)
+}
+
+/// What covers the metrics certificate directory a container names
+/// (SPEC 14: "has certificates" when a mounted Secret covers one).
+enum NamedDir3<'m, 'a> {
+    /// It names none.
+    None,
+    /// A mounted Secret covers one: it has certificates.
+    Certified,
+    /// No volume covers one: W5's (the binary would not start).
+    Uncovered,
+    /// Its value is unknown: not judged.
+    Unknown,
+    /// Another volume covers it: the directory, the mount and its volume.
+    Other(String, &'m Mount<'a>, &'m Volume<'a>),
+}
+
+fn named_dir<'m, 'a>(pod: &'m Pod<'_, 'a>, cv: &'m CertView<'_, 'a>) -> NamedDir3<'m, 'a> {
+    let server = &cv.c.server;
+    if server.cert_dirs.is_empty() {
+        return NamedDir3::None;
+    }
+    let dirs: Vec<String> = server
+        .cert_dirs
+        .iter()
+        .filter_map(|d| d.known().filter(|v| !v.is_empty()))
+        .filter_map(|v| mounts::resolve(v, cv.working_dir))
+        .collect();
+    if dirs.is_empty() {
+        return NamedDir3::Unknown;
+    }
+    if dirs.iter().any(|d| pod.secret_at(cv, d).is_some()) {
+        return NamedDir3::Certified;
+    }
+    for d in &dirs {
+        if let Some(m) = mounts::visible_at(&cv.mounts, d) {
+            if let Some(v) = pod.volume(m.name) {
+                return NamedDir3::Other(d.clone(), m, v);
+            }
+        }
+    }
+    NamedDir3::Uncovered
 }
 
 /// An X3 finding the policy does not repair: a violation with external

@@ -571,6 +571,15 @@ fn check_bool(spelled: &str, value: &Val, path: &FieldPath, report: &mut Report)
     }
 }
 
+/// Whether word `k`, not a flag, stops Go's flag: a positional argument
+/// or `--` (or a token that may be one) after the program. The words of its
+/// launchers (`tini --`, `env X=1`) are not its arguments; `program` is
+/// found at the first such word after the first, and when it is unknown,
+/// every word after the first counts.
+fn stops_flags(words: &[Word], k: usize, program: &mut Option<usize>) -> bool {
+    k > 0 && k > *program.get_or_insert_with(|| shell::program_index(words).unwrap_or(0))
+}
+
 /// Reads the words into flag readings.
 fn read_flags<'a>(
     words: &[Word<'a>],
@@ -581,9 +590,6 @@ fn read_flags<'a>(
 ) {
     let mut pending: Pending<'a> = Vec::new();
     let mut stops = 0;
-    // The program, past its launchers (`tini --`, `env X=1`): their words
-    // are not its arguments. Found at the first word after the first that
-    // is not a flag; unknown, every word after the first counts.
     let mut program = None;
     let mut i = 0;
     while i < words.len() {
@@ -591,13 +597,7 @@ fn read_flags<'a>(
         i += 1;
         let Some((name, inline)) = flag_of(w) else {
             not_a_flag(w, lists, line);
-            // A positional argument or `--` (or a token that may be one)
-            // after the program: Go's flag stops here.
-            if i > 1
-                && i - 1 > *program.get_or_insert_with(|| shell::program_index(words).unwrap_or(0))
-            {
-                stops += 1;
-            }
+            stops += usize::from(stops_flags(words, i - 1, &mut program));
             flush(&mut pending, line);
             continue;
         };
