@@ -186,7 +186,9 @@ pub(crate) fn r3_services<'a>(
                 .strip_suffix(".svc.cluster.local")
                 .or_else(|| name.strip_suffix(".svc"))?;
             let (svc, ns) = rest.split_once('.')?;
-            (ns == namespace && !svc.is_empty() && !svc.contains('*')).then(|| (path.clone(), svc))
+            // A name no Service can have (a placeholder, upper case) is C2's:
+            // "create the Service" would be no advice.
+            (ns == namespace && crate::names::is_dns1123_label(svc)).then(|| (path.clone(), svc))
         })
         .collect()
 }
@@ -462,6 +464,17 @@ mod tests {
             (p(4), "metrics.example.com"),
             (p(5), "*.project-system.svc"),
         ];
+        // Not Service names: C2 rejects them, R3 says nothing.
+        for bad in [
+            "${SVC:-capi-metrics}.project-system.svc",
+            "METRICS.project-system.svc",
+            "*.project-system.svc",
+        ] {
+            assert!(
+                r3_services(&[(FieldPath::root(), bad)], "project-system").is_empty(),
+                "{bad}"
+            );
+        }
         let wanted = r3_services(&names, "project-system");
         assert_eq!(wanted.len(), 3, "{wanted:?}");
         let mut r = Report::new();

@@ -300,7 +300,7 @@ fn read_list(v: Option<&Value>, path: &FieldPath, report: &mut Report) -> Vec<St
             Value::String(_) => report.required(
                 Rule::Settings,
                 path.index(j),
-                "must not be empty; `*` matches any name",
+                "must not be empty (leave the key out to match every value)",
             ),
             other => report.type_invalid_for(Rule::Settings, path.index(j), "a string", other),
         }
