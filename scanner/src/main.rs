@@ -227,6 +227,9 @@ fn main() -> ExitCode {
 /// (settings, policy), with exit code 2.
 fn scan(args: &Args) -> Result<u8, String> {
     let mut settings = load_settings(args.settings.as_deref())?;
+    // The settings as written are the policy server's to refuse; the scan's
+    // own crossObjectChecks is set only after the policy has read them.
+    let given = Value::Object(settings.clone());
     if args.cross_object {
         settings.insert("crossObjectChecks".into(), Value::Bool(true));
     }
@@ -277,7 +280,9 @@ fn scan(args: &Args) -> Result<u8, String> {
     };
     let compiled = Compiled::new(&bytes, Some(kubernetes))
         .map_err(|e| format!("cannot load the policy {}: {e}", policy_file.display()))?;
-    compiled.instantiate()?.require_valid_settings(&settings)?;
+    let instance = compiled.instantiate()?;
+    instance.require_valid_settings(&given)?;
+    instance.require_valid_settings(&settings)?;
 
     let mut payloads = Vec::with_capacity(pending.len());
     for (i, (doc, gvk, namespace, object)) in pending.iter().enumerate() {

@@ -166,6 +166,11 @@ EOF
   scan --settings "$BATS_TEST_TMPDIR/bad.yaml" "$dep"
   [ "$status" -eq 2 ]
   [[ "$stderr" == *"Provided settings are not valid:"*"certManagement"* ]]
+  # Refused as written, though the scan sets crossObjectChecks itself.
+  printf 'crossObjectChecks: 1\n' >"$BATS_TEST_TMPDIR/bad-cross.yaml"
+  scan --settings "$BATS_TEST_TMPDIR/bad-cross.yaml" "$dep"
+  [ "$status" -eq 2 ]
+  [[ "$stderr" == *"crossObjectChecks"* ]]
   scan --settings "$BATS_TEST_TMPDIR/none.yaml" "$dep"; [ "$status" -eq 2 ]
   scan --format xml "$dep"; [ "$status" -eq 2 ]
   scan --policy "$BATS_TEST_TMPDIR/none.wasm" "$dep"; [ "$status" -eq 2 ]
