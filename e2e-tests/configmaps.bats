@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # X4 on the ConfigMaps of KEP-4377's family (SPEC sections 12, 13 and 15): the
-# file read as go-yaml v2 reads it (merge keys, the last of repeated keys,
+# file read as go-yaml v2 reads it (libyaml's scanner, merge keys, the last of repeated keys,
 # YAML 1.1 booleans, every document, escapes, binaryData), bounded, failing
 # closed on what it cannot read. Fixtures shaped on Kueue's, JobSet's and
 # LeaderWorkerSet's config/components/manager/controller_manager_config.yaml.
@@ -57,6 +57,15 @@ x4() {
   assert_message_contains "${DATA}: Invalid value:" "enable true" "[X4]"
   x4 kueue-manager-config-last-key-fixed
   assert_allowed
+}
+
+@test "X4: a flow list closed at its key's indentation is read as go-yaml (libyaml's scanner) reads it, not refused" {
+  x4 kueue-manager-config-flow-list-enables
+  assert_rejected
+  assert_message_contains "${DATA}: Invalid value:" "Kueue would serve self-signed" "[X4]"
+  x4 kueue-manager-config-flow-list-fixed
+  assert_allowed
+  assert_no_warnings
 }
 
 @test "X4: !!bool no is false (rejected in internal mode, accepted in external); !!bool yes is true" {

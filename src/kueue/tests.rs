@@ -462,6 +462,14 @@ fn x4_fixtures() {
             vec![(Rule::X4, DATA, self_signed("Kueue"))],
         ),
         ("x4-kueue-manager-config-last-key-fixed", External, vec![]),
+        // Read as go-yaml reads it (libyaml's scanner), not refused as a
+        // syntax error: judged on its `enable`.
+        (
+            "x4-kueue-manager-config-flow-list-enables",
+            External,
+            vec![(Rule::X4, DATA, self_signed("Kueue"))],
+        ),
+        ("x4-kueue-manager-config-flow-list-fixed", External, vec![]),
         (
             "x4-kueue-manager-config-bool-tag-no",
             Internal,
