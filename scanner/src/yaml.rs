@@ -6,13 +6,18 @@
 //! (`.inf`, `.nan`) or a complex key is an error: the scanner cannot know
 //! which object the API server would get, so it judges none.
 //!
+//! The text is split into events by libyaml's parser (`yaml_reader::libyaml`,
+//! the policy's own), whose scanner go-yaml is a port of: what `kubectl`
+//! reads (a flow list closed at its key's indentation, as Tekton writes its
+//! `args`) is read here too.
+//!
 //! Aliases are expanded, within a budget of [`MAX_NODES`] values for the
 //! whole document (a "billion laughs" document expands exponentially):
 //! past it the document is an error, never a partial object.
 
 use serde_json::{Map, Number, Value};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser, Tag};
-use yaml_rust2::scanner::{Marker, TScalarStyle};
+use std::collections::BTreeMap;
+use yaml_reader::libyaml::{Event, Parser};
 
 /// The most values (scalars, lists and mappings, alias copies included) one
 /// document may expand to.
@@ -21,29 +26,25 @@ pub const MAX_NODES: usize = 2_000_000;
 /// Parses one document; `Ok(Value::Null)` for a document with no content.
 /// Errors carry the line (from 1) within `text`.
 pub fn parse(text: &str) -> Result<Value, (Option<usize>, String)> {
-    let mut events = Events::default();
-    Parser::new_from_str(text)
-        .load(&mut events, false)
-        .map_err(|e| (Some(e.marker().line()), e.info().to_string()))?;
-    build(&events.0)
-}
-
-#[derive(Default)]
-struct Events(Vec<(Event, Marker)>);
-
-impl MarkedEventReceiver for Events {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        self.0.push((ev, mark));
+    let mut parser = Parser::new(text);
+    let mut events = Vec::new();
+    loop {
+        let (event, line) = parser.next_event().map_err(|e| (Some(e.line), e.message))?;
+        if event == Event::StreamEnd {
+            break;
+        }
+        events.push((event, line));
     }
+    build(events)
 }
 
 enum Frame {
     Seq {
-        anchor: usize,
+        anchor: Option<String>,
         items: Vec<Value>,
     },
     Map {
-        anchor: usize,
+        anchor: Option<String>,
         map: Map<String, Value>,
         key: Option<String>,
         merged: Vec<Map<String, Value>>,
@@ -52,7 +53,7 @@ enum Frame {
 
 struct Builder {
     stack: Vec<Frame>,
-    anchors: Vec<Option<(Value, usize)>>,
+    anchors: BTreeMap<String, (Value, usize)>,
     nodes: usize,
     root: Option<Value>,
 }
@@ -85,16 +86,13 @@ impl Builder {
         Ok(())
     }
 
-    fn anchor(&mut self, id: usize, value: &Value, line: usize) -> Result<(), Fail> {
-        if id == 0 {
+    fn anchor(&mut self, name: Option<String>, value: &Value, line: usize) -> Result<(), Fail> {
+        let Some(name) = name else {
             return Ok(());
-        }
+        };
         let n = size(value);
         self.charge(n, line)?;
-        if self.anchors.len() <= id {
-            self.anchors.resize(id + 1, None);
-        }
-        self.anchors[id] = Some((value.clone(), n));
+        self.anchors.insert(name, (value.clone(), n));
         Ok(())
     }
 
@@ -150,46 +148,50 @@ impl Builder {
     }
 }
 
-fn build(events: &[(Event, Marker)]) -> Result<Value, Fail> {
+fn build(events: Vec<(Event, usize)>) -> Result<Value, Fail> {
     let mut b = Builder {
         stack: Vec::new(),
-        anchors: Vec::new(),
+        anchors: BTreeMap::new(),
         nodes: 0,
         root: None,
     };
-    for (event, mark) in events {
-        let line = mark.line();
+    for (event, line) in events {
         match event {
-            Event::Scalar(text, style, anchor, tag) => {
+            Event::Scalar {
+                value: text,
+                plain,
+                anchor,
+                tag,
+            } => {
                 b.charge(1, line)?;
-                let v = scalar(text, *style, tag.as_ref()).map_err(|e| (Some(line), e))?;
-                b.anchor(*anchor, &v, line)?;
+                let v = scalar(&text, plain, tag.as_deref()).map_err(|e| (Some(line), e))?;
+                b.anchor(anchor, &v, line)?;
                 b.complete(v, line)?;
             }
-            Event::Alias(id) => {
-                let Some((v, n)) = b.anchors.get(*id).cloned().flatten() else {
+            Event::Alias(name) => {
+                let Some((v, n)) = b.anchors.get(&name).cloned() else {
                     return Err((Some(line), "an alias to an unknown anchor".into()));
                 };
                 b.charge(n, line)?;
                 b.complete(v, line)?;
             }
-            Event::SequenceStart(anchor, _) => {
+            Event::SequenceStart(anchor) => {
                 b.charge(1, line)?;
                 b.stack.push(Frame::Seq {
-                    anchor: *anchor,
+                    anchor,
                     items: Vec::new(),
                 });
             }
-            Event::MappingStart(anchor, _) => {
+            Event::MappingStart(anchor) => {
                 b.charge(1, line)?;
                 b.stack.push(Frame::Map {
-                    anchor: *anchor,
+                    anchor,
                     map: Map::new(),
                     key: None,
                     merged: Vec::new(),
                 });
             }
-            Event::SequenceEnd | Event::MappingEnd => {
+            Event::End => {
                 let (anchor, v) = match b.stack.pop() {
                     Some(Frame::Seq { anchor, items }) => (anchor, Value::Array(items)),
                     Some(Frame::Map {
@@ -210,11 +212,7 @@ fn build(events: &[(Event, Marker)]) -> Result<Value, Fail> {
                 b.anchor(anchor, &v, line)?;
                 b.complete(v, line)?;
             }
-            Event::Nothing
-            | Event::StreamStart
-            | Event::StreamEnd
-            | Event::DocumentStart
-            | Event::DocumentEnd => {}
+            Event::Other | Event::StreamEnd | Event::DocumentStart | Event::DocumentEnd => {}
         }
     }
     Ok(b.root.unwrap_or(Value::Null))
@@ -222,10 +220,9 @@ fn build(events: &[(Event, Marker)]) -> Result<Value, Fail> {
 
 /// A scalar: quoted and block scalars are strings; a standard tag
 /// (`!!str`, `!!int`, ...) decides; else a plain scalar is typed by YAML 1.1.
-fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, String> {
-    let standard = tag
-        .filter(|t| t.handle == "tag:yaml.org,2002:" || t.handle == "!!")
-        .map(|t| t.suffix.as_str());
+fn scalar(text: &str, plain_style: bool, tag: Option<&str>) -> Result<Value, String> {
+    // libyaml gives a tag in full: `!!str` is `tag:yaml.org,2002:str`.
+    let standard = tag.and_then(|t| t.strip_prefix("tag:yaml.org,2002:"));
     match standard {
         Some("str" | "binary" | "timestamp") => return Ok(Value::String(text.to_string())),
         Some(t @ ("int" | "float" | "bool" | "null")) => {
@@ -244,7 +241,7 @@ fn scalar(text: &str, style: TScalarStyle, tag: Option<&Tag>) -> Result<Value, S
         }
         _ => {}
     }
-    if style != TScalarStyle::Plain {
+    if !plain_style {
         return Ok(Value::String(text.to_string()));
     }
     plain(text)
@@ -377,6 +374,18 @@ mod tests {
         let (line, message) = parse(&doc).unwrap_err();
         assert!(message.contains("expands to more than"), "{message}");
         assert!(line.is_some());
+    }
+
+    /// Tekton's `config/controller.yaml` writes its `args` as a flow list
+    /// closed at its key's indentation; kubectl (go-yaml, libyaml's scanner)
+    /// reads it, and so does the scanner.
+    #[test]
+    fn flow_lists_are_read_as_kubectl_reads_them() {
+        let text = "spec:\n  containers:\n  - name: c\n    args: [\n      # a comment\n      \"-a\", \"x\",\n    ]\n    image: i\n";
+        assert_eq!(
+            parse(text).unwrap()["spec"]["containers"][0],
+            json!({"name": "c", "args": ["-a", "x"], "image": "i"})
+        );
     }
 
     #[test]

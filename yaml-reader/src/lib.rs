@@ -40,7 +40,9 @@ use base64::Engine;
 use libyaml::{Event, Parser};
 use std::collections::BTreeMap;
 
-mod libyaml;
+/// libyaml's events, for a reader that builds values of its own (the
+/// scanner reads whole manifests with it, as `kubectl` does).
+pub mod libyaml;
 
 /// Parser events read per request, over every value: one node per event, so
 /// this bounds memory and time (a 3 MiB request holds about 1.5M events at
@@ -534,9 +536,9 @@ pub fn read(
             )));
         };
         budget.events = left;
-        let event = parser
+        let (event, _) = parser
             .next_event()
-            .map_err(|e| Unread::new(format!("YAML syntax error: {e}")))?;
+            .map_err(|e| Unread::new(format!("YAML syntax error: {}", e.message)))?;
         match event {
             Event::StreamEnd => return Ok(()),
             Event::DocumentStart => doc = Some(Builder::new()),

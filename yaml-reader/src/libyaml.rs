@@ -18,7 +18,8 @@ use std::mem::MaybeUninit;
 use unsafe_libyaml as unsafe_sys;
 
 /// One parser event, its strings copied out.
-pub(crate) enum Event {
+#[derive(Debug, PartialEq, Eq)]
+pub enum Event {
     DocumentStart,
     DocumentEnd,
     Scalar {
@@ -38,8 +39,17 @@ pub(crate) enum Event {
     Other,
 }
 
+/// What libyaml refused, and on which line (from 1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyntaxError {
+    pub line: usize,
+    /// libyaml's words: `did not find expected key at line 3 column 1, while
+    /// parsing a block mapping at line 1 column 1`.
+    pub message: String,
+}
+
 /// A parser of one text.
-pub(crate) struct Parser<'t> {
+pub struct Parser<'t> {
     /// Boxed: libyaml's string input keeps a pointer to the parser itself.
     raw: Box<MaybeUninit<unsafe_sys::yaml_parser_t>>,
     /// Whether `yaml_parser_initialize` succeeded (then `drop` deletes it).
@@ -50,7 +60,7 @@ pub(crate) struct Parser<'t> {
 }
 
 impl<'t> Parser<'t> {
-    pub(crate) fn new(text: &'t str) -> Self {
+    pub fn new(text: &'t str) -> Self {
         let mut raw = Box::new(MaybeUninit::<unsafe_sys::yaml_parser_t>::uninit());
         let parser = raw.as_mut_ptr();
         // SAFETY: `parser` points to memory for a parser at an address that
@@ -72,11 +82,12 @@ impl<'t> Parser<'t> {
         }
     }
 
-    /// The next event; an error says what libyaml found, and where. After
-    /// an error or the end of the stream, the end of the stream again.
-    pub(crate) fn next_event(&mut self) -> Result<Event, String> {
+    /// The next event and the line (from 1) it starts on; an error says
+    /// what libyaml found, and where. After an error or the end of the
+    /// stream, the end of the stream again.
+    pub fn next_event(&mut self) -> Result<(Event, usize), SyntaxError> {
         if self.done {
-            return Ok(Event::StreamEnd);
+            return Ok((Event::StreamEnd, 0));
         }
         let parser = self.raw.as_mut_ptr();
         let mut event = MaybeUninit::<unsafe_sys::yaml_event_t>::uninit();
@@ -91,11 +102,12 @@ impl<'t> Parser<'t> {
             }
             let e = event.as_mut_ptr();
             let read = copy_out(&*e);
+            let line = line_of((*e).start_mark);
             unsafe_sys::yaml_event_delete(e);
             if matches!(read, Event::StreamEnd) {
                 self.done = true;
             }
-            Ok(read)
+            Ok((read, line))
         }
     }
 }
@@ -165,14 +177,19 @@ unsafe fn copy_out(e: &unsafe_sys::yaml_event_t) -> Event {
     }
 }
 
-/// libyaml's error, as its own messages put it: `did not find expected
-/// key at line 3 column 1, while parsing a block mapping at line 1 column 1`.
-fn error(parser: &unsafe_sys::yaml_parser_t) -> String {
+fn line_of(mark: unsafe_sys::yaml_mark_t) -> usize {
+    usize::try_from(mark.line)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1)
+}
+
+/// libyaml's error, in its own words, and its line.
+fn error(parser: &unsafe_sys::yaml_parser_t) -> SyntaxError {
     let p = parser; // its error fields, through libyaml's `Deref`
                     // SAFETY: libyaml's problem and context are null or static
                     // NUL-terminated strings.
     let (problem, context) = unsafe { (c_string(p.problem.cast()), c_string(p.context.cast())) };
-    let at = |m: unsafe_sys::yaml_mark_t| format!("line {} column {}", m.line + 1, m.column + 1);
+    let at = |m: unsafe_sys::yaml_mark_t| format!("line {} column {}", line_of(m), m.column + 1);
     let mut out = problem.unwrap_or_else(|| "the YAML parser failed".into());
     out.push_str(" at ");
     out.push_str(&at(p.problem_mark));
@@ -182,5 +199,8 @@ fn error(parser: &unsafe_sys::yaml_parser_t) -> String {
         out.push_str(" at ");
         out.push_str(&at(p.context_mark));
     }
-    out
+    SyntaxError {
+        line: line_of(p.problem_mark),
+        message: out,
+    }
 }
