@@ -7,12 +7,13 @@
 
 load common
 
-# evaluate_timed FIXTURE: evaluate, and fail when the run (engine start
-# included) takes 20 s or more; the eager expansion ran 18 s, then trapped.
+# evaluate_timed FIXTURE [SETTINGS_JSON]: evaluate, and fail when the run
+# (engine start included) takes 20 s or more; the eager expansion ran 18 s,
+# then trapped.
 evaluate_timed() {
   local start end
   start=$(date +%s%N)
-  evaluate "$1"
+  evaluate "$@"
   end=$(date +%s%N)
   [ $(( (end - start) / 1000000 )) -lt 20000 ] || { echo "took $(( (end - start) / 1000000 )) ms" >&2; return 1; }
 }
@@ -58,4 +59,17 @@ evaluate_timed() {
   # those).
   ! printf '%s\n' "$msg" | tail -n +2 | grep -v '^- .*\]$'
   ! printf '%s\n' "$msg" | grep -F 'Forbidden:  ['
+}
+
+@test "X4: a Kueue ConfigMap of 3 MiB of nested flow lists is refused quickly (libyaml's cost per token grows with the nesting), failing closed" {
+  local deep="${BATS_TEST_TMPDIR}/kueue-config-3mib-nested-flow.json"
+  head -c 3000000 /dev/zero | tr '\0' '[' >"${BATS_TEST_TMPDIR}/brackets"
+  jq --rawfile deep "${BATS_TEST_TMPDIR}/brackets" \
+    '.object.data["controller_manager_config.yaml"] |= (. + "x: " + $deep)' \
+    "${TEST_DATA}/cross-object/kueue-manager-config-cert-manager.json" >"$deep"
+  [ "$(stat -c %s "$deep")" -gt 3000000 ]
+  evaluate_timed "$deep" '{"certManagement":"external"}'
+  assert_rejected
+  assert_message_contains "data[controller_manager_config.yaml]: Invalid value:" \
+    "nests collections deeper than 100 flow levels" "[X4]"
 }

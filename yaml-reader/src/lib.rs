@@ -536,9 +536,10 @@ pub fn read(
             )));
         };
         budget.events = left;
-        let (event, _) = parser
-            .next_event()
-            .map_err(|e| Unread::new(format!("YAML syntax error: {}", e.message)))?;
+        let (event, _) = parser.next_event().map_err(|e| match e.bound {
+            true => Unread::new(format!("the YAML {}", e.message)),
+            false => Unread::new(format!("YAML syntax error: {}", e.message)),
+        })?;
         match event {
             Event::StreamEnd => return Ok(()),
             Event::DocumentStart => doc = Some(Builder::new()),
@@ -781,6 +782,27 @@ mod tests {
         );
         let (d, _) = docs("a: &x [1, *x]\n", &mut Budget::new());
         assert!(d[0].as_ref().err().unwrap().0.contains("contains it"));
+    }
+
+    /// libyaml's costs that grow faster than the text: flow collections
+    /// nested deep (each token checks every level) and many directives.
+    #[test]
+    fn x4_nesting_and_directives_are_bounded() {
+        let start = Instant::now();
+        for opener in ["[", "{", "[{"] {
+            let text = format!("e: {}", opener.repeat(1_000_000));
+            let (_, end) = docs(&text, &mut Budget::new());
+            let why = end.unwrap_err().0;
+            assert!(why.contains("deeper than 100 flow levels"), "{why}");
+        }
+        // Block collections nest as deep as go-yaml allows, at a cost linear
+        // in the text.
+        let deep: String = (0..200).map(|i| format!("{}k:\n", " ".repeat(i))).collect();
+        assert_eq!(docs(&deep, &mut Budget::new()).1, Ok(()));
+        let text = "%TAG !a! tag:a,2000:\n".repeat(40_000) + "---\ne: 1\n";
+        let why = docs(&text, &mut Budget::new()).1.unwrap_err().0;
+        assert!(why.contains("more than 32 lines"), "{why}");
+        assert!(start.elapsed().as_secs() < 5, "{:?}", start.elapsed());
     }
 
     /// A billion-laugh bomb in 1.3 KB: read at once, refused as go-yaml

@@ -7,6 +7,16 @@
 //! stricter YAML 1.2 parser refuses what go-yaml reads (a flow collection
 //! closed at its key's indentation), this one reads it too.
 //!
+//! **Bounds.** libyaml checks every potential simple key, one per open flow
+//! collection, at each token: flow collections nested `d` deep cost `d` per
+//! token, so 80,000 `[` take seconds. go-yaml stops at 10,000 levels; here
+//! flow collections nest at most [`MAX_FLOW_DEPTH`] deep (no configuration
+//! nests them more than a few), any collection [`MAX_DEPTH`] deep, as
+//! go-yaml's own limit, and a text holds at most [`MAX_DIRECTIVES`]
+//! directives (libyaml compares each `%TAG` with every one before it). Past
+//! a bound the parser stops with an error, as for a syntax error, before it
+//! reads further.
+//!
 //! This module is the crate's only unsafe code. Each block says what it
 //! relies on; the rules are libyaml's own: the parser lives at one address
 //! from initialisation to deletion, the text outlives the parser, and each
@@ -16,6 +26,13 @@ use std::ffi::CStr;
 use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 use unsafe_libyaml as unsafe_sys;
+
+/// Flow collections (`[...]`, `{...}`) open at once, at most.
+pub const MAX_FLOW_DEPTH: usize = 100;
+/// Collections open at once, at most (go-yaml's "exceeded max depth of 10000").
+pub const MAX_DEPTH: usize = 10_000;
+/// Lines that start with `%` (a directive, or text that could be one), at most.
+pub const MAX_DIRECTIVES: usize = 32;
 
 /// One parser event, its strings copied out.
 #[derive(Debug, PartialEq, Eq)]
@@ -39,10 +56,13 @@ pub enum Event {
     Other,
 }
 
-/// What libyaml refused, and on which line (from 1).
+/// What libyaml refused, or the bound the text went past, and on which line
+/// (from 1).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SyntaxError {
+pub struct ParseError {
     pub line: usize,
+    /// A bound of this module's (not a syntax error).
+    pub bound: bool,
     /// libyaml's words: `did not find expected key at line 3 column 1, while
     /// parsing a block mapping at line 1 column 1`.
     pub message: String,
@@ -56,6 +76,12 @@ pub struct Parser<'t> {
     initialised: bool,
     /// After an error or the end of the stream, libyaml is not asked again.
     done: bool,
+    /// The collections open now: whether each is a flow collection.
+    open: Vec<bool>,
+    /// How many of them are flow collections.
+    flow: usize,
+    /// An error found before libyaml reads the text.
+    refused: Option<ParseError>,
     text: PhantomData<&'t str>,
 }
 
@@ -74,18 +100,64 @@ impl<'t> Parser<'t> {
             }
             ok
         };
+        let directives = usize::from(text.starts_with('%')) + text.matches("\n%").count();
+        let refused = (directives > MAX_DIRECTIVES).then(|| ParseError {
+            line: 1,
+            bound: true,
+            message: format!("has more than {MAX_DIRECTIVES} lines that start with % (directives)"),
+        });
         Parser {
             raw,
             initialised,
             done: !initialised,
+            open: Vec::new(),
+            flow: 0,
+            refused,
             text: PhantomData,
         }
+    }
+
+    /// Follows the collections the event opens or closes; an error past a
+    /// bound.
+    fn nest(&mut self, event: &Event, flow: bool, line: usize) -> Result<(), ParseError> {
+        match event {
+            Event::SequenceStart(_) | Event::MappingStart(_) => {
+                self.open.push(flow);
+                self.flow += usize::from(flow);
+                if self.flow > MAX_FLOW_DEPTH || self.open.len() > MAX_DEPTH {
+                    self.done = true;
+                    return Err(ParseError {
+                        line,
+                        bound: true,
+                        message: format!(
+                            "nests collections deeper than {} (line {line})",
+                            if self.flow > MAX_FLOW_DEPTH {
+                                format!("{MAX_FLOW_DEPTH} flow levels")
+                            } else {
+                                format!("{MAX_DEPTH} levels")
+                            }
+                        ),
+                    });
+                }
+            }
+            Event::End => {
+                if let Some(was_flow) = self.open.pop() {
+                    self.flow -= usize::from(was_flow);
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// The next event and the line (from 1) it starts on; an error says
     /// what libyaml found, and where. After an error or the end of the
     /// stream, the end of the stream again.
-    pub fn next_event(&mut self) -> Result<(Event, usize), SyntaxError> {
+    pub fn next_event(&mut self) -> Result<(Event, usize), ParseError> {
+        if let Some(refused) = self.refused.take() {
+            self.done = true;
+            return Err(refused);
+        }
         if self.done {
             return Ok((Event::StreamEnd, 0));
         }
@@ -102,11 +174,13 @@ impl<'t> Parser<'t> {
             }
             let e = event.as_mut_ptr();
             let read = copy_out(&*e);
+            let flow = is_flow(&*e);
             let line = line_of((*e).start_mark);
             unsafe_sys::yaml_event_delete(e);
             if matches!(read, Event::StreamEnd) {
                 self.done = true;
             }
+            self.nest(&read, flow, line)?;
             Ok((read, line))
         }
     }
@@ -177,6 +251,24 @@ unsafe fn copy_out(e: &unsafe_sys::yaml_event_t) -> Event {
     }
 }
 
+/// Whether the event opens a flow collection.
+///
+/// SAFETY: `e` is an event libyaml has just produced and not yet deleted.
+unsafe fn is_flow(e: &unsafe_sys::yaml_event_t) -> bool {
+    // SAFETY: the union field read is the one of the event's own kind.
+    unsafe {
+        match e.type_ {
+            unsafe_sys::YAML_SEQUENCE_START_EVENT => {
+                e.data.sequence_start.style == unsafe_sys::YAML_FLOW_SEQUENCE_STYLE
+            }
+            unsafe_sys::YAML_MAPPING_START_EVENT => {
+                e.data.mapping_start.style == unsafe_sys::YAML_FLOW_MAPPING_STYLE
+            }
+            _ => false,
+        }
+    }
+}
+
 fn line_of(mark: unsafe_sys::yaml_mark_t) -> usize {
     usize::try_from(mark.line)
         .unwrap_or(usize::MAX)
@@ -184,7 +276,7 @@ fn line_of(mark: unsafe_sys::yaml_mark_t) -> usize {
 }
 
 /// libyaml's error, in its own words, and its line.
-fn error(parser: &unsafe_sys::yaml_parser_t) -> SyntaxError {
+fn error(parser: &unsafe_sys::yaml_parser_t) -> ParseError {
     let p = parser; // its error fields, through libyaml's `Deref`
                     // SAFETY: libyaml's problem and context are null or static
                     // NUL-terminated strings.
@@ -199,8 +291,9 @@ fn error(parser: &unsafe_sys::yaml_parser_t) -> SyntaxError {
         out.push_str(" at ");
         out.push_str(&at(p.context_mark));
     }
-    SyntaxError {
+    ParseError {
         line: line_of(p.problem_mark),
+        bound: false,
         message: out,
     }
 }
