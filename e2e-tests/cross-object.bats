@@ -183,7 +183,16 @@ PREFIXED='["metrics-server-cert", "*-metrics-server-cert"]'
   evaluate cross-object/kueue-servicemonitor-verified.json '{"crossObjectChecks":true}'
   assert_allowed
   [ "$(warning_count)" -eq 1 ]
-  assert_warning_contains "[R2] spec.endpoints[0].tlsConfig.ca.secret.name: cross-object checks (R1-R3, X4) skipped"
+  assert_warning_contains "[R1] spec.endpoints[0].tlsConfig.serverName: cross-object checks (R1-R3, X4) skipped"
+}
+
+@test "no lookup where no rule needs one: R2 only in external mode, so a mounted metrics Secret is looked up in no other" {
+  evaluate workloads/kubebuilder-cert-manager.json '{"crossObjectChecks":true}'
+  assert_allowed
+  assert_no_warnings
+  evaluate workloads/kubebuilder-cert-manager.json '{"crossObjectChecks":true,"certManagement":"external"}'
+  assert_allowed
+  assert_warning_contains "[R2] spec.template.spec.volumes[0].secret.secretName: cross-object checks (R1-R3, X4) skipped"
 }
 
 @test "crossObjectChecks false: no lookup is made and no warning is given" {
@@ -246,7 +255,7 @@ PREFIXED='["metrics-server-cert", "*-metrics-server-cert"]'
   local file session gate n=0
   while read -r file session gate; do
     [[ -z "$file" || "$file" == \#* ]] && continue
-    cross "${file#test_data/}" "$session"
+    cross "${file#test_data/}" "$session" '{"certManagement":"external"}'
     assert_allowed
     assert_no_warnings
     assert_no_patch
@@ -261,7 +270,7 @@ PREFIXED='["metrics-server-cert", "*-metrics-server-cert"]'
   while read -r file session gate; do
     [[ -z "$file" || "$file" == \#* ]] && continue
     run --separate-stderr "$POLICY_HOST" bench --json --iterations 5 --warmup 1 \
-      --settings-json '{"crossObjectChecks":true}' --allow-context-aware \
+      --settings-json '{"crossObjectChecks":true,"certManagement":"external"}' --allow-context-aware \
       --replay-host-capabilities-interactions "${SESSIONS}/${session}" "$POLICY" "${REPO_ROOT}/${file}"
     [ "$status" -eq 0 ] || { echo "$stderr" >&2; return 1; }
     [ "$(jq -r '.[0] | "\(.accepted) \(.mutated) \(.lookups) \(.iterations)"' <<<"$output")" = "true false 1 5" ]

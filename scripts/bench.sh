@@ -208,7 +208,7 @@ if [ "${BENCH_CONTEXT_AWARE:-1}" != 0 ]; then
       exit 1
     fi
     "$host" bench --json --iterations "$iterations" --warmup "$warmup" --max-ms "$max_ms" \
-      --settings-json '{"crossObjectChecks":true}' \
+      --settings-json '{"crossObjectChecks":true,"certManagement":"external"}' \
       --allow-context-aware --replay-host-capabilities-interactions "$sessions/$session" \
       --baseline "$baseline" "$policy" "$file" |
       jq --arg session "$session" --arg gate "$gate" '.[] + {session: $session, gate: $gate}'

@@ -23,6 +23,7 @@
 use crate::cluster::CertInfo;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
+use crate::settings::{CertManagement, Settings};
 use std::net::IpAddr;
 
 /// What an endpoint's TLS configuration tells R1 and R2.
@@ -39,9 +40,21 @@ pub(crate) struct ScrapeTls<'a> {
 }
 
 impl ScrapeTls<'_> {
-    /// Whether R1 or R2 has anything to check (else no lookup is made).
-    pub(crate) fn needs_lookup(&self) -> bool {
-        !self.secrets.is_empty()
+    /// The rule whose check needs the Certificates of the namespace, and the
+    /// field a failed lookup is reported at; `None` when neither R1 (a
+    /// verified scrape with a CA Secret and a `serverName`) nor R2 (only in
+    /// `external` mode, SPEC 16) has anything to check: then no lookup is
+    /// made and no lookup warning given (SPEC 13).
+    pub(crate) fn lookup_for(&self, settings: &Settings) -> Option<(Rule, &FieldPath)> {
+        if settings.cert_management == CertManagement::External {
+            if let Some(first) = self.secrets.first() {
+                return Some((Rule::R2, &first.path));
+            }
+        }
+        match (self.ca_secret, &self.server_name, self.verifies) {
+            (Some(_), Some((path, _)), true) => Some((Rule::R1, path)),
+            _ => None,
+        }
     }
 }
 
@@ -775,6 +788,41 @@ mod review_tests {
         assert_eq!(ids(&v), vec![(Rule::Type, path)]);
     }
 
+    /// SPEC 16: R2 only in external mode, and SPEC 13: a request no
+    /// cross-object rule needs makes no lookup. A verified ServiceMonitor
+    /// of etcd without serverName (nothing for R1, and no serverName advice
+    /// for a control-plane namespace) and the Kubebuilder Deployment with
+    /// its metrics Secret mounted look nothing up in auto and internal mode,
+    /// and get no lookup warning even from a cluster that refuses.
+    #[test]
+    fn no_lookup_where_no_rule_needs_one() {
+        let mut monitor = fixture("cross-object/kueue-servicemonitor-verified.json");
+        if let Some(tls) = monitor.object.pointer_mut("/spec/endpoints/0/tlsConfig") {
+            tls.as_object_mut().map(|t| t.remove("serverName"));
+        }
+        monitor.object["metadata"]["namespace"] = json!("openshift-etcd");
+        monitor.namespace = "openshift-etcd".into();
+        let deployment = fixture("workloads/kubebuilder-cert-manager.json");
+        for mode in ["auto", "internal", "external"] {
+            for request in [&monitor, &deployment] {
+                let c = FakeCluster::refusing("Policy has not been granted access");
+                let v = review_with(
+                    &mut request.clone(),
+                    &settings(json!({"certManagement": mode})),
+                    Some(&c),
+                );
+                let looked_up = !c.calls.borrow().is_empty();
+                assert_eq!(
+                    looked_up,
+                    mode == "external",
+                    "{mode} {}",
+                    request.kind.kind
+                );
+                assert_eq!(v.report.warnings.is_empty(), mode != "external", "{mode}");
+            }
+        }
+    }
+
     #[test]
     fn lookups_refused_give_one_warning() {
         let c = FakeCluster::refusing("Policy has not been granted access");
@@ -785,10 +833,11 @@ mod review_tests {
         );
         assert!(v.report.is_clean());
         assert_eq!(v.report.warnings.len(), 1, "{:?}", v.report.warnings);
+        // In auto mode the lookup is R1's (R2 warns only in external mode).
         assert!(crate::testing::warns(
             &v.report.warnings[0],
-            Rule::R2,
-            "spec.endpoints[0].tlsConfig.ca.secret.name",
+            Rule::R1,
+            "spec.endpoints[0].tlsConfig.serverName",
             "cross-object checks"
         ));
         assert!(v.report.warnings[0].detail.contains("(not granted)"));

@@ -192,10 +192,10 @@ fn cross_check<'a>(
                 })
                 .collect(),
         };
-        if !scrape.needs_lookup() {
+        let Some(needed) = scrape.lookup_for(ctx.settings) else {
             continue;
-        }
-        let Some(certs) = lookups.certificates(ns, (Rule::R2, &scrape.secrets[0].path)) else {
+        };
+        let Some(certs) = lookups.certificates(ns, needed) else {
             return;
         };
         r1_server_name(&scrape, &certs, ns, report);

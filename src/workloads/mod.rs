@@ -219,6 +219,11 @@ fn cross_check(
     use crate::crosscheck::{r2_issued, SecretRef};
     use mounts::VolumeSource;
     let settings = ctx.settings;
+    // R2, the only check here, warns only in external mode (SPEC 16): in
+    // the others no lookup is made, and no lookup warning given.
+    if settings.cert_management != crate::settings::CertManagement::External {
+        return;
+    }
     let mut found: Vec<(&mounts::Volume, &str)> = Vec::new();
     for cv in &pod.views {
         if let Some(v) = pod
