@@ -65,3 +65,28 @@ shell_untouched() {
   assert_warning_contains "[invalid] spec.template.spec.containers[0].args[0]: the shell script is not read: it has an unbalanced quote"
   shell_untouched w3-helm-sh-c-kubebuilder-loopback.json
 }
+
+@test "shells: a script that exports METRICS_SECURE leaves its value unknown to the binary's env reading (OpenTelemetry operator)" {
+  evaluate workloads/w3-opentelemetry-operator-sh-c-export-metrics-secure.json
+  assert_rejected
+  assert_no_patch
+  assert_message_contains "spec.template.spec.containers[0].env[1].value: Forbidden: env METRICS_ADDR=:8443 on every interface" \
+    "env METRICS_SECURE=(set by the shell script)" "[W3]"
+  shell_untouched w3-opentelemetry-operator-sh-c-export-metrics-secure-loopback.json
+}
+
+@test "shells: a script that assigns IFS or defines an alias is not read, and fails closed on the W3 flags it names" {
+  local ifs="${BATS_TEST_TMPDIR}/ifs.json"
+  jq '.object.spec.template.spec.containers[0].args[0] |= "IFS=,; " + .' \
+    "${TEST_DATA}/workloads/w3-helm-sh-c-kubebuilder-loopback.json" >"$ifs"
+  evaluate "$ifs"
+  assert_rejected
+  assert_message_contains "it reads a shell script that cannot be read (it assigns IFS)" "[W3]"
+  assert_warning_contains "[invalid] spec.template.spec.containers[0].args[0]: the shell script is not read: it assigns IFS"
+  # `IFS= read -r` splits only its own words: the script is read.
+  jq '.object.spec.template.spec.containers[0].args[0] |= "while IFS= read -r l; do :; done < /etc/hosts\n" + .' \
+    "${TEST_DATA}/workloads/w3-helm-sh-c-kubebuilder-loopback.json" >"$ifs"
+  evaluate "$ifs"
+  assert_allowed
+  assert_no_warnings
+}

@@ -76,9 +76,23 @@ fn readings<'a>(cmd: &CommandLine<'a>, names: &[Name]) -> Vec<Setting<'a>> {
         .collect()
 }
 
-/// An env var read as a flag reading.
-fn env_reading<'a>(env: &Env<'a>, name: Option<&Name>) -> Vec<Setting<'a>> {
-    let Some(var) = name.and_then(|n| env.set(n)) else {
+/// An env var read as a flag reading: unknown when the container's shell
+/// script assigns it (`export METRICS_SECURE=false; exec /manager`), as the
+/// binary it starts reads it.
+fn env_reading<'a>(cmd: &CommandLine<'a>, env: &Env<'a>, name: Option<&Name>) -> Vec<Setting<'a>> {
+    let Some(name) = name else {
+        return Vec::new();
+    };
+    if let Some((path, _)) = cmd.script_assigns.as_ref().filter(|(_, a)| a.name(name)) {
+        return vec![Setting {
+            value: Val::Unknown(vec![name.to_string()]),
+            written: Cow::Borrowed("(set by the shell script)"),
+            spelled: Cow::Owned(format!("env {name}")),
+            path: path.clone(),
+            ips: Vec::new(),
+        }];
+    }
+    let Some(var) = env.set(name) else {
         return Vec::new();
     };
     let (value, written) = match &var.value {
@@ -124,7 +138,7 @@ fn flags_else_env<'a>(
     if names.iter().any(|n| cmd.mentions(n)) {
         readings(cmd, names)
     } else {
-        env_reading(env, var)
+        env_reading(cmd, env, var)
     }
 }
 

@@ -209,6 +209,10 @@ pub(crate) struct CommandLine<'a> {
     /// Whether the program is a shell run with `-c SCRIPT`: a flag appended
     /// to `args` would reach the script, not the binary it starts.
     pub(crate) script: bool,
+    /// The script's token, and the env names its scripts assign (every name,
+    /// when it cannot be read): the binary it starts reads those from its env
+    /// with values the policy cannot know.
+    pub(crate) script_assigns: Option<(FieldPath, shell::Assigns)>,
     /// Whether a flag appended to `args` is read by every parser: no
     /// positional argument or `--` after the program name (Go's `flag` stops
     /// there), no unknown token, no shell script.
@@ -727,7 +731,8 @@ pub(crate) fn read<'a>(
             |n| expand::charged(bindings.get(n), budget),
             undefined,
         ) {
-            Ok(commands) => {
+            Ok((commands, assigns)) => {
+                line.script_assigns = Some((token_path(&lists, at), assigns));
                 for word in commands.into_iter().flatten() {
                     split.push(Word {
                         written: Cow::Owned(Text(&word).shown()),
@@ -743,6 +748,11 @@ pub(crate) fn read<'a>(
                 warning.push_str(why.reason());
                 warning.push_str("; so the policy did not read its flags");
                 report.warn(Rule::Invalid, &path, warning);
+                let unread_assigns = shell::Assigns {
+                    unseen: Some(words[k].text.to_string()),
+                    ..Default::default()
+                };
+                line.script_assigns = Some((path.clone(), unread_assigns));
                 unread = Some((path, why, Text(&words[k].text).shown()));
             }
         }

@@ -95,6 +95,11 @@ pub(crate) enum Unreadable {
     Length,
     /// More than [`MAX_WORDS`] words.
     Words,
+    /// It assigns `IFS`: the shell then splits words where the policy does
+    /// not.
+    Ifs,
+    /// It defines an alias, which dash and busybox expand in scripts.
+    Alias,
 }
 
 impl Unreadable {
@@ -105,6 +110,8 @@ impl Unreadable {
             Unreadable::Depth => "shells nested more than 4 deep",
             Unreadable::Length => "too long",
             Unreadable::Words => "too many words",
+            Unreadable::Ifs => "it assigns IFS",
+            Unreadable::Alias => "it defines an alias",
         }
     }
 
@@ -115,28 +122,35 @@ impl Unreadable {
             Unreadable::Depth => "it nests shells (sh -c, eval) more than 4 deep",
             Unreadable::Length => "it is longer than the policy reads (64 KiB, 256 KiB with its nested scripts and every way the shell may read it)",
             Unreadable::Words => "it has more words than the policy reads (16384)",
+            Unreadable::Ifs => "it assigns IFS, so the shell splits the words that follow where the policy cannot know",
+            Unreadable::Alias => "it defines an alias, which the shell expands in the commands that follow",
         }
     }
 }
 
-/// What a shell's dialect does with `$'...'` and braces.
+/// What a shell's dialect does with `$'...'`, braces and `$"..."` (bash's
+/// locale strings: the text in double quotes; dash keeps the `$`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Dialect {
     ansi_c: bool,
     braces: bool,
+    locale: bool,
 }
 
 const DASH: Dialect = Dialect {
     ansi_c: false,
     braces: false,
+    locale: false,
 };
 const BUSYBOX: Dialect = Dialect {
     ansi_c: true,
     braces: false,
+    locale: false,
 };
 const BASH: Dialect = Dialect {
     ansi_c: true,
     braces: true,
+    locale: true,
 };
 
 /// The dialects a shell program may speak (`sh` is dash on Debian, busybox
@@ -472,9 +486,11 @@ fn shifts(script: &str) -> bool {
     })
 }
 
-/// The names a script assigns (`NAME=`, `export NAME`, `read NAME`, ...).
+/// The names a script assigns (`NAME=`, `export NAME`, `read NAME`,
+/// `unset NAME`, `printf -v NAME`, `mapfile NAME`, ...).
 fn assigned(script: &str, into: &mut HashSet<String>) {
     let mut declaring = false;
+    let mut previous = "";
     for word in script.split(|c: char| c.is_whitespace() || ";&|()`\"'".contains(c)) {
         if word.is_empty() {
             continue;
@@ -483,15 +499,53 @@ fn assigned(script: &str, into: &mut HashSet<String>) {
             if is_name(name) {
                 into.insert(name.to_string());
             }
-        } else if declaring && is_name(word) {
+        } else if (declaring || previous == "-v") && is_name(word) {
             into.insert(word.to_string());
         }
         let keyword = matches!(
             word,
-            "export" | "read" | "local" | "declare" | "readonly" | "typeset" | "for" | "getopts"
+            "export"
+                | "read"
+                | "local"
+                | "declare"
+                | "readonly"
+                | "typeset"
+                | "for"
+                | "getopts"
+                | "unset"
+                | "mapfile"
+                | "readarray"
+                | "select"
         );
         declaring = keyword || (declaring && (word.starts_with('-') || is_name(word)));
+        previous = if word == "-v" && previous == "printf" {
+            "-v"
+        } else {
+            word
+        };
     }
+}
+
+/// Whether a script assigns `IFS` for the commands that follow (`IFS=,`,
+/// `export IFS=...`); not as a prefix of one command (`IFS= read -r line`),
+/// which splits its own words before the assignment.
+fn assigns_ifs(script: &str) -> bool {
+    let is_ifs = |w: &str| w == "IFS" || w.starts_with("IFS=");
+    rough_commands(script).any(|words| {
+        let words: Vec<&str> = words.collect();
+        match words.first() {
+            Some(&("export" | "declare" | "typeset" | "local" | "readonly")) => {
+                words[1..].iter().any(|w| is_ifs(w))
+            }
+            Some(_) => words.iter().all(|w| is_assignment(w)) && words.iter().any(|w| is_ifs(w)),
+            None => false,
+        }
+    })
+}
+
+/// Whether a script defines an alias.
+fn defines_alias(script: &str) -> bool {
+    rough_commands(script).any(|mut words| words.next() == Some("alias"))
 }
 
 /// Bounds shared by a script and its nested scripts.
@@ -506,18 +560,43 @@ struct Reader<'r, 'b, 'c> {
     lookup: &'r dyn Fn(&str) -> Option<&'b Binding<'c>>,
     undefined: Undefined,
     budget: Budget,
+    /// What the scripts read so far assign.
+    assigns: Assigns,
+}
+
+/// The env names the scripts of a container assign: the program they start
+/// reads those from its env with a value the policy cannot know (SPEC 13,
+/// "In a shell script, a name assigned anywhere in the script ... is
+/// unknown").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Assigns {
+    pub(crate) names: HashSet<String>,
+    /// When the scripts may assign names they do not spell (`source FILE`,
+    /// `eval "$(cmd)"`) or cannot be read: their text. A name it spells is
+    /// taken as assigned; one it never spells is not (a sourced file that
+    /// sets a name the script never mentions is as unseen as the binary's
+    /// own configuration file).
+    pub(crate) unseen: Option<String>,
+}
+
+impl Assigns {
+    /// Whether the scripts assign `name`, or may.
+    pub(crate) fn name(&self, name: &str) -> bool {
+        self.names.contains(name) || self.unseen.as_ref().is_some_and(|t| t.contains(name))
+    }
 }
 
 /// Reads the script of a container's shell: the words of each simple command
 /// it runs (with those of its nested scripts), every way the shell may read
-/// them. `operands` are the tokens after the script (`$0`, `$1`, ...).
+/// them, and the names the scripts assign. `operands` are the tokens after
+/// the script (`$0`, `$1`, ...).
 pub(crate) fn commands<'b, 'c: 'b>(
     script: &str,
     shell: &str,
     operands: &[String],
     lookup: impl Fn(&str) -> Option<&'b Binding<'c>>,
     undefined: Undefined,
-) -> Result<Vec<Vec<String>>, Unreadable> {
+) -> Result<(Vec<Vec<String>>, Assigns), Unreadable> {
     let mut reader = Reader {
         lookup: &lookup,
         undefined,
@@ -526,6 +605,7 @@ pub(crate) fn commands<'b, 'c: 'b>(
             words: 0,
             braces: 0,
         },
+        assigns: Assigns::default(),
     };
     let mut out = Vec::new();
     let scope = Scope {
@@ -535,7 +615,7 @@ pub(crate) fn commands<'b, 'c: 'b>(
         positional: Some(operands),
     };
     reader.script(script, dialects(shell), &scope, 1, &mut out)?;
-    Ok(out)
+    Ok((out, reader.assigns))
 }
 
 impl<'b, 'c> Reader<'_, 'b, 'c> {
@@ -599,18 +679,33 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
         };
         assigned(script, &mut scope.assigned);
         self.assigns_unseen(script, &mut scope);
+        if assigns_ifs(script) {
+            return Err(Unreadable::Ifs);
+        }
+        if defines_alias(script) {
+            return Err(Unreadable::Alias);
+        }
+        self.assigns.names.extend(scope.assigned.iter().cloned());
+        if scope.any {
+            self.assigns
+                .unseen
+                .get_or_insert_with(String::new)
+                .push_str(script);
+        }
         if shifts(script) {
             scope.positional = None;
         }
         // The features a dialect differs in matter only when used.
         let ansi_c = script.contains("$'");
         let braces = script.contains('{');
+        let locale = script.contains("$\"");
         let mut seen: Vec<Dialect> = Vec::new();
         let mut readings: Vec<Vec<Vec<String>>> = Vec::new();
         for &d in dialects {
             let d = Dialect {
                 ansi_c: d.ansi_c && ansi_c,
                 braces: d.braces && braces,
+                locale: d.locale && locale,
             };
             if seen.contains(&d) {
                 continue;
@@ -838,6 +933,8 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
         let s = lx.s;
         match s.get(i + 1).copied() {
             Some('\'') if lx.dialect.ansi_c && !quoted => ansi_c(lx, i + 2),
+            // bash: `$"text"` is "text"; the quote is read next.
+            Some('"') if lx.dialect.locale && !quoted => Ok(i + 1),
             Some('{') => {
                 let end = closing(s, i + 2, '{', '}').ok_or(Unreadable::Quote)?;
                 let body: String = s[i + 2..end].iter().collect();

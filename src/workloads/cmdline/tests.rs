@@ -972,3 +972,114 @@ fn a_misspelt_flag_name_fails_the_test() {
     let (line, _, _) = read_c(&c, true);
     let _ = line.readings("metrics-secure-typo");
 }
+
+/// SPEC 13, "a name assigned anywhere in the script is unknown", in every
+/// way bash and dash assign one, and what the script leaves to the binary's
+/// env (the dialect's `METRICS_*` readings); shapes the review found
+/// admitted with plaintext metrics on every interface.
+#[test]
+fn shells_assign_names_in_every_form() {
+    let bash = json!(["/bin/bash", "-c"]);
+    let cases = [
+        (
+            "unset HOST; exec /manager --metrics-bind-address=$HOST:1",
+            "?HOST@args[0]",
+        ),
+        (
+            "printf -v HOST x; exec /manager --metrics-bind-address=$HOST:1",
+            "?HOST@args[0]",
+        ),
+        (
+            "mapfile HOST < /f; exec /manager --metrics-bind-address=$HOST",
+            "?HOST@args[0]",
+        ),
+        (
+            "readarray -t HOST < /f; exec /manager --metrics-bind-address=$HOST",
+            "?HOST@args[0]",
+        ),
+        (
+            "select HOST in a b; do break; done; exec /manager --metrics-bind-address=$HOST",
+            "?HOST@args[0]",
+        ),
+        // printf without -v assigns nothing.
+        (
+            "printf HOST; exec /manager --metrics-bind-address=$HOST:1",
+            "0.0.0.0:1@args[0]",
+        ),
+        // bash's $"..." is the text in double quotes.
+        (
+            "exec /manager --metrics-bind-address=127.0.0.1:1 $\"--metrics-bind-address=:8080\"",
+            ":8080@args[0]",
+        ),
+    ];
+    for (text, want) in cases {
+        let (got, _) = script(bash.clone(), text, "metrics-bind-address");
+        assert_eq!(got, want, "{text}");
+    }
+    // `sh` may be dash (a `$` before the quoted text) or bash: both readings.
+    let (got, _) = script(
+        json!(["/bin/sh", "-c"]),
+        "exec /manager --metrics-bind-address=127.0.0.1:1 $\"--metrics-bind-address=:8080\"",
+        "metrics-bind-address",
+    );
+    assert_eq!(got, "127.0.0.1:1@args[0] :8080@args[0]");
+    // What the scripts assign, for the env the binary reads.
+    let assigns = |text: &str| {
+        let c = json!({"command": ["/bin/sh", "-c", text], "env": env()});
+        let (l, _, _) = read_c(&c, false);
+        let (_, a) = l.script_assigns.clone().expect("a script");
+        (a.name("METRICS_SECURE"), a.name("METRICS_ADDR"))
+    };
+    assert_eq!(
+        assigns("export METRICS_SECURE=false; exec /manager"),
+        (true, false)
+    );
+    assert_eq!(assigns("METRICS_ADDR=:8080 exec /manager"), (false, true));
+    assert_eq!(
+        assigns("sh -c 'export METRICS_ADDR=:1; exec /manager'"),
+        (false, true)
+    );
+    assert_eq!(assigns(". /etc/profile; exec /manager"), (false, false));
+    assert_eq!(
+        assigns(". /etc/manager.env; echo $METRICS_SECURE; exec /manager"),
+        (true, false)
+    );
+    assert_eq!(assigns("exec /manager"), (false, false));
+}
+
+/// A script that assigns IFS for the commands that follow, or defines an
+/// alias, splits or runs words where the policy cannot see: it is not read
+/// (and a W3 flag it names fails closed). `IFS= read -r line` splits only
+/// its own words.
+#[test]
+fn shells_that_resplit_words_are_not_read() {
+    let sh = json!(["/bin/sh", "-c"]);
+    for (text, unread) in [
+        (
+            "IFS=,; exec /manager --metrics-bind-address=:1 $FLAGS",
+            true,
+        ),
+        (
+            "export IFS=,; exec /manager --metrics-bind-address=:1",
+            true,
+        ),
+        (
+            "alias m='/manager --metrics-secure=false'\nm --metrics-bind-address=:1",
+            true,
+        ),
+        (
+            "while IFS= read -r l; do :; done < /f; exec /manager --metrics-bind-address=:1",
+            false,
+        ),
+    ] {
+        let (got, r) = script(sh.clone(), text, "metrics-bind-address");
+        let warned = r
+            .warnings
+            .iter()
+            .any(|w| w.detail.starts_with("the shell script is not read"));
+        assert_eq!(warned, unread, "{text}: {got} {:?}", r.warnings);
+        if unread {
+            assert!(got.starts_with('?'), "{text}: {got}");
+        }
+    }
+}
