@@ -46,7 +46,8 @@
 
 use super::cmdline::{parse_go_bool, Setting, UnknownToken, Val};
 use super::listen::{
-    describe, exposed, exposed_in, is_loopback_host, parse_host, parse_listen, Host, Listen,
+    describe, exposed, exposed_in, is_loopback_host, parse_bare_host, parse_host, parse_listen,
+    Host, Listen,
 };
 use super::model::{Container, Workload};
 use super::server::{MetricsServer, TlsSource};
@@ -154,7 +155,7 @@ fn w3_exposed_in(server: &MetricsServer, s: &Setting, host_network: bool) -> Opt
         return w3_exposed(s, host_network);
     };
     let node = if host_network { NODE } else { "" };
-    match (&s.value, s.known().map(parse_host)) {
+    match (&s.value, s.known().map(parse_bare_host)) {
         (_, Some(Ok(host))) if is_loopback_host(&host) => host_network.then(|| {
             format!("on {} (the node's loopback, because the pod sets hostNetwork: true: every process on the node can reach it)", s.written)
         }),
@@ -177,7 +178,7 @@ fn check_metrics_address(server: &MetricsServer, report: &mut Report) {
                     s.spelled, s.written
                 )
             }),
-            AddressForm::Host => parse_host(value).err().map(|why| {
+            AddressForm::Host => parse_bare_host(value).err().map(|why| {
                 format!(
                     "{} {:?} is not a listen host: {why}; the port is in its own flag ({}), \
                      so write an IP address or DNS name, such as 0.0.0.0 or 127.0.0.1",

@@ -83,6 +83,20 @@ pub(crate) fn parse_host(host: &str) -> Result<Host, String> {
     }
 }
 
+/// A bare host (the `host` address form, its port in a flag of its own):
+/// `parse_host`'s, and an IPv6 address with or without brackets (`::1`,
+/// `[::]`), which is an IP address too (SPEC 16, "W4 is functional").
+pub(crate) fn parse_bare_host(host: &str) -> Result<Host, String> {
+    let inner = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    match inner.parse::<Ipv6Addr>() {
+        Ok(ip) => Ok(Host::Ip(IpAddr::V6(ip))),
+        Err(_) => parse_host(host),
+    }
+}
+
 fn parse_port(port: &str) -> Result<u16, String> {
     if port.is_empty() {
         return Err("the port is empty".into());
@@ -162,7 +176,7 @@ pub(crate) fn exposed(s: &Setting) -> Option<String> {
 pub(crate) fn exposed_in(form: AddressForm, s: &Setting) -> Option<String> {
     match (form, &s.value) {
         (AddressForm::HostPort, _) | (_, Val::Unknown(_)) => exposed(s),
-        (AddressForm::Host, Val::Known(v)) => match parse_host(v) {
+        (AddressForm::Host, Val::Known(v)) => match parse_bare_host(v) {
             Ok(host) if is_loopback_host(&host) => None,
             Ok(host) => Some(describe(&host, &s.ips)),
             Err(_) => Some(format!(

@@ -374,6 +374,28 @@ mod tests {
         let (found, _, details, _) = run(plain, json!([]), json!({}));
         assert_eq!(found, [f("W3", "args[0]")]);
         assert!(details[0].contains("--metrics-port=9141"), "{}", details[0]);
+        // An IPv6 address is an IP address too, bracketed or not: `::1` and
+        // `[::1]` are loopback, `::` every interface.
+        let insecure = |host: &str| {
+            let mut c = frr_k8s(host);
+            c["args"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("--metrics-secure=false"));
+            run(c, json!([]), json!({})).0
+        };
+        for host in ["::1", "[::1]"] {
+            assert!(
+                run(frr_k8s(host), json!([]), json!({})).0.is_empty(),
+                "{host}"
+            );
+            assert!(insecure(host).is_empty(), "{host}");
+        }
+        assert_eq!(insecure("::"), [f("W3", "args[0]")]);
+        assert_eq!(
+            run(frr_k8s("[::1"), json!([]), json!({})).0,
+            [f("W4", "args[0]")]
+        );
     }
 
     /// The OpenTelemetry operator and CloudNativePG configure metrics through env.
