@@ -147,8 +147,16 @@ pub(crate) fn plan<'n>(
     let mut conflicts = Vec::new();
     for e in &mut edits {
         let cv = &pod.views[e.container];
+        // A metrics certificate Secret already mounted at the directory (the
+        // first entry of metricsCertSecretName, or one its globs match) is
+        // the mount the need asks for.
+        let holds_metrics_cert = |v: &mounts::Volume| {
+            v.secrets()
+                .iter()
+                .any(|n| *n == secret || s.is_metrics_secret(n))
+        };
         match cv.mounts.iter().find(|m| m.is_at(&e.dir)) {
-            Some(m) if pod.volume(m.name).is_some_and(|v| v.uses_secret(secret)) => {}
+            Some(m) if pod.volume(m.name).is_some_and(holds_metrics_cert) => {}
             Some(m) => conflicts.push(Conflict::Mount {
                 rule: e.needs[0].trigger.rule(),
                 at: m.path.clone(),
@@ -268,10 +276,14 @@ impl Repair {
                 text.push_str(", because ");
                 text.push_str(&because);
                 // The last clause, which the warning keeps when the API
-                // server's limit shortens it: short even for a long name.
-                text.push_str("; Secret ");
-                push_quoted(&mut text, &short_name(secret));
-                text.push_str(" must exist in the namespace before the pod can start");
+                // server's limit shortens it: short even for a long name. An
+                // edit that only appends the flag points at a Secret the pod
+                // already mounts, and needs no clause.
+                if e.add_mount {
+                    text.push_str("; Secret ");
+                    push_quoted(&mut text, &short_name(secret));
+                    text.push_str(" must exist in the namespace before the pod can start");
+                }
                 injected.push((
                     e.needs[0].trigger.rule(),
                     pod.views[e.container].c.path().clone(),

@@ -133,6 +133,34 @@ fn inject_x3_uses_the_directory_where_the_secret_is_already_mounted() {
     );
 }
 
+/// A Secret one of metricsCertSecretName's globs matches, already mounted:
+/// its directory is the one the flag names (the policy mounted a second
+/// Secret over it before, and refused its own plan as a conflict), and the
+/// warning asks for no Secret the pod does not already mount.
+#[test]
+fn inject_x3_uses_the_directory_of_a_secret_a_glob_matches() {
+    let obj = deployment(
+        json!({"volumes": [webhook_volume(), secret_volume("m", "foo-metrics-server-cert")],
+        "containers": [manager(json!(["--metrics-bind-address=:8443", EVIDENCE]), json!([webhook_mount(), mount("m", "/mc")]))]}),
+    );
+    let s = settings(
+        json!({"metricsCertSecretName": ["metrics-server-cert", "*-metrics-server-cert"]}),
+    );
+    let (r, m) = repaired("Deployment", obj.clone(), &s);
+    let mut expected = obj;
+    expected["spec"]["template"]["spec"]["containers"][0]["args"] = json!([
+        "--metrics-bind-address=:8443",
+        EVIDENCE,
+        "--metrics-cert-path=/mc"
+    ]);
+    assert_eq!(m, expected, "only the flag is added");
+    assert!(
+        !r.warnings[0].detail.contains("must exist"),
+        "{:?}",
+        r.warnings[0]
+    );
+}
+
 #[test]
 fn inject_x3_creates_args_when_the_flags_are_in_command() {
     let obj = deployment(
