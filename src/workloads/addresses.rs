@@ -484,8 +484,13 @@ fn check_container(c: &Container, host_network: bool, report: &mut Report) {
     };
     // A container "names" a W3 flag on its command line, or in the text of
     // an env value (a script's `$FLAGS` the reading could not expand, past
-    // a bound, is an unknown token whose flags are in that text).
-    let named = names().any(|f| c.cmd.mentions(f)) || names().any(|f| env_text_names(c, f));
+    // a bound, is an unknown token whose flags are in that text), or through
+    // its dialect's env or configuration file (`METRICS_ADDR` is read as
+    // --metrics-bind-address, SPEC 14).
+    let named = names().any(|f| c.cmd.mentions(f))
+        || names().any(|f| env_text_names(c, f))
+        || !server.bind.is_empty()
+        || !server.secure.is_empty();
     let unknown = named.then(|| c.cmd.unknown_tokens().first()).flatten();
     // Metrics: only when the bind address is given, or may be (SPEC 7, 13).
     // The plaintext half first: the address evidence is written only when

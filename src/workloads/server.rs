@@ -415,6 +415,15 @@ mod tests {
         flagged["args"] = json!(["--metrics-secure=true"]);
         let (found, ..) = run(flagged, json!([]), json!({}));
         assert!(found.is_empty(), "{found:?}");
+        // METRICS_ADDR names --metrics-bind-address (SPEC 13, "Unknown
+        // tokens"): a token the policy cannot read may set
+        // --metrics-secure=false.
+        let mut unknown = otel("true");
+        unknown["env"] = json!([{"name": "METRICS_ADDR", "value": ":8443"},
+            {"name": "EXTRA", "valueFrom": {"configMapKeyRef": {"name": "flags", "key": "extra"}}}]);
+        unknown["args"] = json!(["$(EXTRA)"]);
+        let (found, ..) = run(unknown, json!([]), json!({}));
+        assert!(found.contains(&f("W3", "args[0]")), "{found:?}");
         // `--metrics-bind-addr` is read as `--metrics-bind-address`.
         let old = json!({"name": "manager", "image": "example.com/operator:v1", "args": ["--metrics-bind-addr=:8080", "--metrics-secure=false"]});
         let (found, ..) = run(old, json!([]), json!({}));
