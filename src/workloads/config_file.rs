@@ -104,21 +104,43 @@ fn source<'a>(
         if v.str("name", report) != Some(volume) {
             continue;
         }
-        let cm = v.obj("configMap", report)?;
-        let name = cm.str("name", report)?;
-        // With `items`, a file's path maps back to its key.
-        let key = match cm.list("items", report) {
-            Some(items) => (0..items.len())
-                .filter_map(|k| items.obj(k, report))
-                .find(|it| it.get("path").and_then(Value::as_str) == Some(item.as_str()))
-                .and_then(|it| it.get("key").and_then(Value::as_str))
-                .map(str::to_string)?,
-            None if !item.contains('/') => item,
-            None => return None,
-        };
-        return Some((name, key));
+        if let Some(cm) = v.obj("configMap", report) {
+            return configmap_key(&cm, &item, report);
+        }
+        // A projected volume: the first ConfigMap source that projects the
+        // file (SPEC 15, "a volume mounted from a ConfigMap").
+        let sources = v.obj("projected", report)?.list("sources", report)?;
+        for k in 0..sources.len() {
+            let Some(cm) = sources
+                .obj(k, report)
+                .and_then(|s| s.obj("configMap", report))
+            else {
+                continue;
+            };
+            if let Some(found) = configmap_key(&cm, &item, report) {
+                return Some(found);
+            }
+        }
+        return None;
     }
     None
+}
+
+/// The name and key of the ConfigMap source `cm` (a volume's `configMap`, or
+/// a projected source) that projects `item`, the file's path in the volume:
+/// with `items` the key whose `path` it is, else the key of that name.
+fn configmap_key<'a>(cm: &Obj<'a>, item: &str, report: &mut Report) -> Option<(&'a str, String)> {
+    let name = cm.str("name", report)?;
+    let key = match cm.list("items", report) {
+        Some(items) => (0..items.len())
+            .filter_map(|k| items.obj(k, report))
+            .find(|it| it.get("path").and_then(Value::as_str) == Some(item))
+            .and_then(|it| it.get("key").and_then(Value::as_str))
+            .map(str::to_string)?,
+        None if !item.contains('/') => item.to_string(),
+        None => return None,
+    };
+    Some((name, key))
 }
 
 /// The text of key `key` of ConfigMap `name` among `items` (a list answer).
@@ -387,6 +409,62 @@ internalCertManagement:
             "{patched}"
         );
         assert!(!patched.contains("--metrics-cert-path"), "{patched}");
+    }
+
+    /// The file's ConfigMap and key, through each kind of mount: a
+    /// `configMap` volume (its `items` too), `subPath`, and a `projected`
+    /// volume's ConfigMap sources (SPEC 15, "a volume mounted from a
+    /// ConfigMap"; the review found a projected one never read).
+    #[test]
+    fn the_file_is_found_through_every_configmap_mount() {
+        use serde_json::json;
+        let file = "/etc/kueue/controller_manager_config.yaml";
+        let cases = [
+            (
+                json!({"name": "c", "configMap": {"name": "kueue-manager-config"}}),
+                None,
+                Some("controller_manager_config.yaml"),
+            ),
+            (
+                json!({"name": "c", "configMap": {"name": "kueue-manager-config", "items": [{"key": "cfg", "path": "controller_manager_config.yaml"}]}}),
+                None,
+                Some("cfg"),
+            ),
+            (
+                json!({"name": "c", "configMap": {"name": "kueue-manager-config"}}),
+                Some("controller_manager_config.yaml"),
+                Some("controller_manager_config.yaml"),
+            ),
+            (
+                json!({"name": "c", "projected": {"sources": [{"secret": {"name": "s"}}, {"configMap": {"name": "kueue-manager-config"}}]}}),
+                None,
+                Some("controller_manager_config.yaml"),
+            ),
+            (
+                json!({"name": "c", "projected": {"sources": [{"configMap": {"name": "other", "items": [{"key": "a", "path": "a.yaml"}]}}, {"configMap": {"name": "kueue-manager-config", "items": [{"key": "cfg", "path": "controller_manager_config.yaml"}]}}]}}),
+                None,
+                Some("cfg"),
+            ),
+            (json!({"name": "c", "emptyDir": {}}), None, None),
+        ];
+        for (volume, sub_path, want) in cases {
+            let mount = match sub_path {
+                Some(sub) => json!({"name": "c", "mountPath": file, "subPath": sub}),
+                None => json!({"name": "c", "mountPath": "/etc/kueue"}),
+            };
+            let container = json!({"name": "manager", "volumeMounts": [mount]});
+            let pod = json!({"volumes": [volume.clone()], "containers": [container.clone()]});
+            let mut r = Report::new();
+            let c = Obj::at(&container, FieldPath::root(), &mut r).unwrap();
+            let p = Obj::at(&pod, FieldPath::root(), &mut r).unwrap();
+            let found = source(&c, &p, file, &mut r);
+            let name = want.map(|_| "kueue-manager-config");
+            assert_eq!(
+                found.as_ref().map(|(n, k)| (*n, k.as_str())),
+                name.zip(want),
+                "{volume}"
+            );
+        }
     }
 
     /// X1 says where the internal mode came from: the file, not the
