@@ -150,7 +150,7 @@ fn analyse_and_plan(
 ) -> Option<inject::Repair> {
     let workload = Workload::read(kind, object, ctx, admission.lookups, report)?;
     let analysis = analyse(&workload, ctx, admission.lookups, report);
-    let repair = plan(&analysis, kind, ctx, report);
+    let repair = plan(&analysis, kind, object, ctx, report);
     if repair.is_none() {
         admission.check(&analysis.pod, object, ctx, report);
     }
@@ -163,6 +163,7 @@ fn analyse_and_plan(
 fn plan(
     analysis: &certs::Analysis,
     kind: WorkloadKind,
+    object: &Value,
     ctx: &Ctx,
     report: &mut Report,
 ) -> Option<inject::Repair> {
@@ -180,7 +181,7 @@ fn plan(
     if analysis.needs.is_empty() {
         return None;
     }
-    let plan = match inject::plan(&analysis.pod, &analysis.needs, s) {
+    let plan = match inject::plan(&analysis.pod, &analysis.needs, &claims(kind, object), s) {
         Ok(plan) => plan,
         Err(conflicts) => {
             inject::report_conflicts(conflicts, s, report);
@@ -201,6 +202,22 @@ fn plan(
         return None;
     }
     Some(repair)
+}
+
+/// A StatefulSet's volume claim templates: the controller gives each pod a
+/// volume of each one's name, in place of a template volume of that name.
+fn claims(kind: WorkloadKind, object: &Value) -> Vec<&str> {
+    if kind != WorkloadKind::StatefulSet {
+        return Vec::new();
+    }
+    let templates = object
+        .pointer("/spec/volumeClaimTemplates")
+        .and_then(Value::as_array);
+    templates
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.pointer("/metadata/name").and_then(Value::as_str))
+        .collect()
 }
 
 /// R2 (SPEC section 12): the metrics certificate Secrets the workload mounts

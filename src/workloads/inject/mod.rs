@@ -140,6 +140,7 @@ fn group<'n>(pod: &Pod, needs: &'n [Need]) -> Vec<Edit<'n>> {
 pub(crate) fn plan<'n>(
     pod: &Pod,
     needs: &'n [Need],
+    claims: &[&str],
     s: &Settings,
 ) -> Result<Plan<'n>, Vec<Conflict>> {
     let secret = &*s.metrics_cert_secret_name;
@@ -171,31 +172,7 @@ pub(crate) fn plan<'n>(
             None => e.add_mount = true,
         }
     }
-    let mut volume = (s.metrics_cert_volume_name.to_string(), false);
-    if edits.iter().any(|e| e.add_mount) {
-        let named = pod.volume(&volume.0);
-        let reuse = named
-            .filter(|v| v.uses_secret(secret))
-            .or_else(|| pod.volumes.iter().find(|v| v.uses_secret(secret)));
-        match (reuse, named) {
-            (Some(v), _) => volume.0 = v.name.to_string(),
-            (None, Some(v)) => {
-                let why: Vec<&Need> = edits
-                    .iter()
-                    .filter(|e| e.add_mount)
-                    .flat_map(|e| e.needs.iter().copied())
-                    .collect();
-                conflicts.push(Conflict::Volume {
-                    rule: why[0].trigger.rule(),
-                    at: v.path.clone(),
-                    volume: v.name.to_string(),
-                    source: v.describe(),
-                    reasons: reasons(&why).into_owned(),
-                });
-            }
-            (None, None) => volume.1 = true,
-        }
-    }
+    let volume = volume_for(pod, &edits, claims, s, &mut conflicts);
     if !conflicts.is_empty() {
         return Err(conflicts);
     }
@@ -204,6 +181,65 @@ pub(crate) fn plan<'n>(
         volume: volume.0,
         new_volume: volume.1,
     })
+}
+
+/// The volume the added mounts use, and whether it is added: one that
+/// already holds the Secret, else `metricsCertVolumeName` when that name is
+/// free (no volume of another source, no StatefulSet claim template).
+fn volume_for(
+    pod: &Pod,
+    edits: &[Edit],
+    claims: &[&str],
+    s: &Settings,
+    conflicts: &mut Vec<Conflict>,
+) -> (String, bool) {
+    let secret = &*s.metrics_cert_secret_name;
+    let mut volume = (s.metrics_cert_volume_name.to_string(), false);
+    if !edits.iter().any(|e| e.add_mount) {
+        return volume;
+    }
+    let named = pod.volume(&volume.0);
+    let reuse = named
+        .filter(|v| v.uses_secret(secret))
+        .or_else(|| pod.volumes.iter().find(|v| v.uses_secret(secret)));
+    // A StatefulSet's claim template of the name would take the added
+    // volume's place in every pod (SPEC 6: never overwritten).
+    let claimed = claims.iter().position(|c| *c == volume.0);
+    let taken = match (reuse, named, claimed) {
+            (Some(v), ..) => {
+                volume.0 = v.name.to_string();
+                None
+            }
+            (None, _, Some(i)) => Some((
+                FieldPath::root()
+                    .child("spec")
+                    .child("volumeClaimTemplates")
+                    .index(i)
+                    .child("metadata")
+                    .child("name"),
+                "a volumeClaimTemplate, whose claim the StatefulSet controller mounts under that name in every pod".to_string(),
+            )),
+            (None, Some(v), None) => Some((v.path.clone(), v.describe())),
+            (None, None, None) => {
+                volume.1 = true;
+                None
+            }
+        };
+    if let Some((at, source)) = taken {
+        let why: Vec<&Need> = edits
+            .iter()
+            .filter(|e| e.add_mount)
+            .flat_map(|e| e.needs.iter().copied())
+            .collect();
+        conflicts.push(Conflict::Volume {
+            rule: why[0].trigger.rule(),
+            at,
+            volume: volume.0.clone(),
+            source,
+            reasons: reasons(&why).into_owned(),
+        });
+    }
+    volume
 }
 
 /// Reports conflicts.

@@ -298,6 +298,33 @@ fn inject_w5_refused_in_internal_mode() {
     );
 }
 
+/// A StatefulSet's volume claim template named like the volume the policy
+/// would add: the controller would mount the claim in its place in every
+/// pod, and the container would still have no certificate (SPEC 6: a volume
+/// of that name with another source is a rejection).
+#[test]
+fn inject_refuses_a_volume_name_a_statefulset_claim_template_takes() {
+    let mut obj = deployment(
+        json!({"containers": [manager(json!(["--metrics-cert-path=/certs"]), json!([]))]}),
+    );
+    obj["kind"] = json!("StatefulSet");
+    obj["spec"]["volumeClaimTemplates"] = json!([{"metadata": {"name": "metrics-certs"}, "spec": {"accessModes": ["ReadWriteOnce"]}}]);
+    let (r, m) = report("StatefulSet", obj.clone(), &Settings::default());
+    assert!(m.is_none());
+    assert_eq!(
+        findings(&r),
+        vec![f("W5", "spec.volumeClaimTemplates[0].metadata.name")]
+    );
+    assert!(
+        r.violations[0].detail.contains("volumeClaimTemplate"),
+        "{}",
+        r.violations[0].detail
+    );
+    // Another name is free: the volume is added.
+    obj["spec"]["volumeClaimTemplates"][0]["metadata"]["name"] = json!("data");
+    repaired("StatefulSet", obj, &Settings::default());
+}
+
 #[test]
 fn inject_reuses_an_existing_volume_of_the_secret_first() {
     for existing in [
