@@ -121,7 +121,7 @@ resp="$(review "$monitor" "$base/secure-metrics-context-aware")"
 [ "$(jq -r .allowed <<<"$resp")" = true ] || fail "$monitor (context-aware): expected allowed, got $resp"
 warning="$(jq -r '(.warnings // [])[]' <<<"$resp")"
 [ "$(grep -c . <<<"$warning")" -eq 1 ] || fail "$monitor (context-aware): expected one warning, got $resp"
-[[ "$warning" == "[R2] "*"cannot list cert-manager.io/v1 Certificates in namespace \"kueue-system\" (no cluster)"* ]] \
+[[ "$warning" == "[R1] "*"cannot list cert-manager.io/v1 Certificates in namespace \"kueue-system\" (no cluster)"* ]] \
   || fail "$monitor (context-aware): the warning does not say no cluster: $warning"
 [ "${#warning}" -le 256 ] || fail "$monitor (context-aware): a warning of ${#warning} characters"
 log="$(log_since "$from")"
