@@ -648,10 +648,12 @@ pub(crate) fn w_server_name(ep: &EndpointView, scope: &Scope, report: &mut Repor
     }
     let path = ep.tls_field("serverName");
     let advice = scope.server_name.step(&path);
+    // Verification that comes from the scrape class names it (SPEC 10).
+    let origin = from_class(ep.class_of("caFile"));
     report.warn(
         Rule::WServerName,
         &path,
-        format!("the endpoint verifies the server certificate but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; {advice}"),
+        format!("the endpoint verifies the server certificate{origin} but sets no serverName; Prometheus scrapes targets by IP, so verification fails unless the certificate carries the pod IP; {advice}"),
     );
 }
 

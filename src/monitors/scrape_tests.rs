@@ -526,6 +526,22 @@ fn scrape_classes_merge() {
         &s,
     );
     assert!(r.is_clean(), "{:?}", r.violations);
+    // W-serverName from the class's verification names the class too.
+    let r = run(
+        "ServiceMonitor",
+        json!({"endpoints": [{"scheme": "https"}]}),
+        &s,
+    );
+    assert!(
+        r.warnings.iter().any(|w| crate::testing::warns(
+            w,
+            Rule::WServerName,
+            "spec.endpoints[0].tlsConfig.serverName",
+            "the endpoint verifies the server certificate (from scrape class d) but sets no serverName"
+        )),
+        "{:?}",
+        r.warnings
+    );
 }
 
 /// An undeclared class: M8 and the judgements the class could change
