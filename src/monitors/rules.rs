@@ -63,9 +63,10 @@ impl Scope<'_> {
         }
         let mut steps = Vec::new();
         if tls.is_none_or(|t| !t.has_trust_anchor()) {
+            // The kind's own spelling: GKE's is `tls`.
             steps.push(format!(
-                "reference the CA from the metrics certificate Secret (tlsConfig.ca.secret: {{name: {}, key: ca.crt}})",
-                self.settings.metrics_cert_secret_name
+                "reference the CA from the metrics certificate Secret ({}.ca.secret: {{name: {}, key: ca.crt}})",
+                ep.tls_key, self.settings.metrics_cert_secret_name
             ));
         }
         if tls.is_none_or(|t| t.server_name.is_none()) {

@@ -297,6 +297,19 @@ fn m1_per_kind() {
             .collect();
         assert_eq!(found(&r), want, "case {name}: {spec}");
     }
+    // The advice spells the kind's own field: GKE's `tls.ca.secret`.
+    let r = run(
+        "PodMonitoring",
+        json!({"endpoints": [{"port": "metrics", "scheme": "https", "tls": {"insecureSkipVerify": true}}]}),
+        &no(),
+    );
+    assert!(
+        r.violations[0]
+            .detail
+            .contains("(tls.ca.secret: {name: metrics-server-cert"),
+        "{}",
+        r.violations[0].detail
+    );
     // The monitoring.rhobs twins read the same.
     let r = run_gvk(
         "monitoring.rhobs",
