@@ -313,13 +313,16 @@ impl Repair {
                 text.push_str(&because);
                 // The last clause, which the warning keeps when the API
                 // server's limit shortens it: short even for a long name. An
-                // edit that only appends the flag points at a Secret the pod
-                // already mounts, and needs no clause.
-                if e.add_mount {
-                    text.push_str("; Secret ");
-                    push_quoted(&mut text, &short_name(secret));
-                    text.push_str(" must exist in the namespace before the pod can start");
-                }
+                // edit that only appends the flag names the Secret the pod
+                // already mounts there (a glob of metricsCertSecretName may
+                // have matched it).
+                let mounted = (!e.add_mount)
+                    .then(|| pod.secret_at(&pod.views[e.container], &e.dir))
+                    .flatten()
+                    .and_then(|(_, v)| v.secrets().first().copied());
+                text.push_str("; Secret ");
+                push_quoted(&mut text, &short_name(mounted.unwrap_or(secret)));
+                text.push_str(" must exist in the namespace before the pod can start");
                 injected.push((
                     e.needs[0].trigger.rule(),
                     pod.views[e.container].c.path().clone(),
