@@ -25,16 +25,17 @@
 //! flags when the container has none of them (the OpenTelemetry operator,
 //! CloudNativePG). Its `secureDefault` is the `metricsSecureDefault` setting.
 
+use crate::flag::{Flag, FlagName};
 use crate::report::{ErrorType, FieldPath, Report};
 use crate::rule::Rule;
 use serde_json::{Map, Value};
 use std::borrow::Cow;
 
-/// A flag or env var name: static for the default dialect, so that the
+/// An env var name: static for the default dialect, so that the
 /// settings of every request (which hold it) allocate nothing for it.
 pub(crate) type Name = Cow<'static, str>;
-/// A list of names, likewise.
-pub(crate) type Names = Cow<'static, [Name]>;
+/// A list of flag names, static for the default dialect likewise.
+pub(crate) type FlagNames = Cow<'static, [FlagName]>;
 
 /// How a binary writes its metrics listen address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,30 +60,32 @@ pub(crate) struct Dialect {
     /// Image globs (`*` matches any run of characters) over the image
     /// reference without tag and digest; empty for the default dialect.
     pub(crate) images: Vec<String>,
-    pub(crate) bind_address_flags: Names,
+    pub(crate) bind_address_flags: FlagNames,
     pub(crate) address_form: AddressForm,
-    pub(crate) port_flag: Option<Name>,
+    pub(crate) port_flag: Option<FlagName>,
     /// `None` for a binary with no such flag (`secureFlag: ""`).
-    pub(crate) secure_flag: Option<Name>,
+    pub(crate) secure_flag: Option<FlagName>,
     pub(crate) secure_default: bool,
-    pub(crate) cert_dir_flags: Names,
+    pub(crate) cert_dir_flags: FlagNames,
     /// `None`: never add a flag (`injectFlag: ""`).
-    pub(crate) inject_flag: Option<Name>,
+    pub(crate) inject_flag: Option<FlagName>,
     pub(crate) env: DialectEnv,
     /// `Some(i)` for entry `metricsServers[i]`, `None` for the default.
     pub(crate) entry: Option<usize>,
 }
 
-const BIND: &[Name] = &[Cow::Borrowed("metrics-bind-address")];
-const BIND_DEFAULT: &[Name] = &[
-    Cow::Borrowed("metrics-bind-address"),
-    Cow::Borrowed("metrics-bind-addr"),
+const BIND: &[FlagName] = &[FlagName::builtin(Flag::METRICS_BIND_ADDRESS)];
+const BIND_DEFAULT: &[FlagName] = &[
+    FlagName::builtin(Flag::METRICS_BIND_ADDRESS),
+    FlagName::builtin(Flag::METRICS_BIND_ADDR),
 ];
-const CERT_DIR: &[Name] = &[Cow::Borrowed("metrics-cert-path")];
-const CERT_DIR_DEFAULT: &[Name] = &[
-    Cow::Borrowed("metrics-cert-path"),
-    Cow::Borrowed("metrics-cert-dir"),
+const CERT_DIR: &[FlagName] = &[FlagName::builtin(Flag::METRICS_CERT_PATH)];
+const CERT_DIR_DEFAULT: &[FlagName] = &[
+    FlagName::builtin(Flag::METRICS_CERT_PATH),
+    FlagName::builtin(Flag::METRICS_CERT_DIR),
 ];
+const SECURE: FlagName = FlagName::builtin(Flag::METRICS_SECURE);
+const INJECT: FlagName = FlagName::builtin(Flag::METRICS_CERT_PATH);
 
 impl Dialect {
     /// The table's defaults: what a `metricsServers` entry does not say.
@@ -92,10 +95,10 @@ impl Dialect {
             bind_address_flags: Cow::Borrowed(BIND),
             address_form: AddressForm::HostPort,
             port_flag: None,
-            secure_flag: Some(Cow::Borrowed("metrics-secure")),
+            secure_flag: Some(SECURE),
             secure_default: true,
             cert_dir_flags: Cow::Borrowed(CERT_DIR),
-            inject_flag: Some(Cow::Borrowed("metrics-cert-path")),
+            inject_flag: Some(INJECT),
             env: DialectEnv::default(),
             entry: Some(entry),
         }
@@ -107,11 +110,11 @@ impl Dialect {
             images: Vec::new(),
             bind_address_flags: Cow::Borrowed(BIND_DEFAULT),
             address_form: AddressForm::HostPort,
-            port_flag: Some(Cow::Borrowed("metrics-port")),
-            secure_flag: Some(Cow::Borrowed("metrics-secure")),
+            port_flag: Some(FlagName::builtin(Flag::METRICS_PORT)),
+            secure_flag: Some(SECURE),
             secure_default,
             cert_dir_flags: Cow::Borrowed(CERT_DIR_DEFAULT),
-            inject_flag: Some(Cow::Borrowed("metrics-cert-path")),
+            inject_flag: Some(INJECT),
             env: DialectEnv {
                 bind_address: Some(Cow::Borrowed("METRICS_ADDR")),
                 secure: Some(Cow::Borrowed("METRICS_SECURE")),
@@ -122,13 +125,13 @@ impl Dialect {
     }
 
     /// The value flags of this dialect (the command-line reader reads them).
-    pub(crate) fn value_flags(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn value_flags(&self) -> impl Iterator<Item = Flag<'_>> {
         self.bind_address_flags
             .iter()
             .chain(&self.port_flag)
             .chain(self.cert_dir_flags.iter())
             .chain(&self.inject_flag)
-            .map(|n| n.as_ref())
+            .map(FlagName::flag)
     }
 }
 
@@ -243,7 +246,7 @@ fn flag_name(
     may_be_empty: bool,
     path: &FieldPath,
     report: &mut Report,
-) -> Option<Option<String>> {
+) -> Option<Option<FlagName>> {
     let Value::String(s) = v else {
         report.type_invalid_for(
             Rule::Settings,
@@ -286,10 +289,10 @@ fn flag_name(
         );
         return None;
     }
-    Some(Some(s.clone()))
+    Some(Some(FlagName::declared(s)))
 }
 
-fn flag_list(v: &Value, path: &FieldPath, report: &mut Report) -> Option<Vec<String>> {
+fn flag_list(v: &Value, path: &FieldPath, report: &mut Report) -> Option<Vec<FlagName>> {
     let Value::Array(items) = v else {
         report.type_invalid_for(Rule::Settings, path.clone(), "a list of flag names", v);
         return None;
@@ -450,12 +453,12 @@ fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Op
     read_images(get("images"), at, &mut d, report);
     if let Some(v) = get("bindAddressFlags") {
         if let Some(list) = flag_list(v, &at.child("bindAddressFlags"), report) {
-            d.bind_address_flags = Cow::Owned(list.into_iter().map(Cow::Owned).collect());
+            d.bind_address_flags = Cow::Owned(list);
         }
     }
     if let Some(v) = get("certDirFlags") {
         if let Some(list) = flag_list(v, &at.child("certDirFlags"), report) {
-            d.cert_dir_flags = Cow::Owned(list.into_iter().map(Cow::Owned).collect());
+            d.cert_dir_flags = Cow::Owned(list);
         }
     }
     if let Some(v) = get("addressForm") {
@@ -463,17 +466,17 @@ fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Op
     }
     if let Some(v) = get("portFlag") {
         if let Some(name) = flag_name(v, false, &at.child("portFlag"), report) {
-            d.port_flag = name.map(Cow::Owned);
+            d.port_flag = name;
         }
     }
     if let Some(v) = get("secureFlag") {
         if let Some(name) = flag_name(v, true, &at.child("secureFlag"), report) {
-            d.secure_flag = name.map(Cow::Owned);
+            d.secure_flag = name;
         }
     }
     if let Some(v) = get("injectFlag") {
         if let Some(name) = flag_name(v, true, &at.child("injectFlag"), report) {
-            d.inject_flag = name.map(Cow::Owned);
+            d.inject_flag = name;
         }
     }
     if let Some(v) = get("secureDefault") {

@@ -66,6 +66,7 @@ mod crosscheck;
 mod dialect;
 mod exceptions;
 mod family;
+mod flag;
 mod kueue;
 mod monitors;
 mod names;

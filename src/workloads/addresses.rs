@@ -53,6 +53,7 @@ use super::model::{Container, Workload};
 use super::server::{MetricsServer, TlsSource};
 use crate::context::Ctx;
 use crate::dialect::AddressForm;
+use crate::flag::{Flag, FlagName};
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use std::net::{IpAddr, Ipv6Addr};
@@ -62,7 +63,8 @@ const W4: Rule = Rule::W4;
 
 /// controller-runtime listen-address flags (`0` or `host:port`) besides the
 /// metrics server's, which its dialect reads ([`check_metrics_address`]).
-const LISTEN_FLAGS: [&str; 2] = ["diagnostics-address", "health-probe-bind-address"];
+const LISTEN_FLAGS: [Flag<'static>; 2] =
+    [Flag::DIAGNOSTICS_ADDRESS, Flag::HEALTH_PROBE_BIND_ADDRESS];
 
 /// Cluster API's default `--diagnostics-address`.
 const DEFAULT_DIAGNOSTICS_ADDRESS: &str = ":8443";
@@ -129,8 +131,8 @@ fn w3_exposed(s: &Setting, host_network: bool) -> Option<String> {
 }
 
 /// W4 for the listen-address flags: every known reading.
-fn check_listen(c: &Container, name: &str, report: &mut Report) {
-    for s in c.cmd.values(name) {
+fn check_listen(c: &Container, flag: Flag, report: &mut Report) {
+    for s in c.cmd.values(flag) {
         let Some(value) = s.known() else { continue };
         if let Err(why) = parse_listen(value) {
             report.invalid(
@@ -199,7 +201,7 @@ fn check_metrics_address(server: &MetricsServer, report: &mut Report) {
 
 /// W4 for `--bind-address`: an IP address, unbracketed, without a port.
 fn check_bind_address(c: &Container, report: &mut Report) {
-    for s in c.cmd.values("bind-address") {
+    for s in c.cmd.values(Flag::BIND_ADDRESS) {
         let Some(value) = s.known() else { continue };
         if value.parse::<IpAddr>().is_ok() {
             continue;
@@ -227,7 +229,8 @@ fn check_bind_address(c: &Container, report: &mut Report) {
 
 /// Whether a literal env value of the container spells flag `name`
 /// (`--name` or `-name`, as a word).
-fn env_text_names(c: &Container, name: &str) -> bool {
+fn env_text_names(c: &Container, flag: Flag) -> bool {
+    let name = flag.name();
     let Some(env) = c.at.obj.get("env").and_then(serde_json::Value::as_array) else {
         return false;
     };
@@ -248,11 +251,11 @@ fn env_text_names(c: &Container, name: &str) -> bool {
 
 /// The flags whose presence makes a wholly unknown token count for W3
 /// (SPEC 13, "Unknown tokens").
-const W3_FLAGS: [&str; 4] = [
-    "metrics-bind-address",
-    "metrics-secure",
-    "diagnostics-address",
-    "insecure-diagnostics",
+const W3_FLAGS: [Flag<'static>; 4] = [
+    Flag::METRICS_BIND_ADDRESS,
+    Flag::METRICS_SECURE,
+    Flag::DIAGNOSTICS_ADDRESS,
+    Flag::INSECURE_DIAGNOSTICS,
 ];
 
 /// Where a W3 finding comes from: its path and words for the message.
@@ -265,7 +268,7 @@ struct Evidence {
 /// unknown token that may set it.
 fn exposed_address(
     c: &Container,
-    flag: &str,
+    flag: Flag,
     default: Option<&str>,
     unknown: Option<&UnknownToken>,
     host_network: bool,
@@ -282,13 +285,13 @@ fn exposed_address(
         let node = if host_network { NODE } else { "" };
         return Some(Evidence {
             path: FieldPath::root(),
-            text: format!("the default --{flag}={d} on every interface{node}"),
+            text: format!("the default {flag}={d} on every interface{node}"),
         });
     }
     unknown.map(|u| Evidence {
         path: u.path.clone(),
         text: format!(
-            "{:?}, which reads {} that the policy cannot see and may set --{flag} to a non-loopback address",
+            "{:?}, which reads {} that the policy cannot see and may set {flag} to a non-loopback address",
             u.written,
             u.unseen()
         ),
@@ -299,7 +302,7 @@ fn exposed_address(
 /// unknown token that may set it.
 fn insecure_value(
     c: &Container,
-    flag: &str,
+    flag: Flag,
     insecure: bool,
     unknown: Option<&UnknownToken>,
 ) -> Option<Evidence> {
@@ -327,7 +330,7 @@ fn insecure_value(
     unknown.map(|u| Evidence {
         path: u.path.clone(),
         text: format!(
-            "{:?} (it reads {}, which the policy cannot see, and may set --{flag}={insecure})",
+            "{:?} (it reads {}, which the policy cannot see, and may set {flag}={insecure})",
             u.written,
             u.unseen()
         ),
@@ -391,15 +394,16 @@ fn metrics_plaintext(server: &MetricsServer, unknown: Option<&UnknownToken>) -> 
         };
         return Some(Evidence {
             path: FieldPath::root(),
-            text: format!("no --{flag}=true ({why})"),
+            text: format!("no {}=true ({why})", flag.flag()),
         });
     }
     unknown.map(|u| Evidence {
         path: u.path.clone(),
         text: format!(
-            "{:?} (it reads {}, which the policy cannot see, and may set --{flag}=false)",
+            "{:?} (it reads {}, which the policy cannot see, and may set {}=false)",
             u.written,
             u.unseen(),
+            flag.flag(),
         ),
     })
 }
@@ -449,8 +453,9 @@ fn metrics_remedy(server: &MetricsServer, host_network: bool) -> String {
         (Some(_), None) => REMEDY_METRICS.to_string(),
         (Some(f), Some(_)) => format!(
             "serve metrics over TLS or bind to 127.0.0.1 behind an authenticating proxy \
-             such as kube-rbac-proxy (set --{f}=true and mount a certificate, or bind \
+             such as kube-rbac-proxy (set {}=true and mount a certificate, or bind \
              {bind} to 127.0.0.1; read in {})",
+            f.flag(),
             server.dialect()
         ),
         (None, _) => format!(
@@ -466,21 +471,21 @@ fn check_container(c: &Container, host_network: bool, report: &mut Report) {
     // A flag the container's dialect reads as its metrics address is
     // checked once, in the dialect's form (metrics-server declared with
     // `bind-address` beside `secure-port`), not again as a generic flag.
-    let metrics_address = |flag: &str| server.names.iter().any(|n| n.as_ref() == flag);
-    for name in LISTEN_FLAGS {
-        if !metrics_address(name) {
-            check_listen(c, name, report);
+    let metrics_address = |flag: Flag| server.names.iter().any(|n| n.flag() == flag);
+    for flag in LISTEN_FLAGS {
+        if !metrics_address(flag) {
+            check_listen(c, flag, report);
         }
     }
     check_metrics_address(server, report);
-    if !metrics_address("bind-address") {
+    if !metrics_address(Flag::BIND_ADDRESS) {
         check_bind_address(c, report);
     }
     let names = || {
         W3_FLAGS
             .iter()
             .copied()
-            .chain(server.names.iter().map(|n| n.as_ref()))
+            .chain(server.names.iter().map(FlagName::flag))
     };
     // A container "names" a W3 flag on its command line, or in the text of
     // an env value (a script's `$FLAGS` the reading could not expand, past
@@ -512,11 +517,11 @@ fn check_container(c: &Container, host_network: bool, report: &mut Report) {
             );
         }
     }
-    let open = insecure_value(c, "insecure-diagnostics", true, unknown);
+    let open = insecure_value(c, Flag::INSECURE_DIAGNOSTICS, true, unknown);
     if let Some(open) = open {
         let default = Some(DEFAULT_DIAGNOSTICS_ADDRESS);
         if let Some(mut address) =
-            exposed_address(c, "diagnostics-address", default, unknown, host_network)
+            exposed_address(c, Flag::DIAGNOSTICS_ADDRESS, default, unknown, host_network)
         {
             if address.path == FieldPath::root() {
                 address.path = open.path.clone();
@@ -737,7 +742,7 @@ mod tests {
     fn w4_listen_addresses() {
         let bad = ":99999 :http 8080 ::1:8080 [::1] 0.0.0.0 my_host:80";
         let good = "0 :8081 [::]:8081 127.0.0.1:8081 localhost:8081 10.0.0.5:0";
-        for flag in LISTEN_FLAGS {
+        for flag in LISTEN_FLAGS.map(Flag::name) {
             for addr in bad.split(' ') {
                 table(&format!(
                     "--{flag}={addr} => W4@[0]\n-{flag} {addr} => W4@[0]"

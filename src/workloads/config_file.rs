@@ -28,6 +28,7 @@ use super::cmdline::{CommandLine, Setting, Val};
 use super::mounts;
 use crate::cluster::{LookupKind, Lookups};
 use crate::family::{self, Controller};
+use crate::flag::Flag;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::CertManagement;
@@ -254,7 +255,7 @@ pub(crate) fn read(
     lookups: &Lookups,
     report: &mut Report,
 ) -> Option<ConfigFile> {
-    let flag = cmd.value("config")?;
+    let flag = cmd.value(Flag::CONFIG)?;
     let file = mounts::resolve(
         flag.known()?,
         container.get("workingDir").and_then(Value::as_str),

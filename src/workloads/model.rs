@@ -8,6 +8,7 @@ use super::podspec::{self, ContainerRef, PodSpecView, WorkloadKind};
 use super::server::{self, MetricsServer};
 use crate::cluster::Lookups;
 use crate::context::Ctx;
+use crate::flag::Flag;
 use crate::report::{FieldPath, Report};
 use crate::view::Obj;
 use serde_json::Value;
@@ -75,8 +76,8 @@ impl<'a> Workload<'a> {
             .iter()
             .flat_map(|p| [p.cert.as_str(), p.key.as_str()])
             .filter(|n| n.starts_with('-'))
-            .map(|n| (n.trim_start_matches('-'), Takes::Value));
-        let pairs: Vec<(&str, Takes)> = pairs.collect();
+            .map(|n| (Flag::declared(n), Takes::Value));
+        let pairs: Vec<(Flag, Takes)> = pairs.collect();
         let budget = cmdline::expand::Budget::new();
         let containers = pod
             .containers(report)

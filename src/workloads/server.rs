@@ -19,6 +19,7 @@
 use super::cmdline::{CommandLine, Env, EnvValue, Setting, Takes, Val};
 use super::config_file::ConfigFile;
 use crate::dialect::{AddressForm, Dialect, Name};
+use crate::flag::{Flag, FlagName};
 use std::borrow::Cow;
 
 /// Where a server's TLS setting comes from.
@@ -49,30 +50,30 @@ pub(crate) struct MetricsServer<'a> {
     /// checked when the line was read).
     pub(crate) secure_from_env: bool,
     /// The dialect's secure flag (`None`: the binary has none).
-    pub(crate) secure_flag: Option<Name>,
+    pub(crate) secure_flag: Option<FlagName>,
     pub(crate) secure_default: bool,
     /// The certificate directory readings (flags, else env).
     pub(crate) cert_dirs: Vec<Setting<'a>>,
     /// The flag an injection may add (`None`: never add one).
-    pub(crate) inject_flag: Option<Name>,
+    pub(crate) inject_flag: Option<FlagName>,
     /// Flag names (no dashes) that configure this server: a wholly unknown
     /// token counts for W3 only in a container that names one (SPEC 13).
-    pub(crate) names: Vec<Name>,
+    pub(crate) names: Vec<FlagName>,
 }
 
 /// The flags the command-line reader must read for `d`, with how each
 /// takes its value.
-pub(crate) fn flags(d: &Dialect) -> impl Iterator<Item = (&str, Takes)> {
+pub(crate) fn flags(d: &Dialect) -> impl Iterator<Item = (Flag<'_>, Takes)> {
     d.value_flags()
         .map(|f| (f, Takes::Value))
-        .chain(d.secure_flag.iter().map(|f| (f.as_ref(), Takes::Bool)))
+        .chain(d.secure_flag.iter().map(|f| (f.flag(), Takes::Bool)))
 }
 
 /// Every reading of any of `names`, in the order of the names.
-fn readings<'a>(cmd: &CommandLine<'a>, names: &[Name]) -> Vec<Setting<'a>> {
+fn readings<'a>(cmd: &CommandLine<'a>, names: &[FlagName]) -> Vec<Setting<'a>> {
     names
         .iter()
-        .flat_map(|n| cmd.readings(n).iter().cloned())
+        .flat_map(|n| cmd.readings(n.flag()).iter().cloned())
         .collect()
 }
 
@@ -118,12 +119,12 @@ fn env_reading<'a>(cmd: &CommandLine<'a>, env: &Env<'a>, name: Option<&Name>) ->
 fn flags_else_file_else_env<'a>(
     cmd: &CommandLine<'a>,
     env: &Env<'a>,
-    names: &[Name],
+    names: &[FlagName],
     file: Option<&Setting<'static>>,
     var: Option<&Name>,
 ) -> Vec<Setting<'a>> {
     match file {
-        Some(file) if !names.iter().any(|n| cmd.mentions(n)) => vec![file.clone()],
+        Some(file) if !names.iter().any(|n| cmd.mentions(n.flag())) => vec![file.clone()],
         _ => flags_else_env(cmd, env, names, var),
     }
 }
@@ -132,10 +133,10 @@ fn flags_else_file_else_env<'a>(
 fn flags_else_env<'a>(
     cmd: &CommandLine<'a>,
     env: &Env<'a>,
-    names: &[Name],
+    names: &[FlagName],
     var: Option<&Name>,
 ) -> Vec<Setting<'a>> {
-    if names.iter().any(|n| cmd.mentions(n)) {
+    if names.iter().any(|n| cmd.mentions(n.flag())) {
         readings(cmd, names)
     } else {
         env_reading(cmd, env, var)
@@ -160,7 +161,7 @@ impl<'a> MetricsServer<'a> {
         let port: Vec<Setting<'a>> = d
             .port_flag
             .iter()
-            .flat_map(|p| cmd.readings(p).iter().cloned())
+            .flat_map(|p| cmd.readings(p.flag()).iter().cloned())
             .collect();
         // A port in its own flag makes the address a bare host.
         let form = match d.address_form {
@@ -169,7 +170,8 @@ impl<'a> MetricsServer<'a> {
         };
         let secure_names = d.secure_flag.as_slice();
         let secure = flags_else_env(cmd, env, secure_names, d.env.secure.as_ref());
-        let secure_from_env = !secure_names.iter().any(|n| cmd.mentions(n)) && !secure.is_empty();
+        let secure_from_env =
+            !secure_names.iter().any(|n| cmd.mentions(n.flag())) && !secure.is_empty();
         let cert_dirs = flags_else_file_else_env(
             cmd,
             env,
@@ -246,7 +248,7 @@ impl<'a> MetricsServer<'a> {
                 "drop --metrics-secure=false and mount a certificate with --metrics-cert-path"
                     .into()
             }
-            (Some(f), Some(_)) => format!("set --{f}=true and mount a certificate"),
+            (Some(f), Some(_)) => format!("set {}=true and mount a certificate", f.flag()),
             (None, _) => "configure the binary's own TLS".into(),
         }
     }

@@ -46,6 +46,7 @@ use super::server::MetricsServer;
 use crate::cluster::Lookups;
 use crate::context::Ctx;
 use crate::family::Controller;
+use crate::flag::{Flag, FlagName};
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::settings::{CertManagement, Settings};
@@ -65,7 +66,11 @@ const CONTROLLER_RUNTIME_CERT_DIR: &str = "/tmp/k8s-metrics-server/serving-certs
 
 /// The flags that show a binary knows `--metrics-cert-path` (SPEC 9,
 /// "Repairs the binary understands").
-const EVIDENCE_FLAGS: [&str; 3] = ["webhook-cert-path", "metrics-cert-name", "metrics-cert-key"];
+const EVIDENCE_FLAGS: [Flag<'static>; 3] = [
+    Flag::WEBHOOK_CERT_PATH,
+    Flag::METRICS_CERT_NAME,
+    Flag::METRICS_CERT_KEY,
+];
 
 /// A directory a container names for its metrics certificate.
 #[derive(Clone, Debug)]
@@ -136,7 +141,7 @@ pub(crate) struct Pod<'w, 'a> {
 
 fn named_dirs(c: &Container, wd: Option<&str>) -> Vec<NamedDir> {
     let mut out = Vec::new();
-    let first_known = |flag: &str, default: &str| {
+    let first_known = |flag: Flag, default: &str| {
         c.cmd
             .values(flag)
             .find_map(|s| s.known().map(str::to_string))
@@ -155,8 +160,8 @@ fn named_dirs(c: &Container, wd: Option<&str>) -> Vec<NamedDir> {
                 value: hit.written.to_string(),
                 path: hit.path.clone(),
                 files: vec![
-                    first_known("metrics-cert-name", "tls.crt"),
-                    first_known("metrics-cert-key", "tls.key"),
+                    first_known(Flag::METRICS_CERT_NAME, "tls.crt"),
+                    first_known(Flag::METRICS_CERT_KEY, "tls.key"),
                 ],
             });
         }
@@ -285,7 +290,7 @@ impl<'w, 'a> Pod<'w, 'a> {
 
     /// The webhook certificate directory, `None` when it cannot be known.
     fn webhook_dir(&self, cv: &CertView, s: &Settings) -> Option<String> {
-        match cv.c.cmd.value("webhook-cert-path") {
+        match cv.c.cmd.value(Flag::WEBHOOK_CERT_PATH) {
             Some(hit) => mounts::resolve(hit.known()?, cv.working_dir),
             None => mounts::clean(&s.webhook_cert_mount_path),
         }
@@ -478,7 +483,7 @@ fn x2(pod: &Pod, cv: &CertView, s: &Settings, report: &mut Report) {
     let Some(metrics) = pod.external_metrics(cv, s) else {
         return;
     };
-    let webhook_flag = cv.c.cmd.value("webhook-cert-path");
+    let webhook_flag = cv.c.cmd.value(Flag::WEBHOOK_CERT_PATH);
     if webhook_flag.is_none() && !cv.webhook_port {
         return;
     }
@@ -651,13 +656,13 @@ fn x3(
     let path = cv.c.path().clone();
     let evidence = kueue
         || named.is_some()
-        || ((EVIDENCE_FLAGS.iter().any(|f| cmd.mentions(f)) || opt_in)
+        || ((EVIDENCE_FLAGS.iter().any(|f| cmd.mentions(*f)) || opt_in)
             && cmd.appendable
             && inject_flag.is_some());
     // What to add: the mount, and the flag when the binary is not told the
     // directory.
     let add_flag = match &inject_flag {
-        Some(f) => format!(" and add --{f}={dir} to its args"),
+        Some(f) => format!(" and add {}={dir} to its args", f.flag()),
         None => String::new(),
     };
     if excepted(ctx, Rule::X3) {
@@ -686,7 +691,7 @@ fn x3(
             trigger: Trigger::X3,
             container: i,
             dir,
-            append_flag: inject_flag.map(|f| f.into_owned()),
+            append_flag: inject_flag.map(|f| f.flag().name().to_string()),
             path,
             why,
         });
@@ -725,7 +730,7 @@ fn x3_target(
     s: &Settings,
     kueue: bool,
     named: Option<&(String, &Mount, &Volume)>,
-) -> (String, Option<crate::dialect::Name>, String) {
+) -> (String, Option<FlagName>, String) {
     if let Some((dir, m, v)) = named {
         let lacks = format!(
             "its metrics certificate directory {dir} holds {} (volume {:?} at {}), not a mounted Secret,",
@@ -741,7 +746,7 @@ fn x3_target(
         cv.c.server.inject_flag.clone()
     };
     let lacks = match &flag {
-        Some(f) => format!("it has no --{f}"),
+        Some(f) => format!("it has no {}", f.flag()),
         None => "it has no metrics certificate directory".to_string(),
     };
     (x3_dir(pod, cv, s, kueue), flag, lacks)

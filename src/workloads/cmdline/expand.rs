@@ -357,6 +357,7 @@ impl<'t> Text<'t> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::flag::Flag;
     use crate::report::{FieldPath, Report};
     use crate::settings::Settings;
     use crate::view::Obj;
@@ -484,7 +485,7 @@ mod tests {
                 }
                 other => panic!("{other:?}"),
             }
-            let b: Vec<_> = line.booleans("metrics-secure").collect();
+            let b: Vec<_> = line.booleans(Flag::METRICS_SECURE).collect();
             assert_eq!(b.len(), 1);
             assert_eq!(b[0].value, None);
         });
@@ -502,7 +503,7 @@ mod tests {
                 env.get("A29999").unwrap().value,
                 Some(EnvValue::Unknown(_))
             ));
-            let s = line.value("metrics-bind-address").unwrap();
+            let s = line.value(Flag::METRICS_BIND_ADDRESS).unwrap();
             assert!(
                 matches!(&s.value, Val::Unknown(v) if v.len() == 1),
                 "{:?}",
@@ -573,7 +574,7 @@ mod tests {
                 json!({"command": ["sh", "-c", script], "env": [{"name": "ADDR", "value": addr}]});
             with_container(&c, |line, env| {
                 assert!(env.get("ADDR").unwrap().literal().is_some());
-                let s = line.value("metrics-bind-address").unwrap();
+                let s = line.value(Flag::METRICS_BIND_ADDRESS).unwrap();
                 s.known().map(str::to_string)
             })
         };
@@ -620,7 +621,7 @@ mod tests {
             let known = w.containers.iter().map(|c| {
                 c.cmd.unknown_tokens().is_empty()
                     && c.cmd
-                        .values("metrics-bind-address")
+                        .values(Flag::METRICS_BIND_ADDRESS)
                         .all(|s| s.known().is_some())
             });
             known.collect()
@@ -639,13 +640,13 @@ mod tests {
             "args": [format!("--metrics-bind-address=:{long}"), format!("--metrics-secure={refs}")],
         });
         with_container(&c, |line, _| {
-            let s = line.value("metrics-bind-address").unwrap();
+            let s = line.value(Flag::METRICS_BIND_ADDRESS).unwrap();
             let shown = s.shown();
             assert_eq!(
                 shown,
                 format!("--metrics-bind-address=:{}...", &long[..127])
             );
-            let b = line.value("metrics-secure").unwrap();
+            let b = line.value(Flag::METRICS_SECURE).unwrap();
             assert_eq!(
                 b.unseen(),
                 "$(V0), $(V1), $(V2), $(V3), $(V4), $(V5), $(V6), $(V7), 2 more"

@@ -29,6 +29,7 @@ pub(crate) mod shell;
 #[cfg(test)]
 mod tests;
 
+use crate::flag::Flag;
 use crate::report::{FieldPath, Report};
 use crate::rule::Rule;
 use crate::view::{List, Obj};
@@ -48,23 +49,23 @@ pub(crate) enum Takes {
 
 /// Every flag the SPEC names, with how it takes its value (the flags of the
 /// `certKeyPairs` setting are value flags too).
-pub(crate) const FLAGS: [(&str, Takes); 15] = [
-    ("metrics-bind-address", Takes::Value),
-    ("diagnostics-address", Takes::Value),
-    ("health-probe-bind-address", Takes::Value),
-    ("bind-address", Takes::Value),
-    ("metrics-cert-path", Takes::Value),
-    ("metrics-cert-name", Takes::Value),
-    ("metrics-cert-key", Takes::Value),
-    ("webhook-cert-path", Takes::Value),
-    ("tls-cert-file", Takes::Value),
-    ("tls-private-key-file", Takes::Value),
-    ("cert-file", Takes::Value),
-    ("key-file", Takes::Value),
-    ("metrics-secure", Takes::Bool),
-    ("insecure-diagnostics", Takes::Bool),
+pub(crate) const FLAGS: [(Flag<'static>, Takes); 15] = [
+    (Flag::METRICS_BIND_ADDRESS, Takes::Value),
+    (Flag::DIAGNOSTICS_ADDRESS, Takes::Value),
+    (Flag::HEALTH_PROBE_BIND_ADDRESS, Takes::Value),
+    (Flag::BIND_ADDRESS, Takes::Value),
+    (Flag::METRICS_CERT_PATH, Takes::Value),
+    (Flag::METRICS_CERT_NAME, Takes::Value),
+    (Flag::METRICS_CERT_KEY, Takes::Value),
+    (Flag::WEBHOOK_CERT_PATH, Takes::Value),
+    (Flag::TLS_CERT_FILE, Takes::Value),
+    (Flag::TLS_PRIVATE_KEY_FILE, Takes::Value),
+    (Flag::CERT_FILE, Takes::Value),
+    (Flag::KEY_FILE, Takes::Value),
+    (Flag::METRICS_SECURE, Takes::Bool),
+    (Flag::INSECURE_DIAGNOSTICS, Takes::Bool),
     // A manager's configuration file (SPEC 15).
-    ("config", Takes::Value),
+    (Flag::CONFIG, Takes::Value),
 ];
 
 /// The env vars the SPEC names.
@@ -225,15 +226,15 @@ pub(crate) struct CommandLine<'a> {
 }
 
 impl<'a> CommandLine<'a> {
-    /// Every reading of flag `name` (with or without dashes), empty values
-    /// included (an empty value means unset). A name the line was not read
-    /// for would silently read as absent, so in tests asking for one panics.
-    pub(crate) fn readings(&self, name: &str) -> &[Setting<'a>] {
-        let name = name.trim_start_matches('-');
+    /// Every reading of `flag`, empty values included (an empty value means
+    /// unset). A flag the line was not read for would silently read as
+    /// absent, so in tests asking for one panics.
+    pub(crate) fn readings(&self, flag: Flag) -> &[Setting<'a>] {
+        let name = flag.name();
         #[cfg(test)]
         assert!(
-            FLAGS.iter().any(|(f, _)| *f == name) || self.extra.iter().any(|f| f == name),
-            "the command line was not read for flag {name:?}: a misspelt name, or one missing from FLAGS"
+            FLAGS.iter().any(|(f, _)| f.name() == name) || self.extra.iter().any(|f| f == name),
+            "the command line was not read for flag {name:?}: one missing from FLAGS or from the extra flags"
         );
         self.readings
             .iter()
@@ -242,26 +243,26 @@ impl<'a> CommandLine<'a> {
     }
 
     /// The readings that set the flag (a non-empty value, known or not).
-    pub(crate) fn values(&self, name: &str) -> impl Iterator<Item = &Setting<'a>> {
-        self.readings(name)
+    pub(crate) fn values(&self, flag: Flag) -> impl Iterator<Item = &Setting<'a>> {
+        self.readings(flag)
             .iter()
             .filter(|s| !matches!(&s.value, Val::Known(v) if v.is_empty()))
     }
 
     /// The first reading that sets the flag.
-    pub(crate) fn value(&self, name: &str) -> Option<&Setting<'a>> {
-        self.values(name).next()
+    pub(crate) fn value(&self, flag: Flag) -> Option<&Setting<'a>> {
+        self.values(flag).next()
     }
 
     /// Whether the flag is written anywhere.
-    pub(crate) fn mentions(&self, name: &str) -> bool {
-        !self.readings(name).is_empty()
+    pub(crate) fn mentions(&self, flag: Flag) -> bool {
+        !self.readings(flag).is_empty()
     }
 
     /// A boolean flag's readings (values Go cannot parse were reported as
     /// `invalid` when the line was read, and are left out).
-    pub(crate) fn booleans(&self, name: &str) -> impl Iterator<Item = BoolReading<'_, 'a>> {
-        self.readings(name).iter().filter_map(|s| match &s.value {
+    pub(crate) fn booleans(&self, flag: Flag) -> impl Iterator<Item = BoolReading<'_, 'a>> {
+        self.readings(flag).iter().filter_map(|s| match &s.value {
             Val::Known(v) => parse_go_bool(v).map(|b| BoolReading {
                 value: Some(b),
                 setting: s,
@@ -506,16 +507,16 @@ fn val(text: Cow<'_, str>, plain: bool) -> (Val<'_>, Vec<String>) {
 
 /// A flag the policy reads: its name as the table spells it (static, so a
 /// reading keeps it without a copy) and how it takes its value.
-fn known_flag(name: &str, extra: &[(&str, Takes)]) -> Option<(Cow<'static, str>, Takes)> {
+fn known_flag(name: &str, extra: &[(Flag, Takes)]) -> Option<(Cow<'static, str>, Takes)> {
     FLAGS
         .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(n, t)| (Cow::Borrowed(*n), *t))
+        .find(|(f, _)| f.name() == name)
+        .map(|(f, t)| (Cow::Borrowed(f.name()), *t))
         .or_else(|| {
             extra
                 .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(n, t)| (Cow::Owned(n.to_string()), *t))
+                .find(|(f, _)| f.name() == name)
+                .map(|(f, t)| (Cow::Owned(f.name().to_string()), *t))
         })
 }
 
@@ -588,7 +589,7 @@ fn stops_flags(words: &[Word], k: usize, program: &mut Option<usize>) -> bool {
 fn read_flags<'a>(
     words: &[Word<'a>],
     lists: &Lists,
-    extra: &[(&str, Takes)],
+    extra: &[(Flag, Takes)],
     line: &mut CommandLine<'a>,
     report: &mut Report,
 ) {
@@ -700,7 +701,7 @@ fn expand_tokens<'a>(
 pub(crate) fn read<'a>(
     container: &Obj<'a>,
     pod: PodEnv<'_>,
-    extra: &[(&str, Takes)],
+    extra: &[(Flag, Takes)],
     budget: &Budget,
     report: &mut Report,
 ) -> (CommandLine<'a>, Env<'a>) {
@@ -713,7 +714,7 @@ pub(crate) fn read<'a>(
     let mut line = CommandLine::default();
     #[cfg(test)]
     {
-        line.extra = extra.iter().map(|(n, _)| n.to_string()).collect();
+        line.extra = extra.iter().map(|(f, _)| f.name().to_string()).collect();
     }
     let script = shell::invocation(&words).map(|inv| (inv.script, inv.shell.to_string()));
     line.script = script.is_some();
@@ -767,11 +768,11 @@ pub(crate) fn read<'a>(
 
 /// The flags of W3 (SPEC 13, "Unknown tokens"): a container that names one
 /// of them anywhere, even in a script the policy cannot read, fails closed.
-const W3_FLAGS: [&str; 4] = [
-    "metrics-bind-address",
-    "metrics-secure",
-    "diagnostics-address",
-    "insecure-diagnostics",
+const W3_FLAGS: [Flag<'static>; 4] = [
+    Flag::METRICS_BIND_ADDRESS,
+    Flag::METRICS_SECURE,
+    Flag::DIAGNOSTICS_ADDRESS,
+    Flag::INSECURE_DIAGNOSTICS,
 ];
 
 impl CommandLine<'_> {
@@ -789,19 +790,21 @@ impl CommandLine<'_> {
             written.push_str("...");
         }
         for flag in W3_FLAGS {
-            if !text.contains(flag) {
+            if !text.contains(flag.name()) {
                 continue;
             }
             let setting = Setting {
                 value: Val::Unknown(vec![unseen.clone()]),
                 written: Cow::Borrowed("<unread>"),
-                spelled: Cow::Owned(format!("--{flag}")),
+                spelled: Cow::Owned(flag.to_string()),
                 path: path.clone(),
                 ips: Vec::new(),
             };
-            match self.readings.iter_mut().find(|(n, _)| *n == flag) {
+            match self.readings.iter_mut().find(|(n, _)| *n == flag.name()) {
                 Some((_, r)) => r.push(setting),
-                None => self.readings.push((Cow::Borrowed(flag), vec![setting])),
+                None => self
+                    .readings
+                    .push((Cow::Borrowed(flag.name()), vec![setting])),
             }
         }
         self.unknown.push(UnknownToken {
@@ -816,14 +819,14 @@ impl CommandLine<'_> {
 /// is a command-line flag, any other NAME an environment variable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Source<'n> {
-    Flag(&'n str),
+    Flag(Flag<'n>),
     Env(&'n str),
 }
 
 impl<'n> Source<'n> {
     pub(crate) fn parse(name: &'n str) -> Source<'n> {
         if name.starts_with('-') {
-            Source::Flag(name.trim_start_matches('-'))
+            Source::Flag(Flag::declared(name))
         } else {
             Source::Env(name)
         }
@@ -832,7 +835,7 @@ impl<'n> Source<'n> {
     /// Where the container sets this source, if it does.
     pub(crate) fn lookup(&self, line: &CommandLine, env: &Env) -> Option<FieldPath> {
         match self {
-            Source::Flag(n) => line.value(n).map(|h| h.path.clone()),
+            Source::Flag(f) => line.value(*f).map(|h| h.path.clone()),
             Source::Env(n) => env.set(n).map(|v| v.path.clone()),
         }
     }
@@ -841,7 +844,7 @@ impl<'n> Source<'n> {
 impl fmt::Display for Source<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Source::Flag(n) => write!(f, "flag --{n}"),
+            Source::Flag(flag) => write!(f, "flag {flag}"),
             Source::Env(n) => write!(f, "env {n}"),
         }
     }

@@ -17,7 +17,7 @@ fn read_c(c: &Value, service_links: bool) -> (CommandLine<'_>, Env<'_>, Report) 
             namespace: "guestbook-system",
             name: "guestbook-controller-manager",
         },
-        &[("client-cert", super::Takes::Value)],
+        &[(Flag::declared("client-cert"), super::Takes::Value)],
         &budget,
         &mut r,
     );
@@ -27,7 +27,7 @@ fn read_c(c: &Value, service_links: bool) -> (CommandLine<'_>, Env<'_>, Report) 
 /// The readings of `flag` as `value@path` (unknown values as `?VAR`).
 fn readings_of(line: &CommandLine, flag: &str) -> String {
     let shown: Vec<String> = line
-        .readings(flag)
+        .readings(Flag::declared(flag))
         .iter()
         .map(|s| {
             let v = match &s.value {
@@ -252,7 +252,7 @@ fn flags_booleans_as_go_parses_them() {
         let c = json!({"command": ["/manager"], "args": args, "env": env()});
         let (l, _, r) = read_c(&c, false);
         let flag = args[0].split('=').next().unwrap();
-        let got: Vec<Option<bool>> = l.booleans(flag).map(|b| b.value).collect();
+        let got: Vec<Option<bool>> = l.booleans(Flag::declared(flag)).map(|b| b.value).collect();
         assert_eq!(got, expected, "{args:?}");
         let found: Vec<String> = r
             .violations
@@ -291,7 +291,10 @@ fn flags_unknown_tokens() {
 fn flags_cert_key_pair_flags_take_values() {
     let c = json!({"args": ["--client-cert", "/c/tls.crt"]});
     let (l, _, _) = read_c(&c, false);
-    assert_eq!(l.value("client-cert").unwrap().known(), Some("/c/tls.crt"));
+    assert_eq!(
+        l.value(Flag::declared("client-cert")).unwrap().known(),
+        Some("/c/tls.crt")
+    );
     assert_eq!(
         Source::parse("--client-cert")
             .lookup(&l, &Env::default())
@@ -963,14 +966,15 @@ fn shells_words_redirections_and_bounds() {
 }
 
 /// A flag the line was not read for reads as absent, which would turn a
-/// rule off silently: in tests, asking for one fails (issue: flag names as
-/// typed ids).
+/// rule off silently. The SPEC's flags are `Flag` constants (a misspelt one
+/// does not compile); any other name, as a test table or the settings give
+/// it, fails the test when the line was not read for it.
 #[test]
 #[should_panic(expected = "was not read for flag \"metrics-secure-typo\"")]
 fn a_misspelt_flag_name_fails_the_test() {
     let c = json!({"name": "manager", "args": ["--metrics-secure=false"]});
     let (line, _, _) = read_c(&c, true);
-    let _ = line.readings("metrics-secure-typo");
+    let _ = line.readings(Flag::declared("metrics-secure-typo"));
 }
 
 /// SPEC 13, "a name assigned anywhere in the script is unknown", in every
