@@ -562,6 +562,27 @@ fn read_cert_management(
     found
 }
 
+/// Whether a `certKeyPairs` name names something: a flag (`-NAME`, `--NAME`)
+/// needs a NAME without white space or `=`, an env var a name that is not blank.
+fn pair_name(name: &str, path: &FieldPath, report: &mut Report) -> bool {
+    let flag = name.strip_prefix('-').map(|n| n.trim_start_matches('-'));
+    let problem = match flag {
+        Some("") => "names no flag (a flag is -NAME or --NAME)",
+        Some(f) if f.contains('=') || f.chars().any(char::is_whitespace) => {
+            "is not a flag name (it holds '=' or white space)"
+        }
+        None if name.trim().is_empty() => "is blank (an env var name has no white space)",
+        _ => return true,
+    };
+    report.push(
+        Rule::Settings,
+        path.clone(),
+        ErrorType::Invalid,
+        format!("{name:?} {problem}"),
+    );
+    false
+}
+
 fn read_pairs(v: &Value, path: &FieldPath, report: &mut Report) -> Vec<CertKeyPair> {
     let Value::Array(items) = v else {
         report.type_invalid_for(
@@ -592,20 +613,26 @@ fn read_pairs(v: &Value, path: &FieldPath, report: &mut Report) -> Vec<CertKeyPa
                     report.push(Rule::Settings, p, ErrorType::Required, "must not be empty");
                     None
                 }
-                Some(v) => read_name(v, &p, report),
+                Some(v) => read_name(v, &p, report).filter(|n| pair_name(n, &p, report)),
             }
         };
         let (cert, key) = (field("cert"), field("key"));
         let (Some(cert), Some(key)) = (cert, key) else {
             continue;
         };
-        if cert == key {
+        // One or two dashes are the same flag (SPEC 9): `--a` and `-a` too.
+        let source = |n: &str| match n.strip_prefix('-') {
+            Some(flag) => (true, flag.trim_start_matches('-').to_string()),
+            None => (false, n.to_string()),
+        };
+        if source(&cert) == source(&key) {
             report.push(
                 Rule::Settings,
                 at,
                 ErrorType::Invalid,
                 format!(
-                    "cert and key are both {cert:?}; a pair names two different flags or env vars"
+                    "cert {cert:?} and key {key:?} name the same {}; a pair names two different flags or env vars (one or two dashes are the same flag)",
+                    if cert.starts_with('-') { "flag" } else { "env var" }
                 ),
             );
             continue;
@@ -1020,7 +1047,31 @@ mod tests {
                 json!({"certKeyPairs": [{"cert": "A", "key": "B"}, {"cert": "--cert", "key": "--cert"}]}),
                 "certKeyPairs[1]",
                 Invalid,
-                "cert and key are both \"--cert\"",
+                "cert \"--cert\" and key \"--cert\" name the same flag",
+            ),
+            (
+                json!({"certKeyPairs": [{"cert": "--client-cert", "key": "-client-cert"}]}),
+                "certKeyPairs[0]",
+                Invalid,
+                "name the same flag; a pair names two different flags or env vars (one or two dashes",
+            ),
+            (
+                json!({"certKeyPairs": [{"cert": "--", "key": "TLS_KEY"}]}),
+                "certKeyPairs[0].cert",
+                Invalid,
+                "\"--\" names no flag",
+            ),
+            (
+                json!({"certKeyPairs": [{"cert": "--client-cert=x", "key": "TLS_KEY"}]}),
+                "certKeyPairs[0].cert",
+                Invalid,
+                "is not a flag name",
+            ),
+            (
+                json!({"certKeyPairs": [{"cert": "TLS_CERT", "key": " "}]}),
+                "certKeyPairs[0].key",
+                Invalid,
+                "is blank",
             ),
             (
                 json!({"certKeyPairs": [{"cert": "A", "key": "B", "ca": "C"}]}),
