@@ -493,7 +493,9 @@ fn read_entry(i: usize, item: &Value, at: &FieldPath, report: &mut Report) -> Op
     if let Some(v) = get("env") {
         d.env = read_dialect_env(v, &at.child("env"), report).unwrap_or(d.env);
     }
-    if d.address_form == AddressForm::Host && d.port_flag.is_none() {
+    // Only when no portFlag is given: a given one that is refused has its
+    // own problem.
+    if d.address_form == AddressForm::Host && get("portFlag").is_none() {
         settings_problem(
             report,
             at.child("portFlag"),
@@ -588,6 +590,17 @@ mod tests {
         assert_eq!(
             problems(json!([{"secureDefault": false}])),
             ["metricsServers[0].images"]
+        );
+        // A refused portFlag is one problem, not also a missing one.
+        assert_eq!(
+            problems(
+                json!([{"images": ["quay.io/metallb/frr-k8s"], "addressForm": "host", "portFlag": "-p"}])
+            ),
+            ["metricsServers[0].portFlag"]
+        );
+        assert_eq!(
+            problems(json!([{"images": ["quay.io/metallb/frr-k8s"], "addressForm": "host"}])),
+            ["metricsServers[0].portFlag"]
         );
         assert_eq!(
             problems(json!([{"images": []}])),

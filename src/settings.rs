@@ -310,10 +310,17 @@ const TABLE: [Key; 16] = [
 /// `metricsCertSecretName`: a Secret name, or a list of names and globs
 /// whose first entry is a plain name (the Secret injection mounts).
 fn read_metrics_secret(s: &mut Settings, v: &Value, p: &FieldPath, r: &mut Report) {
+    // A glob's literal parts are checked as a name would be (each `*` read
+    // as one letter); the message quotes the entry as written.
     let secret_name = |name: &str, path: &FieldPath, r: &mut Report| {
-        if !is_dns1123_subdomain(name) {
+        if !is_dns1123_subdomain(&name.replace('*', "x")) {
+            let what = if name.contains('*') {
+                "is not a valid Secret name glob (with each * read as a letter, it must be"
+            } else {
+                "is not a valid Secret name (it must be"
+            };
             r.push(Rule::Settings, path.clone(), ErrorType::Invalid, format!(
-                "{name:?} is not a valid Secret name (a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters)"
+                "{name:?} {what} a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters)"
             ));
         }
     };
@@ -340,8 +347,7 @@ fn read_metrics_secret(s: &mut Settings, v: &Value, p: &FieldPath, r: &mut Repor
                     ));
                     continue;
                 }
-                // A glob's literal parts are checked as a name would be.
-                secret_name(&name.replace('*', "x"), &at, r);
+                secret_name(&name, &at, r);
                 patterns.push(name);
             }
             if let Some(first) = patterns.first() {
@@ -1018,6 +1024,12 @@ mod tests {
                 "metricsCertSecretName",
                 Invalid,
                 "\"Metrics_Cert\" is not a valid Secret name",
+            ),
+            (
+                json!({"metricsCertSecretName": ["metrics-server-cert", "*_bad"]}),
+                "metricsCertSecretName[1]",
+                Invalid,
+                "\"*_bad\" is not a valid Secret name glob",
             ),
             (
                 json!({"allowInsecureSkipVerify": true}),
