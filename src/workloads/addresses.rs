@@ -227,26 +227,36 @@ fn check_bind_address(c: &Container, report: &mut Report) {
     }
 }
 
-/// Whether a literal env value of the container spells flag `name`
-/// (`--name` or `-name`, as a word).
-fn env_text_names(c: &Container, flag: Flag) -> bool {
+/// Whether the text of the container's `command`, `args` or a literal env
+/// value spells flag `name` (`--name` or `-name`, as a word): a shell script
+/// that assigns the flag to a variable (`A='--metrics-secure=false'; exec
+/// /manager $A`) or an env value a script expands names it, though no token
+/// is read as the flag.
+fn text_names(c: &Container, flag: Flag) -> bool {
     let name = flag.name();
-    let Some(env) = c.at.obj.get("env").and_then(serde_json::Value::as_array) else {
-        return false;
-    };
-    env.iter()
-        .filter_map(|e| e.get("value").and_then(serde_json::Value::as_str))
-        .any(|v| {
-            v.match_indices(name).any(|(k, _)| {
-                let before = &v[..k];
-                let after = &v[k + name.len()..];
-                before.ends_with('-')
-                    && after
-                        .chars()
-                        .next()
-                        .is_none_or(|ch| matches!(ch, '=' | ' ' | '\t' | '\n' | '"' | '\''))
-            })
+    let spells = |v: &str| {
+        v.match_indices(name).any(|(k, _)| {
+            let before = &v[..k];
+            let after = &v[k + name.len()..];
+            before.ends_with('-')
+                && after
+                    .chars()
+                    .next()
+                    .is_none_or(|ch| matches!(ch, '=' | ' ' | '\t' | '\n' | '"' | '\'' | ';'))
         })
+    };
+    let strings = |key: &str| {
+        c.at.obj
+            .get(key)
+            .and_then(serde_json::Value::as_array)
+            .into_iter()
+            .flatten()
+    };
+    strings("command")
+        .chain(strings("args"))
+        .filter_map(serde_json::Value::as_str)
+        .chain(strings("env").filter_map(|e| e.get("value").and_then(serde_json::Value::as_str)))
+        .any(spells)
 }
 
 /// The flags whose presence makes a wholly unknown token count for W3
@@ -488,12 +498,13 @@ fn check_container(c: &Container, host_network: bool, report: &mut Report) {
             .chain(server.names.iter().map(FlagName::flag))
     };
     // A container "names" a W3 flag on its command line, or in the text of
-    // an env value (a script's `$FLAGS` the reading could not expand, past
-    // a bound, is an unknown token whose flags are in that text), or through
+    // its command, args or an env value (a script's variable that holds the
+    // flags, or a `$FLAGS` the reading could not expand past a bound, is an
+    // unknown token whose flags are in that text), or through
     // its dialect's env or configuration file (`METRICS_ADDR` is read as
     // --metrics-bind-address, SPEC 14).
     let named = names().any(|f| c.cmd.mentions(f))
-        || names().any(|f| env_text_names(c, f))
+        || names().any(|f| text_names(c, f))
         || !server.bind.is_empty()
         || !server.secure.is_empty();
     let unknown = named.then(|| c.cmd.unknown_tokens().first()).flatten();
@@ -1112,8 +1123,11 @@ mod tests {
             ("exec /manager --metrics-bind-address=:8080 --metrics-secure=false", "W3@args[0]"),
             ("set -e; exec /manager --metrics-bind-address=\"$POD_IP:8080\" --metrics-secure=false", "W3@args[0]"),
             ("GOGC=50 /manager --metrics-bind-address=${METRICS_HOST}:8080 --metrics-secure=false", "W3@args[0]"),
-            ("/manager --metrics-bind-address=$ADDR --metrics-secure=false", "W3@args[0]"),
-            ("ADDR=127.0.0.1:8080; /manager --metrics-bind-address=$ADDR --metrics-secure=false", "W3@args[0]"),
+            // An unquoted unknown `$ADDR` may split into further words, which
+            // may set any flag: diagnostics too (SPEC 13, "Unknown tokens").
+            ("/manager --metrics-bind-address=$ADDR --metrics-secure=false", "W3@args[0] W3@args[0]"),
+            ("/manager --metrics-bind-address=\"$ADDR\" --metrics-secure=false", "W3@args[0]"),
+            ("ADDR=127.0.0.1:8080; /manager --metrics-bind-address=$ADDR --metrics-secure=false", "W3@args[0] W3@args[0]"),
             ("/manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false # --metrics-bind-address=:8080", ""),
             ("/manager --metrics-bind-address='$LISTEN' --metrics-secure=false", "W4@args[0] W3@args[0]"),
             ("/manager --metrics-bind-address=127.0.0.1:8080 --metrics-secure=false && echo done", ""),
@@ -1191,6 +1205,18 @@ mod tests {
             // A script that cannot be read, naming a W3 flag.
             (sh(), "exec /manager --metrics-bind-address=':8080 --metrics-secure=false".into(),
              "exec /manager --metrics-bind-address=':8080' --metrics-secure=true".into(), false),
+            // A variable the script assigns holds the flags (SPEC 13: unknown),
+            // split by the shell into words the binary reads as flags.
+            (sh(), "A='--metrics-secure=false --metrics-bind-address=:8443'; exec /manager $A".into(),
+             "exec /manager --metrics-secure=false --metrics-bind-address=127.0.0.1:8443".into(), false),
+            (sh(), "export FLAGS='--metrics-bind-address=:8443 --metrics-secure=false'; exec /manager $FLAGS".into(),
+             "export GOGC=50; exec /manager --metrics-bind-address=:8443".into(), false),
+            // An unquoted unknown value splits into further words: here
+            // `--metrics-secure=false --metrics-bind-address=:8443`.
+            (sh(), "A='false --metrics-bind-address=:8443'; exec /manager --metrics-secure=$A".into(),
+             "A='false --metrics-bind-address=:8443'; exec /manager --metrics-secure=\"$A\"".into(), false),
+            (sh(), "exec /manager --metrics-bind-address $METRICS_ADDR".into(),
+             "exec /manager --metrics-bind-address \"$METRICS_ADDR\"".into(), true),
         ];
         for (command, rejected, accepted, env_from) in cases {
             let (found, details) = w3_through(command.clone(), &rejected, env_from);

@@ -55,7 +55,8 @@
 //!   braces, is one unknown word. Every reading is linear in the script.
 
 use super::expand::{
-    marker, may_hold_marker, Binding, Undefined, IP_CLOSE, IP_OPEN, UNKNOWN_CLOSE, UNKNOWN_OPEN,
+    marker, may_hold_marker, Binding, Text, Undefined, IP_CLOSE, IP_OPEN, UNKNOWN_CLOSE,
+    UNKNOWN_OPEN,
 };
 use std::collections::HashSet;
 
@@ -811,6 +812,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
             bodies: Vec::new(),
             words: self.budget.words,
             brace_work: self.budget.braces,
+            split: None,
         };
         let mut i = 0;
         while i < chars.len() {
@@ -834,7 +836,15 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
         let c = s[i];
         let next = s.get(i + 1).copied();
         Ok(match c {
-            UNKNOWN_OPEN | IP_OPEN => lx.copy_marker(i),
+            // A value the kubelet put into the script: unknown, it may hold
+            // white space the shell splits at.
+            UNKNOWN_OPEN => {
+                let end = lx.copy_marker(i);
+                let name: String = s[i + 1..end.saturating_sub(1)].iter().collect();
+                lx.may_split(&name);
+                end
+            }
+            IP_OPEN => lx.copy_marker(i),
             ' ' | '\t' => {
                 lx.end_word();
                 i + 1
@@ -873,7 +883,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
                 end + 1
             }
             '"' => self.double_quoted(lx, i, scope)?,
-            '`' => backquote(lx, i)?,
+            '`' => backquote(lx, i, false)?,
             '$' => self.dollar(lx, i, false, scope)?,
             '{' | '}' | ',' => {
                 lx.push(c, lx.dialect.braces);
@@ -912,7 +922,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
                     }
                 },
                 Some('$') => k = self.dollar(lx, k, true, scope)?,
-                Some('`') => k = backquote(lx, k)?,
+                Some('`') => k = backquote(lx, k, true)?,
                 Some(UNKNOWN_OPEN | IP_OPEN) => k = lx.copy_marker(k),
                 Some(q) => {
                     lx.push(q, false);
@@ -943,14 +953,14 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
                 } else if let Some(p) = positional_name(&body) {
                     positional(lx, p, quoted, scope);
                 } else {
-                    lx.unknown(&format!("${{{body}}}"));
+                    lx.unknown_value(&format!("${{{body}}}"), quoted);
                 }
                 Ok(end + 1)
             }
             Some('(') => {
                 let end = closing(s, i + 2, '(', ')').ok_or(Unreadable::Quote)?;
                 let body: String = s[i + 2..end].iter().collect();
-                lx.unknown(&format!("$({body})"));
+                lx.unknown_value(&format!("$({body})"), quoted);
                 Ok(end + 1)
             }
             Some(n) if n.is_ascii_alphabetic() || n == '_' => {
@@ -980,7 +990,7 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
     /// Expands `$NAME`.
     fn name(&self, lx: &mut Lexer, name: &str, quoted: bool, scope: &Scope) {
         if scope.assigns(name) {
-            return lx.unknown(name);
+            return lx.unknown_value(name, quoted);
         }
         match (self.lookup)(name) {
             Some(Binding::Text(t)) => lx.expansion(t, quoted),
@@ -988,8 +998,11 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
                 let mut m = String::new();
                 b.render(name, &mut m);
                 lx.push_str(&m);
+                if *b == Binding::Unknown && !quoted {
+                    lx.may_split(name);
+                }
             }
-            None if self.undefined.is_unknown(name) => lx.unknown(name),
+            None if self.undefined.is_unknown(name) => lx.unknown_value(name, quoted),
             // Undefined: stays as written, as `$(NAME)` does (SPEC 9).
             None => {
                 lx.push('$', false);
@@ -1009,7 +1022,7 @@ fn positional_name(body: &str) -> Option<char> {
 /// Expands a positional parameter (`0`-`9`, `@`, `*`, `#`).
 fn positional(lx: &mut Lexer, p: char, quoted: bool, scope: &Scope) {
     let Some(ops) = scope.positional else {
-        return lx.unknown(&format!("${p}"));
+        return lx.unknown_value(&format!("${p}"), quoted);
     };
     let params = ops.get(1..).unwrap_or(&[]);
     match p {
@@ -1061,7 +1074,7 @@ fn closing(s: &[char], from: usize, open: char, close: char) -> Option<usize> {
 }
 
 /// A backquoted command substitution at `i`: unknown.
-fn backquote(lx: &mut Lexer, i: usize) -> Result<usize, Unreadable> {
+fn backquote(lx: &mut Lexer, i: usize, quoted: bool) -> Result<usize, Unreadable> {
     let s = lx.s;
     let mut k = i + 1;
     loop {
@@ -1073,7 +1086,7 @@ fn backquote(lx: &mut Lexer, i: usize) -> Result<usize, Unreadable> {
         }
     }
     let body: String = s[i..=k.min(s.len() - 1)].iter().collect();
-    lx.unknown(&body);
+    lx.unknown_value(&body, quoted);
     Ok(k + 1)
 }
 
@@ -1211,6 +1224,9 @@ struct Lexer<'s> {
     words: usize,
     /// The brace-expansion work so far (see [`MAX_BRACE_WORK`]).
     brace_work: usize,
+    /// The word being read holds an unquoted unknown expansion: the wholly
+    /// unknown word (a marker) that follows it ([`Lexer::may_split`]).
+    split: Option<String>,
 }
 
 impl Lexer<'_> {
@@ -1234,8 +1250,34 @@ impl Lexer<'_> {
         self.push_str(&m);
     }
 
+    /// An expansion whose value is unknown ([`Lexer::may_split`] when
+    /// unquoted).
+    fn unknown_value(&mut self, what: &str, quoted: bool) {
+        self.unknown(what);
+        if !quoted {
+            self.may_split(what);
+        }
+    }
+
+    /// After an unquoted expansion whose value is (partly) unknown: the
+    /// shell splits it into fields (SPEC 9, "as a POSIX shell splits them"),
+    /// so it may hold further words, each wholly unknown (SPEC 13, "Unknown
+    /// tokens"): `--metrics-secure=$A` with `A='false --metrics-bind-address=:8443'`
+    /// is two arguments. The word that holds the expansion is read whole,
+    /// and one wholly unknown word follows it, except for an assignment's
+    /// value or a redirection's target, which the shell does not split.
+    fn may_split(&mut self, what: &str) {
+        if self.split.is_some() || self.drop_next || is_assignment(&self.word) {
+            return;
+        }
+        let mut m = String::new();
+        marker(UNKNOWN_OPEN, what, UNKNOWN_CLOSE, &mut m);
+        self.split = Some(m);
+    }
+
     /// The value of an expansion: in double quotes as it is, else split
-    /// into fields at white space (a marker never holds white space).
+    /// into fields at white space (a marker never holds white space, but
+    /// the value it stands for may: [`Lexer::may_split`]).
     fn expansion(&mut self, text: &str, quoted: bool) {
         if quoted {
             return self.push_str(text);
@@ -1246,6 +1288,9 @@ impl Lexer<'_> {
             } else {
                 self.push(c, false);
             }
+        }
+        if let Some(first) = Text(text).unknown().first() {
+            self.may_split(first);
         }
     }
 
@@ -1336,6 +1381,7 @@ impl Lexer<'_> {
         }
         let word = std::mem::take(&mut self.word);
         let active = std::mem::take(&mut self.active);
+        let split = self.split.take();
         self.started = false;
         if std::mem::take(&mut self.drop_next) {
             if let Some(strip) = self.heredoc_next.take() {
@@ -1349,6 +1395,7 @@ impl Lexer<'_> {
         } else {
             braces(word, &active, &mut self.cmd, &mut self.brace_work);
         }
+        self.cmd.extend(split);
         self.words += self.cmd.len() - before;
     }
 

@@ -819,6 +819,53 @@ fn shells_brace_expansion() {
     );
 }
 
+/// SPEC 9, "split into words as a POSIX shell splits them": an unquoted
+/// expansion whose value is unknown may split into further words, each
+/// wholly unknown (SPEC 13, "Unknown tokens"); quoted, an assignment's value
+/// or a redirection's target, it does not.
+#[test]
+fn shells_unquoted_unknown_values_may_split() {
+    let env_from = json!([{"configMapRef": {"name": "manager-config"}}]);
+    let tokens = |script: &str| {
+        let c = json!({"command": ["sh", "-c"], "args": [script], "envFrom": env_from});
+        let (l, _, _) = read_c(&c, false);
+        let unknown: Vec<String> = l
+            .unknown_tokens()
+            .iter()
+            .map(|u| u.vars.join(","))
+            .collect();
+        (readings_of(&l, "metrics-secure"), unknown.join(" "))
+    };
+    assert_eq!(
+        tokens("exec /manager --metrics-secure=$A"),
+        ("?A@args[0]".into(), "A".into())
+    );
+    assert_eq!(
+        tokens("exec /manager --metrics-secure=`cat /flags`"),
+        (
+            "?`cat\u{a0}/flags`@args[0]".into(),
+            "`cat\u{a0}/flags`".into()
+        )
+    );
+    // A value the kubelet put into the script (`$(A)`, from envFrom): the
+    // shell splits it too.
+    assert_eq!(
+        tokens("exec /manager --metrics-secure=$(A)"),
+        ("?A@args[0]".into(), "A".into())
+    );
+    for script in [
+        "exec /manager --metrics-secure=\"$A\"",
+        "A=$B; exec /manager --metrics-secure=\"$A\"",
+        "exec /manager --metrics-secure=\"$A\" >/var/log/$B",
+    ] {
+        assert_eq!(
+            tokens(script),
+            ("?A@args[0]".into(), String::new()),
+            "{script}"
+        );
+    }
+}
+
 #[test]
 fn shells_undefined_names_and_assignments() {
     // envFrom: every undefined name may be defined.
