@@ -1215,8 +1215,8 @@ mod tests {
             // `--metrics-secure=false --metrics-bind-address=:8443`.
             (sh(), "A='false --metrics-bind-address=:8443'; exec /manager --metrics-secure=$A".into(),
              "A='false --metrics-bind-address=:8443'; exec /manager --metrics-secure=\"$A\"".into(), false),
-            (sh(), "exec /manager --metrics-bind-address $METRICS_ADDR".into(),
-             "exec /manager --metrics-bind-address \"$METRICS_ADDR\"".into(), true),
+            (sh(), "exec /manager --metrics-bind-address $METRICS_ADDR --metrics-secure=true".into(),
+             "exec /manager --metrics-bind-address \"$METRICS_ADDR\" --metrics-secure=true".into(), true),
         ];
         for (command, rejected, accepted, env_from) in cases {
             let (found, details) = w3_through(command.clone(), &rejected, env_from);

@@ -93,8 +93,28 @@ fn env_reading<'a>(cmd: &CommandLine<'a>, env: &Env<'a>, name: Option<&Name>) ->
             ips: Vec::new(),
         }];
     }
+    // An `env` launcher sets it over the container's env (the last wins).
+    if let Some((_, s)) = cmd
+        .launcher_env
+        .iter()
+        .rev()
+        .find(|(n, _)| n == name.as_ref())
+    {
+        return vec![s.clone()];
+    }
     let Some(var) = env.set(name) else {
-        return Vec::new();
+        // Not in `env`: an `envFrom` ConfigMap or Secret may hold it.
+        return env
+            .from_may_define(name)
+            .map(|path| Setting {
+                value: Val::Unknown(vec![name.to_string()]),
+                written: Cow::Borrowed("(envFrom)"),
+                spelled: Cow::Owned(format!("env {name}")),
+                path: path.clone(),
+                ips: Vec::new(),
+            })
+            .into_iter()
+            .collect();
     };
     let (value, written) = match &var.value {
         Some(EnvValue::Literal(v)) => (Val::Known(v.clone()), v.clone()),
@@ -430,6 +450,97 @@ mod tests {
         let old = json!({"name": "manager", "image": "example.com/operator:v1", "args": ["--metrics-bind-addr=:8080", "--metrics-secure=false"]});
         let (found, ..) = run(old, json!([]), json!({}));
         assert_eq!(found, [f("W3", "args[0]")]);
+    }
+
+    /// `envFrom` may define the dialect's env vars (SPEC 9: unknown), unless
+    /// its prefix rules them out.
+    #[test]
+    fn w3_env_from_may_set_the_dialect_env() {
+        let manager = |env_from: Value, args: Value| {
+            json!({"name": "manager", "image": "example.com/operator:v1", "args": args,
+                   "envFrom": env_from})
+        };
+        let cm = |prefix: Option<&str>| {
+            let mut e = json!({"configMapRef": {"name": "manager-config"}});
+            if let Some(p) = prefix {
+                e["prefix"] = json!(p);
+            }
+            json!([e])
+        };
+        // METRICS_SECURE may be false.
+        for env_from in [cm(None), cm(Some("METRICS_")), cm(Some(""))] {
+            let (found, _, details, _) = run(
+                manager(env_from.clone(), json!(["--metrics-bind-address=:8443"])),
+                json!([]),
+                json!({}),
+            );
+            assert_eq!(found, [f("W3", "args[0]")], "{env_from}");
+            assert!(details[0].contains("env METRICS_SECURE"), "{details:?}");
+        }
+        // METRICS_ADDR may be any address.
+        let (found, ..) = run(
+            manager(cm(None), json!(["--metrics-secure=false"])),
+            json!([]),
+            json!({}),
+        );
+        assert_eq!(found, [f("W3", "envFrom[0]")]);
+        // Fixed: the flags win over env; a prefix that cannot spell the
+        // names; env that sets them.
+        for c in [
+            manager(
+                cm(None),
+                json!(["--metrics-bind-address=:8443", "--metrics-secure=true"]),
+            ),
+            manager(cm(Some("APP_")), json!(["--metrics-bind-address=:8443"])),
+            manager(cm(Some("APP_")), json!(["--metrics-secure=false"])),
+        ] {
+            let (found, ..) = run(c.clone(), json!([]), json!({}));
+            assert!(found.is_empty(), "{c}: {found:?}");
+        }
+        let mut set = manager(cm(None), json!(["--metrics-bind-address=:8443"]));
+        set["env"] = json!([{"name": "METRICS_SECURE", "value": "true"}]);
+        let (found, ..) = run(set, json!([]), json!({}));
+        assert!(found.is_empty(), "{found:?}");
+    }
+
+    /// An `env` launcher sets the program's env: its `NAME=value` words are
+    /// read like the container's env (over it), as the dialect reads env.
+    #[test]
+    fn w3_env_launcher_sets_the_dialect_env() {
+        let launched = |command: Value| {
+            json!({"name": "manager", "image": "example.com/operator:v1", "command": command,
+                   "args": ["--metrics-bind-address=:8443"],
+                   "env": [{"name": "METRICS_SECURE", "value": "true"}]})
+        };
+        for command in [
+            json!(["env", "METRICS_SECURE=false", "/manager"]),
+            json!([
+                "tini",
+                "--",
+                "env",
+                "-u",
+                "X",
+                "METRICS_SECURE=false",
+                "/manager"
+            ]),
+            json!(["env", "METRICS_SECURE=true", "METRICS_SECURE=0", "/manager"]),
+        ] {
+            let (found, _, details, _) = run(launched(command.clone()), json!([]), json!({}));
+            assert_eq!(found, [f("W3", "args[0]")], "{command}");
+            assert!(
+                details[0].contains("env METRICS_SECURE"),
+                "{command}: {details:?}"
+            );
+        }
+        // Fixed: the launcher turns TLS on, or sets nothing the dialect reads.
+        for command in [
+            json!(["env", "METRICS_SECURE=true", "/manager"]),
+            json!(["env", "GOGC=50", "/manager"]),
+            json!(["/manager", "METRICS_SECURE=false"]),
+        ] {
+            let (found, ..) = run(launched(command.clone()), json!([]), json!({}));
+            assert!(found.is_empty(), "{command}: {found:?}");
+        }
     }
 
     /// OpenShift's cluster-ingress-operator and node-readiness-controller

@@ -214,6 +214,10 @@ pub(crate) struct CommandLine<'a> {
     /// when it cannot be read): the binary it starts reads those from its env
     /// with values the policy cannot know.
     pub(crate) script_assigns: Option<(FieldPath, shell::Assigns)>,
+    /// The env vars an `env` launcher sets for the program (`env
+    /// METRICS_SECURE=false /manager`), in order, each read like a flag's
+    /// value: name and reading.
+    pub(crate) launcher_env: Vec<(String, Setting<'a>)>,
     /// Whether a flag appended to `args` is read by every parser: no
     /// positional argument or `--` after the program name (Go's `flag` stops
     /// there), no unknown token, no shell script.
@@ -329,9 +333,23 @@ pub(crate) struct Env<'a> {
     vars: Vec<EnvVar<'a>>,
     /// Name -> index of its last entry.
     last: HashMap<&'a str, usize>,
+    /// The `envFrom` entries: their `prefix` (`""` when none) and path.
+    from: Vec<(&'a str, FieldPath)>,
 }
 
 impl<'a> Env<'a> {
+    /// The first `envFrom` entry that may define `name` (its prefix begins
+    /// the name), when `env` does not set it: the value is unknown (SPEC 9).
+    pub(crate) fn from_may_define(&self, name: &str) -> Option<&FieldPath> {
+        if self.set(name).is_some() {
+            return None;
+        }
+        self.from
+            .iter()
+            .find(|(prefix, _)| name.starts_with(prefix))
+            .map(|(_, path)| path)
+    }
+
     /// The entry for `name` (the last one when repeated).
     pub(crate) fn get(&self, name: &str) -> Option<&EnvVar<'a>> {
         self.last.get(name).map(|&i| &self.vars[i])
@@ -367,6 +385,20 @@ fn read_env<'a>(
     report: &mut Report,
 ) -> (Env<'a>, HashMap<&'a str, Binding<'a>>) {
     let mut env = Env::default();
+    if let Some(serde_json::Value::Array(from)) = container.get("envFrom") {
+        let path = container.path_of("envFrom");
+        env.from = from
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                let prefix = f
+                    .get("prefix")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("");
+                (prefix, path.index(i))
+            })
+            .collect();
+    }
     let mut bindings: HashMap<&'a str, Binding<'a>> = HashMap::new();
     let Some(list) = container.list("env", report) else {
         return (env, bindings);
@@ -716,6 +748,7 @@ pub(crate) fn read<'a>(
     {
         line.extra = extra.iter().map(|(f, _)| f.name().to_string()).collect();
     }
+    line.launcher_env = launcher_env(&words, &lists);
     let script = shell::invocation(&words).map(|inv| (inv.script, inv.shell.to_string()));
     line.script = script.is_some();
     let mut unread = None;
@@ -764,6 +797,27 @@ pub(crate) fn read<'a>(
         line.unreadable_script(path, why, &text);
     }
     (line, env)
+}
+
+/// The `NAME=value` words of an `env` launcher, read as the env of the
+/// program it runs.
+fn launcher_env<'a>(words: &[Word<'a>], lists: &Lists) -> Vec<(String, Setting<'a>)> {
+    shell::launcher_assignments(words)
+        .into_iter()
+        .filter_map(|k| {
+            let w = &words[k];
+            let (name, value) = w.text.split_once('=')?;
+            let (value, ips) = val(Cow::Owned(value.to_string()), w.plain);
+            let setting = Setting {
+                value,
+                written: w.written.clone(),
+                spelled: Cow::Owned(format!("env {name}")),
+                path: token_path(lists, w.at),
+                ips,
+            };
+            Some((name.to_string(), setting))
+        })
+        .collect()
 }
 
 /// The flags of W3 (SPEC 13, "Unknown tokens"): a container that names one

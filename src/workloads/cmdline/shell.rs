@@ -409,6 +409,31 @@ fn shell_at<T: AsRef<str>>(tokens: &[T], at: usize) -> Option<Invocation<'_>> {
     (saw_c && i < tokens.len()).then_some(Invocation { shell, script: i })
 }
 
+/// The indices of the `NAME=value` words an `env` launcher sets for the
+/// program it runs (`env METRICS_SECURE=false /manager`), before the program.
+pub(crate) fn launcher_assignments<T: AsRef<str>>(tokens: &[T]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(t) = tokens.get(i) {
+        let Some(w) = WRAPPERS
+            .iter()
+            .find(|w| w.names.contains(&base(t.as_ref())))
+        else {
+            break;
+        };
+        let mut split = Vec::new();
+        let next = skip_wrapper(w, tokens, i, &mut split);
+        if w.assignments {
+            out.extend((i + 1..next).filter(|&k| is_assignment(tokens[k].as_ref())));
+        }
+        if !split.is_empty() || next <= i {
+            break;
+        }
+        i = next;
+    }
+    out
+}
+
 /// The index of the program a container's command line runs, past any
 /// launchers (`tini --`, `env X=1`, `gosu USER`); `None` when only launchers
 /// are there, or when `env -S` splits the program out of one token (not a
