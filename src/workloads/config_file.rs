@@ -256,12 +256,44 @@ pub(crate) fn read(
     report: &mut Report,
 ) -> Option<ConfigFile> {
     let flag = cmd.value(Flag::CONFIG)?;
+    // A relative path is read from the working directory; without
+    // `workingDir`, from the image's WORKDIR, which the policy cannot see:
+    // `/`, Kubebuilder's (`--config=controller_manager_config.yaml` beside a
+    // `subPath` mount at `/controller_manager_config.yaml`).
     let file = mounts::resolve(
         flag.known()?,
-        container.get("workingDir").and_then(Value::as_str),
+        Some(
+            container
+                .get("workingDir")
+                .and_then(Value::as_str)
+                .unwrap_or("/"),
+        ),
     )?;
     let (name, key) = source(container, pod_spec, &file, report)?;
     let items = lookups.list(LookupKind::ConfigMap, namespace, (Rule::W3, &flag.path))?;
+    if !items
+        .iter()
+        .any(|cm| cm.pointer("/metadata/name").and_then(Value::as_str) == Some(name))
+    {
+        // The pod waits for the ConfigMap, whose file is never judged when
+        // it comes: its metrics address is unknown (fail closed).
+        return Some(ConfigFile {
+            bind_address: Some(Setting {
+                value: Val::Unknown(vec![format!(
+                    "ConfigMap {name:?}, which does not exist yet"
+                )]),
+                written: Cow::Borrowed("(file not yet written)"),
+                spelled: Cow::Owned(format!(
+                    "metrics.bindAddress in ConfigMap {name:?} key {key:?}"
+                )),
+                path: flag.path.clone(),
+                ips: Vec::new(),
+            }),
+            cert_dir: None,
+            mode: None,
+            controller: None,
+        });
+    }
     let text = text_of(&items, name, &key)?;
     let origin = format!("ConfigMap {name:?} key {key:?}");
     parse(&text, &origin, &flag.path)
@@ -513,6 +545,84 @@ internalCertManagement:
             std::fs::read_to_string("test_data/workloads/kueue-manager-config-file.json").unwrap();
         let mut req = serde_json::from_str(&text).unwrap();
         crate::review::review_with(&mut req, &s, Some(&cluster))
+    }
+
+    /// The Kueue manager of `kueue_review`, its request edited first, with
+    /// its ConfigMap (holding `config`) in the cluster, or none.
+    fn kueue_review_edited(
+        config: Option<&str>,
+        settings: serde_json::Value,
+        edit: impl Fn(&mut Value),
+    ) -> crate::report::Verdict {
+        use crate::cluster::fake::FakeCluster;
+        let configmaps = config.map_or_else(Vec::new, |c| {
+            vec![
+                serde_json::json!({"metadata": {"name": "kueue-manager-config"},
+                "data": {"controller_manager_config.yaml": c}}),
+            ]
+        });
+        let cluster = FakeCluster::default()
+            .with(LookupKind::ConfigMap, "kueue-system", configmaps)
+            .with(LookupKind::Certificate, "kueue-system", vec![]);
+        let s = crate::review::validate_settings(&settings).expect("valid settings");
+        let text =
+            std::fs::read_to_string("test_data/workloads/kueue-manager-config-file.json").unwrap();
+        let mut req: Value = serde_json::from_str(&text).unwrap();
+        edit(&mut req);
+        let mut req = serde_json::from_value(req).unwrap();
+        crate::review::review_with(&mut req, &s, Some(&cluster))
+    }
+
+    /// A relative `--config` without `workingDir` is read from `/`
+    /// (Kubebuilder v3's `--config=controller_manager_config.yaml`); a
+    /// ConfigMap that does not exist yet holds an unknown address (its file
+    /// is never judged when it comes).
+    #[test]
+    fn w3_fails_closed_on_a_configuration_file_it_cannot_read_yet() {
+        let settings =
+            serde_json::json!({"crossObjectChecks": true, "metricsSecureDefault": false});
+        let config = KUEUE.replace(":8443", ":8080");
+        let relative = |req: &mut Value| {
+            req["object"]["spec"]["template"]["spec"]["containers"][0]["args"][0] =
+                serde_json::json!("--config=controller_manager_config.yaml");
+        };
+        let v = kueue_review_edited(Some(&config), settings.clone(), relative);
+        assert_eq!(
+            rules(&v),
+            [(
+                "W3".to_string(),
+                "spec.template.spec.containers[0].args[0]".to_string()
+            )]
+        );
+        // Elsewhere than `/`: the file is not at the mount, nothing is read.
+        let v = kueue_review_edited(Some(&config), settings.clone(), |req| {
+            relative(req);
+            req["object"]["spec"]["template"]["spec"]["containers"][0]["workingDir"] =
+                serde_json::json!("/app");
+        });
+        assert!(v.report.violations.is_empty(), "{:?}", v.report.violations);
+        // The ConfigMap does not exist yet.
+        let v = kueue_review_edited(None, settings.clone(), |_| {});
+        assert_eq!(
+            rules(&v),
+            [(
+                "W3".to_string(),
+                "spec.template.spec.containers[0].args[0]".to_string()
+            )]
+        );
+        let detail = &v.report.violations[0].detail;
+        assert!(
+            detail.contains("ConfigMap \"kueue-manager-config\", which does not exist yet"),
+            "{detail}"
+        );
+        // Fixed: the flag on the command line wins over the file.
+        let v = kueue_review_edited(None, settings, |req| {
+            let args = &mut req["object"]["spec"]["template"]["spec"]["containers"][0]["args"];
+            args.as_array_mut()
+                .unwrap()
+                .push(serde_json::json!("--metrics-bind-address=127.0.0.1:8080"));
+        });
+        assert!(v.report.violations.is_empty(), "{:?}", v.report.violations);
     }
 
     fn rules(v: &crate::report::Verdict) -> Vec<(String, String)> {
