@@ -57,7 +57,7 @@ pub(crate) fn review<'a>(
     let Some(spec) = object.obj("spec", report) else {
         return;
     };
-    let selected = selected_namespaces(&spec, report);
+    let selected = selected_namespaces(&spec);
     let system = kind.node_scrape
         || CONTROL_PLANE_NAMESPACES.contains(&own_namespace)
         || selected
@@ -245,7 +245,10 @@ pub(crate) fn review_class_source(object: &Obj, ctx: &Ctx, report: &mut Report) 
 /// The namespaces of the scraped targets when `namespaceSelector` names
 /// them (`matchNames`); `Some([])` when it selects any. `None` means the
 /// monitor's own namespace.
-fn selected_namespaces<'a>(spec: &Obj<'a>, report: &mut Report) -> Option<Vec<&'a str>> {
+fn selected_namespaces<'a>(spec: &Obj<'a>) -> Option<Vec<&'a str>> {
+    // Read only to phrase advice (which Service `serverName` may name, and
+    // whether to suggest one): not type-checked (SPEC 2).
+    let report = &mut Report::new();
     let sel = spec.obj("namespaceSelector", report)?;
     let names = sel.list("matchNames", report).map(|l| l.strs(report));
     if sel.bool("any", report) == Some(true) {
