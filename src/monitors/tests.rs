@@ -993,7 +993,10 @@ fn server_name_advice_without_lookups_names_no_service() {
         );
     }
     // Read only to phrase the advice: not type-checked (SPEC 2).
-    for sel in [json!({"matchNames": "kueue-prod", "any": "yes"}), json!("team-a")] {
+    for sel in [
+        json!({"matchNames": "kueue-prod", "any": "yes"}),
+        json!("team-a"),
+    ] {
         let (f, d) = suggestion(sel.clone());
         assert_eq!(
             f,

@@ -597,13 +597,38 @@ fn x3_why(
     why
 }
 
+/// What X3's advice asks about the Secret at `dir`: to mount `secret`
+/// there, or nothing when a metrics Secret is mounted there already (only
+/// the flag is missing).
+enum X3Mount<'s> {
+    Mount(&'s str),
+    Mounted(&'s str),
+}
+
+impl X3Mount<'_> {
+    /// `" and mount Secret ... at DIR (...)"`, or `" (Secret ... is mounted there)"`.
+    fn and_mount(&self, dir: &str) -> String {
+        match self {
+            X3Mount::Mount(secret) => format!(
+                " and mount Secret {secret:?} read-only at {dir} (Secret {secret:?} must exist before the pod can start)"
+            ),
+            X3Mount::Mounted(secret) => format!(" (Secret {secret:?} is mounted there already)"),
+        }
+    }
+}
+
 /// What to do when the policy injects nothing for X3: the container `c`
-/// needs Secret `secret` at `dir`.
-fn x3_advice(c: &Container, dir: &str, secret: &str) -> String {
+/// needs its certificates at `dir`.
+fn x3_advice(c: &Container, dir: &str, mount: &X3Mount) -> String {
     let (server, cmd) = (&c.server, &c.cmd);
+    let and_mount = mount.and_mount(dir);
     if server.inject_flag.is_none() {
+        let from = match mount {
+            X3Mount::Mount(secret) => format!("Secret {secret:?} mounted read-only at {dir} (Secret {secret:?} must exist before the pod can start)"),
+            X3Mount::Mounted(secret) => format!("{dir}, where Secret {secret:?} is mounted"),
+        };
         format!(
-            "{} names no flag the policy may add, so it injected nothing: configure the binary to read its serving certificate from Secret {secret:?} mounted read-only at {dir} (Secret {secret:?} must exist before the pod can start)",
+            "{} names no flag the policy may add, so it injected nothing: configure the binary to read its serving certificate from {from}, or, if it reads it from flags of its own, declare the binary in metricsServers (certDirFlags)",
             server.dialect()
         )
     } else if !cmd.appendable {
@@ -612,10 +637,14 @@ fn x3_advice(c: &Container, dir: &str, secret: &str) -> String {
         } else {
             "an argument appended after a positional argument, `--` or a token the policy cannot read is not read as a flag by Go's flag package"
         };
-        format!("{why}, so the policy injected nothing: add --metrics-cert-path={dir} to the binary's flags and mount Secret {secret:?} read-only at {dir} (Secret {secret:?} must exist before the pod can start)")
+        format!("{why}, so the policy injected nothing: add --metrics-cert-path={dir} to the binary's flags{and_mount}")
     } else {
+        let both = match mount {
+            X3Mount::Mount(_) => "both",
+            X3Mount::Mounted(_) => "it",
+        };
         format!(
-        "the policy adds --metrics-cert-path only to a binary that shows it knows the flag (it passes --webhook-cert-path, --metrics-cert-name or --metrics-cert-key), so it injected nothing: once the binary supports it, add --metrics-cert-path={dir} and mount Secret {secret:?} read-only at {dir} (Secret {secret:?} must exist before the pod can start), or annotate the workload {INJECT_ANNOTATION}: \"true\" to let the policy add both"
+        "the policy adds --metrics-cert-path only to a binary that shows it knows the flag (it passes --webhook-cert-path, --metrics-cert-name or --metrics-cert-key), so it injected nothing: once the binary supports it, add --metrics-cert-path={dir}{and_mount}, or annotate the workload {INJECT_ANNOTATION}: \"true\" to let the policy add {both}; if the binary serves its metrics certificate from flags of its own, declare it in metricsServers (certDirFlags, injectFlag: \"\")"
     )
     }
 }
@@ -665,12 +694,22 @@ fn x3(
         Some(f) => format!(" and add {}={dir} to its args", f.flag()),
         None => String::new(),
     };
+    // A metrics Secret mounted at the directory already: only the flag.
+    let mount = match pod.metrics_secret_mount(cv, s) {
+        Some((m, mounted)) if mounts::clean(m.mount_path).as_deref() == Some(dir.as_str()) => {
+            X3Mount::Mounted(mounted)
+        }
+        _ => X3Mount::Mount(secret),
+    };
     if excepted(ctx, Rule::X3) {
-        report.required(
-            Rule::X3,
-            path,
-            format!("{why}; mount Secret {secret:?} read-only at {dir}{add_flag}"),
-        );
+        let fix = match &mount {
+            X3Mount::Mount(_) => format!("mount Secret {secret:?} read-only at {dir}{add_flag}"),
+            X3Mount::Mounted(m) => format!(
+                "{} (Secret {m:?} is mounted there already)",
+                add_flag.trim_start_matches(" and ")
+            ),
+        };
+        report.required(Rule::X3, path, format!("{why}; {fix}"));
         return;
     }
     // SPEC 14, "No mount of a Secret nothing writes": with lookups, a new
@@ -697,7 +736,7 @@ fn x3(
         });
         return;
     }
-    let advice = x3_advice(cv.c, &dir, secret);
+    let advice = x3_advice(cv.c, &dir, &mount);
     x3_finding(mode, path, format!("{why}; {advice}"), report);
 }
 

@@ -556,6 +556,29 @@ fn x3_without_evidence_names_the_flag_to_add() {
     assert_eq!(findings(&r), vec![f("X3", C0)]);
 }
 
+/// Without evidence, and a Secret one of metricsCertSecretName's globs
+/// matches already mounted at a directory: the advice asks only for the
+/// flag, naming that Secret (not the first entry, which is not mounted).
+#[test]
+fn x3_advice_for_a_mounted_glob_secret_asks_only_for_the_flag() {
+    let obj = deployment(
+        json!({"volumes": [webhook_volume(), secret_volume("m", "other-metrics-server-cert")],
+        "containers": [manager(json!(["--metrics-bind-address=:8443"]), json!([webhook_mount(), mount("m", "/srv/x")]))]}),
+    );
+    let s = settings(json!({"certManagement": "external",
+        "metricsCertSecretName": ["metrics-server-cert", "*-metrics-server-cert"]}));
+    let (r, m) = run(obj, &s);
+    assert!(m.is_none());
+    assert_eq!(findings(&r), vec![f("X3", C0)]);
+    let d = &r.violations[0].detail;
+    assert!(
+        d.contains("add --metrics-cert-path=/srv/x (Secret \"other-metrics-server-cert\" is mounted there already)")
+            && d.contains("to let the policy add it;")
+            && !d.contains("Secret \"metrics-server-cert\""),
+        "{d}"
+    );
+}
+
 #[test]
 fn x3_invalid_metrics_secure_is_reported_once() {
     let obj = deployment(json!({"volumes": [webhook_volume()],
