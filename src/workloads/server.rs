@@ -105,7 +105,7 @@ fn env_reading<'a>(cmd: &CommandLine<'a>, env: &Env<'a>, name: Option<&Name>) ->
     let Some(var) = env.set(name) else {
         // Not in `env`: an `envFrom` ConfigMap or Secret may hold it.
         return env
-            .from_may_define(name)
+            .env_from_may_define(name)
             .map(|path| Setting {
                 value: Val::Unknown(vec![name.to_string()]),
                 written: Cow::Borrowed("(envFrom)"),

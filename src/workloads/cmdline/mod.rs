@@ -340,7 +340,7 @@ pub(crate) struct Env<'a> {
 impl<'a> Env<'a> {
     /// The first `envFrom` entry that may define `name` (its prefix begins
     /// the name), when `env` does not set it: the value is unknown (SPEC 9).
-    pub(crate) fn from_may_define(&self, name: &str) -> Option<&FieldPath> {
+    pub(crate) fn env_from_may_define(&self, name: &str) -> Option<&FieldPath> {
         if self.set(name).is_some() {
             return None;
         }
@@ -743,12 +743,14 @@ pub(crate) fn read<'a>(
     };
     let (env, bindings) = read_env(container, pod, undefined, budget, report);
     let (lists, mut words) = expand_tokens(container, &bindings, undefined, budget, report);
-    let mut line = CommandLine::default();
+    let mut line = CommandLine {
+        launcher_env: launcher_env(&words, &lists),
+        ..CommandLine::default()
+    };
     #[cfg(test)]
     {
         line.extra = extra.iter().map(|(f, _)| f.name().to_string()).collect();
     }
-    line.launcher_env = launcher_env(&words, &lists);
     let script = shell::invocation(&words).map(|inv| (inv.script, inv.shell.to_string()));
     line.script = script.is_some();
     let mut unread = None;
