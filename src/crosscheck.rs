@@ -175,10 +175,11 @@ pub(crate) fn r2_issued(
             Rule::R2,
             &r.path,
             format!(
-                // The negation right after the Secret: a warning cut to its
-                // room keeps both.
-                "Secret {:?} ({}): no cert-manager Certificate in namespace {namespace:?} \
-                 writes it, so nothing issues or renews it; {hint}",
+                // What is wrong first, the Secret's name in it: a warning
+                // cut to its room (long names) keeps "no Certificate writes
+                // Secret ..." and the hint.
+                "no cert-manager Certificate writes Secret {:?} ({}) in namespace \
+                 {namespace:?}, so nothing issues or renews it; {hint}",
                 r.secret, r.holds
             ),
         );
@@ -457,7 +458,7 @@ mod tests {
             r.warnings
         );
         assert!(r.warnings[0].detail.starts_with(
-            "Secret \"metrics-server-cert\" (CA): no cert-manager Certificate in namespace \"kueue-system\" writes it"
+            "no cert-manager Certificate writes Secret \"metrics-server-cert\" (CA) in namespace \"kueue-system\""
         ));
         assert!(r.warnings[0]
             .detail

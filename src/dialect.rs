@@ -195,11 +195,43 @@ impl Dialects {
         let Some(name) = image.map(image_name) else {
             return &self.default;
         };
+        let spellings = spellings(name);
         self.declared
             .iter()
-            .find(|d| d.images.iter().any(|g| glob_matches(g, name)))
+            .find(|d| {
+                d.images
+                    .iter()
+                    .any(|g| spellings.iter().any(|n| glob_matches(g, n)))
+            })
             .unwrap_or(&self.default)
     }
+}
+
+/// The spellings of one Docker Hub image the kubelet pulls alike: as
+/// written, in full (`docker.io/library/busybox`, `docker.io/acme/exporter`)
+/// and familiar (`busybox`, `acme/exporter`); `index.docker.io` is
+/// `docker.io`. A glob written in one of them matches the others, so an
+/// image cannot leave its declared dialect by its spelling.
+fn spellings(name: &str) -> Vec<String> {
+    let mut out = vec![name.to_string()];
+    let (first, rest) = name.split_once('/').unwrap_or(("", name));
+    let is_registry = first.contains(['.', ':']) || first == "localhost";
+    let path = match first {
+        "docker.io" | "index.docker.io" => rest,
+        _ if is_registry => return out,
+        _ => name,
+    };
+    let full = match path.contains('/') {
+        true => format!("docker.io/{path}"),
+        false => format!("docker.io/library/{path}"),
+    };
+    let familiar = path.strip_prefix("library/").unwrap_or(path).to_string();
+    for n in [full, familiar] {
+        if !out.contains(&n) {
+            out.push(n);
+        }
+    }
+    out
 }
 
 /// The keys of a `metricsServers` entry.
@@ -681,5 +713,58 @@ mod tests {
             None
         );
         assert_eq!(dialects.for_image(None).entry, None);
+    }
+
+    /// A Docker Hub image cannot leave its declared dialect by its spelling:
+    /// the kubelet pulls `acme/exporter`, `docker.io/acme/exporter` and
+    /// `index.docker.io/acme/exporter` alike (`busybox` is
+    /// `docker.io/library/busybox`).
+    #[test]
+    fn docker_hub_spellings_select_the_same_dialect() {
+        let mut r = Report::new();
+        for globs in [
+            json!(["docker.io/acme/exporter"]),
+            json!(["acme/exporter"]),
+            json!(["docker.io/acme/*"]),
+        ] {
+            let declared = read(
+                &json!([{"images": globs, "secureDefault": false}]),
+                &FieldPath::root(),
+                &mut r,
+            );
+            let dialects = Dialects {
+                declared,
+                default: Dialect::default_with(true),
+            };
+            for image in [
+                "acme/exporter:v1",
+                "docker.io/acme/exporter:v1",
+                "index.docker.io/acme/exporter@sha256:00",
+            ] {
+                assert_eq!(
+                    dialects.for_image(Some(image)).entry,
+                    Some(0),
+                    "{globs} {image}"
+                );
+            }
+            assert_eq!(
+                dialects.for_image(Some("quay.io/acme/exporter:v1")).entry,
+                None,
+                "{globs}"
+            );
+        }
+        let declared = read(
+            &json!([{"images": ["docker.io/library/busybox"], "secureDefault": false}]),
+            &FieldPath::root(),
+            &mut r,
+        );
+        let dialects = Dialects {
+            declared,
+            default: Dialect::default_with(true),
+        };
+        for image in ["busybox", "library/busybox:1.36", "docker.io/busybox"] {
+            assert_eq!(dialects.for_image(Some(image)).entry, Some(0), "{image}");
+        }
+        assert!(r.violations.is_empty(), "{r:?}");
     }
 }
