@@ -60,7 +60,8 @@ load common
 @test "settings: certKeyPairs entries need a distinct cert and key" {
   refuse_settings '{"certKeyPairs":[{"cert":"","key":"TLS_KEY"}]}' "certKeyPairs[0].cert: Required value: must not be empty"
   refuse_settings '{"certKeyPairs":[{"cert":"--tls-cert"}]}' "certKeyPairs[0].key: Required value: must not be empty"
-  refuse_settings '{"certKeyPairs":[{"cert":"--a","key":"--b"},{"cert":"TLS","key":"TLS"}]}' "certKeyPairs[1]" "cert and key are both"
+  refuse_settings '{"certKeyPairs":[{"cert":"--a","key":"--b"},{"cert":"TLS","key":"TLS"}]}' "certKeyPairs[1]" "name the same env var"
+  refuse_settings '{"certKeyPairs":[{"cert":"--client-cert","key":"-client-cert"}]}' "certKeyPairs[0]" "one or two dashes are the same flag"
 }
 
 @test "settings: a value of the wrong JSON type is refused, naming the key" {
