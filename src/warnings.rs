@@ -45,6 +45,8 @@ const PATHS_SHOWN: usize = 4;
 const INDICES_SHOWN: usize = 8;
 /// The longest exception reason quoted.
 const REASON_SHOWN: usize = 80;
+/// The rank of the warnings left out first (see `Item::rank`).
+const LOWEST_RANK: u8 = 2;
 
 /// One warning's words before they are shaped: `[<rule>] [excepted
 /// (<reason>): ]<path>: <text>`.
@@ -106,7 +108,7 @@ impl Item {
     fn rank_of(rule: Rule) -> u8 {
         match rule {
             Rule::X1 | Rule::X2 | Rule::X3 | Rule::W5 => 1,
-            _ => 2,
+            _ => LOWEST_RANK,
         }
     }
 
@@ -367,8 +369,11 @@ fn within_total(shaped: Vec<(u8, Rule, String)>) -> Vec<String> {
     }
     // Room for the closing note (its rule ids are bounded by Rule::ALL).
     let budget = MAX_TOTAL - MAX_WARNING;
-    let mut order: Vec<usize> = (0..shaped.len()).collect();
-    order.sort_by_key(|&i| shaped[i].0); // stable: document order within a rank
+    // By rank (0 first, `Item::rank`), in document order within a rank:
+    // one pass per rank.
+    let ranks = &shaped;
+    let order =
+        (0..=LOWEST_RANK).flat_map(|rank| (0..ranks.len()).filter(move |&i| ranks[i].0 == rank));
     let mut keep = vec![false; shaped.len()];
     let mut used = 0;
     for i in order {

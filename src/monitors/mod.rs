@@ -205,12 +205,8 @@ fn cross_check<'a>(
 
 /// `spec.*SDConfigs[i]`: their own client settings (SPEC 10, see [`sd`]).
 fn sd_configs(spec: &Obj, kind: &ScrapeKind, ctx: &Ctx, report: &mut Report) {
-    let mut keys: Vec<&String> = spec
-        .map
-        .keys()
-        .filter(|k| k.ends_with("SDConfigs"))
-        .collect();
-    keys.sort();
+    // In the object's own order (serde_json keeps it: `preserve_order`).
+    let keys = spec.map.keys().filter(|k| k.ends_with("SDConfigs"));
     for key in keys {
         let Some(list) = spec.list(key, report) else {
             continue;

@@ -386,18 +386,18 @@ fn fields_per_kind() {
             &[],
         ),
         (
-            "ScrapeConfig SD tlsConfig: M1, M3, M7",
+            "ScrapeConfig SD tlsConfig: M1, M3, M7 (in the object's order)",
             "ScrapeConfig",
             json!({"kubernetesSDConfigs": [{"role": "Pod", "tlsConfig": {"insecureSkipVerify": true, "maxVersion": "TLS11"}}],
                    "httpSDConfigs": [{"url": "https://sd", "tlsConfig": {"ca": {"secret": {"name": "a", "key": "k"}, "configMap": {"name": "b", "key": "k"}}}}]}),
             no(),
             &[
-                ("M3", "spec.httpSDConfigs[0].tlsConfig.ca.configMap"),
                 (
                     "M1",
                     "spec.kubernetesSDConfigs[0].tlsConfig.insecureSkipVerify",
                 ),
                 ("M7", "spec.kubernetesSDConfigs[0].tlsConfig.maxVersion"),
+                ("M3", "spec.httpSDConfigs[0].tlsConfig.ca.configMap"),
             ],
         ),
     ]);
