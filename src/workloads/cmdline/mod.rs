@@ -339,9 +339,10 @@ pub(crate) struct Env<'a> {
 
 impl<'a> Env<'a> {
     /// The first `envFrom` entry that may define `name` (its prefix begins
-    /// the name), when `env` does not set it: the value is unknown (SPEC 9).
+    /// the name), when `env` has no entry for it (an entry wins over
+    /// `envFrom`, even an empty one): the value is unknown (SPEC 9).
     pub(crate) fn env_from_may_define(&self, name: &str) -> Option<&FieldPath> {
-        if self.set(name).is_some() {
+        if self.get(name).is_some() {
             return None;
         }
         self.from
