@@ -55,6 +55,8 @@ pub(crate) struct ConfigFile {
     pub(crate) mode: Option<CertManagement>,
     /// The family controller whose Configuration it is, if any.
     pub(crate) controller: Option<Controller>,
+    /// Its ConfigMap does not exist yet: `bind_address` is unknown.
+    pub(crate) missing: bool,
 }
 
 /// The ConfigMap and key that hold `file`, from the container's mounts:
@@ -238,6 +240,7 @@ fn parse(text: &str, origin: &str, at: &FieldPath) -> Option<ConfigFile> {
             cert_dir,
             mode,
             controller,
+            missing: false,
         });
     };
     let _ = yaml::read(text, &mut budget, &mut |_| {}, &mut each);
@@ -292,6 +295,7 @@ pub(crate) fn read(
             cert_dir: None,
             mode: None,
             controller: None,
+            missing: true,
         });
     }
     let text = text_of(&items, name, &key)?;
@@ -615,6 +619,18 @@ internalCertManagement:
             detail.contains("ConfigMap \"kueue-manager-config\", which does not exist yet"),
             "{detail}"
         );
+        // Where TLS is on, the unknown address is not an exposure, and X3
+        // (functional) does not judge a file that does not exist yet.
+        for s in [
+            serde_json::json!({"crossObjectChecks": true}),
+            serde_json::json!({"crossObjectChecks": true, "certManagement": "external"}),
+        ] {
+            let v = kueue_review_edited(None, s.clone(), |_| {});
+            assert!(
+                v.report.violations.is_empty() && v.report.warnings.is_empty(),
+                "{s}: {v:?}"
+            );
+        }
         // Fixed: the flag on the command line wins over the file.
         let v = kueue_review_edited(None, settings, |req| {
             let args = &mut req["object"]["spec"]["template"]["spec"]["containers"][0]["args"];

@@ -20,6 +20,7 @@ use super::cmdline::{CommandLine, Env, EnvValue, Setting, Takes, Val};
 use super::config_file::ConfigFile;
 use crate::dialect::{AddressForm, Dialect, Name};
 use crate::flag::{Flag, FlagName};
+use crate::report::FieldPath;
 use std::borrow::Cow;
 
 /// Where a server's TLS setting comes from.
@@ -77,21 +78,36 @@ fn readings<'a>(cmd: &CommandLine<'a>, names: &[FlagName]) -> Vec<Setting<'a>> {
         .collect()
 }
 
+/// Where a container's readings come from: its command line and env, and
+/// whether what `envFrom` may hold counts.
+struct Sources<'s, 'a> {
+    cmd: &'s CommandLine<'a>,
+    env: &'s Env<'a>,
+    /// SPEC 13: a name `envFrom` may define is unknown, but counts only in a
+    /// container that configures its metrics server somewhere else (a flag,
+    /// an env var, its file), as a wholly unknown token counts for W3 only
+    /// in one that names a W3 flag: every container with `envFrom` is not a
+    /// metrics server.
+    env_from: bool,
+}
+
 /// An env var read as a flag reading: unknown when the container's shell
 /// script assigns it (`export METRICS_SECURE=false; exec /manager`), as the
 /// binary it starts reads it.
-fn env_reading<'a>(cmd: &CommandLine<'a>, env: &Env<'a>, name: Option<&Name>) -> Vec<Setting<'a>> {
+fn env_reading<'a>(src: &Sources<'_, 'a>, name: Option<&Name>) -> Vec<Setting<'a>> {
     let Some(name) = name else {
         return Vec::new();
     };
+    let unknown = |written: &'static str, path: &FieldPath| Setting {
+        value: Val::Unknown(vec![name.to_string()]),
+        written: Cow::Borrowed(written),
+        spelled: Cow::Owned(format!("env {name}")),
+        path: path.clone(),
+        ips: Vec::new(),
+    };
+    let cmd = src.cmd;
     if let Some((path, _)) = cmd.script_assigns.as_ref().filter(|(_, a)| a.name(name)) {
-        return vec![Setting {
-            value: Val::Unknown(vec![name.to_string()]),
-            written: Cow::Borrowed("(set by the shell script)"),
-            spelled: Cow::Owned(format!("env {name}")),
-            path: path.clone(),
-            ips: Vec::new(),
-        }];
+        return vec![unknown("(set by the shell script)", path)];
     }
     // An `env` launcher sets it over the container's env (the last wins).
     if let Some((_, s)) = cmd
@@ -102,19 +118,12 @@ fn env_reading<'a>(cmd: &CommandLine<'a>, env: &Env<'a>, name: Option<&Name>) ->
     {
         return vec![s.clone()];
     }
-    let Some(var) = env.set(name) else {
+    let Some(var) = src.env.set(name) else {
         // Not in `env`: an `envFrom` ConfigMap or Secret may hold it.
-        return env
-            .env_from_may_define(name)
-            .map(|path| Setting {
-                value: Val::Unknown(vec![name.to_string()]),
-                written: Cow::Borrowed("(envFrom)"),
-                spelled: Cow::Owned(format!("env {name}")),
-                path: path.clone(),
-                ips: Vec::new(),
-            })
-            .into_iter()
-            .collect();
+        return match src.env.env_from_may_define(name) {
+            Some(path) if src.env_from => vec![unknown("(envFrom)", path)],
+            _ => Vec::new(),
+        };
     };
     let (value, written) = match &var.value {
         Some(EnvValue::Literal(v)) => (Val::Known(v.clone()), v.clone()),
@@ -137,30 +146,61 @@ fn env_reading<'a>(cmd: &CommandLine<'a>, env: &Env<'a>, name: Option<&Name>) ->
 /// Flag readings, else the configuration file's, else the env var's (SPEC
 /// 15: a flag on the command line wins over the file, as in the binaries).
 fn flags_else_file_else_env<'a>(
-    cmd: &CommandLine<'a>,
-    env: &Env<'a>,
+    src: &Sources<'_, 'a>,
     names: &[FlagName],
     file: Option<&Setting<'static>>,
     var: Option<&Name>,
 ) -> Vec<Setting<'a>> {
     match file {
-        Some(file) if !names.iter().any(|n| cmd.mentions(n.flag())) => vec![file.clone()],
-        _ => flags_else_env(cmd, env, names, var),
+        Some(file) if !names.iter().any(|n| src.cmd.mentions(n.flag())) => vec![file.clone()],
+        _ => flags_else_env(src, names, var),
     }
 }
 
 /// Flag readings, else the env var's.
 fn flags_else_env<'a>(
-    cmd: &CommandLine<'a>,
-    env: &Env<'a>,
+    src: &Sources<'_, 'a>,
     names: &[FlagName],
     var: Option<&Name>,
 ) -> Vec<Setting<'a>> {
-    if names.iter().any(|n| cmd.mentions(n.flag())) {
-        readings(cmd, names)
+    if names.iter().any(|n| src.cmd.mentions(n.flag())) {
+        readings(src.cmd, names)
     } else {
-        env_reading(cmd, env, var)
+        env_reading(src, var)
     }
+}
+
+/// Whether the container configures its metrics server in dialect `d`
+/// anywhere but `envFrom`: a flag of the dialect, one of its env vars (in
+/// `env`, from an `env` launcher or assigned by a script), or a
+/// configuration file that gives the address.
+fn configures(d: &Dialect, cmd: &CommandLine, env: &Env, config: Option<&ConfigFile>) -> bool {
+    let flags = d
+        .bind_address_flags
+        .iter()
+        .chain(&d.secure_flag)
+        .chain(d.cert_dir_flags.iter())
+        .chain(&d.port_flag);
+    let vars = [&d.env.bind_address, &d.env.secure, &d.env.cert_dir];
+    flags.into_iter().any(|f| cmd.mentions(f.flag()))
+        || vars.into_iter().flatten().any(|n| {
+            env.get(n).is_some()
+                || cmd.launcher_env.iter().any(|(k, _)| k == n.as_ref())
+                || cmd.script_assigns.as_ref().is_some_and(|(_, a)| a.name(n))
+        })
+        || config.is_some_and(|c| c.bind_address.is_some() && !c.missing)
+}
+
+/// Whether readings `secure` of the secure setting may turn TLS on: one is
+/// true or unknown, or there is none and `default` is secure.
+fn may_be_secure(secure: &[Setting], default: bool) -> bool {
+    if secure.is_empty() {
+        return default;
+    }
+    secure.iter().any(|s| match s.known() {
+        Some(v) => super::cmdline::parse_go_bool(v) != Some(false),
+        None => true,
+    })
 }
 
 impl<'a> MetricsServer<'a> {
@@ -171,11 +211,25 @@ impl<'a> MetricsServer<'a> {
         env: &Env<'a>,
         config: Option<&ConfigFile>,
     ) -> MetricsServer<'a> {
-        let bind = flags_else_file_else_env(
+        let src = Sources {
             cmd,
             env,
+            env_from: configures(d, cmd, env, config),
+        };
+        let secure_names = d.secure_flag.as_slice();
+        let secure = flags_else_env(&src, secure_names, d.env.secure.as_ref());
+        let secure_from_env =
+            !secure_names.iter().any(|n| cmd.mentions(n.flag())) && !secure.is_empty();
+        // A file that does not exist yet gives an unknown address: it
+        // matters only where TLS may be off (W3), not to X3 (SPEC 15 and Part
+        // three: fail closed for exposure, silent for function).
+        let file_bind = config
+            .filter(|c| !c.missing || !may_be_secure(&secure, d.secure_default))
+            .and_then(|c| c.bind_address.as_ref());
+        let bind = flags_else_file_else_env(
+            &src,
             &d.bind_address_flags,
-            config.and_then(|c| c.bind_address.as_ref()),
+            file_bind,
             d.env.bind_address.as_ref(),
         );
         let port: Vec<Setting<'a>> = d
@@ -188,13 +242,8 @@ impl<'a> MetricsServer<'a> {
             AddressForm::HostPort if !port.is_empty() && !bind.is_empty() => AddressForm::Host,
             form => form,
         };
-        let secure_names = d.secure_flag.as_slice();
-        let secure = flags_else_env(cmd, env, secure_names, d.env.secure.as_ref());
-        let secure_from_env =
-            !secure_names.iter().any(|n| cmd.mentions(n.flag())) && !secure.is_empty();
         let cert_dirs = flags_else_file_else_env(
-            cmd,
-            env,
+            &src,
             &d.cert_dir_flags,
             config.and_then(|c| c.cert_dir.as_ref()),
             d.env.cert_dir.as_ref(),
@@ -252,13 +301,7 @@ impl<'a> MetricsServer<'a> {
     /// Whether the server may serve TLS: some reading of the secure setting
     /// is true or unknown, or there is none and the default is secure.
     pub(crate) fn may_be_secure(&self) -> bool {
-        if self.secure.is_empty() {
-            return self.secure_default;
-        }
-        self.secure.iter().any(|s| match s.known() {
-            Some(v) => super::cmdline::parse_go_bool(v) != Some(false),
-            None => true,
-        })
+        may_be_secure(&self.secure, self.secure_default)
     }
 
     /// How to turn TLS on, for messages.
@@ -501,6 +544,19 @@ mod tests {
         set["env"] = json!([{"name": "METRICS_SECURE", "value": "true"}]);
         let (found, ..) = run(set, json!([]), json!({}));
         assert!(found.is_empty(), "{found:?}");
+        // A container that configures no metrics server anywhere else
+        // (aquasecurity/trivy-operator's, with its envFrom ConfigMap): what
+        // envFrom may hold does not count (SPEC 13, as for unknown tokens).
+        let trivy = json!({"name": "trivy-operator", "image": "mirror.gcr.io/aquasec/trivy-operator:0.29.0",
+            "envFrom": [{"configMapRef": {"name": "trivy-operator-config"}}],
+            "env": [{"name": "OPERATOR_METRICS_BIND_ADDRESS", "value": ":8080"}]});
+        for s in [json!({}), json!({"certManagement": "external"})] {
+            let (found, warnings, ..) = run(trivy.clone(), json!([]), s.clone());
+            assert!(
+                found.is_empty() && warnings.is_empty(),
+                "{s}: {found:?} {warnings:?}"
+            );
+        }
     }
 
     /// An `env` launcher sets the program's env: its `NAME=value` words are
