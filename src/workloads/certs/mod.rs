@@ -605,7 +605,32 @@ enum X3Mount<'s> {
     Mounted(&'s str),
 }
 
-impl X3Mount<'_> {
+impl<'s> X3Mount<'s> {
+    /// A metrics Secret mounted at `dir` already (only the flag is missing),
+    /// else the Secret to mount.
+    fn at(pod: &Pod<'_, 's>, cv: &CertView<'_, 's>, s: &'s Settings, dir: &str) -> X3Mount<'s> {
+        match pod.metrics_secret_mount(cv, s) {
+            Some((m, mounted)) if mounts::clean(m.mount_path).as_deref() == Some(dir) => {
+                X3Mount::Mounted(mounted)
+            }
+            _ => X3Mount::Mount(&s.metrics_cert_secret_name),
+        }
+    }
+
+    /// What to do, for the rejection of an excepted X3: the mount and
+    /// `add_flag` (`" and add --flag=DIR to its args"`), or the flag alone.
+    fn fix(&self, dir: &str, add_flag: &str) -> String {
+        match self {
+            X3Mount::Mount(secret) => {
+                format!("mount Secret {secret:?} read-only at {dir}{add_flag}")
+            }
+            X3Mount::Mounted(m) => format!(
+                "{} (Secret {m:?} is mounted there already)",
+                add_flag.trim_start_matches(" and ")
+            ),
+        }
+    }
+
     /// `" and mount Secret ... at DIR (...)"`, or `" (Secret ... is mounted there)"`.
     fn and_mount(&self, dir: &str) -> String {
         match self {
@@ -694,22 +719,13 @@ fn x3(
         Some(f) => format!(" and add {}={dir} to its args", f.flag()),
         None => String::new(),
     };
-    // A metrics Secret mounted at the directory already: only the flag.
-    let mount = match pod.metrics_secret_mount(cv, s) {
-        Some((m, mounted)) if mounts::clean(m.mount_path).as_deref() == Some(dir.as_str()) => {
-            X3Mount::Mounted(mounted)
-        }
-        _ => X3Mount::Mount(secret),
-    };
+    let mount = X3Mount::at(pod, cv, s, &dir);
     if excepted(ctx, Rule::X3) {
-        let fix = match &mount {
-            X3Mount::Mount(_) => format!("mount Secret {secret:?} read-only at {dir}{add_flag}"),
-            X3Mount::Mounted(m) => format!(
-                "{} (Secret {m:?} is mounted there already)",
-                add_flag.trim_start_matches(" and ")
-            ),
-        };
-        report.required(Rule::X3, path, format!("{why}; {fix}"));
+        report.required(
+            Rule::X3,
+            path,
+            format!("{why}; {}", mount.fix(&dir, &add_flag)),
+        );
         return;
     }
     // SPEC 14, "No mount of a Secret nothing writes": with lookups, a new

@@ -378,6 +378,21 @@ pub(crate) struct PodEnv<'a> {
 const IP_FIELDS: [&str; 3] = ["status.podIP", "status.podIPs", "status.hostIP"];
 
 /// Reads `env`: each literal expanded from the entries before it.
+/// The `envFrom` entries: their `prefix` (`""` when none) and path.
+fn env_from<'a>(container: &Obj<'a>) -> Vec<(&'a str, FieldPath)> {
+    let Some(serde_json::Value::Array(from)) = container.get("envFrom") else {
+        return Vec::new();
+    };
+    let path = container.path_of("envFrom");
+    from.iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let prefix = f.get("prefix").and_then(serde_json::Value::as_str);
+            (prefix.unwrap_or(""), path.index(i))
+        })
+        .collect()
+}
+
 fn read_env<'a>(
     container: &Obj<'a>,
     pod: PodEnv<'_>,
@@ -385,21 +400,10 @@ fn read_env<'a>(
     budget: &Budget,
     report: &mut Report,
 ) -> (Env<'a>, HashMap<&'a str, Binding<'a>>) {
-    let mut env = Env::default();
-    if let Some(serde_json::Value::Array(from)) = container.get("envFrom") {
-        let path = container.path_of("envFrom");
-        env.from = from
-            .iter()
-            .enumerate()
-            .map(|(i, f)| {
-                let prefix = f
-                    .get("prefix")
-                    .and_then(serde_json::Value::as_str)
-                    .unwrap_or("");
-                (prefix, path.index(i))
-            })
-            .collect();
-    }
+    let mut env = Env {
+        from: env_from(container),
+        ..Env::default()
+    };
     let mut bindings: HashMap<&'a str, Binding<'a>> = HashMap::new();
     let Some(list) = container.list("env", report) else {
         return (env, bindings);
