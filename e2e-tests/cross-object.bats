@@ -66,7 +66,7 @@ PREFIXED='["metrics-server-cert", "*-metrics-server-cert"]'
   assert_no_warnings
   cross kueue-servicemonitor-servername-mismatch.json kueue-no-certificates.yml '{"certManagement": "external"}'
   assert_allowed
-  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: no cert-manager Certificate writes Secret "kueue-metrics-server-cert" (CA)'
+  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: no Certificate writes Secret "kueue-metrics-server-cert" (CA)'
   assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.keySecret.name:'
   [ "$(warning_count)" -eq 3 ]
 }
@@ -74,7 +74,7 @@ PREFIXED='["metrics-server-cert", "*-metrics-server-cert"]'
 @test "R2 (external mode): Kueue's monitor reading metrics-server-cert gets a \"did you mean\" for kueue-metrics-server-cert" {
   cross kueue-servicemonitor-reads-metrics-server-cert.json kueue-certificates.yml "{\"certManagement\": \"external\", \"metricsCertSecretName\": ${PREFIXED}}"
   assert_allowed
-  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: no cert-manager Certificate writes Secret "metrics-server-cert" (CA)'
+  assert_warning_contains '[R2] spec.endpoints[0].tlsConfig.ca.secret.name: no Certificate writes Secret "metrics-server-cert" (CA)'
   assert_warning_contains 'did you mean "kueue-metrics-server-cert" (written by Certificate kueue-metrics-cert)?'
   # Only metrics Certificates are candidates.
   [ "$(field '[.warnings[] | select(contains("kueue-webhook-server-cert"))] | length')" -eq 0 ]
@@ -90,7 +90,7 @@ PREFIXED='["metrics-server-cert", "*-metrics-server-cert"]'
   cross workloads/kubebuilder-cert-manager.json guestbook-certificates-prefixed.yml "{\"certManagement\": \"external\", \"metricsCertSecretName\": ${PREFIXED}}"
   assert_allowed
   assert_no_patch
-  assert_warning_contains '[R2] spec.template.spec.volumes[0].secret.secretName: no cert-manager Certificate writes Secret "metrics-server-cert" (the metrics'
+  assert_warning_contains '[R2] spec.template.spec.volumes[0].secret.secretName: no Certificate writes Secret "metrics-server-cert"'
   assert_warning_contains 'did you mean "guestbook-metrics-server-cert"'
   [ "$(warning_count)" -eq 1 ]
 }

@@ -178,7 +178,7 @@ pub(crate) fn r2_issued(
                 // What is wrong first, the Secret's name in it: a warning
                 // cut to its room (long names) keeps "no Certificate writes
                 // Secret ..." and the hint.
-                "no cert-manager Certificate writes Secret {:?} ({}) in namespace \
+                "no Certificate writes Secret {:?} ({}) in namespace \
                  {namespace:?}, so nothing issues or renews it; {hint}",
                 r.secret, r.holds
             ),
@@ -458,7 +458,7 @@ mod tests {
             r.warnings
         );
         assert!(r.warnings[0].detail.starts_with(
-            "no cert-manager Certificate writes Secret \"metrics-server-cert\" (CA) in namespace \"kueue-system\""
+            "no Certificate writes Secret \"metrics-server-cert\" (CA) in namespace \"kueue-system\""
         ));
         assert!(r.warnings[0]
             .detail

@@ -574,10 +574,10 @@ mod tests {
     #[test]
     fn a_long_warning_keeps_its_fix_after_what_fits_of_the_rest() {
         // Kueue's monitor reading a Secret no Certificate writes (R2).
-        let w = warning(Rule::R2, endpoint(0, "tlsConfig.ca.secret.name"), "no cert-manager Certificate writes Secret \"metrics-server-cert\" (CA) in namespace \"kueue-system\", so nothing issues or renews it; did you mean \"kueue-metrics-server-cert\" (written by Certificate kueue-metrics-cert)?");
+        let w = warning(Rule::R2, endpoint(0, "tlsConfig.ca.secret.name"), "Secret \"metrics-server-cert\" (CA): no cert-manager Certificate in namespace \"kueue-system\" writes it, so nothing issues or renews it; did you mean \"kueue-metrics-server-cert\" (written by Certificate kueue-metrics-cert)?");
         let s = &shape(vec![w])[0];
         assert!(s.len() <= MAX_WARNING, "{} bytes: {s}", s.len());
-        assert!(s.starts_with("[R2] spec.endpoints[0].tlsConfig.ca.secret.name: no cert-manager Certificate writes Secret \"metrics-server-cert\"..."), "{s}");
+        assert!(s.starts_with("[R2] spec.endpoints[0].tlsConfig.ca.secret.name: Secret \"metrics-server-cert\" (CA): no cert-manager Certificate..."), "{s}");
         assert!(s.ends_with(&format!("...; did you mean \"kueue-metrics-server-cert\" (written by Certificate kueue-metrics-cert)? (README#{})", Rule::R2.anchor())), "{s}");
     }
 
