@@ -52,6 +52,26 @@ setup_file() {
   assert_no_patch
 }
 
+@test "dialect: an env launcher's METRICS_SECURE=false is the binary's env (OpenTelemetry operator) [W3]" {
+  evaluate workloads/w3-opentelemetry-operator-env-launcher-plaintext.json
+  assert_rejected
+  assert_message_contains 'env METRICS_ADDR=:8443 on every interface with env METRICS_SECURE=false'
+  assert_message_contains '[W3]'
+  evaluate workloads/w3-opentelemetry-operator-env-launcher-secure.json
+  assert_allowed
+  assert_no_patch
+}
+
+@test "dialect: an envFrom whose prefix may spell METRICS_SECURE leaves it unknown in a metrics server [W3]; another prefix cannot" {
+  evaluate workloads/w3-kubebuilder-envfrom-metrics-prefix.json
+  assert_rejected
+  assert_message_contains 'spec.template.spec.containers[0].args[0]: Forbidden: --metrics-bind-address=:8443 on every interface with env METRICS_SECURE=(envFrom)'
+  assert_message_contains '[W3]'
+  evaluate workloads/w3-kubebuilder-envfrom-manager-prefix.json
+  assert_allowed
+  assert_no_patch
+}
+
 @test "dialect: with lookups, X3 mounts no Secret that no Certificate writes: a warning in auto mode, a rejection in external mode" {
   evaluate workloads/kubebuilder-webhooks-without-metrics-cert.json '{"crossObjectChecks": true}' \
     --allow-context-aware --replay-host-capabilities-interactions "${SESSIONS}/guestbook-no-certificates.yml"
@@ -81,6 +101,19 @@ setup_file() {
   assert_rejected
   assert_message_contains 'spec.template.spec.containers[0].args[0]: Forbidden: metrics.bindAddress in ConfigMap "kueue-manager-config" key "controller_manager_config.yaml"=:8080 on every interface'
   assert_message_contains '[W3]'
+}
+
+@test "config file: before Kueue's ConfigMap exists its address is unknown: rejected where TLS may be off [W3], silent where it is on" {
+  evaluate workloads/kueue-manager-config-file.json '{"crossObjectChecks": true, "metricsSecureDefault": false}' \
+    --allow-context-aware --replay-host-capabilities-interactions "${SESSIONS}/kueue-manager-config-missing.yml"
+  assert_rejected
+  assert_message_contains 'ConfigMap "kueue-manager-config", which does not exist yet'
+  assert_message_contains '[W3]'
+  evaluate workloads/kueue-manager-config-file.json '{"crossObjectChecks": true, "certManagement": "external"}' \
+    --allow-context-aware --replay-host-capabilities-interactions "${SESSIONS}/kueue-manager-config-missing.yml"
+  assert_allowed
+  assert_no_patch
+  assert_no_warnings
 }
 
 @test "config file: Kueue's ConfigMap binding metrics to loopback is accepted; without lookups nothing is read from it" {

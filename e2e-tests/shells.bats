@@ -90,3 +90,15 @@ shell_untouched() {
   assert_allowed
   assert_no_warnings
 }
+
+@test "shells: a script variable that holds the flags (A='--metrics-secure=false ...'; exec /manager \$A) names them, and fails closed" {
+  shell_rejected w3-sh-c-script-variable-flags-kubebuilder-plaintext.json \
+    '"$(A)", which reads $(A) that the policy cannot see'
+  shell_untouched w3-sh-c-script-variable-flags-kubebuilder-loopback.json
+}
+
+@test "shells: an unquoted unknown value may split into more flags (--metrics-secure=\$FLAG), quoted it may not" {
+  shell_rejected w3-sh-c-unquoted-unknown-split-kubebuilder-plaintext.json \
+    '"$(METRICS_SECURE_FLAG)", which reads $(METRICS_SECURE_FLAG) that the policy cannot see'
+  shell_untouched w3-sh-c-unquoted-unknown-split-kubebuilder-quoted.json
+}

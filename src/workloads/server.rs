@@ -584,7 +584,8 @@ mod tests {
             let (found, _, details, _) = run(launched(command.clone()), json!([]), json!({}));
             assert_eq!(found, [f("W3", "args[0]")], "{command}");
             assert!(
-                details[0].contains("env METRICS_SECURE"),
+                details[0].contains("with env METRICS_SECURE=")
+                    && !details[0].contains("METRICS_SECURE=METRICS_SECURE"),
                 "{command}: {details:?}"
             );
         }

@@ -815,9 +815,10 @@ fn launcher_env<'a>(words: &[Word<'a>], lists: &Lists) -> Vec<(String, Setting<'
             let w = &words[k];
             let (name, value) = w.text.split_once('=')?;
             let (value, ips) = val(Cow::Owned(value.to_string()), w.plain);
+            let written = w.written.split_once('=').map_or(&*w.written, |(_, v)| v);
             let setting = Setting {
                 value,
-                written: w.written.clone(),
+                written: Cow::Owned(written.to_string()),
                 spelled: Cow::Owned(format!("env {name}")),
                 path: token_path(lists, w.at),
                 ips,
