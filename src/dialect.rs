@@ -195,13 +195,15 @@ impl Dialects {
         let Some(name) = image.map(image_name) else {
             return &self.default;
         };
-        let spellings = spellings(name);
+        let names = spellings(name);
         self.declared
             .iter()
             .find(|d| {
-                d.images
-                    .iter()
-                    .any(|g| spellings.iter().any(|n| glob_matches(g, n)))
+                d.images.iter().any(|g| {
+                    spellings(g)
+                        .iter()
+                        .any(|g| names.iter().any(|n| glob_matches(g, n)))
+                })
             })
             .unwrap_or(&self.default)
     }
@@ -210,8 +212,9 @@ impl Dialects {
 /// The spellings of one Docker Hub image the kubelet pulls alike: as
 /// written, in full (`docker.io/library/busybox`, `docker.io/acme/exporter`)
 /// and familiar (`busybox`, `acme/exporter`); `index.docker.io` is
-/// `docker.io`. A glob written in one of them matches the others, so an
-/// image cannot leave its declared dialect by its spelling.
+/// `docker.io`. An image and a glob are each read in all their spellings, so
+/// a glob written in one matches the others, and an image cannot leave its
+/// declared dialect by its spelling.
 fn spellings(name: &str) -> Vec<String> {
     let mut out = vec![name.to_string()];
     let (first, rest) = name.split_once('/').unwrap_or(("", name));
@@ -764,6 +767,34 @@ mod tests {
         };
         for image in ["busybox", "library/busybox:1.36", "docker.io/busybox"] {
             assert_eq!(dialects.for_image(Some(image)).entry, Some(0), "{image}");
+        }
+        // The glob in any spelling too.
+        for glob in [
+            "index.docker.io/acme/exporter",
+            "library/busybox",
+            "index.docker.io/library/busybox",
+        ] {
+            let declared = read(
+                &json!([{"images": [glob], "secureDefault": false}]),
+                &FieldPath::root(),
+                &mut r,
+            );
+            let dialects = Dialects {
+                declared,
+                default: Dialect::default_with(true),
+            };
+            let image = if glob.contains("busybox") {
+                "busybox:1.36"
+            } else {
+                "acme/exporter:v1"
+            };
+            assert_eq!(dialects.for_image(Some(image)).entry, Some(0), "{glob}");
+            let other = if glob.contains("busybox") {
+                "quay.io/busybox"
+            } else {
+                "quay.io/acme/exporter"
+            };
+            assert_eq!(dialects.for_image(Some(other)).entry, None, "{glob}");
         }
         assert!(r.violations.is_empty(), "{r:?}");
     }
