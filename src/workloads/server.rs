@@ -109,14 +109,11 @@ fn env_reading<'a>(src: &Sources<'_, 'a>, name: Option<&Name>) -> Vec<Setting<'a
     if let Some((path, _)) = cmd.script_assigns.as_ref().filter(|(_, a)| a.name(name)) {
         return vec![unknown("(set by the shell script)", path)];
     }
-    // An `env` launcher sets it over the container's env (the last wins).
-    if let Some((_, s)) = cmd
-        .launcher_env
-        .iter()
-        .rev()
-        .find(|(n, _)| n == name.as_ref())
-    {
-        return vec![s.clone()];
+    // An `env` launcher sets it over the container's env (the last wins),
+    // or removes it (`-u NAME`, `-i`): then neither `env` nor `envFrom`
+    // reaches the binary.
+    if let Some(launched) = cmd.launcher_env.get(name) {
+        return launched.into_iter().cloned().collect();
     }
     let Some(var) = src.env.set(name) else {
         // Not in `env`: an `envFrom` ConfigMap or Secret may hold it.
@@ -185,7 +182,7 @@ fn configures(d: &Dialect, cmd: &CommandLine, env: &Env, config: Option<&ConfigF
     flags.into_iter().any(|f| cmd.mentions(f.flag()))
         || vars.into_iter().flatten().any(|n| {
             env.get(n).is_some()
-                || cmd.launcher_env.iter().any(|(k, _)| k == n.as_ref())
+                || cmd.launcher_env.set.iter().any(|(k, _)| k == n.as_ref())
                 || cmd.script_assigns.as_ref().is_some_and(|(_, a)| a.name(n))
         })
         || config.is_some_and(|c| c.bind_address.is_some() && !c.missing)
@@ -589,6 +586,56 @@ mod tests {
                 "{command}: {details:?}"
             );
         }
+        // `-u NAME` and `-i` remove what the container's env sets: the
+        // binary's default decides (here metricsSecureDefault: false).
+        let open = |command: Value, env: Value| json!({"name": "manager", "image": "example.com/operator:v1", "command": command, "env": env});
+        let sdf = json!({"metricsSecureDefault": false});
+        let secure_env = json!([{"name": "METRICS_ADDR", "value": ":8443"}, {"name": "METRICS_SECURE", "value": "true"}]);
+        for (command, env) in [
+            (
+                json!(["env", "-u", "METRICS_SECURE", "/manager"]),
+                secure_env.clone(),
+            ),
+            (
+                json!(["env", "--unset=METRICS_SECURE", "/manager"]),
+                secure_env.clone(),
+            ),
+            (
+                json!(["env", "-i", "METRICS_ADDR=:8443", "/manager"]),
+                secure_env.clone(),
+            ),
+        ] {
+            let (found, ..) = run(open(command.clone(), env), json!([]), sdf.clone());
+            assert_eq!(found.len(), 1, "{command}: {found:?}");
+            assert_eq!(found[0].0, "W3", "{command}: {found:?}");
+        }
+        let plaintext_env = json!([{"name": "METRICS_ADDR", "value": ":8443"}, {"name": "METRICS_SECURE", "value": "false"}]);
+        for command in [
+            json!(["env", "-i", "PATH=/bin", "/manager"]),
+            json!(["env", "-u", "METRICS_ADDR", "/manager"]),
+        ] {
+            let (found, ..) = run(
+                open(command.clone(), plaintext_env.clone()),
+                json!([]),
+                json!({}),
+            );
+            assert!(found.is_empty(), "{command}: {found:?}");
+        }
+        // `env -S STRING`: the string may hold any flag (not split here).
+        let (found, _, details, _) = run(
+            open(
+                json!([
+                    "env",
+                    "-S",
+                    "/manager --metrics-secure=false --metrics-bind-address=:8443"
+                ]),
+                json!([]),
+            ),
+            json!([]),
+            json!({}),
+        );
+        assert!(found.contains(&f("W3", "command[2]")), "{found:?}");
+        assert!(details[0].contains("env -S"), "{details:?}");
         // Fixed: the launcher turns TLS on, or sets nothing the dialect reads.
         for command in [
             json!(["env", "METRICS_SECURE=true", "/manager"]),

@@ -214,10 +214,9 @@ pub(crate) struct CommandLine<'a> {
     /// when it cannot be read): the binary it starts reads those from its env
     /// with values the policy cannot know.
     pub(crate) script_assigns: Option<(FieldPath, shell::Assigns)>,
-    /// The env vars an `env` launcher sets for the program (`env
-    /// METRICS_SECURE=false /manager`), in order, each read like a flag's
-    /// value: name and reading.
-    pub(crate) launcher_env: Vec<(String, Setting<'a>)>,
+    /// What `env` launchers do to the program's environment (`env
+    /// METRICS_SECURE=false /manager`, `env -u NAME`, `env -i`).
+    pub(crate) launcher_env: LauncherEnv<'a>,
     /// Whether a flag appended to `args` is read by every parser: no
     /// positional argument or `--` after the program name (Go's `flag` stops
     /// there), no unknown token, no shell script.
@@ -324,6 +323,30 @@ impl EnvVar<'_> {
             Some(EnvValue::From) => self.path.child("valueFrom"),
             _ => self.path.child("value"),
         }
+    }
+}
+
+/// The program's environment as `env` launchers leave it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LauncherEnv<'a> {
+    /// The variables they set, in order, each read like a flag's value:
+    /// name and reading.
+    pub(crate) set: Vec<(String, Setting<'a>)>,
+    /// `-i`: the container's `env` (and `envFrom`) does not reach it.
+    pub(crate) cleared: bool,
+    /// `-u NAME`: removed from it.
+    pub(crate) unset: Vec<String>,
+}
+
+impl<'a> LauncherEnv<'a> {
+    /// What the launchers say about `name`: `Some(reading)` when one sets it
+    /// (the last wins), `Some(None)` when they remove it (or clear all),
+    /// `None` when the container's env decides.
+    pub(crate) fn get(&self, name: &str) -> Option<Option<&Setting<'a>>> {
+        if let Some((_, s)) = self.set.iter().rev().find(|(n, _)| n == name) {
+            return Some(Some(s));
+        }
+        (self.cleared || self.unset.iter().any(|u| u == name)).then_some(None)
     }
 }
 
@@ -748,8 +771,9 @@ pub(crate) fn read<'a>(
     };
     let (env, bindings) = read_env(container, pod, undefined, budget, report);
     let (lists, mut words) = expand_tokens(container, &bindings, undefined, budget, report);
+    let (launched, split_string) = launcher_env(&words, &lists);
     let mut line = CommandLine {
-        launcher_env: launcher_env(&words, &lists),
+        launcher_env: launched,
         ..CommandLine::default()
     };
     #[cfg(test)]
@@ -800,16 +824,27 @@ pub(crate) fn read<'a>(
         words.splice(k..=k, split);
     }
     read_flags(&words, &lists, extra, &mut line, report);
+    // `env -S 'PROGRAM ARGS'` (not a shell, read above): its string may
+    // hold any flag.
+    if let (Some(path), false) = (split_string, line.script) {
+        line.unknown.push(UnknownToken {
+            written: "env -S ...".to_string(),
+            vars: vec!["the string of env -S, which the policy does not split".to_string()],
+            path,
+        });
+    }
     if let Some((path, why, text)) = unread {
         line.unreadable_script(path, why, &text);
     }
     (line, env)
 }
 
-/// The `NAME=value` words of an `env` launcher, read as the env of the
-/// program it runs.
-fn launcher_env<'a>(words: &[Word<'a>], lists: &Lists) -> Vec<(String, Setting<'a>)> {
-    shell::launcher_assignments(words)
+/// The `env` launchers' edits of the program's environment; the token of
+/// an `env -S` string, which the policy does not split.
+fn launcher_env<'a>(words: &[Word<'a>], lists: &Lists) -> (LauncherEnv<'a>, Option<FieldPath>) {
+    let launch = shell::env_launch(words);
+    let set = launch
+        .assignments
         .into_iter()
         .filter_map(|k| {
             let w = &words[k];
@@ -825,7 +860,17 @@ fn launcher_env<'a>(words: &[Word<'a>], lists: &Lists) -> Vec<(String, Setting<'
             };
             Some((name.to_string(), setting))
         })
-        .collect()
+        .collect();
+    let split = launch
+        .split_string
+        .and_then(|k| words.get(k))
+        .map(|w| token_path(lists, w.at));
+    let env = LauncherEnv {
+        set,
+        cleared: launch.cleared,
+        unset: launch.unset,
+    };
+    (env, split)
 }
 
 /// The flags of W3 (SPEC 13, "Unknown tokens"): a container that names one

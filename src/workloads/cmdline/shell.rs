@@ -409,10 +409,82 @@ fn shell_at<T: AsRef<str>>(tokens: &[T], at: usize) -> Option<Invocation<'_>> {
     (saw_c && i < tokens.len()).then_some(Invocation { shell, script: i })
 }
 
-/// The indices of the `NAME=value` words an `env` launcher sets for the
-/// program it runs (`env METRICS_SECURE=false /manager`), before the program.
-pub(crate) fn launcher_assignments<T: AsRef<str>>(tokens: &[T]) -> Vec<usize> {
-    let mut out = Vec::new();
+/// What the `env` launchers before the program do to its environment, as
+/// GNU env does it: `-i` (`-`, `--ignore-environment`) clears it, `-u NAME`
+/// (`--unset`) removes a name, then each `NAME=value` word sets one.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct EnvLaunch {
+    pub(crate) cleared: bool,
+    pub(crate) unset: Vec<String>,
+    /// The indices of the `NAME=value` words, in order.
+    pub(crate) assignments: Vec<usize>,
+    /// The token that holds the string of `env -S` (`--split-string`): the
+    /// words it splits into are the program and its first arguments.
+    pub(crate) split_string: Option<usize>,
+}
+
+/// The options of one `env` launcher at `tokens[i]`, up to `next` (what it
+/// runs), read into `out`.
+fn env_options<T: AsRef<str>>(tokens: &[T], i: usize, next: usize, out: &mut EnvLaunch) {
+    let mut k = i + 1;
+    while k < next {
+        let t = tokens[k].as_ref();
+        if t == "-" {
+            out.cleared = true;
+        } else if let Some(long) = t.strip_prefix("--").filter(|l| !l.is_empty()) {
+            let (name, inline) = match long.split_once('=') {
+                Some((n, v)) => (n, Some(v)),
+                None => (long, None),
+            };
+            let value = |k: &mut usize| match inline {
+                Some(v) => Some(v.to_string()),
+                None => {
+                    *k += 1;
+                    tokens.get(*k).map(|v| v.as_ref().to_string())
+                }
+            };
+            if "ignore-environment".starts_with(name) {
+                out.cleared = true;
+            } else if "unset".starts_with(name) {
+                out.unset.extend(value(&mut k));
+            } else if "split-string".starts_with(name) {
+                out.split_string = Some(if inline.is_some() { k } else { k + 1 });
+                k += usize::from(inline.is_none());
+            } else if "chdir".starts_with(name) {
+                let _ = value(&mut k);
+            }
+        } else if let Some(shorts) = t.strip_prefix('-').filter(|s| !s.is_empty()) {
+            for (j, c) in shorts.char_indices() {
+                let rest = &shorts[j + c.len_utf8()..];
+                match c {
+                    'i' => out.cleared = true,
+                    'u' | 'C' | 'P' | 'S' => {
+                        let value = if rest.is_empty() {
+                            k += 1;
+                            tokens.get(k).map(|v| v.as_ref().to_string())
+                        } else {
+                            Some(rest.to_string())
+                        };
+                        match c {
+                            'u' => out.unset.extend(value),
+                            'S' => out.split_string = Some(k),
+                            _ => {}
+                        }
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        } else if is_assignment(t) {
+            out.assignments.push(k);
+        }
+        k += 1;
+    }
+}
+
+/// What the `env` launchers before the program do to its environment.
+pub(crate) fn env_launch<T: AsRef<str>>(tokens: &[T]) -> EnvLaunch {
+    let mut out = EnvLaunch::default();
     let mut i = 0;
     while let Some(t) = tokens.get(i) {
         let Some(w) = WRAPPERS
@@ -424,7 +496,7 @@ pub(crate) fn launcher_assignments<T: AsRef<str>>(tokens: &[T]) -> Vec<usize> {
         let mut split = Vec::new();
         let next = skip_wrapper(w, tokens, i, &mut split);
         if w.assignments {
-            out.extend((i + 1..next).filter(|&k| is_assignment(tokens[k].as_ref())));
+            env_options(tokens, i, next, &mut out);
         }
         if !split.is_empty() || next <= i {
             break;
