@@ -228,23 +228,13 @@ fn check_bind_address(c: &Container, report: &mut Report) {
 }
 
 /// Whether the text of the container's `command`, `args` or a literal env
-/// value spells flag `name` (`--name` or `-name`, as a word): a shell script
-/// that assigns the flag to a variable (`A='--metrics-secure=false'; exec
-/// /manager $A`) or an env value a script expands names it, though no token
-/// is read as the flag.
+/// value spells `flag` (`--name` or `-name`, as a word of its own): a shell
+/// script that assigns the flag to a variable (`A='--metrics-secure=false';
+/// exec /manager $A`) or an env value a script expands names it, though no
+/// token is read as the flag. A shell comment (from a `#` that begins a
+/// word to the end of its line) names nothing, nor does a longer flag
+/// (`--proxy-metrics-bind-address`).
 fn text_names(c: &Container, flag: Flag) -> bool {
-    let name = flag.name();
-    let spells = |v: &str| {
-        v.match_indices(name).any(|(k, _)| {
-            let before = &v[..k];
-            let after = &v[k + name.len()..];
-            before.ends_with('-')
-                && after
-                    .chars()
-                    .next()
-                    .is_none_or(|ch| matches!(ch, '=' | ' ' | '\t' | '\n' | '"' | '\'' | ';'))
-        })
-    };
     let strings = |key: &str| {
         c.at.obj
             .get(key)
@@ -256,7 +246,41 @@ fn text_names(c: &Container, flag: Flag) -> bool {
         .chain(strings("args"))
         .filter_map(serde_json::Value::as_str)
         .chain(strings("env").filter_map(|e| e.get("value").and_then(serde_json::Value::as_str)))
-        .any(spells)
+        .any(|text| {
+            text.lines()
+                .any(|line| spells(uncommented(line), flag.name()))
+        })
+}
+
+/// `line` up to a `#` that begins a word (a shell comment).
+fn uncommented(line: &str) -> &str {
+    let mut prev = ' ';
+    for (k, ch) in line.char_indices() {
+        if ch == '#' && prev.is_whitespace() {
+            return &line[..k];
+        }
+        prev = ch;
+    }
+    line
+}
+
+/// Whether `text` holds `-name` or `--name` as a word: after the start,
+/// white space, a quote, `=` or `(`, and before the end, white space, a
+/// quote, `=` or `;`.
+fn spells(text: &str, name: &str) -> bool {
+    let starts = |ch: Option<char>| {
+        ch.is_none_or(|ch| ch.is_whitespace() || matches!(ch, '"' | '\'' | '=' | '(' | '`'))
+    };
+    text.match_indices(name).any(|(k, _)| {
+        let before = &text[..k];
+        let Some(dashed) = before.strip_suffix('-') else {
+            return false;
+        };
+        let dashed = dashed.strip_suffix('-').unwrap_or(dashed);
+        let after = text[k + name.len()..].chars().next();
+        starts(dashed.chars().next_back())
+            && after.is_none_or(|ch| ch.is_whitespace() || matches!(ch, '=' | '"' | '\'' | ';'))
+    })
 }
 
 /// The flags whose presence makes a wholly unknown token count for W3
@@ -1105,6 +1129,39 @@ mod tests {
             assert!(details[0].contains(shown), "{args:?}: {details:?}");
             assert!(details[0].contains("--metrics-"), "{details:?}");
         }
+    }
+
+    /// What "names" a W3 flag in text: a word of its own, not a comment,
+    /// not a longer flag.
+    #[test]
+    fn text_spells_a_flag_as_a_word() {
+        let name = "metrics-bind-address";
+        for yes in [
+            "--metrics-bind-address=:8443",
+            "A='--metrics-bind-address=:1'",
+            "x -metrics-bind-address :1",
+            "F=--metrics-bind-address",
+            "exec /m \"--metrics-bind-address\"",
+        ] {
+            assert!(spells(uncommented(yes), name), "{yes}");
+        }
+        for no in [
+            "--proxy-metrics-bind-address=:9090",
+            "--metrics-bind-address-v2=1",
+            "# see --metrics-bind-address",
+            "exec /app # --metrics-bind-address",
+            "metrics-bind-address=:1",
+        ] {
+            assert!(!spells(uncommented(no), name), "{no}");
+        }
+        // An unknown token in a container that only mentions the flag in a
+        // comment does not count.
+        let (found, _) = w3_through(
+            json!(["/bin/sh", "-c"]),
+            "# see --metrics-bind-address in the chart\nexec /app --proxy-metrics-bind-address=:9090 $EXTRA",
+            true,
+        );
+        assert_eq!(found, "");
     }
 
     #[test]
