@@ -596,10 +596,17 @@ fn flush<'a>(pending: &mut Pending<'a>, line: &mut CommandLine<'a>) {
 /// A word that is not a flag the policy can name: the variables it may
 /// hide are recorded as an unknown token.
 fn not_a_flag(w: &Word, lists: &Lists, line: &mut CommandLine) {
-    let vars = match w.plain {
-        true => Vec::new(),
-        false => Text(&w.text).unknown(),
-    };
+    if w.plain {
+        return;
+    }
+    // Only a token that may begin with `-` may set a flag: `ns=$(NS)` or
+    // `/data/$(DIR)` is an argument whatever the variable holds.
+    let text = Text(&w.text);
+    let prefix = text.known_prefix();
+    if !(prefix.is_empty() || prefix.starts_with('-')) {
+        return;
+    }
+    let vars = text.unknown();
     if !vars.is_empty() {
         line.unknown.push(UnknownToken {
             path: token_path(lists, w.at),

@@ -857,6 +857,9 @@ fn shells_unquoted_unknown_values_may_split() {
         "exec /manager --metrics-secure=\"$A\"",
         "A=$B; exec /manager --metrics-secure=\"$A\"",
         "exec /manager --metrics-secure=\"$A\" >/var/log/$B",
+        // A token whose known start is not `-` sets no flag, whatever the
+        // variable holds (quoted, it is one word).
+        "echo \"ns=$B\"; mkdir -p \"/data/$B\"; exec /manager --metrics-secure=\"$A\"",
     ] {
         assert_eq!(
             tokens(script),
@@ -864,6 +867,11 @@ fn shells_unquoted_unknown_values_may_split() {
             "{script}"
         );
     }
+    // Unquoted, it splits: the words after the first may be flags.
+    assert_eq!(
+        tokens("mkdir -p /data/$B; exec /manager --metrics-secure=\"$A\""),
+        ("?A@args[0]".into(), "B".into())
+    );
 }
 
 #[test]
