@@ -519,10 +519,18 @@ fn push_file<'a>(
     }
 }
 
-/// File references in document order; the one sort of them (one copy of the
-/// standard sort, about 5 KB of `policy.wasm`).
+/// File references in document order. They are a handful (one per file
+/// field of the kind's table, never a list the object sizes), so they are
+/// sorted by insertion, stably: the standard sort would add a copy of itself
+/// to `policy.wasm` (about 6 KB).
 pub(crate) fn files_in_order(files: &mut [FileUse]) {
-    files.sort_by(|a, b| a.path.document_order(&b.path));
+    for i in 1..files.len() {
+        let mut j = i;
+        while j > 0 && files[j - 1].path.document_order(&files[j].path).is_gt() {
+            files.swap(j - 1, j);
+            j -= 1;
+        }
+    }
 }
 
 /// prometheus-operator's merge (SPEC 10): an endpoint TLS config that is
