@@ -1154,6 +1154,19 @@ mod tests {
         ] {
             assert!(!spells(uncommented(no), name), "{no}");
         }
+        // A builtin's words are no binary's flags; a function may wrap one.
+        let (found, _) = w3_through(
+            json!(["/bin/sh", "-c"]),
+            "NS=$(cat /etc/ns); if [ -n \"$NS\" ]; then echo watching $NS; fi; exec /manager --metrics-bind-address=:8443",
+            false,
+        );
+        assert_eq!(found, "");
+        let (found, _) = w3_through(
+            json!(["/bin/sh", "-c"]),
+            "echo() { /manager \"$@\"; }; echo --metrics-secure=false --metrics-bind-address=:8443",
+            false,
+        );
+        assert!(found.starts_with("W3@args[0]"), "{found}");
         // An unknown token in a container that only mentions the flag in a
         // comment does not count.
         let (found, _) = w3_through(

@@ -805,7 +805,8 @@ pub(crate) fn read<'a>(
         ) {
             Ok((commands, assigns)) => {
                 line.script_assigns = Some((token_path(&lists, at), assigns));
-                for word in commands.into_iter().flatten() {
+                let keep = shell::runs_a_program(&words[k].text);
+                for word in commands.into_iter().filter(|c| keep(c)).flatten() {
                     split.push(Word {
                         written: Cow::Owned(Text(&word).shown()),
                         text: Cow::Owned(word),

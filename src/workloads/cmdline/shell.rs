@@ -409,6 +409,26 @@ fn shell_at<T: AsRef<str>>(tokens: &[T], at: usize) -> Option<Invocation<'_>> {
     (saw_c && i < tokens.len()).then_some(Invocation { shell, script: i })
 }
 
+/// Shell builtins that never start another program: their words are no
+/// binary's flags (`[ -n "$WATCH_NAMESPACE" ]`, `echo "starting $NAME"`).
+const BUILTINS: [&str; 22] = [
+    "echo", "printf", "test", "[", "[[", "cd", "export", "local", "readonly", "declare", "typeset",
+    "set", "shift", "trap", "wait", "true", "false", ":", "umask", "unset", "read", "return",
+];
+
+/// Which commands of `script` may start a program: every command but a
+/// builtin's of [`BUILTINS`], unless the script defines functions (one
+/// named `echo` would run what it wraps).
+pub(crate) fn runs_a_program(script: &str) -> impl Fn(&Vec<String>) -> bool {
+    let functions = script.contains("()") || script.contains("function");
+    move |command: &Vec<String>| {
+        functions
+            || !command
+                .first()
+                .is_some_and(|p| BUILTINS.contains(&p.as_str()))
+    }
+}
+
 /// What the `env` launchers before the program do to its environment, as
 /// GNU env does it: `-i` (`-`, `--ignore-environment`) clears it, `-u NAME`
 /// (`--unset`) removes a name, then each `NAME=value` word sets one.
