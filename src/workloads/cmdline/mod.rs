@@ -805,15 +805,7 @@ pub(crate) fn read<'a>(
         ) {
             Ok((commands, assigns)) => {
                 line.script_assigns = Some((token_path(&lists, at), assigns));
-                let keep = shell::runs_a_program(&words[k].text);
-                for word in commands.into_iter().filter(|c| keep(c)).flatten() {
-                    split.push(Word {
-                        written: Cow::Owned(Text(&word).shown()),
-                        text: Cow::Owned(word),
-                        at,
-                        plain: false,
-                    });
-                }
+                split = script_words(commands, &words[k].text, at);
             }
             Err(why) => {
                 let path = token_path(&lists, at);
@@ -845,6 +837,23 @@ pub(crate) fn read<'a>(
         line.unreadable_script(path, why, &text);
     }
     (line, env)
+}
+
+/// The words of the commands a script runs, as tokens at `at` (the
+/// script's): those of builtins that start no program left out.
+fn script_words<'a>(commands: Vec<Vec<String>>, script: &str, at: (bool, usize)) -> Vec<Word<'a>> {
+    let keep = shell::runs_a_program(script);
+    commands
+        .into_iter()
+        .filter(|c| keep(c))
+        .flatten()
+        .map(|word| Word {
+            written: Cow::Owned(Text(&word).shown()),
+            text: Cow::Owned(word),
+            at,
+            plain: false,
+        })
+        .collect()
 }
 
 /// The `env` launchers' edits of the program's environment; the token of
