@@ -527,11 +527,14 @@ fn check_container(c: &Container, host_network: bool, report: &mut Report) {
     // unknown token whose flags are in that text), or through
     // its dialect's env or configuration file (`METRICS_ADDR` is read as
     // --metrics-bind-address, SPEC 14).
-    let named = names().any(|f| c.cmd.mentions(f))
-        || names().any(|f| text_names(c, f))
-        || !server.bind.is_empty()
-        || !server.secure.is_empty();
-    let unknown = named.then(|| c.cmd.unknown_tokens().first()).flatten();
+    // (Asked only of a container with such a token: reading its text costs.)
+    let named = || {
+        names().any(|f| c.cmd.mentions(f))
+            || !server.bind.is_empty()
+            || !server.secure.is_empty()
+            || names().any(|f| text_names(c, f))
+    };
+    let unknown = c.cmd.unknown_tokens().first().filter(|_| named());
     // Metrics: only when the bind address is given, or may be (SPEC 7, 13).
     // The plaintext half first: the address evidence is written only when
     // both are found (a secure server on every interface is the common case).

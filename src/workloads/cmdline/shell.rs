@@ -507,10 +507,8 @@ pub(crate) fn env_launch<T: AsRef<str>>(tokens: &[T]) -> EnvLaunch {
     let mut out = EnvLaunch::default();
     let mut i = 0;
     while let Some(t) = tokens.get(i) {
-        let Some(w) = WRAPPERS
-            .iter()
-            .find(|w| w.names.contains(&base(t.as_ref())))
-        else {
+        let name = base(t.as_ref());
+        let Some(w) = WRAPPERS.iter().find(|w| w.names.contains(&name)) else {
             break;
         };
         let mut split = Vec::new();
