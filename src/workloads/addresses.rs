@@ -500,6 +500,31 @@ fn metrics_remedy(server: &MetricsServer, host_network: bool) -> String {
     }
 }
 
+/// The first token the policy cannot read, when it counts for W3 (SPEC 13):
+/// in a container that "names" a W3 flag on its command line, or in the
+/// text of its command, args or an env value (a script's variable that holds
+/// the flags, or a `$FLAGS` the reading could not expand past a bound, is an
+/// unknown token whose flags are in that text), or through its dialect's
+/// env or configuration file (`METRICS_ADDR` is read as
+/// --metrics-bind-address, SPEC 14). The text is read only for a container
+/// with such a token.
+fn w3_unknown<'c>(c: &'c Container) -> Option<&'c UnknownToken> {
+    let server = &c.server;
+    let names = || {
+        W3_FLAGS
+            .iter()
+            .copied()
+            .chain(server.names.iter().map(FlagName::flag))
+    };
+    let named = || {
+        names().any(|f| c.cmd.mentions(f))
+            || !server.bind.is_empty()
+            || !server.secure.is_empty()
+            || names().any(|f| text_names(c, f))
+    };
+    c.cmd.unknown_tokens().first().filter(|_| named())
+}
+
 fn check_container(c: &Container, host_network: bool, report: &mut Report) {
     let server = &c.server;
     // A flag the container's dialect reads as its metrics address is
@@ -515,26 +540,7 @@ fn check_container(c: &Container, host_network: bool, report: &mut Report) {
     if !metrics_address(Flag::BIND_ADDRESS) {
         check_bind_address(c, report);
     }
-    let names = || {
-        W3_FLAGS
-            .iter()
-            .copied()
-            .chain(server.names.iter().map(FlagName::flag))
-    };
-    // A container "names" a W3 flag on its command line, or in the text of
-    // its command, args or an env value (a script's variable that holds the
-    // flags, or a `$FLAGS` the reading could not expand past a bound, is an
-    // unknown token whose flags are in that text), or through
-    // its dialect's env or configuration file (`METRICS_ADDR` is read as
-    // --metrics-bind-address, SPEC 14).
-    // (Asked only of a container with such a token: reading its text costs.)
-    let named = || {
-        names().any(|f| c.cmd.mentions(f))
-            || !server.bind.is_empty()
-            || !server.secure.is_empty()
-            || names().any(|f| text_names(c, f))
-    };
-    let unknown = c.cmd.unknown_tokens().first().filter(|_| named());
+    let unknown = w3_unknown(c);
     // Metrics: only when the bind address is given, or may be (SPEC 7, 13).
     // The plaintext half first: the address evidence is written only when
     // both are found (a secure server on every interface is the common case).
