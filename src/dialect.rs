@@ -228,8 +228,12 @@ fn spellings(name: &str) -> Vec<String> {
         true => format!("docker.io/{path}"),
         false => format!("docker.io/library/{path}"),
     };
-    let familiar = path.strip_prefix("library/").unwrap_or(path).to_string();
-    for n in [full, familiar] {
+    let familiar = path.strip_prefix("library/").unwrap_or(path);
+    // A glob's familiar form that begins with `*` (`docker.io/*` is `*`)
+    // would match every registry: only its full form is Docker Hub's.
+    let familiar =
+        (!familiar.split('/').next().unwrap_or("").contains('*')).then(|| familiar.to_string());
+    for n in std::iter::once(full).chain(familiar) {
         if !out.contains(&n) {
             out.push(n);
         }
@@ -768,6 +772,21 @@ mod tests {
         for image in ["busybox", "library/busybox:1.36", "docker.io/busybox"] {
             assert_eq!(dialects.for_image(Some(image)).entry, Some(0), "{image}");
         }
+        // A glob over all of Docker Hub is not one over every registry.
+        let declared = read(
+            &json!([{"images": ["docker.io/*"], "secureDefault": false}]),
+            &FieldPath::root(),
+            &mut r,
+        );
+        let dialects = Dialects {
+            declared,
+            default: Dialect::default_with(true),
+        };
+        assert_eq!(dialects.for_image(Some("acme/exporter:v1")).entry, Some(0));
+        assert_eq!(
+            dialects.for_image(Some("quay.io/acme/exporter:v1")).entry,
+            None
+        );
         // The glob in any spelling too.
         for glob in [
             "index.docker.io/acme/exporter",

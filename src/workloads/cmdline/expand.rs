@@ -203,7 +203,14 @@ pub(crate) struct Undefined {
 impl Undefined {
     /// Whether an undefined `name` is unknown (else it stays as written).
     pub(crate) fn is_unknown(&self, name: &str) -> bool {
-        self.env_from
+        // envFrom defines the keys of a ConfigMap or Secret (`[-._a-zA-Z0-9]+`
+        // after the entry's prefix): `$((N+1))` or `$(cat /x)` is no name it
+        // can define, and stays as written for the shell.
+        (self.env_from
+            && !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_')))
             || (self.service_links
                 && (name.ends_with("_SERVICE_HOST")
                     || name.ends_with("_SERVICE_PORT")

@@ -409,11 +409,13 @@ fn shell_at<T: AsRef<str>>(tokens: &[T], at: usize) -> Option<Invocation<'_>> {
     (saw_c && i < tokens.len()).then_some(Invocation { shell, script: i })
 }
 
-/// Shell builtins that never start another program: their words are no
-/// binary's flags (`[ -n "$WATCH_NAMESPACE" ]`, `echo "starting $NAME"`).
-const BUILTINS: [&str; 22] = [
+/// Shell builtins that never start another program (and `case WORD in`):
+/// their words are no binary's flags (`[ -n "$WATCH_NAMESPACE" ]`, `echo
+/// "starting $NAME"`).
+const BUILTINS: [&str; 23] = [
     "echo", "printf", "test", "[", "[[", "cd", "export", "local", "readonly", "declare", "typeset",
     "set", "shift", "trap", "wait", "true", "false", ":", "umask", "unset", "read", "return",
+    "case",
 ];
 
 /// Which commands of `script` may start a program: every command but a
@@ -1075,7 +1077,12 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
             Some('(') => {
                 let end = closing(s, i + 2, '(', ')').ok_or(Unreadable::Quote)?;
                 let body: String = s[i + 2..end].iter().collect();
-                lx.unknown_value(&format!("$({body})"), quoted);
+                let unknown = format!("$({body})");
+                // `$((...))`, arithmetic, is a number: it never splits.
+                match body.starts_with('(') {
+                    true => lx.unknown(&unknown),
+                    false => lx.unknown_value(&unknown, quoted),
+                }
                 Ok(end + 1)
             }
             Some(n) if n.is_ascii_alphabetic() || n == '_' => {

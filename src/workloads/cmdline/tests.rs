@@ -867,6 +867,17 @@ fn shells_unquoted_unknown_values_may_split() {
             "{script}"
         );
     }
+    // Arithmetic is a number, and `case WORD in` starts no program.
+    for script in [
+        "exec /manager --workers=$((N+1)) --metrics-secure=\"$A\"",
+        "case \"$B\" in *) exec /manager --metrics-secure=\"$A\";; esac",
+    ] {
+        assert_eq!(
+            tokens(script),
+            ("?A@args[0]".into(), String::new()),
+            "{script}"
+        );
+    }
     // Unquoted, it splits: the words after the first may be flags.
     assert_eq!(
         tokens("mkdir -p /data/$B; exec /manager --metrics-secure=\"$A\""),
