@@ -58,7 +58,8 @@ pub(crate) struct DialectEnv {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Dialect {
     /// Image globs (`*` matches any run of characters) over the image
-    /// reference without tag and digest; empty for the default dialect.
+    /// reference without tag and digest, each in all its [`spellings`] (made
+    /// once, when the settings are read); empty for the default dialect.
     pub(crate) images: Vec<String>,
     pub(crate) bind_address_flags: FlagNames,
     pub(crate) address_form: AddressForm,
@@ -199,11 +200,9 @@ impl Dialects {
         self.declared
             .iter()
             .find(|d| {
-                d.images.iter().any(|g| {
-                    spellings(g)
-                        .iter()
-                        .any(|g| names.iter().any(|n| glob_matches(g, n)))
-                })
+                d.images
+                    .iter()
+                    .any(|g| names.iter().any(|n| glob_matches(g, n)))
             })
             .unwrap_or(&self.default)
     }
@@ -405,7 +404,7 @@ fn read_images(images: Option<&Value>, at: &FieldPath, d: &mut Dialect, report: 
                         ErrorType::Invalid,
                         "a glob matches the image without its tag and digest; write the repository, such as \"quay.io/acme/exporter\" or \"quay.io/acme/*\"",
                     ),
-                    Value::String(s) if !s.is_empty() => d.images.push(s.clone()),
+                    Value::String(s) if !s.is_empty() => d.images.extend(spellings(s)),
                     Value::String(_) => settings_problem(
                         report,
                         at.child("images").index(k),
@@ -694,21 +693,23 @@ mod tests {
         assert_eq!(problems(json!({"images": ["x"]})), ["metricsServers"]);
     }
 
-    #[test]
-    fn the_first_matching_entry_reads_the_container() {
+    /// The dialects of a `metricsServers` value that has no problems.
+    fn from_settings(v: Value) -> Dialects {
         let mut r = Report::new();
-        let declared = read(
-            &json!([
-                {"images": ["quay.io/metallb/*"], "secureDefault": false},
-                {"images": ["quay.io/metallb/frr-k8s"], "addressForm": "host", "portFlag": "metrics-port"}
-            ]),
-            &FieldPath::root(),
-            &mut r,
-        );
-        let dialects = Dialects {
+        let declared = read(&v, &FieldPath::root(), &mut r);
+        assert!(r.violations.is_empty(), "{r:?}");
+        Dialects {
             declared,
             default: Dialect::default_with(true),
-        };
+        }
+    }
+
+    #[test]
+    fn the_first_matching_entry_reads_the_container() {
+        let dialects = from_settings(json!([
+            {"images": ["quay.io/metallb/*"], "secureDefault": false},
+            {"images": ["quay.io/metallb/frr-k8s"], "addressForm": "host", "portFlag": "metrics-port"}
+        ]));
         assert_eq!(
             dialects
                 .for_image(Some("quay.io/metallb/frr-k8s:v0.0.14"))
@@ -728,21 +729,12 @@ mod tests {
     /// `docker.io/library/busybox`).
     #[test]
     fn docker_hub_spellings_select_the_same_dialect() {
-        let mut r = Report::new();
         for globs in [
             json!(["docker.io/acme/exporter"]),
             json!(["acme/exporter"]),
             json!(["docker.io/acme/*"]),
         ] {
-            let declared = read(
-                &json!([{"images": globs, "secureDefault": false}]),
-                &FieldPath::root(),
-                &mut r,
-            );
-            let dialects = Dialects {
-                declared,
-                default: Dialect::default_with(true),
-            };
+            let dialects = from_settings(json!([{"images": globs, "secureDefault": false}]));
             for image in [
                 "acme/exporter:v1",
                 "docker.io/acme/exporter:v1",
@@ -760,28 +752,14 @@ mod tests {
                 "{globs}"
             );
         }
-        let declared = read(
-            &json!([{"images": ["docker.io/library/busybox"], "secureDefault": false}]),
-            &FieldPath::root(),
-            &mut r,
+        let dialects = from_settings(
+            json!([{"images": ["docker.io/library/busybox"], "secureDefault": false}]),
         );
-        let dialects = Dialects {
-            declared,
-            default: Dialect::default_with(true),
-        };
         for image in ["busybox", "library/busybox:1.36", "docker.io/busybox"] {
             assert_eq!(dialects.for_image(Some(image)).entry, Some(0), "{image}");
         }
         // A glob over all of Docker Hub is not one over every registry.
-        let declared = read(
-            &json!([{"images": ["docker.io/*"], "secureDefault": false}]),
-            &FieldPath::root(),
-            &mut r,
-        );
-        let dialects = Dialects {
-            declared,
-            default: Dialect::default_with(true),
-        };
+        let dialects = from_settings(json!([{"images": ["docker.io/*"], "secureDefault": false}]));
         assert_eq!(dialects.for_image(Some("acme/exporter:v1")).entry, Some(0));
         assert_eq!(
             dialects.for_image(Some("quay.io/acme/exporter:v1")).entry,
@@ -793,15 +771,7 @@ mod tests {
             "library/busybox",
             "index.docker.io/library/busybox",
         ] {
-            let declared = read(
-                &json!([{"images": [glob], "secureDefault": false}]),
-                &FieldPath::root(),
-                &mut r,
-            );
-            let dialects = Dialects {
-                declared,
-                default: Dialect::default_with(true),
-            };
+            let dialects = from_settings(json!([{"images": [glob], "secureDefault": false}]));
             let image = if glob.contains("busybox") {
                 "busybox:1.36"
             } else {
@@ -815,6 +785,5 @@ mod tests {
             };
             assert_eq!(dialects.for_image(Some(other)).entry, None, "{glob}");
         }
-        assert!(r.violations.is_empty(), "{r:?}");
     }
 }

@@ -273,14 +273,17 @@ fn is_assignment(word: &str) -> bool {
 
 /// Skips one launcher's options and operands at `tokens[i]` (the launcher's
 /// name); the index of what it runs. `env -S STRING` splits STRING into the
-/// program and its first arguments: they are pushed on `split`.
+/// program and its first arguments: they are pushed on `split`. For `env`,
+/// what it does to the environment is recorded in `launch` on the same walk.
 fn skip_wrapper<T: AsRef<str>>(
     w: &Wrapper,
     tokens: &[T],
     mut i: usize,
     split: &mut Vec<String>,
+    launch: &mut EnvLaunch,
 ) -> usize {
     i += 1;
+    let env = w.names == ["env"];
     let mut operands = w.operands;
     // Options, as getopt reads them with a leading `+`: up to the first
     // operand or `--`.
@@ -290,7 +293,8 @@ fn skip_wrapper<T: AsRef<str>>(
             break;
         }
         // `env -` is `env -i`.
-        if t == "-" && w.names == ["env"] {
+        if t == "-" && env {
+            launch.cleared = true;
             i += 1;
             continue;
         }
@@ -301,9 +305,9 @@ fn skip_wrapper<T: AsRef<str>>(
             };
             // getopt_long accepts any unambiguous prefix of a long option.
             let takes = !name.is_empty() && w.long_args.iter().any(|l| l.starts_with(name));
-            if takes && w.names == ["env"] && "split-string".starts_with(name) {
-                let value = inline.or_else(|| tokens.get(i + 1).map(AsRef::as_ref));
-                split.extend(value.unwrap_or("").split_whitespace().map(str::to_string));
+            let at = if inline.is_some() { i } else { i + 1 };
+            if env {
+                env_option(long_env_option(name), at, tokens, inline, split, launch);
             }
             i += if takes && inline.is_none() { 2 } else { 1 };
             continue;
@@ -313,16 +317,20 @@ fn skip_wrapper<T: AsRef<str>>(
         };
         i += 1;
         for (k, c) in shorts.char_indices() {
+            if env && c == 'i' {
+                launch.cleared = true;
+            }
             if w.short_args.contains(c) {
                 let rest = &shorts[k + c.len_utf8()..];
-                let value = if rest.is_empty() {
-                    i += 1;
-                    tokens.get(i - 1).map(AsRef::as_ref).unwrap_or("")
-                } else {
-                    rest
+                let (at, inline) = match rest.is_empty() {
+                    true => {
+                        i += 1;
+                        (i - 1, None)
+                    }
+                    false => (i - 1, Some(rest)),
                 };
-                if c == 'S' && w.names == ["env"] {
-                    split.extend(value.split_whitespace().map(str::to_string));
+                if env {
+                    env_option(Some(c), at, tokens, inline, split, launch);
                 }
                 // Busybox's older `timeout -t SECS PROG` has no DURATION.
                 if c == 't' && w.names == ["timeout"] {
@@ -334,10 +342,47 @@ fn skip_wrapper<T: AsRef<str>>(
     }
     if w.assignments {
         while tokens.get(i).is_some_and(|t| is_assignment(t.as_ref())) {
+            launch.assignments.push(i);
             i += 1;
         }
     }
     (i + operands).min(tokens.len())
+}
+
+/// The short option of `env` that the long option `name` (or any
+/// unambiguous prefix of it) spells; `i` for `--ignore-environment`.
+fn long_env_option(name: &str) -> Option<char> {
+    [
+        ("ignore-environment", 'i'),
+        ("unset", 'u'),
+        ("split-string", 'S'),
+        ("chdir", 'C'),
+    ]
+    .into_iter()
+    .find(|(long, _)| !name.is_empty() && long.starts_with(name))
+    .map(|(_, c)| c)
+}
+
+/// Records what `env`'s option `c` does to the environment: its value is
+/// `inline`, or else `tokens[at]`.
+fn env_option<T: AsRef<str>>(
+    c: Option<char>,
+    at: usize,
+    tokens: &[T],
+    inline: Option<&str>,
+    split: &mut Vec<String>,
+    launch: &mut EnvLaunch,
+) {
+    let value = || inline.or_else(|| tokens.get(at).map(AsRef::as_ref));
+    match c {
+        Some('i') => launch.cleared = true,
+        Some('u') => launch.unset.extend(value().map(str::to_string)),
+        Some('S') => {
+            launch.split_string = Some(at);
+            split.extend(value().unwrap_or("").split_whitespace().map(str::to_string));
+        }
+        _ => {}
+    }
 }
 
 /// The index of the program `tokens` run, past any launchers; `None` when
@@ -350,7 +395,7 @@ fn program<T: AsRef<str>>(tokens: &[T], split: &mut Vec<String>) -> Option<usize
         let name = base(t.as_ref());
         match WRAPPERS.iter().find(|w| w.names.contains(&name)) {
             Some(w) => {
-                i = skip_wrapper(w, tokens, i, split);
+                i = skip_wrapper(w, tokens, i, split, &mut EnvLaunch::default());
                 if !split.is_empty() {
                     // `env -S 'sh -c'`: what follows is read after the
                     // split words; the launcher chain restarts there.
@@ -445,65 +490,6 @@ pub(crate) struct EnvLaunch {
     pub(crate) split_string: Option<usize>,
 }
 
-/// The options of one `env` launcher at `tokens[i]`, up to `next` (what it
-/// runs), read into `out`.
-fn env_options<T: AsRef<str>>(tokens: &[T], i: usize, next: usize, out: &mut EnvLaunch) {
-    let mut k = i + 1;
-    while k < next {
-        let t = tokens[k].as_ref();
-        if t == "-" {
-            out.cleared = true;
-        } else if let Some(long) = t.strip_prefix("--").filter(|l| !l.is_empty()) {
-            let (name, inline) = match long.split_once('=') {
-                Some((n, v)) => (n, Some(v)),
-                None => (long, None),
-            };
-            let value = |k: &mut usize| match inline {
-                Some(v) => Some(v.to_string()),
-                None => {
-                    *k += 1;
-                    tokens.get(*k).map(|v| v.as_ref().to_string())
-                }
-            };
-            if "ignore-environment".starts_with(name) {
-                out.cleared = true;
-            } else if "unset".starts_with(name) {
-                out.unset.extend(value(&mut k));
-            } else if "split-string".starts_with(name) {
-                out.split_string = Some(if inline.is_some() { k } else { k + 1 });
-                k += usize::from(inline.is_none());
-            } else if "chdir".starts_with(name) {
-                let _ = value(&mut k);
-            }
-        } else if let Some(shorts) = t.strip_prefix('-').filter(|s| !s.is_empty()) {
-            for (j, c) in shorts.char_indices() {
-                let rest = &shorts[j + c.len_utf8()..];
-                match c {
-                    'i' => out.cleared = true,
-                    'u' | 'C' | 'P' | 'S' => {
-                        let value = if rest.is_empty() {
-                            k += 1;
-                            tokens.get(k).map(|v| v.as_ref().to_string())
-                        } else {
-                            Some(rest.to_string())
-                        };
-                        match c {
-                            'u' => out.unset.extend(value),
-                            'S' => out.split_string = Some(k),
-                            _ => {}
-                        }
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-        } else if is_assignment(t) {
-            out.assignments.push(k);
-        }
-        k += 1;
-    }
-}
-
 /// What the `env` launchers before the program do to its environment.
 pub(crate) fn env_launch<T: AsRef<str>>(tokens: &[T]) -> EnvLaunch {
     let mut out = EnvLaunch::default();
@@ -514,10 +500,7 @@ pub(crate) fn env_launch<T: AsRef<str>>(tokens: &[T]) -> EnvLaunch {
             break;
         };
         let mut split = Vec::new();
-        let next = skip_wrapper(w, tokens, i, &mut split);
-        if w.assignments {
-            env_options(tokens, i, next, &mut out);
-        }
+        let next = skip_wrapper(w, tokens, i, &mut split, &mut out);
         if !split.is_empty() || next <= i {
             break;
         }
@@ -1699,6 +1682,67 @@ mod tests {
         let mut work = 0;
         braces(word.to_string(), &active, &mut out, &mut work);
         out
+    }
+
+    /// `env`'s options as GNU env reads them, found on the walk that finds
+    /// the program: every spelling of `-i`, `-u` and `-S`, and a chain.
+    #[test]
+    fn env_launch_reads_every_spelling_of_its_options() {
+        // (command line, cleared, unset, assignments, split string's token)
+        type Case = (
+            &'static [&'static str],
+            bool,
+            &'static [&'static str],
+            &'static [usize],
+            Option<usize>,
+        );
+        let cases: [Case; 14] = [
+            (&["env", "A=1", "B=2", "/p"], false, &[], &[1, 2], None),
+            (&["env", "-i", "A=1", "/p"], true, &[], &[2], None),
+            (&["env", "-", "/p"], true, &[], &[], None),
+            (&["env", "--ignore-environment", "/p"], true, &[], &[], None),
+            (&["env", "--ign", "/p"], true, &[], &[], None),
+            (&["env", "-iu", "X", "/p"], true, &["X"], &[], None),
+            (
+                &["env", "-uX", "-u", "Y", "/p"],
+                false,
+                &["X", "Y"],
+                &[],
+                None,
+            ),
+            (
+                &["env", "--unset=X", "--unset", "Y", "/p"],
+                false,
+                &["X", "Y"],
+                &[],
+                None,
+            ),
+            (&["env", "-C", "/d", "A=1", "/p"], false, &[], &[3], None),
+            (&["env", "-S", "/p -x", "y"], false, &[], &[], Some(2)),
+            (&["env", "-S/p -x"], false, &[], &[], Some(1)),
+            (&["env", "--split-string=/p -x"], false, &[], &[], Some(1)),
+            (
+                &["env", "--split-string", "/p -x"],
+                false,
+                &[],
+                &[],
+                Some(2),
+            ),
+            (
+                &["tini", "--", "env", "-i", "env", "A=1", "/p"],
+                true,
+                &[],
+                &[5],
+                None,
+            ),
+        ];
+        for (tokens, cleared, unset, assignments, split) in cases {
+            let got = env_launch(tokens);
+            assert_eq!(got.cleared, cleared, "{tokens:?}");
+            assert_eq!(got.unset, unset, "{tokens:?}");
+            assert_eq!(got.assignments, assignments, "{tokens:?}");
+            assert_eq!(got.split_string, split, "{tokens:?}");
+        }
     }
 
     #[test]
