@@ -88,6 +88,8 @@ pub(crate) struct EndpointView<'a> {
     pub(crate) path: FieldPath,
     /// The kind's TLS field (`tlsConfig`, GKE `tls`).
     pub(crate) tls_key: &'static str,
+    /// Whether that field has `caFile`, `certFile` and `keyFile`.
+    pub(crate) tls_files: bool,
     pub(crate) scheme: Scheme<'a>,
     /// Where the scheme is: `None` at the endpoint, `Some(object)` under
     /// that object of the endpoint (`prober`, `vmProberSpec`).
@@ -307,6 +309,7 @@ pub(crate) fn read<'a>(
     let mut view = EndpointView {
         path: ep.path.clone(),
         tls_key: kind.tls,
+        tls_files: kind.tls_names.files,
         scheme,
         scheme_under,
         merged_tls: None,

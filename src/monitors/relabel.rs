@@ -97,7 +97,7 @@ impl fmt::Display for SchemeRewrite<'_> {
             write!(f, " (from scrape class {c})")?;
         }
         match self.writes {
-            Writes::Literal(r) => write!(f, " rewrites __scheme__ to {r}"),
+            Writes::Literal(r) => write!(f, " rewrites __scheme__ to {}", value(r)),
             Writes::Unknown => write!(
                 f,
                 " may rewrite __scheme__ (its replacement is not a literal https)"
@@ -118,7 +118,7 @@ impl fmt::Display for SchemeRewrite<'_> {
                 f,
                 " may write __scheme__ (action {a} is not one the policy knows)"
             ),
-            Writes::Static(v) => write!(f, " sets __scheme__ to {v}"),
+            Writes::Static(v) => write!(f, " sets __scheme__ to {}", value(v)),
         }
     }
 }
@@ -145,6 +145,15 @@ const FROM_LABELS: [&str; 3] = ["lowercase", "uppercase", "replace_all"];
 
 fn is_one_of(action: &str, set: &[&str]) -> bool {
     set.iter().any(|a| a.eq_ignore_ascii_case(action))
+}
+
+/// A value written into `__scheme__`, for messages: an empty one shown as
+/// `""`, not as nothing.
+fn value(v: &str) -> &str {
+    match v {
+        "" => "\"\" (empty)",
+        v => v,
+    }
 }
 
 /// A target label that is, or may expand to, `__scheme__`.

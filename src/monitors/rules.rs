@@ -56,7 +56,11 @@ impl Scope<'_> {
     fn verify_hint(&self, ep: &EndpointView) -> String {
         let tls = ep.tls();
         if ep.implicit_token {
-            return "remove insecureSkipVerify: the collector then verifies the kubelet against the cluster CA (its service account ca.crt), which works when the kubelets' serving certificates are signed by it (serverTLSBootstrap); admit kubelets with only self-signed certificates through an exception (the exceptions setting) instead".to_string();
+            let lead = match ep.skips_verify() {
+                true => "remove insecureSkipVerify: the collector then verifies",
+                false => "the collector verifies",
+            };
+            return format!("{lead} the kubelet against the cluster CA (its service account ca.crt), which works when the kubelets' serving certificates are signed by it (serverTLSBootstrap); admit kubelets with only self-signed certificates through an exception (the exceptions setting) instead");
         }
         if self.is_system(ep) {
             return "verify against the CA that signed the target's serving certificate (for the kubelet and control-plane components usually the cluster CA, e.g. ca.configMap: {name: kube-root-ca.crt, key: ca.crt}, when their serving certificates are signed by it; for Istio workload certificates the mesh's root CA); a target with only a self-signed certificate is admitted through an exception (the exceptions setting), not insecureSkipVerify".to_string();
@@ -535,7 +539,9 @@ pub(crate) fn m8_trust_anchor(ep: &EndpointView, scope: &Scope, report: &mut Rep
         );
         return;
     }
-    let also = if scope.is_system(ep) {
+    // A file only where the kind's TLS config has one (SafeTLSConfig and
+    // GKE's TLS have none).
+    let also = if scope.is_system(ep) || !ep.tls_files {
         ""
     } else {
         "; a caFile naming a CA bundle mounted into Prometheus works too"
