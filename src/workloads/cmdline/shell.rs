@@ -307,7 +307,8 @@ fn skip_wrapper<T: AsRef<str>>(
             let takes = !name.is_empty() && w.long_args.iter().any(|l| l.starts_with(name));
             let at = if inline.is_some() { i } else { i + 1 };
             if env {
-                env_option(long_env_option(name), at, tokens, inline, split, launch);
+                let value = inline.or_else(|| tokens.get(at).map(AsRef::as_ref));
+                env_option(long_env_option(name), at, value, split, launch);
             }
             i += if takes && inline.is_none() { 2 } else { 1 };
             continue;
@@ -330,7 +331,8 @@ fn skip_wrapper<T: AsRef<str>>(
                     false => (i - 1, Some(rest)),
                 };
                 if env {
-                    env_option(Some(c), at, tokens, inline, split, launch);
+                    let value = inline.or_else(|| tokens.get(at).map(AsRef::as_ref));
+                    env_option(Some(c), at, value, split, launch);
                 }
                 // Busybox's older `timeout -t SECS PROG` has no DURATION.
                 if c == 't' && w.names == ["timeout"] {
@@ -363,23 +365,21 @@ fn long_env_option(name: &str) -> Option<char> {
     .map(|(_, c)| c)
 }
 
-/// Records what `env`'s option `c` does to the environment: its value is
-/// `inline`, or else `tokens[at]`.
-fn env_option<T: AsRef<str>>(
+/// Records what `env`'s option `c` does to the environment: `value` is
+/// its value, in `tokens[at]` (or inline in it).
+fn env_option(
     c: Option<char>,
     at: usize,
-    tokens: &[T],
-    inline: Option<&str>,
+    value: Option<&str>,
     split: &mut Vec<String>,
     launch: &mut EnvLaunch,
 ) {
-    let value = || inline.or_else(|| tokens.get(at).map(AsRef::as_ref));
     match c {
         Some('i') => launch.cleared = true,
-        Some('u') => launch.unset.extend(value().map(str::to_string)),
+        Some('u') => launch.unset.extend(value.map(str::to_string)),
         Some('S') => {
             launch.split_string = Some(at);
-            split.extend(value().unwrap_or("").split_whitespace().map(str::to_string));
+            split.extend(value.unwrap_or("").split_whitespace().map(str::to_string));
         }
         _ => {}
     }
@@ -1052,6 +1052,8 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
                     self.name(lx, &body, quoted, scope);
                 } else if let Some(p) = positional_name(&body) {
                     positional(lx, p, quoted, scope);
+                } else if let Some(form) = Defaulted::read(&body) {
+                    self.defaulted(lx, form, &body, quoted, scope);
                 } else {
                     lx.unknown_value(&format!("${{{body}}}"), quoted);
                 }
@@ -1092,6 +1094,27 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
         }
     }
 
+    /// Expands `${NAME-word}` and its kin ([`Defaulted`]) where the policy
+    /// knows NAME's value, as a POSIX shell does: a value that is not empty
+    /// is used; an empty one is used by `-`, `=` and `?`, and gives way to
+    /// the word with `:-`, `:=` and `:?` (a word without quotes or
+    /// expansions only). Anything else is unknown, as a name the policy
+    /// cannot see (it may come from the image's env) or a failing `?` is.
+    fn defaulted(&self, lx: &mut Lexer, form: Defaulted, body: &str, quoted: bool, scope: &Scope) {
+        let value = match scope.assigns(form.name) {
+            true => None,
+            false => (self.lookup)(form.name),
+        };
+        match value {
+            Some(Binding::Text(t)) if !t.is_empty() => self.name(lx, form.name, quoted, scope),
+            Some(Binding::Text(_)) if !form.colon => {}
+            Some(Binding::Text(_)) if form.op != b'?' && is_literal(form.word) => {
+                lx.expansion(form.word, quoted)
+            }
+            _ => lx.unknown_value(&format!("${{{body}}}"), quoted),
+        }
+    }
+
     /// Expands `$NAME`.
     fn name(&self, lx: &mut Lexer, name: &str, quoted: bool, scope: &Scope) {
         if scope.assigns(name) {
@@ -1115,6 +1138,43 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
             }
         }
     }
+}
+
+/// `${NAME-word}`, `${NAME:-word}`, `${NAME=word}`, `${NAME:=word}`,
+/// `${NAME?word}` and `${NAME:?word}`: each gives NAME's value when it is
+/// set (and, with `:`, not empty). `+` (the word when set) is not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Defaulted<'b> {
+    name: &'b str,
+    colon: bool,
+    op: u8,
+    word: &'b str,
+}
+
+impl<'b> Defaulted<'b> {
+    fn read(body: &'b str) -> Option<Defaulted<'b>> {
+        let end = body
+            .bytes()
+            .position(|b| !(b.is_ascii_alphanumeric() || b == b'_'))?;
+        let (name, rest) = body.split_at(end);
+        let colon = rest.starts_with(':');
+        let rest = &rest[usize::from(colon)..];
+        let op = *rest.as_bytes().first()?;
+        (matches!(op, b'-' | b'=' | b'?') && is_name(name)).then(|| Defaulted {
+            name,
+            colon,
+            op,
+            word: &rest[1..],
+        })
+    }
+}
+
+/// A word the shell reads as it is written: no quotes, escapes, expansions
+/// or braces.
+fn is_literal(word: &str) -> bool {
+    !word
+        .bytes()
+        .any(|b| matches!(b, b'$' | b'`' | b'"' | b'\'' | b'\\' | b'{' | b'}'))
 }
 
 /// `$0`..`$9`, `$@`, `$*`, `$#` from `${...}`'s body.

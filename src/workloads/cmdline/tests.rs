@@ -311,6 +311,54 @@ fn script(command: Value, script: &str, flag: &str) -> (String, Report) {
     (readings_of(&l, flag), r)
 }
 
+/// `${NAME:-word}` and its kin, as a POSIX shell expands them where the
+/// policy knows NAME's value; unknown where it does not (a name `env` does
+/// not define may come from the image).
+#[test]
+fn shells_read_defaulted_expansions() {
+    let env = json!([
+        {"name": "HOST", "value": "127.0.0.1"},
+        {"name": "EMPTY", "value": ""},
+        {"name": "FROM_CM", "valueFrom": {"configMapKeyRef": {"name": "c", "key": "k"}}}
+    ]);
+    let cases = [
+        ("${HOST:-0.0.0.0}:8443", "127.0.0.1:8443@args[0]"),
+        ("${HOST-0.0.0.0}:8443", "127.0.0.1:8443@args[0]"),
+        ("${HOST:=0.0.0.0}:8443", "127.0.0.1:8443@args[0]"),
+        ("${HOST:?unset}:8443", "127.0.0.1:8443@args[0]"),
+        ("\"${HOST:-0.0.0.0}:8443\"", "127.0.0.1:8443@args[0]"),
+        ("${EMPTY:-0.0.0.0}:8443", "0.0.0.0:8443@args[0]"),
+        ("${EMPTY:=0.0.0.0}:8443", "0.0.0.0:8443@args[0]"),
+        ("${EMPTY-0.0.0.0}:8443", ":8443@args[0]"),
+        ("${EMPTY:?unset}:8443", "?${EMPTY:?unset}@args[0]"),
+        ("${EMPTY:-$HOST}:8443", "?${EMPTY:-$HOST}@args[0]"),
+        ("${HOST:+0.0.0.0}:8443", "?${HOST:+0.0.0.0}@args[0]"),
+        ("${NOPE:-127.0.0.1}:8443", "?${NOPE:-127.0.0.1}@args[0]"),
+        (
+            "${FROM_CM:-127.0.0.1}:8443",
+            "?${FROM_CM:-127.0.0.1}@args[0]",
+        ),
+    ];
+    for (value, expected) in cases {
+        let script = format!("exec /manager --metrics-bind-address={value}");
+        let c = json!({"command": ["sh", "-c"], "args": [script], "env": env});
+        let (l, _, r) = read_c(&c, false);
+        assert_eq!(
+            readings_of(&l, "metrics-bind-address"),
+            expected,
+            "{script}"
+        );
+        assert!(r.warnings.is_empty(), "{script}: {r:?}");
+    }
+    // A name the script assigns is unknown, whatever `env` says.
+    let c = json!({"command": ["sh", "-c"], "args": ["HOST=$(cat /f); exec /manager --metrics-bind-address=${HOST:-x}"], "env": env});
+    let (l, _, _) = read_c(&c, false);
+    assert_eq!(
+        readings_of(&l, "metrics-bind-address"),
+        "?${HOST:-x}@args[0]"
+    );
+}
+
 #[test]
 fn shells_read_the_commands_of_the_script() {
     let sh = json!(["/bin/sh", "-c"]);
@@ -363,7 +411,7 @@ fn shells_read_the_commands_of_the_script() {
         ),
         (
             "/manager --metrics-bind-address=${HOST:-x}",
-            "?${HOST:-x}@args[0]",
+            "0.0.0.0@args[0]",
         ),
         (
             "GOGC=50 exec /manager --metrics-bind-address=:1",
@@ -990,7 +1038,11 @@ fn shells_words_redirections_and_bounds() {
         ),
         (
             "/manager --metrics-bind-address=${HOST:-${X}}",
-            "?${HOST:-${X}}@args[0]",
+            "0.0.0.0@args[0]",
+        ),
+        (
+            "/manager --metrics-bind-address=${NOPE:-${X}}",
+            "?${NOPE:-${X}}@args[0]",
         ),
     ];
     for (script, expected) in cases {
