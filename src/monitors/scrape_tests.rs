@@ -1493,6 +1493,53 @@ fn cluster_node_monitoring() {
     for never in ["metrics-server-cert", "serverName: <service>", ".svc"] {
         assert!(!text.contains(never), "has {never:?}: {text}");
     }
+    // M6 over http with no insecureSkipVerify: nothing to remove.
+    let r = run_cnm(
+        cnm(json!({"path": "/metrics", "scheme": "http"})),
+        &json!({"requireHttps": true}),
+    );
+    let m6 = r.violations.iter().find(|v| v.rule == Rule::M6).unwrap();
+    assert!(
+        m6.detail.contains("the collector verifies the kubelet")
+            && !m6.detail.contains("insecureSkipVerify"),
+        "{m6}"
+    );
+}
+
+/// Advice names only fields the kind has: M8 offers a `caFile` where the
+/// TLS config has one (ServiceMonitor's `TLSConfig`), not for
+/// `SafeTLSConfig` (PodMonitor, Probe, ScrapeConfig) or GKE's `TLS`; an
+/// empty value written into `__scheme__` is shown as `""`.
+#[test]
+fn advice_names_only_fields_the_kind_has() {
+    let ext = json!({"certManagement": "external"});
+    let m8 = |kind: &str, spec: Value| {
+        let r = run(kind, spec, &ext);
+        let v = r.violations.iter().find(|v| v.rule == Rule::M8).unwrap();
+        v.detail.contains("caFile")
+    };
+    let ep = json!({"port": "https", "scheme": "https"});
+    assert!(m8("ServiceMonitor", json!({"endpoints": [ep.clone()]})));
+    assert!(!m8(
+        "PodMonitor",
+        json!({"podMetricsEndpoints": [ep.clone()]})
+    ));
+    assert!(!m8(
+        "Probe",
+        json!({"prober": {"url": "blackbox:9115", "scheme": "https"}, "targets": {"staticConfig": {"static": ["x"]}}})
+    ));
+    let r = run(
+        "ServiceMonitor",
+        json!({"endpoints": [{"port": "https", "scheme": "https", "bearerTokenSecret": {"name": "t", "key": "k"},
+               "relabelings": [{"targetLabel": "__scheme__", "replacement": ""}]}]}),
+        &no(),
+    );
+    let text: Vec<String> = r.violations.iter().map(|v| v.to_string()).collect();
+    assert!(
+        text.iter()
+            .any(|t| t.contains("rewrites __scheme__ to \"\" (empty)")),
+        "{text:?}"
+    );
 }
 
 /// M9: kustomize placeholders in serverName.
