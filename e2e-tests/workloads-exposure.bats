@@ -69,7 +69,7 @@ load common
   assert_rejected
   [ "$(violation_count)" -eq 1 ]
   assert_message_contains "DaemonSet monitoring/node-agent" \
-    "spec.template.spec.containers[0].args[0]: Forbidden: --metrics-bind-address=127.0.0.1:8080 on 127.0.0.1 (the node's loopback, because the pod sets hostNetwork: true: every process on the node can reach it)" \
+    "spec.template.spec.containers[0].args[0]: Forbidden: --metrics-bind-address=127.0.0.1:8080 on the node's loopback (because the pod sets hostNetwork: true: every process on the node can reach it)" \
     "without hostNetwork: true" "[W3]"
 }
 

@@ -184,6 +184,26 @@ w3_untouched() {
   w3_untouched w3-flags-after-positional-kubebuilder-loopback.json
 }
 
+@test "W3: an empty --metrics-bind-address (a Helm value left empty) is every interface: controller-runtime serves \"\" on :8080" {
+  w3_rejected w3-kubebuilder-helm-empty-metrics-address-plaintext.json 'args[0]' \
+    "--metrics-bind-address= (an empty address: controller-runtime's metrics server then listens on its default :8080, every interface) with --metrics-secure=false"
+  w3_untouched w3-kubebuilder-helm-empty-metrics-address-loopback.json
+}
+
+@test "W3: with metricsSecureDefault false, --metrics-secure after a subcommand is unset for Go's flag package" {
+  evaluate workloads/w3-redis-operator-secure-after-subcommand-plaintext.json '{"metricsSecureDefault": false}'
+  assert_rejected
+  assert_no_patch
+  assert_message_contains "spec.template.spec.containers[0].args[0]: Forbidden: --metrics-bind-address=:8443 on every interface with --metrics-secure=true only after a positional argument or \"--\", where Go's flag package stops reading flags" \
+    "metricsSecureDefault: false" "pass --metrics-secure=true before the first positional argument" "[W3]"
+  evaluate workloads/w3-redis-operator-secure-after-subcommand-plaintext.json
+  assert_allowed
+  assert_no_patch
+  evaluate workloads/w3-redis-operator-secure-after-subcommand-fixed.json '{"metricsSecureDefault": false}'
+  assert_allowed
+  assert_no_patch
+}
+
 # ------------------------------------------------------------------ W4
 
 @test "W4: kube-scheduler with a port in --bind-address is rejected" {

@@ -69,10 +69,6 @@ const LISTEN_FLAGS: [Flag<'static>; 2] =
 /// Cluster API's default `--diagnostics-address`.
 const DEFAULT_DIAGNOSTICS_ADDRESS: &str = ":8443";
 
-const REMEDY_METRICS: &str = "serve metrics over TLS or bind to 127.0.0.1 behind an \
-authenticating proxy such as kube-rbac-proxy (drop --metrics-secure=false and mount a \
-certificate with --metrics-cert-path, or use --metrics-bind-address=127.0.0.1:PORT)";
-
 const REMEDY_DIAGNOSTICS: &str = "serve metrics over TLS or bind to 127.0.0.1 behind an \
 authenticating proxy such as kube-rbac-proxy (set --insecure-diagnostics=false, the \
 default, or use --diagnostics-address=127.0.0.1:8443)";
@@ -120,12 +116,11 @@ fn w3_exposed(s: &Setting, host_network: bool) -> Option<String> {
     };
     host_network.then(|| {
         let shown = match loopback {
-            Host::Ip(ip) => ip.to_string(),
-            Host::Name(name) => name,
-            Host::Any => String::new(),
+            Host::Name(name) => format!("{name}, "),
+            _ => String::new(),
         };
         format!(
-            "on {shown} (the node's loopback, because the pod sets hostNetwork: true: every process on the node can reach it)"
+            "on {shown}the node's loopback (because the pod sets hostNetwork: true: every process on the node can reach it)"
         )
     })
 }
@@ -159,7 +154,7 @@ fn w3_exposed_in(server: &MetricsServer, s: &Setting, host_network: bool) -> Opt
     let node = if host_network { NODE } else { "" };
     match (&s.value, s.known().map(parse_bare_host)) {
         (_, Some(Ok(host))) if is_loopback_host(&host) => host_network.then(|| {
-            format!("on {} (the node's loopback, because the pod sets hostNetwork: true: every process on the node can reach it)", s.written)
+            "on the node's loopback (because the pod sets hostNetwork: true: every process on the node can reach it)".to_string()
         }),
         _ => exposed_in(server.form, s).map(|w| w + node),
     }
@@ -298,6 +293,22 @@ struct Evidence {
     text: String,
 }
 
+/// An address flag given an empty value. Other rules read it as unset
+/// (SPEC 7), but the binary receives `""`, and controller-runtime's metrics
+/// server (Cluster API's diagnostics too) then listens on its default
+/// `:8080`, every interface (in the `host` form, `:PORT`): W3 counts it as
+/// exposed (fail closed for exposure).
+fn empty_address(s: &Setting, host_network: bool) -> Option<Evidence> {
+    let node = if host_network { NODE } else { "" };
+    matches!(&s.value, Val::Known(v) if v.is_empty()).then(|| Evidence {
+        path: s.path.clone(),
+        text: format!(
+            "{} (an empty address: controller-runtime's metrics server then listens on its default :8080, every interface{node})",
+            s.shown()
+        ),
+    })
+}
+
 /// The first reading of a server's address that may expose it, else an
 /// unknown token that may set it.
 fn exposed_address(
@@ -314,6 +325,14 @@ fn exposed_address(
                 text: format!("{} {where_}", s.shown()),
             });
         }
+    }
+    if let Some(e) = c
+        .cmd
+        .readings(flag)
+        .iter()
+        .find_map(|s| empty_address(s, host_network))
+    {
+        return Some(e);
     }
     if let (Some(d), false) = (default, c.cmd.mentions(flag)) {
         let node = if host_network { NODE } else { "" };
@@ -422,13 +441,25 @@ fn metrics_plaintext(server: &MetricsServer, unknown: Option<&UnknownToken>) -> 
         });
     };
     if server.secure.is_empty() && !server.secure_default {
-        let why = match server.tls_source() {
-            TlsSource::SecureDefaultSetting => "metricsSecureDefault: false says that a binary not declared in metricsServers serves plaintext without it; declare the binary in metricsServers if it serves TLS by default".to_string(),
-            _ => format!("{} says the binary serves plaintext without it (secureDefault: false)", server.dialect()),
-        };
         return Some(Evidence {
             path: FieldPath::root(),
-            text: format!("no {}=true ({why})", flag.flag()),
+            text: format!("no {}=true ({})", flag.flag(), plaintext_default(server)),
+        });
+    }
+    // Go's `flag` stops at a positional argument or `--`: a secure flag
+    // written only after one is unset in that reading (SPEC 9, "Flags").
+    if let (true, false, Some(s)) = (
+        server.secure_unset_for_go,
+        server.secure_default,
+        server.secure.first(),
+    ) {
+        return Some(Evidence {
+            path: s.path.clone(),
+            text: format!(
+                "{} only after a positional argument or \"--\", where Go's flag package stops reading flags, so that it may be unset ({})",
+                s.shown(),
+                plaintext_default(server)
+            ),
         });
     }
     unknown.map(|u| Evidence {
@@ -441,6 +472,20 @@ fn metrics_plaintext(server: &MetricsServer, unknown: Option<&UnknownToken>) -> 
         ),
     })
 }
+
+/// Why an unset secure flag means plaintext: the dialect's `secureDefault`,
+/// or `metricsSecureDefault` for a binary no entry declares.
+fn plaintext_default(server: &MetricsServer) -> String {
+    match server.default_source() {
+        TlsSource::SecureDefaultSetting => METRICS_SECURE_DEFAULT.to_string(),
+        _ => format!(
+            "{} says the binary serves plaintext without it (secureDefault: false)",
+            server.dialect()
+        ),
+    }
+}
+
+const METRICS_SECURE_DEFAULT: &str = "metricsSecureDefault: false says that a binary not declared in metricsServers serves plaintext without it; declare the binary in metricsServers if it serves TLS by default";
 
 /// The first reading of the metrics server's address that may expose it,
 /// else an unknown token that may set it.
@@ -460,6 +505,13 @@ fn metrics_exposed(
                 text: format!("{}{port} {where_}", s.shown()),
             });
         }
+    }
+    if let Some(e) = server
+        .bind
+        .iter()
+        .find_map(|s| empty_address(s, host_network))
+    {
+        return Some(e);
     }
     unknown.map(|u| Evidence {
         path: u.path.clone(),
@@ -484,7 +536,11 @@ fn metrics_remedy(server: &MetricsServer, host_network: bool) -> String {
              bind to 127.0.0.1 behind an authenticating proxy such as kube-rbac-proxy",
             server.secure_fix()
         ),
-        (Some(_), None) => REMEDY_METRICS.to_string(),
+        (Some(_), None) => format!(
+            "serve metrics over TLS or bind to 127.0.0.1 behind an authenticating proxy \
+             such as kube-rbac-proxy ({}, or use --metrics-bind-address=127.0.0.1:PORT)",
+            server.secure_fix()
+        ),
         (Some(f), Some(_)) => format!(
             "serve metrics over TLS or bind to 127.0.0.1 behind an authenticating proxy \
              such as kube-rbac-proxy (set {}=true and mount a certificate, or bind \
@@ -978,7 +1034,7 @@ mod tests {
         let (_, details) = pod(json!(true), &insecure_loopback);
         assert!(
             details[0].starts_with(
-                "--metrics-bind-address=127.0.0.1:8080 on 127.0.0.1 (the node's loopback, because \
+                "--metrics-bind-address=127.0.0.1:8080 on the node's loopback (because \
                  the pod sets hostNetwork: true: every process on the node can reach it) with \
                  --metrics-secure=false serves metrics in plaintext"
             ),

@@ -147,8 +147,8 @@ pub(crate) fn describe(host: &Host, ips: &[String]) -> String {
             ips.join("), $(")
         ),
         Host::Any => "on every interface".into(),
-        Host::Ip(ip) if ip.is_unspecified() => format!("on every interface ({ip})"),
-        Host::Ip(ip) => format!("on {ip}, which other pods can reach"),
+        Host::Ip(ip) if ip.is_unspecified() => "on every interface".into(),
+        Host::Ip(_) => "on an address other pods can reach".into(),
         Host::Name(n) => format!("on {n}, which is not loopback"),
     }
 }

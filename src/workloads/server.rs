@@ -23,15 +23,16 @@ use crate::flag::{Flag, FlagName};
 use crate::report::FieldPath;
 use std::borrow::Cow;
 
-/// Where a server's TLS setting comes from.
+/// Where a server's TLS setting comes from when neither its secure flag
+/// nor its env var sets it (or Go's reading leaves the flag unset); when
+/// one does, [`MetricsServer::secure`] holds the readings, and
+/// [`MetricsServer::secure_from_env`] says which.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum TlsSource {
-    /// The dialect's secure flag, or its env var.
-    Set,
-    /// Neither is given: the dialect's `secureDefault`.
+    /// The dialect's `secureDefault`.
     DialectDefault,
-    /// Neither is given, and the default dialect reads the container: the
-    /// `metricsSecureDefault` setting.
+    /// The default dialect reads the container: the `metricsSecureDefault`
+    /// setting.
     SecureDefaultSetting,
 }
 
@@ -50,6 +51,9 @@ pub(crate) struct MetricsServer<'a> {
     /// Whether those readings come from the env var (whose value nothing
     /// checked when the line was read).
     pub(crate) secure_from_env: bool,
+    /// Whether the secure flag is written only after Go's `flag` has
+    /// stopped: Go's reading leaves it unset, so `secure_default` applies.
+    pub(crate) secure_unset_for_go: bool,
     /// The dialect's secure flag (`None`: the binary has none).
     pub(crate) secure_flag: Option<FlagName>,
     pub(crate) secure_default: bool,
@@ -217,6 +221,18 @@ impl<'a> MetricsServer<'a> {
         let secure = flags_else_env(&src, secure_names, d.env.secure.as_ref());
         let secure_from_env =
             !secure_names.iter().any(|n| cmd.mentions(n.flag())) && !secure.is_empty();
+        // Go's reading leaves the secure flag unset; it exposes the server
+        // only where the same reading has an address: a bind flag written
+        // before the stop, or none written (an env var's or a file's).
+        let bind_flags = || {
+            d.bind_address_flags
+                .iter()
+                .filter(|f| cmd.mentions(f.flag()))
+        };
+        let go_reads_bind =
+            bind_flags().next().is_none() || bind_flags().any(|f| !cmd.unset_for_go(f.flag()));
+        let secure_unset_for_go =
+            go_reads_bind && secure_names.iter().any(|n| cmd.unset_for_go(n.flag()));
         // A file that does not exist yet gives an unknown address: it
         // matters only where TLS may be off (W3), not to X3 (SPEC 15 and Part
         // three: fail closed for exposure, silent for function).
@@ -262,6 +278,7 @@ impl<'a> MetricsServer<'a> {
             },
             secure,
             secure_from_env,
+            secure_unset_for_go,
             secure_flag: d.secure_flag.clone(),
             secure_default: d.secure_default,
             cert_dirs,
@@ -270,12 +287,13 @@ impl<'a> MetricsServer<'a> {
         }
     }
 
-    /// Where the TLS setting comes from.
-    pub(crate) fn tls_source(&self) -> TlsSource {
-        match (self.secure.is_empty(), self.entry) {
-            (false, _) => TlsSource::Set,
-            (true, Some(_)) => TlsSource::DialectDefault,
-            (true, None) => TlsSource::SecureDefaultSetting,
+    /// Where the TLS setting comes from when it is unset (absent, or unset
+    /// in Go's reading): the dialect's `secureDefault`, or the
+    /// `metricsSecureDefault` setting for the default dialect.
+    pub(crate) fn default_source(&self) -> TlsSource {
+        match self.entry {
+            Some(_) => TlsSource::DialectDefault,
+            None => TlsSource::SecureDefaultSetting,
         }
     }
 
@@ -303,11 +321,21 @@ impl<'a> MetricsServer<'a> {
 
     /// How to turn TLS on, for messages.
     pub(crate) fn secure_fix(&self) -> String {
-        match (&self.secure_flag, self.entry) {
-            (Some(_), None) => {
-                "drop --metrics-secure=false and mount a certificate with --metrics-cert-path"
-                    .into()
+        let sets_false = || {
+            self.secure
+                .iter()
+                .any(|s| s.known().and_then(super::cmdline::parse_go_bool) == Some(false))
+        };
+        let set = match (self.secure_unset_for_go, self.secure.is_empty()) {
+            _ if sets_false() => "drop --metrics-secure=false",
+            (true, _) => {
+                "pass --metrics-secure=true before the first positional argument or \"--\""
             }
+            (false, true) => "pass --metrics-secure=true",
+            (false, false) => "set --metrics-secure=true",
+        };
+        match (&self.secure_flag, self.entry) {
+            (Some(_), None) => format!("{set} and mount a certificate with --metrics-cert-path"),
             (Some(f), Some(_)) => format!("set {}=true and mount a certificate", f.flag()),
             (None, _) => "configure the binary's own TLS".into(),
         }
@@ -412,6 +440,128 @@ mod tests {
             s,
         );
         assert!(found.is_empty(), "{found:?}");
+    }
+
+    /// Go's `flag` stops at a positional argument or `--`: a
+    /// `--metrics-secure=true` written only after one is unset in that
+    /// reading, and the binary then serves what its default says (SPEC 9,
+    /// "Flags"; 14, `secureDefault`).
+    #[test]
+    fn w3_a_secure_flag_after_go_stops_is_unset_for_go() {
+        let after = |args: Value, s: Value| run(node_readiness(args), json!([]), s);
+        for args in [
+            json!([
+                "--metrics-bind-address=:8443",
+                "run",
+                "--metrics-secure=true"
+            ]),
+            json!(["--metrics-bind-address=:8443", "--", "--metrics-secure"]),
+        ] {
+            let (found, _, details, _) = after(args.clone(), declared());
+            assert_eq!(found, [f("W3", "args[0]")], "{args}");
+            assert!(
+                details[0].contains("only after a positional argument")
+                    && details[0].contains("secureDefault: false")
+                    && details[0].contains("set --metrics-secure=true"),
+                "{}",
+                details[0]
+            );
+            let (found, _, details, _) =
+                after(args.clone(), json!({"metricsSecureDefault": false}));
+            assert_eq!(found, [f("W3", "args[0]")], "{args}");
+            assert!(
+                details[0].contains("metricsSecureDefault: false")
+                    && details[0].contains(
+                        "pass --metrics-secure=true before the first positional argument"
+                    ),
+                "{}",
+                details[0]
+            );
+            // Secure by default: unset is TLS on.
+            assert!(after(args.clone(), json!({})).0.is_empty(), "{args}");
+        }
+        // Both after the stop: Go reads no address either (the server is
+        // off in that reading), pflag reads TLS on (redis-operator's
+        // `/operator manager --metrics-bind-address=:8443 --metrics-secure`).
+        let both = json!([
+            "manager",
+            "--metrics-bind-address=:8443",
+            "--metrics-secure"
+        ]);
+        assert!(after(both.clone(), declared()).0.is_empty());
+        assert!(after(both, json!({"metricsSecureDefault": false}))
+            .0
+            .is_empty());
+        // Before the stop, every reading sees it.
+        let fixed = json!([
+            "--metrics-bind-address=:8443",
+            "--metrics-secure=true",
+            "run"
+        ]);
+        assert!(after(fixed.clone(), declared()).0.is_empty());
+        assert!(after(fixed, json!({"metricsSecureDefault": false}))
+            .0
+            .is_empty());
+    }
+
+    /// An address flag given `""`: unset for W4 and X3 (SPEC 7), but the
+    /// binary receives the empty string, on which controller-runtime's
+    /// metrics server (and Cluster API's diagnostics) listens on `:8080`,
+    /// every interface; the last occurrence wins (SPEC 13).
+    #[test]
+    fn w3_an_empty_address_is_every_interface() {
+        let kubebuilder = |args: Value| json!({"name": "manager", "image": "controller:latest", "command": ["/manager"], "args": args});
+        for (args, path) in [
+            (
+                json!(["--metrics-bind-address=", "--metrics-secure=false"]),
+                "args[0]",
+            ),
+            (
+                json!([
+                    "--metrics-bind-address=127.0.0.1:8080",
+                    "--metrics-bind-address=",
+                    "--metrics-secure=false"
+                ]),
+                "args[1]",
+            ),
+            (
+                json!(["--metrics-bind-address", "", "--metrics-secure=false"]),
+                "args[0]",
+            ),
+            (
+                json!([
+                    "--metrics-bind-address=",
+                    "--metrics-port=8080",
+                    "--metrics-secure=false"
+                ]),
+                "args[0]",
+            ),
+            (
+                json!(["--diagnostics-address=", "--insecure-diagnostics"]),
+                "args[0]",
+            ),
+        ] {
+            let (found, _, details, _) = run(kubebuilder(args.clone()), json!([]), json!({}));
+            assert_eq!(found, [f("W3", path)], "{args}");
+            assert!(details[0].contains("an empty address"), "{}", details[0]);
+        }
+        // TLS on, or the last occurrence on loopback: fine.
+        for args in [
+            json!(["--metrics-bind-address="]),
+            json!([
+                "--metrics-bind-address=",
+                "--metrics-bind-address=127.0.0.1:8080",
+                "--metrics-secure=false"
+            ]),
+            json!(["--diagnostics-address=", "--insecure-diagnostics=false"]),
+        ] {
+            assert!(
+                run(kubebuilder(args.clone()), json!([]), json!({}))
+                    .0
+                    .is_empty(),
+                "{args}"
+            );
+        }
     }
 
     /// MetalLB's frr-k8s metrics container: a bare IP and the port in

@@ -221,6 +221,10 @@ pub(crate) struct CommandLine<'a> {
     /// positional argument or `--` after the program name (Go's `flag` stops
     /// there), no unknown token, no shell script.
     pub(crate) appendable: bool,
+    /// Flags written only after Go's `flag` has stopped (a positional
+    /// argument or `--` before every occurrence): Go's reading leaves them
+    /// unset, the binary's default.
+    go_unread: Vec<Cow<'static, str>>,
     /// The further flags the line was read for (`certKeyPairs`, the
     /// dialect's): with [`FLAGS`], the only names [`CommandLine::readings`]
     /// may be asked for (tests only: a misspelt name would read as absent).
@@ -260,6 +264,13 @@ impl<'a> CommandLine<'a> {
     /// Whether the flag is written anywhere.
     pub(crate) fn mentions(&self, flag: Flag) -> bool {
         !self.readings(flag).is_empty()
+    }
+
+    /// Whether the flag is written, but only after Go's `flag` has stopped:
+    /// one reading leaves it unset (SPEC 9, "Flags").
+    pub(crate) fn unset_for_go(&self, flag: Flag) -> bool {
+        let name = flag.name();
+        self.go_unread.iter().any(|n| n == name)
     }
 
     /// A boolean flag's readings (values Go cannot parse were reported as
@@ -652,6 +663,40 @@ fn stops_flags(words: &[Word], k: usize, program: &mut Option<usize>) -> bool {
     k > 0 && k > *program.get_or_insert_with(|| shell::program_index(words).unwrap_or(0))
 }
 
+/// Where Go's `flag` stops: the stop points seen, and the flags written
+/// before the first (the only ones it reads).
+#[derive(Default)]
+struct GoStops {
+    stops: usize,
+    read: Vec<Cow<'static, str>>,
+}
+
+impl GoStops {
+    /// A word that is not a flag, a stop point when `stop`: at the first,
+    /// every flag written so far (`pending` or flushed) is one Go reads.
+    fn word(&mut self, stop: bool, pending: &Pending, line: &CommandLine) {
+        if stop && self.stops == 0 {
+            self.read.extend(pending.iter().map(|(n, _)| n.clone()));
+            self.read
+                .extend(line.readings.iter().map(|(n, _)| n.clone()));
+        }
+        self.stops += usize::from(stop);
+    }
+
+    /// The flags written only after the first stop point.
+    fn unread(&self, line: &CommandLine) -> Vec<Cow<'static, str>> {
+        match self.stops {
+            0 => Vec::new(),
+            _ => line
+                .readings
+                .iter()
+                .map(|(n, _)| n.clone())
+                .filter(|n| !self.read.contains(n))
+                .collect(),
+        }
+    }
+}
+
 /// Reads the words into flag readings.
 fn read_flags<'a>(
     words: &[Word<'a>],
@@ -661,7 +706,7 @@ fn read_flags<'a>(
     report: &mut Report,
 ) {
     let mut pending: Pending<'a> = Vec::new();
-    let mut stops = 0;
+    let mut go = GoStops::default();
     let mut program = None;
     let mut i = 0;
     while i < words.len() {
@@ -669,7 +714,7 @@ fn read_flags<'a>(
         i += 1;
         let Some((name, inline)) = flag_of(w) else {
             not_a_flag(w, lists, line);
-            stops += usize::from(stops_flags(words, i - 1, &mut program));
+            go.word(stops_flags(words, i - 1, &mut program), &pending, line);
             flush(&mut pending, line);
             continue;
         };
@@ -722,7 +767,8 @@ fn read_flags<'a>(
         }
     }
     flush(&mut pending, line);
-    line.appendable = stops == 0 && !line.script;
+    line.go_unread = go.unread(line);
+    line.appendable = go.stops == 0 && !line.script;
     for (_, list) in line.readings.iter_mut() {
         list.dedup();
     }
