@@ -588,19 +588,26 @@ fn shifts(script: &str) -> bool {
 }
 
 /// The names a script assigns (`NAME=`, `export NAME`, `read NAME`,
-/// `unset NAME`, `printf -v NAME`, `mapfile NAME`, ...).
-fn assigned(script: &str, into: &mut HashSet<String>) {
+/// `unset NAME`, `printf -v NAME`, `mapfile NAME`, `${NAME:=word}`, ...).
+fn assigned<'s>(script: &'s str, into: &mut HashSet<String>) {
     let mut declaring = false;
     let mut previous = "";
     for word in script.split(|c: char| c.is_whitespace() || ";&|()`\"'".contains(c)) {
         if word.is_empty() {
             continue;
         }
-        if let Some((name, _)) = word.split_once('=') {
-            if is_name(name) {
-                into.insert(name.to_string());
-            }
-        } else if (declaring || previous == "-v") && is_name(word) {
+        // `NAME=`, and `${NAME=word}` or `${NAME:=word}` (the last of the
+        // word), which assign NAME when it is unset (or empty).
+        let assigns = |w: &'s str| {
+            w.split_once('=')
+                .map(|(n, _)| n.trim_end_matches(':'))
+                .filter(|n| is_name(n))
+        };
+        let braced = word.rsplit_once("${").map_or("", |(_, b)| b);
+        if let Some(name) = assigns(word).or_else(|| assigns(braced)) {
+            into.insert(name.to_string());
+        }
+        if (declaring || previous == "-v") && is_name(word) {
             into.insert(word.to_string());
         }
         let keyword = matches!(
@@ -1142,7 +1149,8 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
 
 /// `${NAME-word}`, `${NAME:-word}`, `${NAME=word}`, `${NAME:=word}`,
 /// `${NAME?word}` and `${NAME:?word}`: each gives NAME's value when it is
-/// set (and, with `:`, not empty). `+` (the word when set) is not read.
+/// set (and, with `:`, not empty). `+` (the word when set) is not read; the
+/// `=` forms assign NAME, which makes it unknown (see [`assigned`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Defaulted<'b> {
     name: &'b str,

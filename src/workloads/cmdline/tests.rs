@@ -324,11 +324,12 @@ fn shells_read_defaulted_expansions() {
     let cases = [
         ("${HOST:-0.0.0.0}:8443", "127.0.0.1:8443@args[0]"),
         ("${HOST-0.0.0.0}:8443", "127.0.0.1:8443@args[0]"),
-        ("${HOST:=0.0.0.0}:8443", "127.0.0.1:8443@args[0]"),
+        // `=` assigns NAME: a name the script assigns is unknown (SPEC 13).
+        ("${HOST:=0.0.0.0}:8443", "?${HOST:=0.0.0.0}@args[0]"),
         ("${HOST:?unset}:8443", "127.0.0.1:8443@args[0]"),
         ("\"${HOST:-0.0.0.0}:8443\"", "127.0.0.1:8443@args[0]"),
         ("${EMPTY:-0.0.0.0}:8443", "0.0.0.0:8443@args[0]"),
-        ("${EMPTY:=0.0.0.0}:8443", "0.0.0.0:8443@args[0]"),
+        ("${EMPTY=0.0.0.0}:8443", "?${EMPTY=0.0.0.0}@args[0]"),
         ("${EMPTY-0.0.0.0}:8443", ":8443@args[0]"),
         ("${EMPTY:?unset}:8443", "?${EMPTY:?unset}@args[0]"),
         ("${EMPTY:-$HOST}:8443", "?${EMPTY:-$HOST}@args[0]"),
@@ -350,6 +351,10 @@ fn shells_read_defaulted_expansions() {
         );
         assert!(r.warnings.is_empty(), "{script}: {r:?}");
     }
+    // `${NAME:=word}` assigns NAME for the commands after it.
+    let c = json!({"command": ["sh", "-c"], "args": [": ${ADDR:=0.0.0.0:8080}; exec /manager --metrics-bind-address=$ADDR"], "env": env});
+    let (l, _, _) = read_c(&c, false);
+    assert_eq!(readings_of(&l, "metrics-bind-address"), "?ADDR@args[0]");
     // A name the script assigns is unknown, whatever `env` says.
     let c = json!({"command": ["sh", "-c"], "args": ["HOST=$(cat /f); exec /manager --metrics-bind-address=${HOST:-x}"], "env": env});
     let (l, _, _) = read_c(&c, false);
