@@ -504,6 +504,38 @@ mod tests {
             .is_empty());
     }
 
+    /// The same readings inside a shell script, command by command: Go's
+    /// stop in the command that runs the binary, and the `env` launcher
+    /// before it (`-u` removes the container's `METRICS_SECURE=true`).
+    #[test]
+    fn w3_go_stops_and_env_launchers_inside_a_script() {
+        let sdf = || json!({"metricsSecureDefault": false});
+        let script = |s: &str, env: Value| json!({"name": "manager", "image": "controller:latest", "command": ["sh", "-c", s], "env": env});
+        let none = || json!([]);
+        let secure_env = || json!([{"name": "METRICS_SECURE", "value": "true"}]);
+        for (s, env) in [
+            ("mkdir -p /x; exec /manager --metrics-bind-address=:8443 start --metrics-secure=true", none()),
+            ("exec env -u METRICS_SECURE /manager --metrics-bind-address=:8443", secure_env()),
+            ("exec env -i /manager --metrics-bind-address=:8443", secure_env()),
+        ] {
+            let (found, _, details, _) = run(script(s, env.clone()), json!([]), sdf());
+            assert_eq!(found, [f("W3", "command[2]")], "{s}: {details:?}");
+            assert!(run(script(s, env), json!([]), json!({})).0.is_empty(), "{s}");
+        }
+        for (s, env) in [
+            ("mkdir -p /x; exec /manager --metrics-bind-address=:8443 --metrics-secure=true start", none()),
+            ("exec env /manager --metrics-bind-address=:8443", secure_env()),
+            ("exec env -u OTHER /manager --metrics-bind-address=:8443", secure_env()),
+        ] {
+            assert!(run(script(s, env), json!([]), sdf()).0.is_empty(), "{s}");
+        }
+        // GNU env reads on from the words of `-S`: the flag after the string
+        // is the program's, and the string's assignment its env.
+        let s = "exec env -S 'METRICS_SECURE=false /manager' --metrics-bind-address=:8443";
+        let (found, _, details, _) = run(script(s, none()), json!([]), json!({}));
+        assert_eq!(found, [f("W3", "command[2]")], "{details:?}");
+    }
+
     /// An address flag given `""`: unset for W4 and X3 (SPEC 7), but the
     /// binary receives the empty string, on which controller-runtime's
     /// metrics server (and Cluster API's diagnostics) listens on `:8080`,

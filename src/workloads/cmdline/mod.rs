@@ -511,6 +511,9 @@ struct Word<'a> {
     /// leaves as it is (no `$`, no marker character). The readings below
     /// then skip their searches for markers.
     plain: bool,
+    /// The first word of a command: the container's first token, or the
+    /// first of each command its script runs.
+    first: bool,
 }
 
 /// The container's `command` and `args`, when present.
@@ -655,45 +658,59 @@ fn check_bool(spelled: &str, value: &Val, path: &FieldPath, report: &mut Report)
 }
 
 /// Whether word `k`, not a flag, stops Go's flag: a positional argument
-/// or `--` (or a token that may be one) after the program. The words of its
-/// launchers (`tini --`, `env X=1`) are not its arguments; `program` is
-/// found at the first such word after the first, and when it is unknown,
-/// every word after the first counts.
-fn stops_flags(words: &[Word], k: usize, program: &mut Option<usize>) -> bool {
-    k > 0 && k > *program.get_or_insert_with(|| shell::program_index(words).unwrap_or(0))
+/// or `--` (or a token that may be one) after the program of its command,
+/// which begins at `start`. The words of its launchers (`tini --`, `env
+/// X=1`) are not its arguments; `program` is found at the first such word
+/// after the command's first, and when it is unknown, every word after the
+/// first counts.
+fn stops_flags(words: &[Word], k: usize, start: usize, program: &mut Option<usize>) -> bool {
+    k > start
+        && k > *program
+            .get_or_insert_with(|| start + shell::program_index(&words[start..]).unwrap_or(0))
 }
 
-/// Where Go's `flag` stops: the stop points seen, and the flags written
-/// before the first (the only ones it reads).
+/// Where Go's `flag` stops in each command: a flag a command writes only
+/// after its first stop point is unset in Go's reading of that command.
 #[derive(Default)]
 struct GoStops {
+    /// The stop points seen, in every command.
     stops: usize,
-    read: Vec<Cow<'static, str>>,
+    /// The current command's first stop point is behind.
+    stopped: bool,
+    /// The flags the current command writes before, and after, that point.
+    before: Vec<Cow<'static, str>>,
+    after: Vec<Cow<'static, str>>,
+    /// The flags some command writes only after its first stop point.
+    unread: Vec<Cow<'static, str>>,
 }
 
 impl GoStops {
-    /// A word that is not a flag, a stop point when `stop`: at the first,
-    /// every flag written so far (`pending` or flushed) is one Go reads.
-    fn word(&mut self, stop: bool, pending: &Pending, line: &CommandLine) {
-        if stop && self.stops == 0 {
-            self.read.extend(pending.iter().map(|(n, _)| n.clone()));
-            self.read
-                .extend(line.readings.iter().map(|(n, _)| n.clone()));
+    /// A flag the current command writes (each name kept once: a handful).
+    fn flag(&mut self, name: Cow<'static, str>) {
+        let list = match self.stopped {
+            true => &mut self.after,
+            false => &mut self.before,
+        };
+        if !list.contains(&name) {
+            list.push(name);
         }
+    }
+
+    /// A word that is not a flag; a stop point when `stop`.
+    fn word(&mut self, stop: bool) {
+        self.stopped |= stop;
         self.stops += usize::from(stop);
     }
 
-    /// The flags written only after the first stop point.
-    fn unread(&self, line: &CommandLine) -> Vec<Cow<'static, str>> {
-        match self.stops {
-            0 => Vec::new(),
-            _ => line
-                .readings
-                .iter()
-                .map(|(n, _)| n.clone())
-                .filter(|n| !self.read.contains(n))
-                .collect(),
+    /// The end of a command.
+    fn end_command(&mut self) {
+        for name in self.after.drain(..) {
+            if !self.before.contains(&name) && !self.unread.contains(&name) {
+                self.unread.push(name);
+            }
         }
+        self.before.clear();
+        self.stopped = false;
     }
 }
 
@@ -707,14 +724,17 @@ fn read_flags<'a>(
 ) {
     let mut pending: Pending<'a> = Vec::new();
     let mut go = GoStops::default();
-    let mut program = None;
-    let mut i = 0;
+    let (mut start, mut program, mut i) = (0, None, 0);
     while i < words.len() {
         let w = &words[i];
         i += 1;
+        if w.first {
+            go.end_command();
+            (start, program) = (i - 1, None);
+        }
         let Some((name, inline)) = flag_of(w) else {
             not_a_flag(w, lists, line);
-            go.word(stops_flags(words, i - 1, &mut program), &pending, line);
+            go.word(stops_flags(words, i - 1, start, &mut program));
             flush(&mut pending, line);
             continue;
         };
@@ -761,13 +781,15 @@ fn read_flags<'a>(
             path,
             ips,
         };
+        go.flag(name.clone());
         match pending.iter_mut().find(|(n, _)| *n == name) {
             Some(slot) => slot.1 = setting,
             None => pending.push((name, setting)),
         }
     }
     flush(&mut pending, line);
-    line.go_unread = go.unread(line);
+    go.end_command();
+    line.go_unread = go.unread;
     line.appendable = go.stops == 0 && !line.script;
     for (_, list) in line.readings.iter_mut() {
         list.dedup();
@@ -800,6 +822,7 @@ fn expand_tokens<'a>(
                     text: expanded,
                     written: Cow::Borrowed(text),
                     at: (in_args, index),
+                    first: words.is_empty(),
                 })
             });
         }
@@ -824,11 +847,7 @@ pub(crate) fn read<'a>(
     };
     let (env, bindings) = read_env(container, pod, undefined, budget, report);
     let (lists, mut words) = expand_tokens(container, &bindings, undefined, budget, report);
-    let (launched, split_string) = launcher_env(&words, &lists);
-    let mut line = CommandLine {
-        launcher_env: launched,
-        ..CommandLine::default()
-    };
+    let mut line = CommandLine::default();
     #[cfg(test)]
     {
         line.extra = extra.iter().map(|(f, _)| f.name().to_string()).collect();
@@ -869,10 +888,12 @@ pub(crate) fn read<'a>(
         }
         words.splice(k..=k, split);
     }
+    let (launched, split_string) = launcher_env(&words, &lists);
+    line.launcher_env = launched;
     read_flags(&words, &lists, extra, &mut line, report);
-    // `env -S 'PROGRAM ARGS'` (not a shell, read above): its string may
-    // hold any flag.
-    if let (Some(path), false) = (split_string, line.script) {
+    // `env -S 'PROGRAM ARGS'`, in the container's command or in a command
+    // of its script: its string may hold any flag.
+    if let Some(path) = split_string {
         line.unknown.push(UnknownToken {
             written: "env -S ...".to_string(),
             vars: vec!["the string of env -S, which the policy does not split".to_string()],
@@ -892,12 +913,13 @@ fn script_words<'a>(commands: Vec<Vec<String>>, script: &str, at: (bool, usize))
     commands
         .into_iter()
         .filter(|c| keep(c))
-        .flatten()
-        .map(|word| Word {
+        .flat_map(|c| c.into_iter().enumerate())
+        .map(|(k, word)| Word {
             written: Cow::Owned(Text(&word).shown()),
             text: Cow::Owned(word),
             at,
             plain: false,
+            first: k == 0,
         })
         .collect()
 }
@@ -905,7 +927,18 @@ fn script_words<'a>(commands: Vec<Vec<String>>, script: &str, at: (bool, usize))
 /// The `env` launchers' edits of the program's environment; the token of
 /// an `env -S` string, which the policy does not split.
 fn launcher_env<'a>(words: &[Word<'a>], lists: &Lists) -> (LauncherEnv<'a>, Option<FieldPath>) {
-    let launch = shell::env_launch(words);
+    // Each command's own launchers (a script may run several): what any of
+    // them does counts, as for the flags of its commands.
+    let mut launch = shell::EnvLaunch::default();
+    for (start, _) in words.iter().enumerate().filter(|(_, w)| w.first) {
+        let one = shell::env_launch(&words[start..]);
+        launch.cleared |= one.cleared;
+        launch.unset.extend(one.unset);
+        launch
+            .assignments
+            .extend(one.assignments.iter().map(|k| start + k));
+        launch.split_string = launch.split_string.or(one.split_string.map(|k| start + k));
+    }
     let set = launch
         .assignments
         .into_iter()

@@ -286,7 +286,9 @@ fn skip_wrapper<T: AsRef<str>>(
     let env = w.names == ["env"];
     let mut operands = w.operands;
     // Options, as getopt reads them with a leading `+`: up to the first
-    // operand or `--`.
+    // operand or `--`. GNU env puts the words of `-S STRING` in the place
+    // of the option and reads on from them: their first word is an operand
+    // (a `NAME=value` or the program), so nothing after is env's.
     while let Some(t) = tokens.get(i).map(AsRef::as_ref) {
         if t == "--" {
             i += 1;
@@ -311,36 +313,24 @@ fn skip_wrapper<T: AsRef<str>>(
                 env_option(long_env_option(name), at, value, split, launch);
             }
             i += if takes && inline.is_none() { 2 } else { 1 };
+            if launch.split_string.is_some() {
+                break;
+            }
             continue;
         }
         let Some(shorts) = t.strip_prefix('-').filter(|s| !s.is_empty()) else {
             break;
         };
         i += 1;
-        for (k, c) in shorts.char_indices() {
-            if env && c == 'i' {
-                launch.cleared = true;
-            }
-            if w.short_args.contains(c) {
-                let rest = &shorts[k + c.len_utf8()..];
-                let (at, inline) = match rest.is_empty() {
-                    true => {
-                        i += 1;
-                        (i - 1, None)
-                    }
-                    false => (i - 1, Some(rest)),
-                };
-                if env {
-                    let value = inline.or_else(|| tokens.get(at).map(AsRef::as_ref));
-                    env_option(Some(c), at, value, split, launch);
-                }
-                // Busybox's older `timeout -t SECS PROG` has no DURATION.
-                if c == 't' && w.names == ["timeout"] {
-                    operands = 0;
-                }
-                break;
-            }
+        match short_options(w, shorts, tokens, &mut i, split, launch) {
+            Some('S') if env => break,
+            // Busybox's older `timeout -t SECS PROG` has no DURATION.
+            Some('t') if w.names == ["timeout"] => operands = 0,
+            _ => {}
         }
+    }
+    if launch.split_string.is_some() {
+        return i.min(tokens.len());
     }
     if w.assignments {
         while tokens.get(i).is_some_and(|t| is_assignment(t.as_ref())) {
@@ -349,6 +339,41 @@ fn skip_wrapper<T: AsRef<str>>(
         }
     }
     (i + operands).min(tokens.len())
+}
+
+/// One word of short options (`-iu NAME`, `-S'...'`), `shorts`, before
+/// `tokens[*i]`: up to the first that takes a value (the rest of the word,
+/// else the next token, which `*i` then passes), which is returned.
+fn short_options<T: AsRef<str>>(
+    w: &Wrapper,
+    shorts: &str,
+    tokens: &[T],
+    i: &mut usize,
+    split: &mut Vec<String>,
+    launch: &mut EnvLaunch,
+) -> Option<char> {
+    let env = w.names == ["env"];
+    for (k, c) in shorts.char_indices() {
+        if env && c == 'i' {
+            launch.cleared = true;
+        }
+        if w.short_args.contains(c) {
+            let rest = &shorts[k + c.len_utf8()..];
+            let (at, inline) = match rest.is_empty() {
+                true => {
+                    *i += 1;
+                    (*i - 1, None)
+                }
+                false => (*i - 1, Some(rest)),
+            };
+            if env {
+                let value = inline.or_else(|| tokens.get(at).map(AsRef::as_ref));
+                env_option(Some(c), at, value, split, launch);
+            }
+            return Some(c);
+        }
+    }
+    None
 }
 
 /// The short option of `env` that the long option `name` (or any
@@ -865,17 +890,17 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
             .iter()
             .position(|w| !is_assignment(w) && !KEYWORDS.contains(&w.as_str()))
             .unwrap_or(words.len());
-        let words = &words[skip..];
+        let command = &words[skip..];
         let mut split = Vec::new();
-        let Some(at) = program(words, &mut split) else {
+        let Some(at) = program(command, &mut split) else {
             return Ok(());
         };
         if !split.is_empty() {
             // `env -S "sh -c"`: the split words, then the rest, read again.
-            split.extend(words[at..].iter().cloned());
+            split.extend(command[at..].iter().cloned());
             return self.simple(split, dialect, scope, depth + 1, out);
         }
-        let words = &words[at..];
+        let words = &command[at..];
         if words.first().is_some_and(|w| w == "eval") {
             // eval joins its arguments with spaces and runs them as a script.
             let script = words[1..].join(" ");
@@ -891,8 +916,11 @@ impl<'b, 'c> Reader<'_, 'b, 'c> {
             let script = &words[inv.script];
             return self.script(script, dialects(inv.shell), &inner, depth + 1, out);
         }
+        // The command with its launchers (`exec env -u NAME /manager`): the
+        // command line's reading skips them to find the program, and reads
+        // what `env` does to its environment.
         if !words.is_empty() {
-            out.push(words.to_vec());
+            out.push(command.to_vec());
         }
         Ok(())
     }

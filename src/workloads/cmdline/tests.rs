@@ -1210,3 +1210,40 @@ fn shells_that_resplit_words_are_not_read() {
         }
     }
 }
+
+/// A script's commands keep their launchers: what `env` does to the
+/// environment of the program a command runs counts, as it does before
+/// the shell (`sh -c 'exec env -u METRICS_SECURE /manager ...'`).
+#[test]
+fn env_launchers_inside_a_script() {
+    let cases: [(&str, bool, &[&str], &[&str]); 4] = [
+        (
+            "exec env -u METRICS_SECURE /manager",
+            false,
+            &["METRICS_SECURE"],
+            &[],
+        ),
+        (
+            "env -i METRICS_ADDR=:8080 /manager",
+            true,
+            &[],
+            &["METRICS_ADDR"],
+        ),
+        (
+            "mkdir -p /x; exec tini -- env --unset=A /manager",
+            false,
+            &["A"],
+            &[],
+        ),
+        ("exec /manager --x", false, &[], &[]),
+    ];
+    for (script, cleared, unset, set) in cases {
+        let c = json!({"command": ["sh", "-c", script]});
+        let (l, _, _) = read_c(&c, false);
+        let env = &l.launcher_env;
+        assert_eq!(env.cleared, cleared, "{script}");
+        assert_eq!(env.unset, unset, "{script}");
+        let names: Vec<&str> = env.set.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, set, "{script}");
+    }
+}
