@@ -353,11 +353,33 @@ impl<'t> Text<'t> {
         Some(out)
     }
 
-    /// The text for messages: markers shown as `$(NAME)`.
+    /// The text for messages: a marker shown as `$(NAME)`, or as the shell
+    /// wrote it when it stands for a shell's expansion (`$(cat /f)`,
+    /// `${A:-x}`, `` `cmd` ``).
     pub(crate) fn shown(self) -> String {
-        self.0
-            .replace([UNKNOWN_OPEN, IP_OPEN], "$(")
-            .replace([UNKNOWN_CLOSE, IP_CLOSE], ")")
+        if !may_hold_marker(self.0) {
+            return self.0.to_string();
+        }
+        let mut out = String::with_capacity(self.0.len() + 8);
+        for (k, part) in self.0.split([UNKNOWN_OPEN, IP_OPEN]).enumerate() {
+            let (name, rest) = match k {
+                0 => ("", part),
+                _ => part
+                    .split_once([UNKNOWN_CLOSE, IP_CLOSE])
+                    .unwrap_or((part, "")),
+            };
+            match name.starts_with(['$', '`']) {
+                true => out.push_str(&name.replace('\u{a0}', " ")),
+                false if k > 0 => {
+                    out.push_str("$(");
+                    out.push_str(name);
+                    out.push(')');
+                }
+                false => {}
+            }
+            out.push_str(rest);
+        }
+        out
     }
 }
 
@@ -420,6 +442,24 @@ mod tests {
         let budget = Budget::new();
         let (line, env) = read(&obj, PodEnv::default(), &[], &budget, &mut r);
         f(&line, &env)
+    }
+
+    /// Markers are shown as `$(NAME)`, and a shell's expansion as the
+    /// shell wrote it (its white space back from the marker's stand-in).
+    #[test]
+    fn text_shown_for_messages() {
+        let mut t = String::from("--a=");
+        marker(UNKNOWN_OPEN, "FROM_CM", UNKNOWN_CLOSE, &mut t);
+        t.push(':');
+        marker(IP_OPEN, "POD_IP", IP_CLOSE, &mut t);
+        t.push(' ');
+        marker(UNKNOWN_OPEN, "$(cat /etc/secure)", UNKNOWN_CLOSE, &mut t);
+        marker(UNKNOWN_OPEN, "${A:-:8080}", UNKNOWN_CLOSE, &mut t);
+        assert_eq!(
+            Text(&t).shown(),
+            "--a=$(FROM_CM):$(POD_IP) $(cat /etc/secure)${A:-:8080}"
+        );
+        assert_eq!(Text("plain").shown(), "plain");
     }
 
     #[test]
