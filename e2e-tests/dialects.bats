@@ -62,6 +62,16 @@ setup_file() {
   assert_no_patch
 }
 
+@test "dialect: inside sh -c, the env launcher of the command that runs the binary sets its env (OpenTelemetry operator) [W3]" {
+  evaluate workloads/w3-sh-c-env-launcher-opentelemetry-operator-plaintext.json
+  assert_rejected
+  assert_message_contains 'env METRICS_ADDR=:8443 on every interface with env METRICS_SECURE=false'
+  assert_message_contains '[W3]'
+  evaluate workloads/w3-sh-c-env-launcher-opentelemetry-operator-secure.json
+  assert_allowed
+  assert_no_patch
+}
+
 @test "dialect: an envFrom whose prefix may spell METRICS_SECURE leaves it unknown in a metrics server [W3]; another prefix cannot" {
   evaluate workloads/w3-kubebuilder-envfrom-metrics-prefix.json
   assert_rejected

@@ -110,14 +110,14 @@ fn env_reading<'a>(src: &Sources<'_, 'a>, name: Option<&Name>) -> Vec<Setting<'a
         ips: Vec::new(),
     };
     let cmd = src.cmd;
-    if let Some((path, _)) = cmd.script_assigns.as_ref().filter(|(_, a)| a.name(name)) {
-        return vec![unknown("(set by the shell script)", path)];
-    }
     // An `env` launcher sets it over the container's env (the last wins),
-    // or removes it (`-u NAME`, `-i`): then neither `env` nor `envFrom`
-    // reaches the binary.
+    // or removes it (`-u NAME`, `-i`): then neither `env`, `envFrom` nor
+    // what a script assigns before it reaches the binary.
     if let Some(launched) = cmd.launcher_env.get(name) {
         return launched.into_iter().cloned().collect();
+    }
+    if let Some((path, _)) = cmd.script_assigns.as_ref().filter(|(_, a)| a.name(name)) {
+        return vec![unknown("(set by the shell script)", path)];
     }
     let Some(var) = src.env.set(name) else {
         // Not in `env`: an `envFrom` ConfigMap or Secret may hold it.

@@ -927,10 +927,16 @@ fn script_words<'a>(commands: Vec<Vec<String>>, script: &str, at: (bool, usize))
 /// The `env` launchers' edits of the program's environment; the token of
 /// an `env -S` string, which the policy does not split.
 fn launcher_env<'a>(words: &[Word<'a>], lists: &Lists) -> (LauncherEnv<'a>, Option<FieldPath>) {
-    // Each command's own launchers (a script may run several): what any of
-    // them does counts, as for the flags of its commands.
+    // The launchers before the program: the container's, and those of the
+    // command of its script when the script runs one program (with several,
+    // which one is the binary is not known, and one's `env -u` is not the
+    // others').
+    let mut starts: Vec<usize> = (0..words.len()).filter(|&k| words[k].first).collect();
+    if starts.len() > 2 {
+        starts.truncate(1);
+    }
     let mut launch = shell::EnvLaunch::default();
-    for (start, _) in words.iter().enumerate().filter(|(_, w)| w.first) {
+    for start in starts {
         let one = shell::env_launch(&words[start..]);
         launch.cleared |= one.cleared;
         launch.unset.extend(one.unset);
