@@ -488,20 +488,17 @@ mod tests {
             "--metrics-bind-address=:8443",
             "--metrics-secure"
         ]);
-        assert!(after(both.clone(), declared()).0.is_empty());
-        assert!(after(both, json!({"metricsSecureDefault": false}))
-            .0
-            .is_empty());
         // Before the stop, every reading sees it.
         let fixed = json!([
             "--metrics-bind-address=:8443",
             "--metrics-secure=true",
             "run"
         ]);
-        assert!(after(fixed.clone(), declared()).0.is_empty());
-        assert!(after(fixed, json!({"metricsSecureDefault": false}))
-            .0
-            .is_empty());
+        for args in [both, fixed] {
+            for s in [declared(), json!({"metricsSecureDefault": false})] {
+                assert!(after(args.clone(), s).0.is_empty(), "{args}");
+            }
+        }
     }
 
     /// The same readings inside a shell script, command by command: Go's

@@ -221,9 +221,10 @@ pub(crate) struct CommandLine<'a> {
     /// positional argument or `--` after the program name (Go's `flag` stops
     /// there), no unknown token, no shell script.
     pub(crate) appendable: bool,
-    /// Flags written only after Go's `flag` has stopped (a positional
-    /// argument or `--` before every occurrence): Go's reading leaves them
-    /// unset, the binary's default.
+    /// Flags that some command writes only after Go's `flag` has stopped
+    /// in it (a positional argument or `--` before each of its occurrences
+    /// there): Go's reading of that command leaves them unset, the binary's
+    /// default.
     go_unread: Vec<Cow<'static, str>>,
     /// The further flags the line was read for (`certKeyPairs`, the
     /// dialect's): with [`FLAGS`], the only names [`CommandLine::readings`]
